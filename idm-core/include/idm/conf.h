@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: EUPL-1.2
+ * Configuration: one INI file parsed once into an immutable idm_conf.
+ * Every option is declared in one table (src/conf_table.c); unknown groups or
+ * keys and bad values are errors naming file, line and key.
+ */
+#ifndef IDM_CONF_H
+#define IDM_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+#include "err.h"
+#include "log.h"
+
+/** Environment variable naming the config file when --config is absent. */
+#define IDM_CONFIG_ENV "IDM_CONFIG"
+
+typedef struct idm_conf {
+    /* [database] */
+    char *db_conninfo;      /* libpq conninfo without password */
+    char *db_password;      /* from password_file, or NULL; wiped on free */
+    char *migrations_dir;   /* directory of NNNN_*.sql files */
+    int db_connect_timeout; /* seconds */
+    /* [password] */
+    uint32_t argon2_memory_kib;
+    uint32_t argon2_iterations;
+    uint32_t argon2_parallelism;
+    int password_min_length;
+    int max_failed_logins;  /* failures before a temporary lock */
+    int lock_base_seconds;  /* first temporary lock; doubles per failure */
+    int lock_max_seconds;   /* cap of the temporary lock */
+    /* [login] */
+    char *login_pattern;    /* with {given}, {family}, {g}, {f} */
+    int login_max_length;
+    /* [ldap] */
+    char *ldap_uri;
+    char *ldap_base;
+    char *ldap_admin_dn;
+    char *ldap_admin_password; /* from admin_password_file; wiped on free */
+    /* [log] */
+    idm_log_level log_level;
+    /* the file it came from, for messages */
+    char *path;
+} idm_conf;
+
+/**
+ * Parse a config file.
+ * @param[out] out  new config; free with idm_conf_free(). NULL on error.
+ * @return 0, IDM_ECONFIG (msg names file, line and key) or IDM_EIO.
+ */
+IDM_MUST_CHECK int idm_conf_load(idm_conf **out, const char *path,
+                                 idm_err *err);
+
+/** Parse config text; path is used in messages and for relative files. */
+IDM_MUST_CHECK int idm_conf_load_data(idm_conf **out, const char *data,
+                                      size_t len, const char *path,
+                                      idm_err *err);
+
+/** A config with every default (no database); for tools and tests. */
+IDM_MUST_CHECK int idm_conf_defaults(idm_conf **out, idm_err *err);
+
+/** Resolve the path: explicit argument, else $IDM_CONFIG, else NULL. */
+const char *idm_conf_path(const char *arg);
+
+/** Free a config, wiping secrets. Accepts NULL. */
+void idm_conf_free(idm_conf *conf);
+
+/** Print every option with its default and doc line (for --help). */
+void idm_conf_describe(FILE *fp);
+
+#endif /* IDM_CONF_H */

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: EUPL-1.2
+ * Argon2id password hashing (libargon2), PHC string format, constant-time
+ * verification, rehash detection and random password generation.
+ */
+#ifndef IDM_PASSWORD_H
+#define IDM_PASSWORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+#include "err.h"
+
+typedef struct idm_argon2_params {
+    uint32_t memory_kib;
+    uint32_t iterations;
+    uint32_t parallelism;
+} idm_argon2_params;
+
+/** OWASP's recommendation: m=19456 KiB, t=2, p=1. */
+#define IDM_ARGON2_PARAMS_INIT {19456, 2, 1}
+
+/** Longest password accepted, in bytes (bounds hashing work). */
+#define IDM_PASSWORD_MAX_LEN 1024
+
+/**
+ * Hash a password with a fresh 16-byte salt.
+ * @param[out] out  "$argon2id$v=19$m=..,t=..,p=..$salt$hash"; free().
+ * @return 0, IDM_EINVAL (empty or too long), IDM_EINTERNAL.
+ */
+IDM_MUST_CHECK int idm_password_hash(char **out,
+                                     const idm_argon2_params *params,
+                                     const char *password, idm_err *err);
+
+/**
+ * Verify in constant time with respect to the password.
+ * @return 0 on match, IDM_EAUTH on mismatch, IDM_EINVAL if encoded is not a
+ *         well-formed Argon2id hash.
+ */
+IDM_MUST_CHECK int idm_password_verify(const char *encoded,
+                                       const char *password, idm_err *err);
+
+/** Parse the parameters of an encoded Argon2id hash. @return 0/IDM_EINVAL. */
+IDM_MUST_CHECK int idm_password_params(idm_argon2_params *out,
+                                       const char *encoded);
+
+/** 1 if encoded was made with other parameters (or is malformed), else 0. */
+int idm_password_needs_rehash(const char *encoded,
+                              const idm_argon2_params *params);
+
+/**
+ * Spend the cost of one verification without a stored hash, so that unknown
+ * logins take as long as known ones.
+ */
+void idm_password_dummy_verify(const idm_argon2_params *params,
+                               const char *password);
+
+/**
+ * Generate a random password of len characters from an alphabet without
+ * look-alikes (about 5.4 bits per character; 16 give over 80 bits).
+ * @param[out] out  new string; free with idm_password_free().
+ */
+IDM_MUST_CHECK int idm_password_generate(char **out, size_t len,
+                                         idm_err *err);
+
+/** Wipe and free a password string. Accepts NULL. */
+void idm_password_free(char *password);
+
+#endif /* IDM_PASSWORD_H */

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: EUPL-1.2
+ * Persons and their accounts. Every person has exactly one account, which
+ * every application uses; logins are unique ignoring case and never reused.
+ */
+#ifndef IDM_USER_H
+#define IDM_USER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "audit.h"
+#include "common.h"
+#include "conf.h"
+#include "db.h"
+#include "err.h"
+#include "role.h"
+
+typedef enum idm_account_status {
+    IDM_ACCOUNT_ACTIVE,
+    IDM_ACCOUNT_LOCKED,
+    IDM_ACCOUNT_DISABLED,
+    IDM_ACCOUNT_DELETED
+} idm_account_status;
+
+const char *idm_account_status_name(idm_account_status status);
+IDM_MUST_CHECK int idm_account_status_parse(idm_account_status *out,
+                                            const char *name);
+
+/** Person and account as read from the database; owned by the caller. */
+typedef struct idm_user {
+    int64_t person_id;
+    char *uuid;             /* stable opaque person id */
+    char *login;
+    char *given_name;
+    char *family_name;
+    char *birth_date;       /* YYYY-MM-DD or NULL */
+    int info_block;         /* Auskunftssperre */
+    int processing_restricted; /* GDPR Art. 18 */
+    idm_account_status status;
+    char *status_changed_at;
+    char *created_at;
+    char *password_changed_at; /* NULL if never set */
+    int must_change_password;
+    int failed_logins;
+    char *locked_until;     /* temporary throttling lock, or NULL */
+    char *last_login_at;
+    char **external_keys;   /* "source:key", NULL-ended */
+    char **guardian_of;     /* logins of pupils, NULL-ended */
+} idm_user;
+
+typedef struct idm_user_new {
+    const char *given_name;  /* required, Unicode (DIN 91379) */
+    const char *family_name; /* required */
+    const char *birth_date;  /* YYYY-MM-DD or DD.MM.YYYY, optional */
+    const char *login;       /* explicit login, else generated */
+    const char *password;    /* NULL: generate one (returned) */
+    int must_change_password;
+    int info_block;
+    int processing_restricted;
+    const char *source;       /* external key source ("sip"), optional */
+    const char *external_key; /* with source */
+    /* optional first role assignment */
+    const char *org_code;
+    const char *role;
+    const char *group_name;   /* class or group at org_code */
+    const char *group_year;   /* school year of the class, optional */
+    const char *grant_source; /* manual (default), import, api */
+    const char *const *guardian_of; /* pupil logins, NULL-ended, optional */
+} idm_user_new;
+
+#define IDM_USER_NEW_INIT {0}
+
+/**
+ * Create person, account and optional role in one transaction, with audit
+ * entries and outbox events.
+ * @param[out] login_out     the login; free().
+ * @param[out] password_out  generated password (NULL if one was given);
+ *                           free with idm_password_free(). May be NULL.
+ * @return 0, IDM_EINVAL (field in msg), IDM_EEXISTS, IDM_ENOTFOUND.
+ */
+IDM_MUST_CHECK int idm_user_add(char **login_out, char **password_out,
+                                idm_db *db, const idm_conf *conf,
+                                const idm_actor *actor,
+                                const idm_user_new *user, idm_err *err);
+
+/** @param[out] out  free with idm_user_free(). @return 0/IDM_ENOTFOUND. */
+IDM_MUST_CHECK int idm_user_lookup(idm_user **out, idm_db *db,
+                                   const char *login, idm_err *err);
+
+typedef struct idm_user_filter {
+    const char *org_code; /* users with a role at this unit or below */
+    const char *role;
+    int status;           /* idm_account_status, or -1 for all but deleted */
+    int limit;            /* 0 = no limit */
+} idm_user_filter;
+
+#define IDM_USER_FILTER_INIT {NULL, NULL, -1, 0}
+
+/** @param[out] out  array of *n users (keys and guardians not filled). */
+IDM_MUST_CHECK int idm_user_list(idm_user **out, size_t *n, idm_db *db,
+                                 const idm_user_filter *filter, idm_err *err);
+
+void idm_user_free(idm_user *user);
+void idm_users_free(idm_user *users, size_t n);
+
+typedef enum idm_user_action {
+    IDM_USER_LOCK,
+    IDM_USER_UNLOCK,
+    IDM_USER_DISABLE,
+    IDM_USER_ENABLE,
+    IDM_USER_DELETE
+} idm_user_action;
+
+/**
+ * Change account status. Deleting clears the password hash and ends every
+ * role assignment; the login stays in the ledger.
+ * @return 0, IDM_ENOTFOUND, IDM_ECONFLICT (e.g. enable a deleted account).
+ */
+IDM_MUST_CHECK int idm_user_set_status(idm_db *db, const idm_actor *actor,
+                                       const char *login,
+                                       idm_user_action action, idm_err *err);
+
+/** Set a password (policy-checked). @return 0, IDM_EINVAL, IDM_ENOTFOUND. */
+IDM_MUST_CHECK int idm_user_set_password(idm_db *db, const idm_conf *conf,
+                                         const idm_actor *actor,
+                                         const char *login,
+                                         const char *password,
+                                         int must_change, idm_err *err);
+
+/** Outcome of a password check, for callers that need the flags. */
+typedef struct idm_auth_result {
+    int must_change_password;
+    int rehashed;            /* the stored hash was upgraded */
+    char uuid[40];
+} idm_auth_result;
+
+/**
+ * Check a login's password: one Argon2id verification whatever the outcome
+ * (unknown logins too), failure counting with an exponentially growing
+ * temporary lock, hash upgrade to the configured parameters on success.
+ * @return 0; IDM_EAUTH for unknown login or wrong password (same message);
+ *         IDM_ELOCKED for locked, throttled, disabled or deleted accounts.
+ */
+IDM_MUST_CHECK int idm_user_authenticate(idm_auth_result *out, idm_db *db,
+                                         const idm_conf *conf,
+                                         const idm_actor *actor,
+                                         const char *login,
+                                         const char *password, idm_err *err);
+
+/**
+ * Validate and normalise a person name (NFC, no control characters, no
+ * leading/trailing space, at most 200 characters).
+ * @param[out] out  new string; g_free().
+ */
+IDM_MUST_CHECK int idm_name_normalize(char **out, const char *field,
+                                      const char *name, idm_err *err);
+
+/** Parse YYYY-MM-DD or DD.MM.YYYY into out[11] as YYYY-MM-DD. */
+IDM_MUST_CHECK int idm_date_parse(char out[11], const char *field,
+                                  const char *text, idm_err *err);
+
+#endif /* IDM_USER_H */

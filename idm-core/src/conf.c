@@ -1,0 +1,610 @@
+/* SPDX-License-Identifier: EUPL-1.2
+ * Config loading. Options live in one table keyed by enum (designated
+ * initialisers, so order cannot drift); a line scan gives every error its
+ * line number, GKeyFile reads the values.
+ */
+#include <errno.h>
+#include <glib.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "core_int.h"
+#include "idm/conf.h"
+#include "idm/login.h"
+
+#ifndef IDM_MIGRATIONS_DIR
+#define IDM_MIGRATIONS_DIR "/usr/share/idm/migrations"
+#endif
+
+#define SECRET_FILE_MAX 4096
+
+typedef enum conf_type {
+    T_STRING,    /* char * */
+    T_PATH,      /* char *, relative to the config file's directory */
+    T_SECRET,    /* char *, read from the file the key names */
+    T_INT,       /* int, within [min, max] */
+    T_U32,       /* uint32_t, within [min, max] */
+    T_LOGLEVEL   /* idm_log_level */
+} conf_type;
+
+typedef enum conf_opt {
+    OPT_DB_CONNINFO,
+    OPT_DB_PASSWORD_FILE,
+    OPT_DB_MIGRATIONS_DIR,
+    OPT_DB_CONNECT_TIMEOUT,
+    OPT_PW_MEMORY,
+    OPT_PW_ITERATIONS,
+    OPT_PW_PARALLELISM,
+    OPT_PW_MIN_LENGTH,
+    OPT_PW_MAX_FAILED,
+    OPT_PW_LOCK_BASE,
+    OPT_PW_LOCK_MAX,
+    OPT_LOGIN_PATTERN,
+    OPT_LOGIN_MAX_LENGTH,
+    OPT_LDAP_URI,
+    OPT_LDAP_BASE,
+    OPT_LDAP_ADMIN_DN,
+    OPT_LDAP_ADMIN_PASSWORD_FILE,
+    OPT_LOG_LEVEL,
+    OPT__COUNT
+} conf_opt;
+
+typedef struct conf_def {
+    const char *group;
+    const char *key;
+    conf_type type;
+    const char *def; /* default as text, NULL = unset */
+    long min, max;   /* numeric range */
+    size_t offset;   /* into idm_conf */
+    const char *doc;
+    /* extra check of a value: NULL if fine, else the reason */
+    const char *(*check)(const char *value);
+} conf_def;
+
+#define OFF(field) offsetof(idm_conf, field)
+
+static const char *check_pattern(const char *v)
+{
+    if (strstr(v, "{given}") == NULL && strstr(v, "{family}") == NULL &&
+        strstr(v, "{g}") == NULL && strstr(v, "{f}") == NULL) {
+        return "uses none of {given}, {family}, {g}, {f}";
+    }
+    return NULL;
+}
+
+static const char *check_conninfo(const char *v)
+{
+    char *errmsg = NULL;
+    PQconninfoOption *opts = PQconninfoParse(v, &errmsg);
+
+    if (opts == NULL) {
+        PQfreemem(errmsg);
+        return "is not a valid libpq connection string";
+    }
+    for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
+        if (strcmp(o->keyword, "password") == 0 && o->val != NULL) {
+            PQconninfoFree(opts);
+            return "must not hold the password: use password_file";
+        }
+    }
+    PQconninfoFree(opts);
+    return NULL;
+}
+
+static const char *check_ldap_uri(const char *v)
+{
+    if (strncmp(v, "ldap://", 7) != 0 && strncmp(v, "ldaps://", 8) != 0 &&
+        strncmp(v, "ldapi://", 8) != 0) {
+        return "must start with ldap://, ldaps:// or ldapi://";
+    }
+    return NULL;
+}
+
+static const conf_def defs[OPT__COUNT] = {
+    [OPT_DB_CONNINFO] = {"database", "conninfo", T_STRING, "dbname=idm", 0, 0,
+                         OFF(db_conninfo),
+                         "libpq connection string, without the password",
+                         check_conninfo},
+    [OPT_DB_PASSWORD_FILE] = {"database", "password_file", T_SECRET, NULL, 0,
+                              0, OFF(db_password),
+                              "file holding the database password"},
+    [OPT_DB_MIGRATIONS_DIR] = {"database", "migrations_dir", T_PATH,
+                               IDM_MIGRATIONS_DIR, 0, 0,
+                               OFF(migrations_dir),
+                               "directory of the NNNN_*.sql migrations"},
+    [OPT_DB_CONNECT_TIMEOUT] = {"database", "connect_timeout", T_INT, "10",
+                                1, 300, OFF(db_connect_timeout),
+                                "seconds to wait for the database"},
+    [OPT_PW_MEMORY] = {"password", "argon2_memory_kib", T_U32, "19456", 1024,
+                       4194304, OFF(argon2_memory_kib),
+                       "Argon2id memory cost in KiB (OWASP: 19456)"},
+    [OPT_PW_ITERATIONS] = {"password", "argon2_iterations", T_U32, "2", 1,
+                           100, OFF(argon2_iterations),
+                           "Argon2id time cost (OWASP: 2)"},
+    [OPT_PW_PARALLELISM] = {"password", "argon2_parallelism", T_U32, "1", 1,
+                            64, OFF(argon2_parallelism),
+                            "Argon2id lanes (OWASP: 1)"},
+    [OPT_PW_MIN_LENGTH] = {"password", "min_length", T_INT, "10", 8, 128,
+                           OFF(password_min_length),
+                           "shortest password a user may set"},
+    [OPT_PW_MAX_FAILED] = {"password", "max_failed_logins", T_INT, "5", 1,
+                           1000, OFF(max_failed_logins),
+                           "failed logins before a temporary lock"},
+    [OPT_PW_LOCK_BASE] = {"password", "lock_base_seconds", T_INT, "30", 1,
+                          86400, OFF(lock_base_seconds),
+                          "first temporary lock; doubles per failure"},
+    [OPT_PW_LOCK_MAX] = {"password", "lock_max_seconds", T_INT, "900", 1,
+                         86400, OFF(lock_max_seconds),
+                         "longest temporary lock (never permanent)"},
+    [OPT_LOGIN_PATTERN] = {"login", "pattern", T_STRING, "{given}.{family}",
+                           0, 0, OFF(login_pattern),
+                           "login pattern: {given} {family} {g} {f}",
+                           check_pattern},
+    [OPT_LOGIN_MAX_LENGTH] = {"login", "max_length", T_INT, "32", 8,
+                              IDM_LOGIN_MAX, OFF(login_max_length),
+                              "longest generated login, suffix included"},
+    [OPT_LDAP_URI] = {"ldap", "uri", T_STRING, NULL, 0, 0, OFF(ldap_uri),
+                      "LDAP server URI (ldap://, ldaps://, ldapi://)",
+                      check_ldap_uri},
+    [OPT_LDAP_BASE] = {"ldap", "base", T_STRING, NULL, 0, 0, OFF(ldap_base),
+                       "base DN of the directory"},
+    [OPT_LDAP_ADMIN_DN] = {"ldap", "admin_dn", T_STRING, NULL, 0, 0,
+                           OFF(ldap_admin_dn), "DN the sync binds as"},
+    [OPT_LDAP_ADMIN_PASSWORD_FILE] = {"ldap", "admin_password_file", T_SECRET,
+                                      NULL, 0, 0, OFF(ldap_admin_password),
+                                      "file holding that DN's password"},
+    [OPT_LOG_LEVEL] = {"log", "level", T_LOGLEVEL, "info", 0, 0,
+                       OFF(log_level),
+                       "error, warn, notice, info or debug"},
+};
+
+/* Line of "[group]" (key NULL) or of "key =" inside group; 0 if absent. */
+static int find_line(const char *data, size_t len, const char *group,
+                     const char *key)
+{
+    const char *p = data, *end = data + len;
+    int line = 0, in_group = 0;
+    size_t glen = strlen(group);
+
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *s = p;
+
+        if (eol == NULL) {
+            eol = end;
+        }
+        line++;
+        while (s < eol && (*s == ' ' || *s == '\t')) {
+            s++;
+        }
+        if (s < eol && *s == '[') {
+            in_group = (size_t)(eol - s) > glen + 1 &&
+                       strncmp(s + 1, group, glen) == 0 && s[glen + 1] == ']';
+            if (in_group && key == NULL) {
+                return line;
+            }
+        } else if (in_group && key != NULL) {
+            size_t klen = strlen(key);
+            if ((size_t)(eol - s) >= klen && strncmp(s, key, klen) == 0) {
+                const char *q = s + klen;
+                while (q < eol && (*q == ' ' || *q == '\t')) {
+                    q++;
+                }
+                if (q < eol && *q == '=') {
+                    return line;
+                }
+            }
+        }
+        p = eol + 1;
+    }
+    return 0;
+}
+
+static const conf_def *lookup_def(const char *group, const char *key)
+{
+    for (int i = 0; i < OPT__COUNT; i++) {
+        if (strcmp(defs[i].group, group) == 0 &&
+            (key == NULL || strcmp(defs[i].key, key) == 0)) {
+            return &defs[i];
+        }
+    }
+    return NULL;
+}
+
+/*
+ * Syntax pass: every line is blank, a comment, [group] or key=value; groups
+ * and keys are known; no key appears twice. GKeyFile would accept
+ * duplicates silently and reports no line numbers.
+ */
+static int check_lines(const char *data, size_t len, const char *path,
+                       idm_err *err)
+{
+    const char *p = data, *end = data + len;
+    char group[64] = "";
+    GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                             NULL);
+    int line = 0, rc = 0;
+
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *s = p, *e;
+
+        if (eol == NULL) {
+            eol = end;
+        }
+        line++;
+        e = eol;
+        while (s < e && (*s == ' ' || *s == '\t')) {
+            s++;
+        }
+        while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r')) {
+            e--;
+        }
+        if (s == e || *s == '#' || *s == ';') {
+            p = eol + 1;
+            continue;
+        }
+        if (*s == '[') {
+            size_t glen = (size_t)(e - s) - 2;
+            if (e[-1] != ']' || glen == 0 || glen >= sizeof(group)) {
+                rc = idm_err_set(err, IDM_ECONFIG,
+                                 "%s:%d: malformed group header", path, line);
+                goto cleanup;
+            }
+            memcpy(group, s + 1, glen);
+            group[glen] = '\0';
+            if (lookup_def(group, NULL) == NULL) {
+                rc = idm_err_set(err, IDM_ECONFIG,
+                                 "%s:%d: unknown group [%s]", path, line,
+                                 group);
+                goto cleanup;
+            }
+        } else {
+            const char *eq = memchr(s, '=', (size_t)(e - s));
+            const char *ke;
+            char key[64], *full;
+
+            if (eq == NULL) {
+                rc = idm_err_set(err, IDM_ECONFIG,
+                                 "%s:%d: expected \"key = value\"", path,
+                                 line);
+                goto cleanup;
+            }
+            if (group[0] == '\0') {
+                rc = idm_err_set(err, IDM_ECONFIG,
+                                 "%s:%d: key outside of a [group]", path,
+                                 line);
+                goto cleanup;
+            }
+            ke = eq;
+            while (ke > s && (ke[-1] == ' ' || ke[-1] == '\t')) {
+                ke--;
+            }
+            if (ke == s || (size_t)(ke - s) >= sizeof(key)) {
+                rc = idm_err_set(err, IDM_ECONFIG, "%s:%d: malformed key",
+                                 path, line);
+                goto cleanup;
+            }
+            memcpy(key, s, (size_t)(ke - s));
+            key[ke - s] = '\0';
+            if (lookup_def(group, key) == NULL) {
+                rc = idm_err_set(err, IDM_ECONFIG,
+                                 "%s:%d: [%s] %s: unknown key", path, line,
+                                 group, key);
+                goto cleanup;
+            }
+            full = g_strdup_printf("%s/%s", group, key);
+            if (!g_hash_table_add(seen, full)) {
+                rc = idm_err_set(err, IDM_ECONFIG,
+                                 "%s:%d: [%s] %s: key given twice", path,
+                                 line, group, key);
+                goto cleanup;
+            }
+        }
+        p = eol + 1;
+    }
+cleanup:
+    g_hash_table_destroy(seen);
+    return rc;
+}
+
+static char *resolve_path(const char *base_path, const char *value)
+{
+    char *dir, *full;
+
+    if (value[0] == '/' || base_path == NULL) {
+        return idm_xstrdup(value);
+    }
+    dir = g_path_get_dirname(base_path);
+    full = g_build_filename(dir, value, NULL);
+    g_free(dir);
+    dir = idm_xstrdup(full);
+    g_free(full);
+    return dir;
+}
+
+static int read_secret(char **out, const char *file, const char *where,
+                       idm_err *err)
+{
+    char buf[SECRET_FILE_MAX + 1];
+    FILE *fp = fopen(file, "r");
+    size_t n;
+    int rc = 0;
+
+    *out = NULL;
+    if (fp == NULL) {
+        return idm_err_set(err, IDM_ECONFIG, "%s: cannot read \"%s\": %s",
+                           where, file, strerror(errno));
+    }
+    n = fread(buf, 1, sizeof(buf), fp);
+    if (ferror(fp) || n > SECRET_FILE_MAX) {
+        rc = idm_err_set(err, IDM_ECONFIG,
+                         "%s: \"%s\" is unreadable or larger than %d bytes",
+                         where, file, SECRET_FILE_MAX);
+        goto cleanup;
+    }
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) {
+        n--;
+    }
+    if (n == 0 || memchr(buf, '\0', n) != NULL) {
+        rc = idm_err_set(err, IDM_ECONFIG,
+                         "%s: \"%s\" is empty or holds a NUL byte", where,
+                         file);
+        goto cleanup;
+    }
+    *out = idm_xmalloc(n + 1);
+    memcpy(*out, buf, n);
+    (*out)[n] = '\0';
+cleanup:
+    OPENSSL_cleanse(buf, sizeof(buf));
+    fclose(fp);
+    return rc;
+}
+
+/* Store one value (from the file or the default) into conf. */
+static int set_value(idm_conf *conf, const conf_def *d, const char *value,
+                     const char *where, idm_err *err)
+{
+    char *field = (char *)conf + d->offset;
+    char *endp;
+    long v;
+
+    if (d->check != NULL && value[0] != '\0') {
+        const char *why = d->check(value);
+        if (why != NULL) {
+            /* the value is not echoed: it may hold a secret */
+            return idm_err_set(err, IDM_ECONFIG, "%s: value %s", where, why);
+        }
+    }
+    switch (d->type) {
+    case T_STRING:
+        if (value[0] == '\0') {
+            return idm_err_set(err, IDM_ECONFIG, "%s: empty value", where);
+        }
+        free(*(char **)field);
+        *(char **)field = idm_xstrdup(value);
+        return 0;
+    case T_PATH:
+        if (value[0] == '\0') {
+            return idm_err_set(err, IDM_ECONFIG, "%s: empty path", where);
+        }
+        free(*(char **)field);
+        *(char **)field = resolve_path(conf->path, value);
+        return 0;
+    case T_SECRET: {
+        char *file = resolve_path(conf->path, value);
+        char *secret = NULL;
+        int rc = read_secret(&secret, file, where, err);
+        free(file);
+        if (rc != 0) {
+            return rc;
+        }
+        *(char **)field = secret;
+        return 0;
+    }
+    case T_INT:
+    case T_U32:
+        errno = 0;
+        v = strtol(value, &endp, 10);
+        if (errno != 0 || endp == value || *endp != '\0') {
+            return idm_err_set(err, IDM_ECONFIG,
+                               "%s: \"%s\" is not a whole number", where,
+                               value);
+        }
+        if (v < d->min || v > d->max) {
+            return idm_err_set(err, IDM_ECONFIG,
+                               "%s: %ld is outside %ld..%ld", where, v,
+                               d->min, d->max);
+        }
+        if (d->type == T_INT) {
+            *(int *)field = (int)v;
+        } else {
+            *(uint32_t *)field = (uint32_t)v;
+        }
+        return 0;
+    case T_LOGLEVEL:
+        if (idm_log_level_parse((idm_log_level *)field, value) != 0) {
+            return idm_err_set(err, IDM_ECONFIG,
+                               "%s: \"%s\" is not one of error, warn, "
+                               "notice, info, debug",
+                               where, value);
+        }
+        return 0;
+    }
+    return idm_err_set(err, IDM_EINTERNAL, "%s: unknown option type", where);
+}
+
+static int apply_defaults(idm_conf *conf, idm_err *err)
+{
+    for (int i = 0; i < OPT__COUNT; i++) {
+        int rc;
+        if (defs[i].def == NULL) {
+            continue;
+        }
+        rc = set_value(conf, &defs[i], defs[i].def, "built-in default", err);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* Checks across options. */
+static int check_conf(const idm_conf *conf, const char *path, idm_err *err)
+{
+    if (conf->lock_max_seconds < conf->lock_base_seconds) {
+        return idm_err_set(err, IDM_ECONFIG,
+                           "%s: [password] lock_max_seconds is smaller than "
+                           "lock_base_seconds",
+                           path);
+    }
+    return 0;
+}
+
+int idm_conf_load_data(idm_conf **out, const char *data, size_t len,
+                       const char *path, idm_err *err)
+{
+    idm_conf *conf = idm_xcalloc(1, sizeof(*conf));
+    GKeyFile *kf = g_key_file_new();
+    GError *gerr = NULL;
+    int rc;
+
+    *out = NULL;
+    conf->path = idm_xstrdup(path != NULL ? path : "(config)");
+    rc = check_lines(data, len, conf->path, err);
+    if (rc != 0) {
+        goto cleanup;
+    }
+    rc = apply_defaults(conf, err);
+    if (rc != 0) {
+        goto cleanup;
+    }
+    if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &gerr)) {
+        rc = idm_err_set(err, IDM_ECONFIG, "%s: %s", conf->path,
+                         gerr->message);
+        goto cleanup;
+    }
+    for (int i = 0; i < OPT__COUNT; i++) {
+        const conf_def *d = &defs[i];
+        char *value, where[256];
+
+        if (!g_key_file_has_key(kf, d->group, d->key, NULL)) {
+            continue;
+        }
+        snprintf(where, sizeof(where), "%s:%d: [%s] %s", conf->path,
+                 find_line(data, len, d->group, d->key), d->group, d->key);
+        value = g_key_file_get_string(kf, d->group, d->key, &gerr);
+        if (value == NULL) {
+            rc = idm_err_set(err, IDM_ECONFIG, "%s: %s", where,
+                             gerr->message);
+            goto cleanup;
+        }
+        if (d->type == T_SECRET) {
+            /* a file's contents replace any earlier secret */
+            char **field = (char **)((char *)conf + d->offset);
+            if (*field != NULL) {
+                OPENSSL_cleanse(*field, strlen(*field));
+                free(*field);
+                *field = NULL;
+            }
+        }
+        rc = set_value(conf, d, g_strstrip(value), where, err);
+        g_free(value);
+        if (rc != 0) {
+            goto cleanup;
+        }
+    }
+    rc = check_conf(conf, conf->path, err);
+    if (rc != 0) {
+        goto cleanup;
+    }
+    *out = conf;
+    conf = NULL;
+cleanup:
+    if (gerr != NULL) {
+        g_error_free(gerr);
+    }
+    g_key_file_free(kf);
+    idm_conf_free(conf);
+    return rc;
+}
+
+int idm_conf_load(idm_conf **out, const char *path, idm_err *err)
+{
+    gchar *data = NULL;
+    gsize len = 0;
+    GError *gerr = NULL;
+    int rc;
+
+    *out = NULL;
+    if (!g_file_get_contents(path, &data, &len, &gerr)) {
+        rc = idm_err_set(err, IDM_EIO, "cannot read config \"%s\": %s", path,
+                         gerr->message);
+        g_error_free(gerr);
+        return rc;
+    }
+    rc = idm_conf_load_data(out, data, len, path, err);
+    g_free(data);
+    return rc;
+}
+
+int idm_conf_defaults(idm_conf **out, idm_err *err)
+{
+    return idm_conf_load_data(out, "", 0, "(defaults)", err);
+}
+
+const char *idm_conf_path(const char *arg)
+{
+    const char *env;
+
+    if (arg != NULL) {
+        return arg;
+    }
+    env = getenv(IDM_CONFIG_ENV);
+    return env != NULL && env[0] != '\0' ? env : NULL;
+}
+
+static void free_secret(char *s)
+{
+    if (s != NULL) {
+        OPENSSL_cleanse(s, strlen(s));
+        free(s);
+    }
+}
+
+void idm_conf_free(idm_conf *conf)
+{
+    if (conf == NULL) {
+        return;
+    }
+    free(conf->db_conninfo);
+    free_secret(conf->db_password);
+    free(conf->migrations_dir);
+    free(conf->login_pattern);
+    free(conf->ldap_uri);
+    free(conf->ldap_base);
+    free(conf->ldap_admin_dn);
+    free_secret(conf->ldap_admin_password);
+    free(conf->path);
+    free(conf);
+}
+
+void idm_conf_describe(FILE *fp)
+{
+    const char *group = "";
+
+    for (int i = 0; i < OPT__COUNT; i++) {
+        const conf_def *d = &defs[i];
+        if (strcmp(group, d->group) != 0) {
+            group = d->group;
+            fprintf(fp, "%s[%s]\n", i > 0 ? "\n" : "", group);
+        }
+        fprintf(fp, "  %-22s %s%s%s%s\n", d->key, d->doc,
+                d->def != NULL ? " (default: " : "",
+                d->def != NULL ? d->def : "", d->def != NULL ? ")" : "");
+    }
+}

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: EUPL-1.2
+ * Argon2id hashing and verification through libargon2; random salts and
+ * passwords from OpenSSL's CSPRNG.
+ */
+#include <argon2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "core_int.h"
+#include "idm/password.h"
+
+#define SALT_LEN 16
+#define HASH_LEN 32
+
+/* No 0/O, 1/l/I: passwords are read off paper letters. */
+static const char alphabet[] = "abcdefghijkmnopqrstuvwxyz"
+                               "ABCDEFGHJKLMNPQRSTUVWXYZ"
+                               "23456789";
+
+int idm_password_hash(char **out, const idm_argon2_params *params,
+                      const char *password, idm_err *err)
+{
+    unsigned char salt[SALT_LEN];
+    size_t pwlen = strlen(password);
+    size_t enclen;
+    char *encoded = NULL;
+    int arc, rc = 0;
+
+    *out = NULL;
+    if (pwlen == 0 || pwlen > IDM_PASSWORD_MAX_LEN) {
+        return idm_err_set(err, IDM_EINVAL,
+                           "password must be 1 to %d bytes long",
+                           IDM_PASSWORD_MAX_LEN);
+    }
+    if (RAND_bytes(salt, sizeof(salt)) != 1) {
+        return idm_err_set(err, IDM_EINTERNAL, "no random bytes available");
+    }
+    enclen = argon2_encodedlen(params->iterations, params->memory_kib,
+                               params->parallelism, SALT_LEN, HASH_LEN,
+                               Argon2_id);
+    encoded = idm_xmalloc(enclen);
+    arc = argon2id_hash_encoded(params->iterations, params->memory_kib,
+                                params->parallelism, password, pwlen, salt,
+                                SALT_LEN, HASH_LEN, encoded, enclen);
+    if (arc != ARGON2_OK) {
+        rc = idm_err_set(err, IDM_EINTERNAL, "password hashing failed");
+        idm_err_detail(err, "argon2: %s", argon2_error_message(arc));
+        goto cleanup;
+    }
+    *out = encoded;
+    encoded = NULL;
+cleanup:
+    free(encoded);
+    OPENSSL_cleanse(salt, sizeof(salt));
+    return rc;
+}
+
+int idm_password_params(idm_argon2_params *out, const char *encoded)
+{
+    unsigned v, m, t, p;
+    int consumed = 0;
+
+    if (encoded == NULL ||
+        sscanf(encoded, "$argon2id$v=%u$m=%u,t=%u,p=%u$%n", &v, &m, &t, &p,
+               &consumed) != 4 ||
+        consumed == 0 || v != ARGON2_VERSION_13) {
+        return IDM_EINVAL;
+    }
+    out->memory_kib = m;
+    out->iterations = t;
+    out->parallelism = p;
+    return 0;
+}
+
+int idm_password_verify(const char *encoded, const char *password,
+                        idm_err *err)
+{
+    idm_argon2_params params;
+    size_t pwlen = strlen(password);
+    int arc;
+
+    if (idm_password_params(&params, encoded) != 0) {
+        return idm_err_set(err, IDM_EINVAL, "stored password hash is "
+                                            "malformed");
+    }
+    if (pwlen > IDM_PASSWORD_MAX_LEN) {
+        return idm_err_set(err, IDM_EAUTH, "wrong password");
+    }
+    /* argon2_verify compares the digests in constant time. */
+    arc = argon2id_verify(encoded, password, pwlen);
+    if (arc == ARGON2_OK) {
+        return 0;
+    }
+    if (arc == ARGON2_VERIFY_MISMATCH) {
+        return idm_err_set(err, IDM_EAUTH, "wrong password");
+    }
+    idm_err_set(err, IDM_EINVAL, "stored password hash is malformed");
+    idm_err_detail(err, "argon2: %s", argon2_error_message(arc));
+    return IDM_EINVAL;
+}
+
+int idm_password_needs_rehash(const char *encoded,
+                              const idm_argon2_params *params)
+{
+    idm_argon2_params have;
+
+    if (idm_password_params(&have, encoded) != 0) {
+        return 1;
+    }
+    return have.memory_kib != params->memory_kib ||
+           have.iterations != params->iterations ||
+           have.parallelism != params->parallelism;
+}
+
+void idm_password_dummy_verify(const idm_argon2_params *params,
+                               const char *password)
+{
+    static const unsigned char salt[SALT_LEN] = "idm-dummy-salt!";
+    unsigned char hash[HASH_LEN];
+    size_t pwlen = strlen(password);
+
+    if (pwlen > IDM_PASSWORD_MAX_LEN) {
+        pwlen = IDM_PASSWORD_MAX_LEN;
+    }
+    (void)argon2id_hash_raw(params->iterations, params->memory_kib,
+                            params->parallelism, password, pwlen, salt,
+                            SALT_LEN, hash, sizeof(hash));
+    OPENSSL_cleanse(hash, sizeof(hash));
+}
+
+int idm_password_generate(char **out, size_t len, idm_err *err)
+{
+    const size_t n = sizeof(alphabet) - 1;
+    /* reject bytes >= limit so that every character is equally likely */
+    const unsigned limit = 256 - (256 % n);
+    char *pw;
+    size_t i = 0;
+
+    *out = NULL;
+    if (len < 8 || len > 128) {
+        return idm_err_set(err, IDM_EINVAL, "password length out of range");
+    }
+    pw = idm_xmalloc(len + 1);
+    while (i < len) {
+        unsigned char buf[64];
+        if (RAND_bytes(buf, sizeof(buf)) != 1) {
+            idm_password_free(pw);
+            return idm_err_set(err, IDM_EINTERNAL,
+                               "no random bytes available");
+        }
+        for (size_t j = 0; j < sizeof(buf) && i < len; j++) {
+            if (buf[j] < limit) {
+                pw[i++] = alphabet[buf[j] % n];
+            }
+        }
+        OPENSSL_cleanse(buf, sizeof(buf));
+    }
+    pw[len] = '\0';
+    *out = pw;
+    return 0;
+}
+
+void idm_password_free(char *password)
+{
+    if (password != NULL) {
+        OPENSSL_cleanse(password, strlen(password));
+        free(password);
+    }
+}
