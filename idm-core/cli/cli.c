@@ -12,11 +12,11 @@
 #include "cli.h"
 #include "idm/password.h"
 
-static void print_group_help(FILE *fp, const char *group,
-                             const cli_cmd *cmds)
+static void print_group_help(FILE *fp, const char *group, const cli_cmd *cmds)
 {
-    fprintf(fp, "usage: idmctl [--config FILE] %s COMMAND [OPTIONS]\n\n"
-                "commands:\n",
+    fprintf(fp,
+            "usage: idmctl [--config FILE] %s COMMAND [OPTIONS]\n\n"
+            "commands:\n",
             group);
     for (const cli_cmd *c = cmds; c->name != NULL; c++) {
         fprintf(fp, "  %-14s %s\n", c->name, c->summary);
@@ -25,8 +25,8 @@ static void print_group_help(FILE *fp, const char *group,
             group);
 }
 
-int cli_dispatch(cli_ctx *ctx, const char *group, const cli_cmd *cmds,
-                 int argc, char **argv)
+int cli_dispatch(cli_ctx *ctx, const char *group, const cli_cmd *cmds, int argc,
+                 char **argv)
 {
     if (argc < 2) {
         print_group_help(stderr, group, cmds);
@@ -55,8 +55,9 @@ int cli_conf(cli_ctx *ctx)
         return 0;
     }
     if (ctx->config_path == NULL) {
-        fprintf(stderr, "idmctl: no configuration: use --config FILE or set "
-                        "%s\n",
+        fprintf(stderr,
+                "idmctl: no configuration: use --config FILE or set "
+                "%s\n",
                 IDM_CONFIG_ENV);
         return CLI_FAIL;
     }
@@ -112,8 +113,8 @@ int cli_usage(const cli_cmd *cmd, const char *fmt, ...)
 
 int cli_getopt(const cli_cmd *cmd, int argc, char **argv,
                const struct option *longopts,
-               int (*on_opt)(int opt, const char *arg, void *data),
-               void *data, int *done)
+               int (*on_opt)(int opt, const char *arg, void *data), void *data,
+               int nargs, int *done)
 {
     int opt, rc;
 
@@ -136,6 +137,12 @@ int cli_getopt(const cli_cmd *cmd, int argc, char **argv,
         if (rc != 0) {
             return rc;
         }
+    }
+    if (argc - optind != nargs) {
+        return argc - optind > nargs
+                   ? cli_usage(cmd, "unexpected argument \"%s\"",
+                               argv[optind + nargs])
+                   : cli_usage(cmd, "missing argument");
     }
     return CLI_OK;
 }
@@ -161,8 +168,7 @@ int cli_read_password(char **out, idm_err *err)
         }
     } else if (!feof(stdin)) {
         OPENSSL_cleanse(buf, sizeof(buf));
-        return idm_err_set(err, IDM_EINVAL,
-                           "password: longer than %d bytes",
+        return idm_err_set(err, IDM_EINVAL, "password: longer than %d bytes",
                            IDM_PASSWORD_MAX_LEN);
     }
     if (len == 0) {

@@ -38,8 +38,8 @@ typedef struct cli_cmd {
 } cli_cmd;
 
 /** Dispatch argv[0] (the group, e.g. "user") to its subcommands. */
-int cli_dispatch(cli_ctx *ctx, const char *group, const cli_cmd *cmds,
-                 int argc, char **argv);
+int cli_dispatch(cli_ctx *ctx, const char *group, const cli_cmd *cmds, int argc,
+                 char **argv);
 
 /** Load the config (if not yet) and return 0, or print and return 1. */
 int cli_conf(cli_ctx *ctx);
@@ -53,13 +53,14 @@ int cli_usage(const cli_cmd *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /**
- * Parse options for cmd. Handles --help/-h (prints usage, returns 0 with
- * *done set) and unknown options (returns 2). Calls on_opt for others.
+ * Parse options for cmd and require nargs positional arguments (they start
+ * at argv[optind]). Handles --help/-h (prints usage, returns 0 with *done
+ * set) and unknown options (returns 2). Calls on_opt for the others.
  */
 int cli_getopt(const cli_cmd *cmd, int argc, char **argv,
                const struct option *longopts,
-               int (*on_opt)(int opt, const char *arg, void *data),
-               void *data, int *done);
+               int (*on_opt)(int opt, const char *arg, void *data), void *data,
+               int nargs, int *done);
 
 /** Read a password from standard input (one line, at most 1024 bytes). */
 int cli_read_password(char **out, idm_err *err);

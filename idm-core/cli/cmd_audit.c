@@ -29,11 +29,21 @@ static int on_opt(int opt, const char *arg, void *data)
     struct audit_opts *o = data;
 
     switch (opt) {
-    case 'a': o->f.actor = arg; break;
-    case 'A': o->f.action = arg; break;
-    case 't': o->f.target = arg; break;
-    case 'l': o->limit = arg; break;
-    case 'j': o->json = 1; break;
+    case 'a':
+        o->f.actor = arg;
+        break;
+    case 'A':
+        o->f.action = arg;
+        break;
+    case 't':
+        o->f.target = arg;
+        break;
+    case 'l':
+        o->limit = arg;
+        break;
+    case 'j':
+        o->json = 1;
+        break;
     }
     return 0;
 }
@@ -55,13 +65,9 @@ static int audit_list(cli_ctx *ctx, int argc, char **argv)
     size_t n = 0;
     int done, rc;
 
-    rc = cli_getopt(&cmds[0], argc, argv, longopts, on_opt, &o, &done);
+    rc = cli_getopt(&cmds[0], argc, argv, longopts, on_opt, &o, 0, &done);
     if (rc != 0 || done) {
         return rc;
-    }
-    if (optind < argc) {
-        return cli_usage(&cmds[0], "unexpected argument \"%s\"",
-                         argv[optind]);
     }
     if (o.limit != NULL) {
         char *end;
@@ -87,20 +93,19 @@ static int audit_list(cli_ctx *ctx, int argc, char **argv)
                 details = json_loads(list[i].details, 0, NULL);
             }
             json_array_append_new(
-                arr, json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:s, s:o}",
-                               "id", (json_int_t)list[i].id, "at",
-                               list[i].at, "actor", list[i].actor, "addr",
-                               list[i].addr, "action", list[i].action,
-                               "target", cli_json_str(list[i].target),
-                               "result", list[i].result, "details",
+                arr, json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:s, s:o}", "id",
+                               (json_int_t)list[i].id, "at", list[i].at,
+                               "actor", list[i].actor, "addr", list[i].addr,
+                               "action", list[i].action, "target",
+                               cli_json_str(list[i].target), "result",
+                               list[i].result, "details",
                                details != NULL ? details : json_null()));
         }
         cli_json_print(arr);
     } else {
         for (size_t i = 0; i < n; i++) {
             printf("%s %-20s %-6s %-18s %-7s %s %s\n", list[i].at,
-                   list[i].actor, list[i].addr, list[i].action,
-                   list[i].result,
+                   list[i].actor, list[i].addr, list[i].action, list[i].result,
                    list[i].target != NULL ? list[i].target : "-",
                    list[i].details != NULL ? list[i].details : "");
         }

@@ -47,7 +47,7 @@ static int config_check(cli_ctx *ctx, int argc, char **argv)
     struct check_opts o = {0};
     int done, rc;
 
-    rc = cli_getopt(&cmds[0], argc, argv, longopts, on_opt, &o, &done);
+    rc = cli_getopt(&cmds[0], argc, argv, longopts, on_opt, &o, 0, &done);
     if (rc != 0 || done) {
         if (done) {
             idm_conf_describe(stdout);
@@ -57,10 +57,6 @@ static int config_check(cli_ctx *ctx, int argc, char **argv)
     if (o.keys) {
         idm_conf_describe(stdout);
         return CLI_OK;
-    }
-    if (optind < argc) {
-        return cli_usage(&cmds[0], "unexpected argument \"%s\"",
-                         argv[optind]);
     }
     rc = o.connect ? cli_db(ctx) : cli_conf(ctx);
     if (rc != 0) {

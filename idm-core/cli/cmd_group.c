@@ -16,8 +16,9 @@ static const cli_cmd cmds[] = {
      "usage: idmctl group add --org CODE|--school NR --kind "
      "class|course|staff\n"
      "                        --name NAME [--year 2026/27]\n"},
-    {"list", group_list, "list groups", "usage: idmctl group list [--org "
-                                        "CODE] [--json]\n"},
+    {"list", group_list, "list groups",
+     "usage: idmctl group list [--org "
+     "CODE] [--json]\n"},
     {"members", group_members, "list the members of a group",
      "usage: idmctl group members --org CODE --name NAME [--year Y] "
      "[--json]\n"},
@@ -40,12 +41,24 @@ static int on_opt(int opt, const char *arg, void *data)
     struct group_opts *o = data;
 
     switch (opt) {
-    case 'o': o->org = arg; break;
-    case 'k': o->kind = arg; break;
-    case 'n': o->name = arg; break;
-    case 'y': o->year = arg; break;
-    case 'u': o->user = arg; break;
-    case 'j': o->json = 1; break;
+    case 'o':
+        o->org = arg;
+        break;
+    case 'k':
+        o->kind = arg;
+        break;
+    case 'n':
+        o->name = arg;
+        break;
+    case 'y':
+        o->year = arg;
+        break;
+    case 'u':
+        o->user = arg;
+        break;
+    case 'j':
+        o->json = 1;
+        break;
     }
     return 0;
 }
@@ -65,15 +78,7 @@ static const struct option longopts[] = {
 static int parse(const cli_cmd *cmd, struct group_opts *o, int argc,
                  char **argv, int *done)
 {
-    int rc = cli_getopt(cmd, argc, argv, longopts, on_opt, o, done);
-
-    if (rc != 0 || *done) {
-        return rc;
-    }
-    if (optind < argc) {
-        return cli_usage(cmd, "unexpected argument \"%s\"", argv[optind]);
-    }
-    return 0;
+    return cli_getopt(cmd, argc, argv, longopts, on_opt, o, 0, done);
 }
 
 static int group_add(cli_ctx *ctx, int argc, char **argv)
@@ -124,11 +129,11 @@ static int group_list(cli_ctx *ctx, int argc, char **argv)
         json_t *arr = json_array();
         for (size_t i = 0; i < n; i++) {
             json_array_append_new(
-                arr, json_pack("{s:s, s:s, s:s, s:o, s:I}", "org",
-                               list[i].org_code, "kind", list[i].kind, "name",
-                               list[i].name, "year",
-                               cli_json_str(list[i].school_year), "members",
-                               (json_int_t)list[i].members));
+                arr,
+                json_pack("{s:s, s:s, s:s, s:o, s:I}", "org", list[i].org_code,
+                          "kind", list[i].kind, "name", list[i].name, "year",
+                          cli_json_str(list[i].school_year), "members",
+                          (json_int_t)list[i].members));
         }
         cli_json_print(arr);
     } else {
@@ -164,18 +169,18 @@ static int group_members(cli_ctx *ctx, int argc, char **argv)
     if (rc != 0) {
         return rc;
     }
-    if (idm_group_members(&list, &n, ctx->db, o.org, o.name, o.year,
-                          &err) != 0) {
+    if (idm_group_members(&list, &n, ctx->db, o.org, o.name, o.year, &err) !=
+        0) {
         return cli_fail(ctx, &err);
     }
     if (o.json) {
         json_t *arr = json_array();
         for (size_t i = 0; i < n; i++) {
             json_array_append_new(
-                arr, json_pack("{s:s, s:s, s:s, s:s}", "login",
-                               list[i].login, "uuid", list[i].uuid,
-                               "given_name", list[i].given_name,
-                               "family_name", list[i].family_name));
+                arr, json_pack("{s:s, s:s, s:s, s:s}", "login", list[i].login,
+                               "uuid", list[i].uuid, "given_name",
+                               list[i].given_name, "family_name",
+                               list[i].family_name));
         }
         cli_json_print(arr);
     } else {

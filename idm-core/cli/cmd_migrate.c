@@ -53,14 +53,14 @@ static int print_status(cli_ctx *ctx, const char *dir, int json)
         json_t *arr = json_array();
         for (size_t i = 0; i < n; i++) {
             json_array_append_new(
-                arr, json_pack("{s:i, s:s, s:o, s:o, s:s}", "version",
-                               list[i].version, "name", list[i].name,
-                               "checksum", cli_json_str(list[i].checksum),
-                               "applied_at",
-                               cli_json_str(list[i].applied_at), "state",
-                               list[i].changed      ? "changed"
-                               : list[i].applied_at ? "applied"
-                                                    : "pending"));
+                arr,
+                json_pack("{s:i, s:s, s:o, s:o, s:s}", "version",
+                          list[i].version, "name", list[i].name, "checksum",
+                          cli_json_str(list[i].checksum), "applied_at",
+                          cli_json_str(list[i].applied_at), "state",
+                          list[i].changed      ? "changed"
+                          : list[i].applied_at ? "applied"
+                                               : "pending"));
         }
         cli_json_print(arr);
     } else {
@@ -94,13 +94,9 @@ int cmd_migrate(cli_ctx *ctx, int argc, char **argv)
     idm_err err = IDM_ERR_INIT;
     int done, rc, applied = 0;
 
-    rc = cli_getopt(&migrate_cmd, argc, argv, longopts, on_opt, &o, &done);
+    rc = cli_getopt(&migrate_cmd, argc, argv, longopts, on_opt, &o, 0, &done);
     if (rc != 0 || done) {
         return rc;
-    }
-    if (optind < argc) {
-        return cli_usage(&migrate_cmd, "unexpected argument \"%s\"",
-                         argv[optind]);
     }
     rc = cli_db(ctx);
     if (rc != 0) {
@@ -114,8 +110,9 @@ int cmd_migrate(cli_ctx *ctx, int argc, char **argv)
     }
     if (idm_migrate_apply(&applied, ctx->db, o.dir, &err) != 0) {
         if (applied > 0) {
-            fprintf(stderr, "idmctl: %d migration(s) were applied before "
-                            "the failure\n",
+            fprintf(stderr,
+                    "idmctl: %d migration(s) were applied before "
+                    "the failure\n",
                     applied);
         }
         return cli_fail(ctx, &err);

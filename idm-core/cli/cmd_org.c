@@ -101,13 +101,9 @@ static int org_add(cli_ctx *ctx, int argc, char **argv)
     idm_err err = IDM_ERR_INIT;
     int done, rc;
 
-    rc = cli_getopt(&cmds[0], argc, argv, longopts, on_opt, &o, &done);
+    rc = cli_getopt(&cmds[0], argc, argv, longopts, on_opt, &o, 0, &done);
     if (rc != 0 || done) {
         return rc;
-    }
-    if (optind < argc) {
-        return cli_usage(&cmds[0], "unexpected argument \"%s\"",
-                         argv[optind]);
     }
     if (o.type == NULL || o.org.name == NULL) {
         return cli_usage(&cmds[0], "--type and --name are required");
@@ -125,8 +121,8 @@ static int org_add(cli_ctx *ctx, int argc, char **argv)
     if (idm_org_add(ctx->db, &ctx->actor, &o.org, &err) != 0) {
         return cli_fail(ctx, &err);
     }
-    printf("%s\n", o.org.type == IDM_ORG_SCHOOL ? o.org.school_number
-                                                : o.org.code);
+    printf("%s\n",
+           o.org.type == IDM_ORG_SCHOOL ? o.org.school_number : o.org.code);
     return CLI_OK;
 }
 
@@ -139,13 +135,9 @@ static int org_list(cli_ctx *ctx, int argc, char **argv)
     size_t n = 0;
     int done, rc;
 
-    rc = cli_getopt(&cmds[1], argc, argv, longopts, on_opt, &o, &done);
+    rc = cli_getopt(&cmds[1], argc, argv, longopts, on_opt, &o, 0, &done);
     if (rc != 0 || done) {
         return rc;
-    }
-    if (optind < argc) {
-        return cli_usage(&cmds[1], "unexpected argument \"%s\"",
-                         argv[optind]);
     }
     if (o.type != NULL && idm_org_type_parse(&type, o.type) != 0) {
         return cli_usage(&cmds[1], "type: \"%s\" is not a unit type", o.type);
@@ -186,12 +178,9 @@ static int org_show(cli_ctx *ctx, int argc, char **argv)
     idm_org *org = NULL;
     int done, rc;
 
-    rc = cli_getopt(&cmds[2], argc, argv, longopts, on_opt, &o, &done);
+    rc = cli_getopt(&cmds[2], argc, argv, longopts, on_opt, &o, 1, &done);
     if (rc != 0 || done) {
         return rc;
-    }
-    if (optind != argc - 1) {
-        return cli_usage(&cmds[2], "give exactly one unit code");
     }
     rc = cli_db(ctx);
     if (rc != 0) {

@@ -44,16 +44,36 @@ static int on_opt(int opt, const char *arg, void *data)
     struct role_opts *o = data;
 
     switch (opt) {
-    case 'u': o->g.login = arg; break;
-    case 'o': o->g.org_code = arg; break;
-    case 'r': o->g.role = arg; break;
-    case 'c': o->g.group_name = arg; break;
-    case 'y': o->g.group_year = arg; break;
-    case 'F': o->g.valid_from = arg; break;
-    case 'U': o->g.valid_until = arg; break;
-    case 'S': o->g.source = arg; break;
-    case 'a': o->all = 1; break;
-    case 'j': o->json = 1; break;
+    case 'u':
+        o->g.login = arg;
+        break;
+    case 'o':
+        o->g.org_code = arg;
+        break;
+    case 'r':
+        o->g.role = arg;
+        break;
+    case 'c':
+        o->g.group_name = arg;
+        break;
+    case 'y':
+        o->g.group_year = arg;
+        break;
+    case 'F':
+        o->g.valid_from = arg;
+        break;
+    case 'U':
+        o->g.valid_until = arg;
+        break;
+    case 'S':
+        o->g.source = arg;
+        break;
+    case 'a':
+        o->all = 1;
+        break;
+    case 'j':
+        o->json = 1;
+        break;
     }
     return 0;
 }
@@ -75,18 +95,10 @@ static const struct option longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
-static int parse(const cli_cmd *cmd, struct role_opts *o, int argc,
-                 char **argv, int *done)
+static int parse(const cli_cmd *cmd, struct role_opts *o, int argc, char **argv,
+                 int *done)
 {
-    int rc = cli_getopt(cmd, argc, argv, longopts, on_opt, o, done);
-
-    if (rc != 0 || *done) {
-        return rc;
-    }
-    if (optind < argc) {
-        return cli_usage(cmd, "unexpected argument \"%s\"", argv[optind]);
-    }
-    return 0;
+    return cli_getopt(cmd, argc, argv, longopts, on_opt, o, 0, done);
 }
 
 static int role_grant(cli_ctx *ctx, int argc, char **argv)
@@ -144,16 +156,15 @@ static int role_list(cli_ctx *ctx, int argc, char **argv)
         for (size_t i = 0; i < n; i++) {
             const idm_grant *g = &list[i];
             json_array_append_new(
-                arr,
-                json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:s, "
-                          "s:b}",
-                          "login", g->login, "uuid", g->person_uuid, "org",
-                          g->org_code, "role", g->role, "group",
-                          cli_json_str(g->group_name), "year",
-                          cli_json_str(g->group_year), "valid_from",
-                          g->valid_from, "valid_until",
-                          cli_json_str(g->valid_until), "source", g->source,
-                          "active", g->active));
+                arr, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:s, "
+                               "s:b}",
+                               "login", g->login, "uuid", g->person_uuid, "org",
+                               g->org_code, "role", g->role, "group",
+                               cli_json_str(g->group_name), "year",
+                               cli_json_str(g->group_year), "valid_from",
+                               g->valid_from, "valid_until",
+                               cli_json_str(g->valid_until), "source",
+                               g->source, "active", g->active));
         }
         cli_json_print(arr);
     } else {
@@ -202,8 +213,8 @@ static int role_mapping(cli_ctx *ctx, int argc, char **argv)
             if (idm_role_valid_at(info->role, (idm_org_type)t)) {
                 json_array_append_new(
                     at, json_string(idm_org_type_name((idm_org_type)t)));
-                snprintf(ats + strlen(ats), sizeof(ats) - strlen(ats),
-                         "%s%s", ats[0] != '\0' ? "," : "",
+                snprintf(ats + strlen(ats), sizeof(ats) - strlen(ats), "%s%s",
+                         ats[0] != '\0' ? "," : "",
                          idm_org_type_name((idm_org_type)t));
             }
         }
@@ -212,8 +223,8 @@ static int role_mapping(cli_ctx *ctx, int argc, char **argv)
                 arr, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:b}", "role",
                                info->name, "label_de", info->label_de,
                                "label_en", info->label_en, "schulconnex",
-                               info->schulconnex, "eduPersonAffiliation",
-                               aff, "held_at", at, "admin", info->is_admin));
+                               info->schulconnex, "eduPersonAffiliation", aff,
+                               "held_at", at, "admin", info->is_admin));
         } else {
             json_decref(aff);
             json_decref(at);

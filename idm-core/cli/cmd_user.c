@@ -17,8 +17,7 @@ static int user_status(cli_ctx *ctx, int argc, char **argv);
 static int user_set_password(cli_ctx *ctx, int argc, char **argv);
 static int user_passwd_check(cli_ctx *ctx, int argc, char **argv);
 
-#define STATUS_USAGE(verb, what)                                              \
-    "usage: idmctl user " verb " LOGIN" what "\n"
+#define STATUS_USAGE(verb, what) "usage: idmctl user " verb " LOGIN" what "\n"
 
 static const cli_cmd cmds[] = {
     {"add", user_add, "create a person with an account",
@@ -46,8 +45,9 @@ static const cli_cmd cmds[] = {
      "Prints the login; a generated password follows on a second line.\n"
      "example: idmctl user add --school 75123 --role teacher --given Anna \\\n"
      "           --family Müller-Lüdenscheidt --password-stdin\n"},
-    {"show", user_show, "show one account", "usage: idmctl user show LOGIN "
-                                            "[--json]\n"},
+    {"show", user_show, "show one account",
+     "usage: idmctl user show LOGIN "
+     "[--json]\n"},
     {"list", user_list, "list accounts",
      "usage: idmctl user list [--org CODE|--school NR] [--role ROLE]\n"
      "                        [--status STATUS] [--limit N] [--json]\n"
@@ -58,8 +58,7 @@ static const cli_cmd cmds[] = {
      STATUS_USAGE("lock", "")},
     {"unlock", user_status, "unlock; also clears failed-login throttling",
      STATUS_USAGE("unlock", "")},
-    {"disable", user_status, "disable an account", STATUS_USAGE("disable",
-                                                                "")},
+    {"disable", user_status, "disable an account", STATUS_USAGE("disable", "")},
     {"enable", user_status, "enable a disabled account",
      STATUS_USAGE("enable", "")},
     {"delete", user_status, "delete an account (the login is never reused)",
@@ -93,24 +92,60 @@ static int on_opt(int opt, const char *arg, void *data)
     struct user_opts *o = data;
 
     switch (opt) {
-    case 'g': o->u.given_name = arg; break;
-    case 'f': o->u.family_name = arg; break;
-    case 'b': o->u.birth_date = arg; break;
-    case 'l': o->u.login = arg; break;
-    case 'o': o->u.org_code = arg; break;
-    case 'r': o->u.role = arg; break;
-    case 'c': o->u.group_name = arg; break;
-    case 'y': o->u.group_year = arg; break;
-    case 'S': o->u.source = arg; break;
-    case 'K': o->u.external_key = arg; break;
-    case 'P': o->password_stdin = 1; break;
-    case 'm': o->u.must_change_password = 1; break;
-    case 'I': o->u.info_block = 1; break;
-    case 'R': o->u.processing_restricted = 1; break;
-    case 's': o->status = arg; break;
-    case 'L': o->limit = arg; break;
-    case 'j': o->json = 1; break;
-    case 'Y': o->yes = 1; break;
+    case 'g':
+        o->u.given_name = arg;
+        break;
+    case 'f':
+        o->u.family_name = arg;
+        break;
+    case 'b':
+        o->u.birth_date = arg;
+        break;
+    case 'l':
+        o->u.login = arg;
+        break;
+    case 'o':
+        o->u.org_code = arg;
+        break;
+    case 'r':
+        o->u.role = arg;
+        break;
+    case 'c':
+        o->u.group_name = arg;
+        break;
+    case 'y':
+        o->u.group_year = arg;
+        break;
+    case 'S':
+        o->u.source = arg;
+        break;
+    case 'K':
+        o->u.external_key = arg;
+        break;
+    case 'P':
+        o->password_stdin = 1;
+        break;
+    case 'm':
+        o->u.must_change_password = 1;
+        break;
+    case 'I':
+        o->u.info_block = 1;
+        break;
+    case 'R':
+        o->u.processing_restricted = 1;
+        break;
+    case 's':
+        o->status = arg;
+        break;
+    case 'L':
+        o->limit = arg;
+        break;
+    case 'j':
+        o->json = 1;
+        break;
+    case 'Y':
+        o->yes = 1;
+        break;
     case 'G':
         if (o->nguardians >= MAX_GUARDIAN_OF) {
             fprintf(stderr, "idmctl: guardian-of: at most %d pupils\n",
@@ -160,20 +195,10 @@ static const cli_cmd *find_cmd(const char *name)
 }
 
 /* Parse options and require exactly nargs positional arguments. */
-static int parse(const cli_cmd *cmd, struct user_opts *o, int argc,
-                 char **argv, int nargs, int *done)
+static int parse(const cli_cmd *cmd, struct user_opts *o, int argc, char **argv,
+                 int nargs, int *done)
 {
-    int rc = cli_getopt(cmd, argc, argv, longopts, on_opt, o, done);
-
-    if (rc != 0 || *done) {
-        return rc;
-    }
-    if (argc - optind != nargs) {
-        return nargs == 0 ? cli_usage(cmd, "unexpected argument \"%s\"",
-                                      argv[optind])
-                          : cli_usage(cmd, "give exactly one login");
-    }
-    return 0;
+    return cli_getopt(cmd, argc, argv, longopts, on_opt, o, nargs, done);
 }
 
 static json_t *strv_json(char **v)
@@ -200,12 +225,11 @@ static json_t *user_json(const idm_user *u)
         u->must_change_password, "info_block", u->info_block,
         "processing_restricted", u->processing_restricted, "failed_logins",
         u->failed_logins, "locked_until", cli_json_str(u->locked_until),
-        "last_login_at", cli_json_str(u->last_login_at),
-        "password_changed_at", cli_json_str(u->password_changed_at));
+        "last_login_at", cli_json_str(u->last_login_at), "password_changed_at",
+        cli_json_str(u->password_changed_at));
 
     if (u->external_keys != NULL) {
-        json_object_set_new(obj, "external_keys",
-                            strv_json(u->external_keys));
+        json_object_set_new(obj, "external_keys", strv_json(u->external_keys));
     }
     if (u->guardian_of != NULL) {
         json_object_set_new(obj, "guardian_of", strv_json(u->guardian_of));
@@ -238,8 +262,8 @@ static int user_add(cli_ctx *ctx, int argc, char **argv)
         }
         o.u.password = password;
     }
-    if (idm_user_add(&login, &generated, ctx->db, ctx->conf, &ctx->actor,
-                     &o.u, &err) != 0) {
+    if (idm_user_add(&login, &generated, ctx->db, ctx->conf, &ctx->actor, &o.u,
+                     &err) != 0) {
         rc = cli_fail(ctx, &err);
         goto cleanup;
     }
@@ -428,10 +452,9 @@ static int user_set_password(cli_ctx *ctx, int argc, char **argv)
     if (rc != 0) {
         return cli_fail(ctx, &err);
     }
-    if (idm_user_set_password(ctx->db, ctx->conf, &ctx->actor, argv[optind],
-                              password,
-                              o.u.must_change_password || !o.password_stdin,
-                              &err) != 0) {
+    if (idm_user_set_password(
+            ctx->db, ctx->conf, &ctx->actor, argv[optind], password,
+            o.u.must_change_password || !o.password_stdin, &err) != 0) {
         rc = cli_fail(ctx, &err);
     } else {
         if (!o.password_stdin) {

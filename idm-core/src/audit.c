@@ -48,6 +48,19 @@ int idm_outbox_append(idm_db *db, const char *aggregate, const char *key,
                      err, aggregate, key, event, payload);
 }
 
+int idm_change_record(idm_db *db, const idm_actor *actor, const idm_change *c,
+                      idm_err *err)
+{
+    int rc = idm_audit_write(db, actor, c->action, c->target, IDM_AUDIT_OK,
+                             c->details, err);
+
+    if (rc != 0) {
+        return rc;
+    }
+    return idm_outbox_append(db, c->aggregate, c->key, c->event, c->details,
+                             err);
+}
+
 int idm_audit_list(idm_audit_entry **out, size_t *n, idm_db *db,
                    const idm_audit_filter *filter, idm_err *err)
 {

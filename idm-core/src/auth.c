@@ -32,8 +32,7 @@ static long lock_seconds(const idm_conf *conf, int failures)
 
 int idm_user_authenticate(idm_auth_result *out, idm_db *db,
                           const idm_conf *conf, const idm_actor *actor,
-                          const char *login, const char *password,
-                          idm_err *err)
+                          const char *login, const char *password, idm_err *err)
 {
     idm_argon2_params params = {conf->argon2_memory_kib,
                                 conf->argon2_iterations,
@@ -43,8 +42,8 @@ int idm_user_authenticate(idm_auth_result *out, idm_db *db,
     char *newhash = NULL;
     /* the typed login is only recorded if it looks like one: a password
      * typed into the login field must not reach the audit log */
-    const char *target = idm_login_valid(login, IDM_LOGIN_MAX) ? login
-                                                               : "(invalid)";
+    const char *target =
+        idm_login_valid(login, IDM_LOGIN_MAX) ? login : "(invalid)";
     int rc, tx = 0, throttled, vrc;
 
     memset(out, 0, sizeof(*out));
@@ -66,8 +65,7 @@ int idm_user_authenticate(idm_auth_result *out, idm_db *db,
     }
     if (PQntuples(res) == 0) {
         idm_password_dummy_verify(&params, password);
-        rc = idm_audit_write(db, actor, "login.fail", target,
-                             IDM_AUDIT_FAILED,
+        rc = idm_audit_write(db, actor, "login.fail", target, IDM_AUDIT_FAILED,
                              "{\"reason\":\"unknown login\"}", err);
         if (rc == 0) {
             rc = idm_err_set(err, IDM_EAUTH, "wrong login or password");
@@ -89,8 +87,8 @@ int idm_user_authenticate(idm_auth_result *out, idm_db *db,
                                  throttled ? "temporarily locked"
                                            : "account not active",
                                  "status", status);
-        rc = idm_audit_write(db, actor, "login.fail", login,
-                             IDM_AUDIT_DENIED, details, err);
+        rc = idm_audit_write(db, actor, "login.fail", login, IDM_AUDIT_DENIED,
+                             details, err);
         if (rc == 0) {
             rc = idm_err_set(err, IDM_ELOCKED,
                              throttled ? "too many failed logins; try again "
@@ -132,8 +130,8 @@ int idm_user_authenticate(idm_auth_result *out, idm_db *db,
                                  vrc == IDM_EINVAL ? "malformed stored hash"
                                                    : "wrong password",
                                  "failures", failures, "lock_seconds", secs);
-        rc = idm_audit_write(db, actor, "login.fail", login,
-                             IDM_AUDIT_FAILED, details, err);
+        rc = idm_audit_write(db, actor, "login.fail", login, IDM_AUDIT_FAILED,
+                             details, err);
         if (rc == 0) {
             rc = idm_err_set(err, IDM_EAUTH, "wrong login or password");
         }

@@ -23,12 +23,12 @@
 #define SECRET_FILE_MAX 4096
 
 typedef enum conf_type {
-    T_STRING,    /* char * */
-    T_PATH,      /* char *, relative to the config file's directory */
-    T_SECRET,    /* char *, read from the file the key names */
-    T_INT,       /* int, within [min, max] */
-    T_U32,       /* uint32_t, within [min, max] */
-    T_LOGLEVEL   /* idm_log_level */
+    T_STRING,  /* char * */
+    T_PATH,    /* char *, relative to the config file's directory */
+    T_SECRET,  /* char *, read from the file the key names */
+    T_INT,     /* int, within [min, max] */
+    T_U32,     /* uint32_t, within [min, max] */
+    T_LOGLEVEL /* idm_log_level */
 } conf_type;
 
 typedef enum conf_opt {
@@ -109,39 +109,38 @@ static const conf_def defs[OPT__COUNT] = {
                          OFF(db_conninfo),
                          "libpq connection string, without the password",
                          check_conninfo},
-    [OPT_DB_PASSWORD_FILE] = {"database", "password_file", T_SECRET, NULL, 0,
-                              0, OFF(db_password),
+    [OPT_DB_PASSWORD_FILE] = {"database", "password_file", T_SECRET, NULL, 0, 0,
+                              OFF(db_password),
                               "file holding the database password"},
     [OPT_DB_MIGRATIONS_DIR] = {"database", "migrations_dir", T_PATH,
-                               IDM_MIGRATIONS_DIR, 0, 0,
-                               OFF(migrations_dir),
+                               IDM_MIGRATIONS_DIR, 0, 0, OFF(migrations_dir),
                                "directory of the NNNN_*.sql migrations"},
-    [OPT_DB_CONNECT_TIMEOUT] = {"database", "connect_timeout", T_INT, "10",
-                                1, 300, OFF(db_connect_timeout),
+    [OPT_DB_CONNECT_TIMEOUT] = {"database", "connect_timeout", T_INT, "10", 1,
+                                300, OFF(db_connect_timeout),
                                 "seconds to wait for the database"},
     [OPT_PW_MEMORY] = {"password", "argon2_memory_kib", T_U32, "19456", 1024,
                        4194304, OFF(argon2_memory_kib),
                        "Argon2id memory cost in KiB (OWASP: 19456)"},
-    [OPT_PW_ITERATIONS] = {"password", "argon2_iterations", T_U32, "2", 1,
-                           100, OFF(argon2_iterations),
+    [OPT_PW_ITERATIONS] = {"password", "argon2_iterations", T_U32, "2", 1, 100,
+                           OFF(argon2_iterations),
                            "Argon2id time cost (OWASP: 2)"},
-    [OPT_PW_PARALLELISM] = {"password", "argon2_parallelism", T_U32, "1", 1,
-                            64, OFF(argon2_parallelism),
+    [OPT_PW_PARALLELISM] = {"password", "argon2_parallelism", T_U32, "1", 1, 64,
+                            OFF(argon2_parallelism),
                             "Argon2id lanes (OWASP: 1)"},
     [OPT_PW_MIN_LENGTH] = {"password", "min_length", T_INT, "10", 8, 128,
                            OFF(password_min_length),
                            "shortest password a user may set"},
-    [OPT_PW_MAX_FAILED] = {"password", "max_failed_logins", T_INT, "5", 1,
-                           1000, OFF(max_failed_logins),
+    [OPT_PW_MAX_FAILED] = {"password", "max_failed_logins", T_INT, "5", 1, 1000,
+                           OFF(max_failed_logins),
                            "failed logins before a temporary lock"},
     [OPT_PW_LOCK_BASE] = {"password", "lock_base_seconds", T_INT, "30", 1,
                           86400, OFF(lock_base_seconds),
                           "first temporary lock; doubles per failure"},
-    [OPT_PW_LOCK_MAX] = {"password", "lock_max_seconds", T_INT, "900", 1,
-                         86400, OFF(lock_max_seconds),
+    [OPT_PW_LOCK_MAX] = {"password", "lock_max_seconds", T_INT, "900", 1, 86400,
+                         OFF(lock_max_seconds),
                          "longest temporary lock (never permanent)"},
-    [OPT_LOGIN_PATTERN] = {"login", "pattern", T_STRING, "{given}.{family}",
-                           0, 0, OFF(login_pattern),
+    [OPT_LOGIN_PATTERN] = {"login", "pattern", T_STRING, "{given}.{family}", 0,
+                           0, OFF(login_pattern),
                            "login pattern: {given} {family} {g} {f}",
                            check_pattern},
     [OPT_LOGIN_MAX_LENGTH] = {"login", "max_length", T_INT, "32", 8,
@@ -157,8 +156,7 @@ static const conf_def defs[OPT__COUNT] = {
     [OPT_LDAP_ADMIN_PASSWORD_FILE] = {"ldap", "admin_password_file", T_SECRET,
                                       NULL, 0, 0, OFF(ldap_admin_password),
                                       "file holding that DN's password"},
-    [OPT_LOG_LEVEL] = {"log", "level", T_LOGLEVEL, "info", 0, 0,
-                       OFF(log_level),
+    [OPT_LOG_LEVEL] = {"log", "level", T_LOGLEVEL, "info", 0, 0, OFF(log_level),
                        "error, warn, notice, info or debug"},
 };
 
@@ -225,8 +223,8 @@ static int check_lines(const char *data, size_t len, const char *path,
 {
     const char *p = data, *end = data + len;
     char group[64] = "";
-    GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                             NULL);
+    GHashTable *seen =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     int line = 0, rc = 0;
 
     while (p < end) {
@@ -258,9 +256,8 @@ static int check_lines(const char *data, size_t len, const char *path,
             memcpy(group, s + 1, glen);
             group[glen] = '\0';
             if (lookup_def(group, NULL) == NULL) {
-                rc = idm_err_set(err, IDM_ECONFIG,
-                                 "%s:%d: unknown group [%s]", path, line,
-                                 group);
+                rc = idm_err_set(err, IDM_ECONFIG, "%s:%d: unknown group [%s]",
+                                 path, line, group);
                 goto cleanup;
             }
         } else {
@@ -270,14 +267,12 @@ static int check_lines(const char *data, size_t len, const char *path,
 
             if (eq == NULL) {
                 rc = idm_err_set(err, IDM_ECONFIG,
-                                 "%s:%d: expected \"key = value\"", path,
-                                 line);
+                                 "%s:%d: expected \"key = value\"", path, line);
                 goto cleanup;
             }
             if (group[0] == '\0') {
                 rc = idm_err_set(err, IDM_ECONFIG,
-                                 "%s:%d: key outside of a [group]", path,
-                                 line);
+                                 "%s:%d: key outside of a [group]", path, line);
                 goto cleanup;
             }
             ke = eq;
@@ -285,23 +280,23 @@ static int check_lines(const char *data, size_t len, const char *path,
                 ke--;
             }
             if (ke == s || (size_t)(ke - s) >= sizeof(key)) {
-                rc = idm_err_set(err, IDM_ECONFIG, "%s:%d: malformed key",
-                                 path, line);
+                rc = idm_err_set(err, IDM_ECONFIG, "%s:%d: malformed key", path,
+                                 line);
                 goto cleanup;
             }
             memcpy(key, s, (size_t)(ke - s));
             key[ke - s] = '\0';
             if (lookup_def(group, key) == NULL) {
-                rc = idm_err_set(err, IDM_ECONFIG,
-                                 "%s:%d: [%s] %s: unknown key", path, line,
-                                 group, key);
+                rc =
+                    idm_err_set(err, IDM_ECONFIG, "%s:%d: [%s] %s: unknown key",
+                                path, line, group, key);
                 goto cleanup;
             }
             full = g_strdup_printf("%s/%s", group, key);
             if (!g_hash_table_add(seen, full)) {
                 rc = idm_err_set(err, IDM_ECONFIG,
-                                 "%s:%d: [%s] %s: key given twice", path,
-                                 line, group, key);
+                                 "%s:%d: [%s] %s: key given twice", path, line,
+                                 group, key);
                 goto cleanup;
             }
         }
@@ -351,9 +346,9 @@ static int read_secret(char **out, const char *file, const char *where,
         n--;
     }
     if (n == 0 || memchr(buf, '\0', n) != NULL) {
-        rc = idm_err_set(err, IDM_ECONFIG,
-                         "%s: \"%s\" is empty or holds a NUL byte", where,
-                         file);
+        rc =
+            idm_err_set(err, IDM_ECONFIG,
+                        "%s: \"%s\" is empty or holds a NUL byte", where, file);
         goto cleanup;
     }
     *out = idm_xmalloc(n + 1);
@@ -416,9 +411,8 @@ static int set_value(idm_conf *conf, const conf_def *d, const char *value,
                                value);
         }
         if (v < d->min || v > d->max) {
-            return idm_err_set(err, IDM_ECONFIG,
-                               "%s: %ld is outside %ld..%ld", where, v,
-                               d->min, d->max);
+            return idm_err_set(err, IDM_ECONFIG, "%s: %ld is outside %ld..%ld",
+                               where, v, d->min, d->max);
         }
         if (d->type == T_INT) {
             *(int *)field = (int)v;
@@ -484,8 +478,7 @@ int idm_conf_load_data(idm_conf **out, const char *data, size_t len,
         goto cleanup;
     }
     if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &gerr)) {
-        rc = idm_err_set(err, IDM_ECONFIG, "%s: %s", conf->path,
-                         gerr->message);
+        rc = idm_err_set(err, IDM_ECONFIG, "%s: %s", conf->path, gerr->message);
         goto cleanup;
     }
     for (int i = 0; i < OPT__COUNT; i++) {
@@ -499,8 +492,7 @@ int idm_conf_load_data(idm_conf **out, const char *data, size_t len,
                  find_line(data, len, d->group, d->key), d->group, d->key);
         value = g_key_file_get_string(kf, d->group, d->key, &gerr);
         if (value == NULL) {
-            rc = idm_err_set(err, IDM_ECONFIG, "%s: %s", where,
-                             gerr->message);
+            rc = idm_err_set(err, IDM_ECONFIG, "%s: %s", where, gerr->message);
             goto cleanup;
         }
         if (d->type == T_SECRET) {

@@ -26,12 +26,12 @@ int64_t idm_db__int(const PGresult *res, int row, int col);
 
 /* Parameter arrays from literal lists. */
 #define IDM_DB__PARAMS(...) ((const char *const[]){__VA_ARGS__})
-#define IDM_DB__NPARAMS(...)                                                  \
+#define IDM_DB__NPARAMS(...)                                                   \
     ((int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)))
 
 /** idm_db_query with a literal parameter list. */
-#define idm_db__q(out, db, sql, err, ...)                                     \
-    idm_db_query((out), (db), (sql), IDM_DB__NPARAMS(__VA_ARGS__),            \
+#define idm_db__q(out, db, sql, err, ...)                                      \
+    idm_db_query((out), (db), (sql), IDM_DB__NPARAMS(__VA_ARGS__),             \
                  IDM_DB__PARAMS(__VA_ARGS__), (err))
 
 /**

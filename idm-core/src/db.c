@@ -49,8 +49,9 @@ int idm_db_open_conninfo(idm_db **out, const char *conninfo,
     db->conn = PQconnectdbParams(keys, vals, 1);
     if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
         const char *why = db->conn != NULL ? PQerrorMessage(db->conn) : "";
-        rc = idm_err_set(err, IDM_EUNAVAIL, "could not connect to the "
-                                            "database");
+        rc = idm_err_set(err, IDM_EUNAVAIL,
+                         "could not connect to the "
+                         "database");
         idm_err_detail(err, "%.*s", (int)strcspn(why, "\n"), why);
         goto cleanup;
     }
@@ -93,9 +94,8 @@ PGconn *idm_db_conn(idm_db *db)
 /* Translate a failed result into our code; text goes to detail only. */
 static int map_error(const PGresult *res, idm_db *db, idm_err *err)
 {
-    const char *state = res != NULL
-                            ? PQresultErrorField(res, PG_DIAG_SQLSTATE)
-                            : NULL;
+    const char *state =
+        res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *primary =
         res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     const char *constraint =
@@ -113,8 +113,7 @@ static int map_error(const PGresult *res, idm_db *db, idm_err *err)
         code = IDM_EINVAL;
     } else if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0) {
         code = IDM_ECONFLICT;
-    } else if (strncmp(state, "08", 2) == 0 ||
-               strcmp(state, "57P01") == 0) {
+    } else if (strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0) {
         code = IDM_EUNAVAIL;
     }
     idm_err_set(err, code, "%s", idm_strerror(code));

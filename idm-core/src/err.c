@@ -10,8 +10,8 @@
 const char *idm_strerror(int code)
 {
     switch (code) {
-#define IDM_ERR_TEXT(name, value, text)                                       \
-    case value:                                                               \
+#define IDM_ERR_TEXT(name, value, text)                                        \
+    case value:                                                                \
         return text;
         IDM_ERROR_LIST(IDM_ERR_TEXT)
 #undef IDM_ERR_TEXT
@@ -23,8 +23,8 @@ const char *idm_strerror(int code)
 const char *idm_errname(int code)
 {
     switch (code) {
-#define IDM_ERR_NAME(name, value, text)                                       \
-    case value:                                                               \
+#define IDM_ERR_NAME(name, value, text)                                        \
+    case value:                                                                \
         return #name;
         IDM_ERROR_LIST(IDM_ERR_NAME)
 #undef IDM_ERR_NAME

@@ -56,10 +56,9 @@ static int resolve(idm_org **org_out, int64_t *group_out, char from[11],
         return rc;
     }
     if (!idm_role_valid_at(role->role, (*org_out)->type)) {
-        rc = idm_err_set(err, IDM_EINVAL,
-                         "role: a %s cannot be held at the %s \"%s\"",
-                         role->name, idm_org_type_name((*org_out)->type),
-                         s->org_code);
+        rc = idm_err_set(
+            err, IDM_EINVAL, "role: a %s cannot be held at the %s \"%s\"",
+            role->name, idm_org_type_name((*org_out)->type), s->org_code);
         idm_org_free(*org_out);
         *org_out = NULL;
         return rc;
@@ -110,8 +109,7 @@ int idm_grant_add(int64_t *id_out, idm_db *db, const idm_actor *actor,
                    "AND a.status <> 'deleted' "
                    "RETURNING id, (SELECT uuid FROM person "
                    "               WHERE id = person_id)",
-                   err, s->login, org_id, s->role,
-                   group_id != 0 ? group : NULL,
+                   err, s->login, org_id, s->role, group_id != 0 ? group : NULL,
                    from[0] != '\0' ? from : NULL,
                    until[0] != '\0' ? until : NULL, s->source);
     if (rc == IDM_EEXISTS) {
@@ -145,16 +143,15 @@ int idm_grant_add(int64_t *id_out, idm_db *db, const idm_actor *actor,
             goto cleanup;
         }
     }
-    details = idm_json__pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?}", "uuid",
-                             uuid, "org", s->org_code, "role", s->role,
-                             "group", s->group_name, "until",
-                             until[0] != '\0' ? until : NULL, "source",
-                             s->source);
-    rc = idm_audit_write(db, actor, "role.grant", s->login, IDM_AUDIT_OK,
-                         details, err);
-    if (rc == 0) {
-        rc = idm_outbox_append(db, "person", uuid, "person.role_granted",
-                               details, err);
+    details = idm_json__pack(
+        "{s:s, s:s, s:s, s:s?, s:s?, s:s?}", "uuid", uuid, "org", s->org_code,
+        "role", s->role, "group", s->group_name, "until",
+        until[0] != '\0' ? until : NULL, "source", s->source);
+    {
+        const idm_change change = {
+            "role.grant",          s->login, "person", uuid,
+            "person.role_granted", details};
+        rc = idm_change_record(db, actor, &change, err);
     }
     if (rc != 0) {
         goto cleanup;
@@ -193,24 +190,23 @@ int idm_grant_revoke(idm_db *db, const idm_actor *actor,
     }
     snprintf(org_id, sizeof(org_id), "%lld", (long long)org->id);
     snprintf(group, sizeof(group), "%lld", (long long)group_id);
-    rc = idm_db__q(&res, db,
-                   "DELETE FROM role_assignment r USING account a, person p "
-                   "WHERE a.person_id = r.person_id AND p.id = r.person_id "
-                   "AND lower(a.login) = lower($1) "
-                   "AND r.org_unit_id = $2::bigint AND r.role = $3::idm_role "
-                   "AND r.group_id IS NOT DISTINCT FROM $4::bigint "
-                   "RETURNING p.uuid, r.person_id",
-                   err, s->login, org_id, s->role,
-                   group_id != 0 ? group : NULL);
+    rc =
+        idm_db__q(&res, db,
+                  "DELETE FROM role_assignment r USING account a, person p "
+                  "WHERE a.person_id = r.person_id AND p.id = r.person_id "
+                  "AND lower(a.login) = lower($1) "
+                  "AND r.org_unit_id = $2::bigint AND r.role = $3::idm_role "
+                  "AND r.group_id IS NOT DISTINCT FROM $4::bigint "
+                  "RETURNING p.uuid, r.person_id",
+                  err, s->login, org_id, s->role, group_id != 0 ? group : NULL);
     if (rc != 0) {
         goto cleanup;
     }
     if (PQntuples(res) == 0) {
-        rc = idm_err_set(err, IDM_ENOTFOUND,
-                         "role: \"%s\" holds no %s at \"%s\"%s%s", s->login,
-                         s->role, s->org_code,
-                         s->group_name != NULL ? " in " : "",
-                         s->group_name != NULL ? s->group_name : "");
+        rc = idm_err_set(
+            err, IDM_ENOTFOUND, "role: \"%s\" holds no %s at \"%s\"%s%s",
+            s->login, s->role, s->org_code, s->group_name != NULL ? " in " : "",
+            s->group_name != NULL ? s->group_name : "");
         goto cleanup;
     }
     uuid = idm_db__strdup(res, 0, 0);
@@ -223,14 +219,14 @@ int idm_grant_revoke(idm_db *db, const idm_actor *actor,
             goto cleanup;
         }
     }
-    details = idm_json__pack("{s:s, s:s, s:s, s:s?}", "uuid", uuid, "org",
-                             s->org_code, "role", s->role, "group",
-                             s->group_name);
-    rc = idm_audit_write(db, actor, "role.revoke", s->login, IDM_AUDIT_OK,
-                         details, err);
-    if (rc == 0) {
-        rc = idm_outbox_append(db, "person", uuid, "person.role_revoked",
-                               details, err);
+    details =
+        idm_json__pack("{s:s, s:s, s:s, s:s?}", "uuid", uuid, "org",
+                       s->org_code, "role", s->role, "group", s->group_name);
+    {
+        const idm_change change = {
+            "role.revoke",         s->login, "person", uuid,
+            "person.role_revoked", details};
+        rc = idm_change_record(db, actor, &change, err);
     }
     if (rc != 0) {
         goto cleanup;

@@ -35,9 +35,9 @@ int idm_group_add(idm_db *db, const idm_actor *actor, const char *org_code,
     char *details = NULL, *target = NULL;
     int rc, tx = 0;
 
-    if (kind == NULL || (strcmp(kind, "class") != 0 &&
-                         strcmp(kind, "course") != 0 &&
-                         strcmp(kind, "staff") != 0)) {
+    if (kind == NULL ||
+        (strcmp(kind, "class") != 0 && strcmp(kind, "course") != 0 &&
+         strcmp(kind, "staff") != 0)) {
         return idm_err_set(err, IDM_EINVAL,
                            "kind: must be class, course or staff");
     }
@@ -76,11 +76,11 @@ int idm_group_add(idm_db *db, const idm_actor *actor, const char *org_code,
     target = g_strdup_printf("%s/%s", org_code, name);
     details = idm_json__pack("{s:s, s:s, s:s, s:s?}", "org", org_code, "kind",
                              kind, "name", name, "year", year);
-    rc = idm_audit_write(db, actor, "group.add", target, IDM_AUDIT_OK,
-                         details, err);
-    if (rc == 0) {
-        rc = idm_outbox_append(db, "group", PQgetvalue(res, 0, 0),
-                               "group.created", details, err);
+    {
+        const idm_change change = {"group.add",     target,
+                                   "group",         PQgetvalue(res, 0, 0),
+                                   "group.created", details};
+        rc = idm_change_record(db, actor, &change, err);
     }
     if (rc != 0) {
         goto cleanup;
@@ -115,10 +115,9 @@ int idm_group_resolve(int64_t *out, idm_db *db, const char *org_code,
         return rc;
     }
     if (PQntuples(res) == 0) {
-        rc = idm_err_set(err, IDM_ENOTFOUND,
-                         "group: no group \"%s\"%s%s at \"%s\"", name,
-                         year != NULL ? " in " : "",
-                         year != NULL ? year : "", org_code);
+        rc = idm_err_set(
+            err, IDM_ENOTFOUND, "group: no group \"%s\"%s%s at \"%s\"", name,
+            year != NULL ? " in " : "", year != NULL ? year : "", org_code);
     } else if (PQntuples(res) > 1 && year == NULL) {
         rc = idm_err_set(err, IDM_EINVAL,
                          "group: \"%s\" exists for several school years at "
@@ -131,8 +130,8 @@ int idm_group_resolve(int64_t *out, idm_db *db, const char *org_code,
     return rc;
 }
 
-int idm_group_list(idm_group **out, size_t *n, idm_db *db,
-                   const char *org_code, idm_err *err)
+int idm_group_list(idm_group **out, size_t *n, idm_db *db, const char *org_code,
+                   idm_err *err)
 {
     PGresult *res = NULL;
     idm_group *list;
@@ -169,8 +168,8 @@ int idm_group_list(idm_group **out, size_t *n, idm_db *db,
 }
 
 int idm_group_members(idm_group_member **out, size_t *n, idm_db *db,
-                      const char *org_code, const char *name,
-                      const char *year, idm_err *err)
+                      const char *org_code, const char *name, const char *year,
+                      idm_err *err)
 {
     PGresult *res = NULL;
     idm_group_member *list;
@@ -263,14 +262,15 @@ int idm_group_set_member(idm_db *db, const idm_actor *actor,
     target = g_strdup_printf("%s/%s", org_code, name);
     details = idm_json__pack("{s:s, s:s}", "uuid", PQgetvalue(res, 0, 0),
                              "login", login);
-    rc = idm_audit_write(db, actor,
-                         add ? "group.add_member" : "group.remove_member",
-                         target, IDM_AUDIT_OK, details, err);
-    if (rc == 0) {
-        rc = idm_outbox_append(db, "group", id,
-                               add ? "group.member_added"
-                                   : "group.member_removed",
-                               details, err);
+    {
+        const idm_change change = {
+            add ? "group.add_member" : "group.remove_member",
+            target,
+            "group",
+            id,
+            add ? "group.member_added" : "group.member_removed",
+            details};
+        rc = idm_change_record(db, actor, &change, err);
     }
     if (rc != 0) {
         goto cleanup;

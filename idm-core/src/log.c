@@ -12,7 +12,7 @@ static void *log_ctx;
 static idm_log_level log_max = IDM_LOG_INFO;
 
 static const char *const level_names[] = {
-    [IDM_LOG_ERROR] = "error", [IDM_LOG_WARN] = "warn",
+    [IDM_LOG_ERROR] = "error",   [IDM_LOG_WARN] = "warn",
     [IDM_LOG_NOTICE] = "notice", [IDM_LOG_INFO] = "info",
     [IDM_LOG_DEBUG] = "debug",
 };
@@ -45,8 +45,8 @@ void idm_log_stderr(idm_log_level level, const char *comp, const char *line,
 {
     (void)ctx;
     /* One fprintf per line keeps lines whole between threads. */
-    fprintf(stderr, "<%d>level=%s comp=%s %s\n", (int)level,
-            level_names[level], comp, line);
+    fprintf(stderr, "<%d>level=%s comp=%s %s\n", (int)level, level_names[level],
+            comp, line);
 }
 
 void idm_log(idm_log_level level, const char *comp, const char *event,

@@ -18,33 +18,69 @@
 static const char *special_letter(gunichar c)
 {
     switch (c) {
-    case 0x00E4: case 0x00C4: return "ae"; /* ä Ä */
-    case 0x00F6: case 0x00D6: return "oe"; /* ö Ö */
-    case 0x00FC: case 0x00DC: return "ue"; /* ü Ü */
-    case 0x00DF: case 0x1E9E: return "ss"; /* ß ẞ */
-    case 0x00E6: case 0x00C6: return "ae"; /* æ Æ */
-    case 0x0153: case 0x0152: return "oe"; /* œ Œ */
-    case 0x00F8: case 0x00D8: return "o";  /* ø Ø */
-    case 0x0111: case 0x0110: return "d";  /* đ Đ */
-    case 0x00F0: case 0x00D0: return "d";  /* ð Ð */
-    case 0x00FE: case 0x00DE: return "th"; /* þ Þ */
-    case 0x0142: case 0x0141: return "l";  /* ł Ł */
-    case 0x0131: return "i";               /* dotless ı */
-    case 0x014B: case 0x014A: return "n";  /* ŋ Ŋ */
-    case 0x0127: case 0x0126: return "h";  /* ħ Ħ */
-    case 0x0167: case 0x0166: return "t";  /* ŧ Ŧ */
-    case 0x0138: return "k";               /* ĸ */
-    case 0x0140: case 0x013F: return "l";  /* ŀ Ŀ */
-    case 0x017F: return "s";               /* long s */
-    case 0x0133: case 0x0132: return "ij"; /* ĳ Ĳ */
-    default: return NULL;
+    case 0x00E4:
+    case 0x00C4:
+        return "ae"; /* ä Ä */
+    case 0x00F6:
+    case 0x00D6:
+        return "oe"; /* ö Ö */
+    case 0x00FC:
+    case 0x00DC:
+        return "ue"; /* ü Ü */
+    case 0x00DF:
+    case 0x1E9E:
+        return "ss"; /* ß ẞ */
+    case 0x00E6:
+    case 0x00C6:
+        return "ae"; /* æ Æ */
+    case 0x0153:
+    case 0x0152:
+        return "oe"; /* œ Œ */
+    case 0x00F8:
+    case 0x00D8:
+        return "o"; /* ø Ø */
+    case 0x0111:
+    case 0x0110:
+        return "d"; /* đ Đ */
+    case 0x00F0:
+    case 0x00D0:
+        return "d"; /* ð Ð */
+    case 0x00FE:
+    case 0x00DE:
+        return "th"; /* þ Þ */
+    case 0x0142:
+    case 0x0141:
+        return "l"; /* ł Ł */
+    case 0x0131:
+        return "i"; /* dotless ı */
+    case 0x014B:
+    case 0x014A:
+        return "n"; /* ŋ Ŋ */
+    case 0x0127:
+    case 0x0126:
+        return "h"; /* ħ Ħ */
+    case 0x0167:
+    case 0x0166:
+        return "t"; /* ŧ Ŧ */
+    case 0x0138:
+        return "k"; /* ĸ */
+    case 0x0140:
+    case 0x013F:
+        return "l"; /* ŀ Ŀ */
+    case 0x017F:
+        return "s"; /* long s */
+    case 0x0133:
+    case 0x0132:
+        return "ij"; /* ĳ Ĳ */
+    default:
+        return NULL;
     }
 }
 
 static int is_apostrophe(gunichar c)
 {
-    return c == '\'' || c == '`' || c == 0x00B4 || c == 0x2018 ||
-           c == 0x2019 || c == 0x02BC || c == 0x02B9 || c == 0x2032;
+    return c == '\'' || c == '`' || c == 0x00B4 || c == 0x2018 || c == 0x2019 ||
+           c == 0x02BC || c == 0x02B9 || c == 0x2032;
 }
 
 static int is_separator(gunichar c)
@@ -62,8 +98,7 @@ static void tidy(GString *s)
     for (gsize i = 0; i < s->len; i++) {
         char c = s->str[i];
         int punct = c == '-' || c == '.';
-        if (punct && (o == 0 || s->str[o - 1] == '-' ||
-                      s->str[o - 1] == '.')) {
+        if (punct && (o == 0 || s->str[o - 1] == '-' || s->str[o - 1] == '.')) {
             if (o > 0 && c == '.') {
                 s->str[o - 1] = '.'; /* "a-.b" keeps the dot */
             }
@@ -108,8 +143,8 @@ int idm_login_fold(char **out, const char *name, idm_err *err)
             if (g_ascii_isalnum((gchar)c)) {
                 g_string_append_c(s, g_ascii_tolower((gchar)c));
             }
-        } else if (g_unichar_fully_decompose(c, FALSE, dec, G_N_ELEMENTS(dec))
-                       > 0 &&
+        } else if (g_unichar_fully_decompose(c, FALSE, dec, G_N_ELEMENTS(dec)) >
+                       0 &&
                    dec[0] < 0x80 && g_ascii_isalnum((gchar)dec[0])) {
             /* é -> e, č -> c, ñ -> n: base letter, marks dropped */
             g_string_append_c(s, g_ascii_tolower((gchar)dec[0]));
@@ -206,8 +241,9 @@ int idm_login_candidate(char *out, size_t size, const char *base, unsigned n,
     }
     slen = strlen(suffix);
     if ((size_t)max_len <= slen) {
-        rc = idm_err_set(err, IDM_ETOOBIG, "login suffix exceeds the maximum "
-                                           "length");
+        rc = idm_err_set(err, IDM_ETOOBIG,
+                         "login suffix exceeds the maximum "
+                         "length");
         goto cleanup;
     }
     cut(s, max_len - (int)slen);
@@ -226,8 +262,8 @@ unsigned idm_login_pick(const char *base, const char *const *taken,
                         size_t ntaken, int max_len)
 {
     /* keys are copies: GHashTable has no const-key interface */
-    GHashTable *set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                            NULL);
+    GHashTable *set =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     char cand[IDM_LOGIN_MAX + 16];
     unsigned n;
 
@@ -238,8 +274,8 @@ unsigned idm_login_pick(const char *base, const char *const *taken,
      * Candidates only fail for max_len below the suffix width, which the
      * config's minimum of 8 rules out; stop there regardless. */
     for (n = 1;; n++) {
-        if (idm_login_candidate(cand, sizeof(cand), base, n, max_len,
-                                NULL) != 0 ||
+        if (idm_login_candidate(cand, sizeof(cand), base, n, max_len, NULL) !=
+                0 ||
             !g_hash_table_contains(set, cand)) {
             break;
         }
@@ -265,8 +301,7 @@ int idm_login_valid(const char *login, int max_len)
     return 1;
 }
 
-int idm_login_reserve(idm_db *db, const char *login, int max_len,
-                      idm_err *err)
+int idm_login_reserve(idm_db *db, const char *login, int max_len, idm_err *err)
 {
     PGresult *res = NULL;
     int rc;

@@ -212,8 +212,7 @@ cleanup:
     return rc;
 }
 
-int idm_migrate_apply(int *applied, idm_db *db, const char *dir,
-                      idm_err *err)
+int idm_migrate_apply(int *applied, idm_db *db, const char *dir, idm_err *err)
 {
     GArray *files = NULL;
     idm_migration *status = NULL;
@@ -225,8 +224,8 @@ int idm_migrate_apply(int *applied, idm_db *db, const char *dir,
     if (rc != 0) {
         goto cleanup;
     }
-    rc = idm_db_query(NULL, db, "SELECT pg_advisory_lock(" MIGRATE_LOCK ")",
-                      0, NULL, err);
+    rc = idm_db_query(NULL, db, "SELECT pg_advisory_lock(" MIGRATE_LOCK ")", 0,
+                      NULL, err);
     if (rc != 0) {
         goto cleanup;
     }

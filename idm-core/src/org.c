@@ -35,10 +35,10 @@ int idm_org_type_parse(idm_org_type *out, const char *name)
     return IDM_EINVAL;
 }
 
-#define ORG_COLUMNS                                                           \
-    "o.id, o.code, o.type, o.name, p.code, o.school_number, o.school_code, "  \
-    "b.code, to_char(o.created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "           \
-    "FROM org_unit o LEFT JOIN org_unit p ON p.id = o.parent_id "             \
+#define ORG_COLUMNS                                                            \
+    "o.id, o.code, o.type, o.name, p.code, o.school_number, o.school_code, "   \
+    "b.code, to_char(o.created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "         \
+    "FROM org_unit o LEFT JOIN org_unit p ON p.id = o.parent_id "              \
     "LEFT JOIN org_unit b ON b.id = o.board_id "
 
 static void org_from_row(idm_org *org, const PGresult *res, int row)
@@ -109,8 +109,7 @@ static int check_new(const idm_org_new *o, idm_err *err)
 int idm_org_add(idm_db *db, const idm_actor *actor, const idm_org_new *o,
                 idm_err *err)
 {
-    const char *code =
-        o->type == IDM_ORG_SCHOOL ? o->school_number : o->code;
+    const char *code = o->type == IDM_ORG_SCHOOL ? o->school_number : o->code;
     idm_org *parent = NULL, *board = NULL;
     char *details = NULL;
     int rc, tx = 0;
@@ -180,14 +179,12 @@ int idm_org_add(idm_db *db, const idm_actor *actor, const idm_org_new *o,
     }
     details = idm_json__pack("{s:s, s:s, s:s?, s:s?}", "type",
                              idm_org_type_name(o->type), "name", o->name,
-                             "parent", o->parent_code, "board",
-                             o->board_code);
-    rc = idm_audit_write(db, actor, "org.add", code, IDM_AUDIT_OK, details,
-                         err);
-    if (rc != 0) {
-        goto cleanup;
+                             "parent", o->parent_code, "board", o->board_code);
+    {
+        const idm_change change = {"org.add", code,          "org",
+                                   code,      "org.created", details};
+        rc = idm_change_record(db, actor, &change, err);
     }
-    rc = idm_outbox_append(db, "org", code, "org.created", details, err);
     if (rc != 0) {
         goto cleanup;
     }
@@ -217,8 +214,8 @@ int idm_org_lookup(idm_org **out, idm_db *db, const char *code, idm_err *err)
     }
     if (PQntuples(res) == 0) {
         PQclear(res);
-        return idm_err_set(err, IDM_ENOTFOUND,
-                           "no organisational unit \"%s\"", code);
+        return idm_err_set(err, IDM_ENOTFOUND, "no organisational unit \"%s\"",
+                           code);
     }
     org = idm_xcalloc(1, sizeof(*org));
     org_from_row(org, res, 0);
@@ -236,19 +233,18 @@ int idm_org_list(idm_org **out, size_t *n, idm_db *db, int type,
 
     *out = NULL;
     *n = 0;
-    rc = idm_db__q(&res, db,
-                   "WITH RECURSIVE tree AS ("
-                   " SELECT id, ARRAY[code] AS path FROM org_unit "
-                   "  WHERE ($2::text IS NULL AND parent_id IS NULL) "
-                   "     OR code = $2"
-                   " UNION ALL SELECT c.id, t.path || c.code FROM org_unit c "
-                   "  JOIN tree t ON c.parent_id = t.id) "
-                   "SELECT " ORG_COLUMNS "JOIN tree t ON t.id = o.id "
-                   "WHERE ($1::org_type IS NULL OR o.type = $1::org_type) "
-                   "ORDER BY t.path",
-                   err, type >= 0 ? idm_org_type_name((idm_org_type)type)
-                                  : NULL,
-                   under);
+    rc = idm_db__q(
+        &res, db,
+        "WITH RECURSIVE tree AS ("
+        " SELECT id, ARRAY[code] AS path FROM org_unit "
+        "  WHERE ($2::text IS NULL AND parent_id IS NULL) "
+        "     OR code = $2"
+        " UNION ALL SELECT c.id, t.path || c.code FROM org_unit c "
+        "  JOIN tree t ON c.parent_id = t.id) "
+        "SELECT " ORG_COLUMNS "JOIN tree t ON t.id = o.id "
+        "WHERE ($1::org_type IS NULL OR o.type = $1::org_type) "
+        "ORDER BY t.path",
+        err, type >= 0 ? idm_org_type_name((idm_org_type)type) : NULL, under);
     if (rc != 0) {
         return rc;
     }

@@ -39,9 +39,9 @@ int idm_password_hash(char **out, const idm_argon2_params *params,
     if (RAND_bytes(salt, sizeof(salt)) != 1) {
         return idm_err_set(err, IDM_EINTERNAL, "no random bytes available");
     }
-    enclen = argon2_encodedlen(params->iterations, params->memory_kib,
-                               params->parallelism, SALT_LEN, HASH_LEN,
-                               Argon2_id);
+    enclen =
+        argon2_encodedlen(params->iterations, params->memory_kib,
+                          params->parallelism, SALT_LEN, HASH_LEN, Argon2_id);
     encoded = idm_xmalloc(enclen);
     arc = argon2id_hash_encoded(params->iterations, params->memory_kib,
                                 params->parallelism, password, pwlen, salt,
@@ -76,16 +76,16 @@ int idm_password_params(idm_argon2_params *out, const char *encoded)
     return 0;
 }
 
-int idm_password_verify(const char *encoded, const char *password,
-                        idm_err *err)
+int idm_password_verify(const char *encoded, const char *password, idm_err *err)
 {
     idm_argon2_params params;
     size_t pwlen = strlen(password);
     int arc;
 
     if (idm_password_params(&params, encoded) != 0) {
-        return idm_err_set(err, IDM_EINVAL, "stored password hash is "
-                                            "malformed");
+        return idm_err_set(err, IDM_EINVAL,
+                           "stored password hash is "
+                           "malformed");
     }
     if (pwlen > IDM_PASSWORD_MAX_LEN) {
         return idm_err_set(err, IDM_EAUTH, "wrong password");
@@ -149,8 +149,7 @@ int idm_password_generate(char **out, size_t len, idm_err *err)
         unsigned char buf[64];
         if (RAND_bytes(buf, sizeof(buf)) != 1) {
             idm_password_free(pw);
-            return idm_err_set(err, IDM_EINTERNAL,
-                               "no random bytes available");
+            return idm_err_set(err, IDM_EINTERNAL, "no random bytes available");
         }
         for (size_t j = 0; j < sizeof(buf) && i < len; j++) {
             if (buf[j] < limit) {

@@ -195,8 +195,7 @@ int idm_user_add(char **login_out, char **password_out, idm_db *db,
         goto cleanup;
     }
     if (u->role != NULL && idm_role_lookup(u->role) == NULL) {
-        rc = idm_err_set(err, IDM_EINVAL, "role: unknown role \"%s\"",
-                         u->role);
+        rc = idm_err_set(err, IDM_EINVAL, "role: unknown role \"%s\"", u->role);
         goto cleanup;
     }
     if (u->password != NULL) {
@@ -269,8 +268,7 @@ int idm_user_add(char **login_out, char **password_out, idm_db *db,
                    "password_changed_at, must_change_password) "
                    "VALUES ($1::bigint, $2, $3, now(), $4)",
                    err, person_id, login, hash,
-                   u->must_change_password || u->password == NULL ? "t"
-                                                                   : "f");
+                   u->must_change_password || u->password == NULL ? "t" : "f");
     if (rc == IDM_EEXISTS) {
         idm_err_set(err, rc, "login: \"%s\" already exists", login);
     }
@@ -281,16 +279,14 @@ int idm_user_add(char **login_out, char **password_out, idm_db *db,
     if (rc != 0) {
         goto cleanup;
     }
-    details = idm_json__pack("{s:s, s:s, s:s?, s:s?}", "uuid", uuid, "login",
-                             login, "source", u->source, "key",
-                             u->external_key);
-    rc = idm_audit_write(db, actor, "user.add", login, IDM_AUDIT_OK, details,
-                         err);
-    if (rc != 0) {
-        goto cleanup;
+    details =
+        idm_json__pack("{s:s, s:s, s:s?, s:s?}", "uuid", uuid, "login", login,
+                       "source", u->source, "key", u->external_key);
+    {
+        const idm_change change = {"user.add",       login,  "person", uuid,
+                                   "person.created", details};
+        rc = idm_change_record(db, actor, &change, err);
     }
-    rc = idm_outbox_append(db, "person", uuid, "person.created", details,
-                           err);
     if (rc != 0) {
         goto cleanup;
     }
@@ -334,16 +330,16 @@ cleanup:
     return rc;
 }
 
-#define USER_COLUMNS                                                          \
-    "p.id, p.uuid, a.login, p.given_name, p.family_name, "                    \
-    "to_char(p.birth_date, 'YYYY-MM-DD'), p.info_block, "                     \
-    "p.processing_restricted, a.status, "                                     \
-    "to_char(a.status_changed_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "          \
-    "to_char(a.created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "                 \
-    "to_char(a.password_changed_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "        \
-    "a.must_change_password, a.failed_logins, "                               \
-    "to_char(a.locked_until, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "               \
-    "to_char(a.last_login_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "               \
+#define USER_COLUMNS                                                           \
+    "p.id, p.uuid, a.login, p.given_name, p.family_name, "                     \
+    "to_char(p.birth_date, 'YYYY-MM-DD'), p.info_block, "                      \
+    "p.processing_restricted, a.status, "                                      \
+    "to_char(a.status_changed_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "         \
+    "to_char(a.created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "                \
+    "to_char(a.password_changed_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "       \
+    "a.must_change_password, a.failed_logins, "                                \
+    "to_char(a.locked_until, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "              \
+    "to_char(a.last_login_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "              \
     "FROM account a JOIN person p ON p.id = a.person_id "
 
 static void user_from_row(idm_user *u, const PGresult *res, int row)
@@ -383,8 +379,7 @@ static char **column_strings(const PGresult *res)
     return v;
 }
 
-int idm_user_lookup(idm_user **out, idm_db *db, const char *login,
-                    idm_err *err)
+int idm_user_lookup(idm_user **out, idm_db *db, const char *login, idm_err *err)
 {
     PGresult *res = NULL;
     idm_user *u = NULL;
@@ -536,13 +531,12 @@ static const struct transition {
                           "account.disabled"},
     [IDM_USER_ENABLE] = {"user.enable", "{disabled}", "active",
                          "account.enabled"},
-    [IDM_USER_DELETE] = {"user.delete", "{active,locked,disabled}",
-                         "deleted", "person.deleted"},
+    [IDM_USER_DELETE] = {"user.delete", "{active,locked,disabled}", "deleted",
+                         "person.deleted"},
 };
 
-int idm_user_set_status(idm_db *db, const idm_actor *actor,
-                        const char *login, idm_user_action action,
-                        idm_err *err)
+int idm_user_set_status(idm_db *db, const idm_actor *actor, const char *login,
+                        idm_user_action action, idm_err *err)
 {
     const struct transition *t;
     PGresult *res = NULL;
@@ -615,10 +609,10 @@ int idm_user_set_status(idm_db *db, const idm_actor *actor,
     }
     details = idm_json__pack("{s:s, s:s, s:s, s:s}", "uuid", uuid, "login",
                              login, "from", from, "to", t->to);
-    rc = idm_audit_write(db, actor, t->action, login, IDM_AUDIT_OK, details,
-                         err);
-    if (rc == 0) {
-        rc = idm_outbox_append(db, "person", uuid, t->event, details, err);
+    {
+        const idm_change change = {t->action, login,    "person",
+                                   uuid,      t->event, details};
+        rc = idm_change_record(db, actor, &change, err);
     }
     if (rc != 0) {
         goto cleanup;
@@ -638,8 +632,7 @@ cleanup:
 
 int idm_user_set_password(idm_db *db, const idm_conf *conf,
                           const idm_actor *actor, const char *login,
-                          const char *password, int must_change,
-                          idm_err *err)
+                          const char *password, int must_change, idm_err *err)
 {
     idm_argon2_params params;
     PGresult *res = NULL;
@@ -677,11 +670,11 @@ int idm_user_set_password(idm_db *db, const idm_conf *conf,
     }
     details = idm_json__pack("{s:s, s:s, s:b}", "uuid", PQgetvalue(res, 0, 0),
                              "login", login, "must_change", must_change);
-    rc = idm_audit_write(db, actor, "user.set_password", login, IDM_AUDIT_OK,
-                         details, err);
-    if (rc == 0) {
-        rc = idm_outbox_append(db, "person", PQgetvalue(res, 0, 0),
-                               "account.password_changed", details, err);
+    {
+        const idm_change change = {
+            "user.set_password",        login,  "person", PQgetvalue(res, 0, 0),
+            "account.password_changed", details};
+        rc = idm_change_record(db, actor, &change, err);
     }
     if (rc != 0) {
         goto cleanup;

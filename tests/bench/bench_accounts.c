@@ -21,12 +21,12 @@
 #define RAW_SECONDS 3.0
 
 static const char *const given[] = {
-    "Anna", "Jürgen", "Zoë", "Lukas", "Mia", "Ömer", "Sören", "Lea",
-    "Finn", "Ben", "Emilia", "Noah", "Hannah", "Elias", "Léa", "Paul"};
+    "Anna", "Jürgen", "Zoë",    "Lukas", "Mia",    "Ömer",  "Sören", "Lea",
+    "Finn", "Ben",    "Emilia", "Noah",  "Hannah", "Elias", "Léa",   "Paul"};
 static const char *const family[] = {
-    "Müller", "Schmidt", "Groß", "Schröder", "Weiß", "Krüger", "Hoffmann",
-    "Schäfer", "Koch", "Bauer", "Richter", "Klein", "Wolf", "Neumann",
-    "D’Angelo", "von der Heide", "Öztürk", "Nguyễn"};
+    "Müller",   "Schmidt", "Groß",     "Schröder",      "Weiß",    "Krüger",
+    "Hoffmann", "Schäfer", "Koch",     "Bauer",         "Richter", "Klein",
+    "Wolf",     "Neumann", "D’Angelo", "von der Heide", "Öztürk",  "Nguyễn"};
 
 typedef struct job {
     const char *conninfo;
@@ -52,8 +52,8 @@ static void *raw_worker(void *p)
 
     while (now_s() < end) {
         argon2id_hash_raw(conf->argon2_iterations, conf->argon2_memory_kib,
-                          conf->argon2_parallelism, "password-12345", 14,
-                          salt, sizeof(salt), hash, sizeof(hash));
+                          conf->argon2_parallelism, "password-12345", 14, salt,
+                          sizeof(salt), hash, sizeof(hash));
         (*n)++;
     }
     return NULL;
@@ -93,12 +93,12 @@ static void *account_worker(void *p)
 int main(int argc, char **argv)
 {
     const idm_actor actor = {"system:bench", "bench"};
-    idm_org_new m = {IDM_ORG_MINISTRY, "bm-mv", NULL, "Ministerium", NULL,
-                     NULL};
-    idm_org_new a = {IDM_ORG_AUTHORITY, "ssa-rostock", NULL, "SSA Rostock",
-                     "bm-mv", NULL};
-    idm_org_new s = {IDM_ORG_SCHOOL, NULL, "70001", "Benchmark-Schule",
-                     "ssa-rostock", NULL};
+    idm_org_new m = {IDM_ORG_MINISTRY, "bm-mv", NULL,
+                     "Ministerium",    NULL,    NULL};
+    idm_org_new a = {IDM_ORG_AUTHORITY, "ssa-rostock", NULL,
+                     "SSA Rostock",     "bm-mv",       NULL};
+    idm_org_new s = {IDM_ORG_SCHOOL,     NULL,          "70001",
+                     "Benchmark-Schule", "ssa-rostock", NULL};
     long count = argc > 2 ? atol(argv[2]) : 100000;
     long threads = argc > 3 ? atol(argv[3]) : sysconf(_SC_NPROCESSORS_ONLN);
     pthread_t tid[64];
@@ -143,8 +143,8 @@ int main(int argc, char **argv)
     for (long i = 0; i < threads; i++) {
         jobs[i].conninfo = argv[1];
         jobs[i].first = i * (count / threads);
-        jobs[i].count = i == threads - 1 ? count - jobs[i].first
-                                         : count / threads;
+        jobs[i].count =
+            i == threads - 1 ? count - jobs[i].first : count / threads;
         jobs[i].rc = 0;
         pthread_create(&tid[i], NULL, account_worker, &jobs[i]);
     }

@@ -8,6 +8,8 @@ set -eu
 [ $# -eq 1 ] || { printf '%s\n' "usage: $0 STATE_DIR" >&2; exit 2; }
 here=$(CDPATH='' cd "$(dirname "$0")" && pwd -P)
 harness=$here/../harness/pg
+# shellcheck source=deploy/lib/common.sh
+. "$here/../../deploy/lib/common.sh"
 # shellcheck source=deploy/lib/pg.sh
 . "$here/../../deploy/lib/pg.sh"
 state=$1

@@ -50,8 +50,7 @@ static int group_setup(void **state)
         fprintf(stderr, "IDM_TEST_STATE and IDM_SOURCE_DIR must be set\n");
         return -1;
     }
-    snprintf(cmd, sizeof(cmd), "%s/tests/harness/pg newdb %s test_db", src,
-             st);
+    snprintf(cmd, sizeof(cmd), "%s/tests/harness/pg newdb %s test_db", src, st);
     p = popen(cmd, "r");
     if (p == NULL || fgets(conninfo, sizeof(conninfo), p) == NULL) {
         return -1;
@@ -85,9 +84,8 @@ static int setup(void **state)
 
     snprintf(text, sizeof(text), text_fmt, conninfo);
     assert_non_null(f);
-    assert_int_equal(idm_conf_load_data(&f->conf, text, strlen(text),
-                                        "test.conf", &err),
-                     0);
+    assert_int_equal(
+        idm_conf_load_data(&f->conf, text, strlen(text), "test.conf", &err), 0);
     assert_int_equal(idm_db_open(&f->db, f->conf, &err), 0);
     *state = f;
     return 0;
@@ -123,9 +121,9 @@ typedef struct counts {
 
 static counts snapshot(idm_db *db)
 {
-    counts c = {count(db, "person"), count(db, "account"),
+    counts c = {count(db, "person"),       count(db, "account"),
                 count(db, "login_ledger"), count(db, "outbox"),
-                count(db, "audit_log"), count(db, "role_assignment")};
+                count(db, "audit_log"),    count(db, "role_assignment")};
     return c;
 }
 
@@ -143,12 +141,12 @@ static void ensure_school(idm_db *db)
 {
     idm_err err = IDM_ERR_INIT;
     idm_org *org = NULL;
-    idm_org_new m = {IDM_ORG_MINISTRY, "bm-mv", NULL, "Ministerium", NULL,
-                     NULL};
-    idm_org_new a = {IDM_ORG_AUTHORITY, "ssa-rostock", NULL, "SSA Rostock",
-                     "bm-mv", NULL};
-    idm_org_new s = {IDM_ORG_SCHOOL, NULL, "75001", "Schule am Meer",
-                     "ssa-rostock", NULL};
+    idm_org_new m = {IDM_ORG_MINISTRY, "bm-mv", NULL,
+                     "Ministerium",    NULL,    NULL};
+    idm_org_new a = {IDM_ORG_AUTHORITY, "ssa-rostock", NULL,
+                     "SSA Rostock",     "bm-mv",       NULL};
+    idm_org_new s = {IDM_ORG_SCHOOL,   NULL,          "75001",
+                     "Schule am Meer", "ssa-rostock", NULL};
 
     if (idm_org_lookup(&org, db, "75001", &err) == 0) {
         idm_org_free(org);
@@ -173,9 +171,8 @@ static void test_change_outbox_audit_commit_together(void **state)
     u.org_code = "75001";
     u.role = "teacher";
     before = snapshot(f->db);
-    assert_int_equal(idm_user_add(&login, &pw, f->db, f->conf, &actor, &u,
-                                  &err),
-                     0);
+    assert_int_equal(
+        idm_user_add(&login, &pw, f->db, f->conf, &actor, &u, &err), 0);
     after = snapshot(f->db);
     assert_string_equal(login, "klara.schroeder");
     assert_non_null(pw);
@@ -204,9 +201,8 @@ static void test_outer_rollback_discards_everything(void **state)
     u.password = "ein-langes-passwort";
     before = snapshot(f->db);
     assert_int_equal(idm_db_begin(f->db, &err), 0);
-    assert_int_equal(idm_user_add(&login, NULL, f->db, f->conf, &actor, &u,
-                                  &err),
-                     0);
+    assert_int_equal(
+        idm_user_add(&login, NULL, f->db, f->conf, &actor, &u, &err), 0);
     assert_true(idm_db_in_tx(f->db));
     idm_db_rollback(f->db);
     assert_false(idm_db_in_tx(f->db));
@@ -238,9 +234,8 @@ static void test_failed_write_leaves_nothing(void **state)
 
     /* the same name then gets the bare login: the ledger row rolled back */
     u.org_code = "75001";
-    assert_int_equal(idm_user_add(&login, NULL, f->db, f->conf, &actor, &u,
-                                  &err),
-                     0);
+    assert_int_equal(
+        idm_user_add(&login, NULL, f->db, f->conf, &actor, &u, &err), 0);
     assert_string_equal(login, "nora.nirgendwo");
     free(login);
 }
@@ -251,7 +246,7 @@ static void test_inner_rollback_dooms_outer_commit(void **state)
     idm_err err = IDM_ERR_INIT;
     counts before;
     idm_org_new b = {IDM_ORG_SCHOOL_BOARD, "lk-rostock", NULL,
-                     "Landkreis Rostock", "bm-mv", NULL};
+                     "Landkreis Rostock",  "bm-mv",      NULL};
 
     ensure_school(f->db);
     before = snapshot(f->db);
@@ -344,33 +339,31 @@ static void test_authenticate_throttles_and_upgrades(void **state)
     u.given_name = "Tim";
     u.family_name = "Tester";
     u.password = "richtiges-passwort";
-    assert_int_equal(idm_user_add(&login, NULL, f->db, f->conf, &actor, &u,
-                                  &err),
-                     0);
+    assert_int_equal(
+        idm_user_add(&login, NULL, f->db, f->conf, &actor, &u, &err), 0);
     /* unknown login and wrong password look the same */
     assert_int_equal(idm_user_authenticate(&res, f->db, f->conf, &actor,
                                            "niemand", "x", &err),
                      IDM_EAUTH);
-    assert_int_equal(idm_user_authenticate(&res, f->db, f->conf, &actor,
-                                           login, "falsch", &err2),
+    assert_int_equal(idm_user_authenticate(&res, f->db, f->conf, &actor, login,
+                                           "falsch", &err2),
                      IDM_EAUTH);
     assert_string_equal(err.msg, err2.msg);
     /* second failure reaches max_failed_logins = 2: temporary lock */
-    assert_int_equal(idm_user_authenticate(&res, f->db, f->conf, &actor,
-                                           login, "falsch", &err),
+    assert_int_equal(idm_user_authenticate(&res, f->db, f->conf, &actor, login,
+                                           "falsch", &err),
                      IDM_EAUTH);
     assert_int_equal(idm_user_lookup(&user, f->db, login, &err), 0);
     assert_int_equal(user->failed_logins, 2);
     assert_non_null(user->locked_until);
     idm_user_free(user);
-    assert_int_equal(idm_user_authenticate(&res, f->db, f->conf, &actor,
-                                           login, "richtiges-passwort", &err),
+    assert_int_equal(idm_user_authenticate(&res, f->db, f->conf, &actor, login,
+                                           "richtiges-passwort", &err),
                      IDM_ELOCKED);
-    assert_int_equal(idm_user_set_status(f->db, &actor, login,
-                                         IDM_USER_UNLOCK, &err),
-                     0);
-    assert_int_equal(idm_user_authenticate(&res, f->db, f->conf, &actor,
-                                           login, "richtiges-passwort", &err),
+    assert_int_equal(
+        idm_user_set_status(f->db, &actor, login, IDM_USER_UNLOCK, &err), 0);
+    assert_int_equal(idm_user_authenticate(&res, f->db, f->conf, &actor, login,
+                                           "richtiges-passwort", &err),
                      0);
     assert_false(res.rehashed);
 
@@ -379,15 +372,14 @@ static void test_authenticate_throttles_and_upgrades(void **state)
              "[database]\nconninfo = %s\n[password]\n"
              "argon2_memory_kib = 2048\nargon2_iterations = 1\n",
              conninfo);
-    assert_int_equal(idm_conf_load_data(&stronger, text, strlen(text), "s",
-                                        &err),
-                     0);
-    assert_int_equal(idm_user_authenticate(&res, f->db, stronger, &actor,
-                                           login, "richtiges-passwort", &err),
+    assert_int_equal(
+        idm_conf_load_data(&stronger, text, strlen(text), "s", &err), 0);
+    assert_int_equal(idm_user_authenticate(&res, f->db, stronger, &actor, login,
+                                           "richtiges-passwort", &err),
                      0);
     assert_true(res.rehashed);
-    assert_int_equal(idm_user_authenticate(&res, f->db, stronger, &actor,
-                                           login, "richtiges-passwort", &err),
+    assert_int_equal(idm_user_authenticate(&res, f->db, stronger, &actor, login,
+                                           "richtiges-passwort", &err),
                      0);
     assert_false(res.rehashed);
     idm_conf_free(stronger);
@@ -400,13 +392,12 @@ static void test_outbox_notifies_listeners(void **state)
     idm_err err = IDM_ERR_INIT;
     idm_db *listener = NULL;
     PGnotify *note = NULL;
-    idm_org_new b = {IDM_ORG_SCHOOL_BOARD, "hro", NULL,
+    idm_org_new b = {IDM_ORG_SCHOOL_BOARD, "hro",   NULL,
                      "Hansestadt Rostock", "bm-mv", NULL};
     struct pollfd pfd;
 
     ensure_school(f->db);
-    assert_int_equal(idm_db_open_conninfo(&listener, conninfo, NULL, 10,
-                                          &err),
+    assert_int_equal(idm_db_open_conninfo(&listener, conninfo, NULL, 10, &err),
                      0);
     PQclear(PQexec(idm_db_conn(listener), "LISTEN idm_outbox"));
     assert_int_equal(idm_org_add(f->db, &actor, &b, &err), 0);
@@ -428,18 +419,18 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
             test_change_outbox_audit_commit_together, setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            test_outer_rollback_discards_everything, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_failed_write_leaves_nothing,
+        cmocka_unit_test_setup_teardown(test_outer_rollback_discards_everything,
                                         setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            test_inner_rollback_dooms_outer_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_write_leaves_nothing, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_inner_rollback_dooms_outer_commit,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_concurrent_login_issuance_is_unique, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_authenticate_throttles_and_upgrades, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_outbox_notifies_listeners,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outbox_notifies_listeners, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests_name("integration.db", tests, group_setup,

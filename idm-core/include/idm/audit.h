@@ -31,8 +31,8 @@ typedef enum idm_audit_result {
  */
 IDM_MUST_CHECK int idm_audit_write(idm_db *db, const idm_actor *actor,
                                    const char *action, const char *target,
-                                   idm_audit_result result,
-                                   const char *details, idm_err *err);
+                                   idm_audit_result result, const char *details,
+                                   idm_err *err);
 
 /** Same, in its own transaction even if the caller's failed (denials). */
 void idm_audit_write_detached(idm_db *db, const idm_actor *actor,
@@ -41,7 +41,7 @@ void idm_audit_write_detached(idm_db *db, const idm_actor *actor,
 
 typedef struct idm_audit_entry {
     int64_t id;
-    char *at;      /* ISO 8601 UTC */
+    char *at; /* ISO 8601 UTC */
     char *actor;
     char *addr;
     char *action;
@@ -57,12 +57,14 @@ typedef struct idm_audit_filter {
     int limit;          /* newest first; 0 = 100 */
 } idm_audit_filter;
 
-#define IDM_AUDIT_FILTER_INIT {NULL, NULL, NULL, 0}
+#define IDM_AUDIT_FILTER_INIT                                                  \
+    {                                                                          \
+        NULL, NULL, NULL, 0                                                    \
+    }
 
 /** @param[out] out  array of *n entries; free with idm_audit_entries_free. */
-IDM_MUST_CHECK int idm_audit_list(idm_audit_entry **out, size_t *n,
-                                  idm_db *db, const idm_audit_filter *filter,
-                                  idm_err *err);
+IDM_MUST_CHECK int idm_audit_list(idm_audit_entry **out, size_t *n, idm_db *db,
+                                  const idm_audit_filter *filter, idm_err *err);
 
 void idm_audit_entries_free(idm_audit_entry *entries, size_t n);
 
@@ -75,5 +77,22 @@ void idm_audit_entries_free(idm_audit_entry *entries, size_t n);
 IDM_MUST_CHECK int idm_outbox_append(idm_db *db, const char *aggregate,
                                      const char *key, const char *event,
                                      const char *payload, idm_err *err);
+
+/** A change to identity data, as audit entry and outbox event. */
+typedef struct idm_change {
+    const char *action;    /* audit action, e.g. "user.add" */
+    const char *target;    /* audit target, e.g. the login */
+    const char *aggregate; /* outbox aggregate: person, org, group */
+    const char *key;       /* outbox key: person UUID, org code, group id */
+    const char *event;     /* outbox event, e.g. "person.created" */
+    const char *details;   /* JSON object text for both, or NULL */
+} idm_change;
+
+/**
+ * Record a successful change: an audit entry and an outbox event, both in
+ * the caller's transaction so that they commit or vanish with the change.
+ */
+IDM_MUST_CHECK int idm_change_record(idm_db *db, const idm_actor *actor,
+                                     const idm_change *change, idm_err *err);
 
 #endif /* IDM_AUDIT_H */

@@ -27,11 +27,11 @@ typedef struct idm_conf {
     uint32_t argon2_iterations;
     uint32_t argon2_parallelism;
     int password_min_length;
-    int max_failed_logins;  /* failures before a temporary lock */
-    int lock_base_seconds;  /* first temporary lock; doubles per failure */
-    int lock_max_seconds;   /* cap of the temporary lock */
+    int max_failed_logins; /* failures before a temporary lock */
+    int lock_base_seconds; /* first temporary lock; doubles per failure */
+    int lock_max_seconds;  /* cap of the temporary lock */
     /* [login] */
-    char *login_pattern;    /* with {given}, {family}, {g}, {f} */
+    char *login_pattern; /* with {given}, {family}, {g}, {f} */
     int login_max_length;
     /* [ldap] */
     char *ldap_uri;

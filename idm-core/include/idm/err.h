@@ -10,21 +10,21 @@
 
 /* X(name, value, default text). One list generates the enum and
  * idm_strerror(); values never change once released. */
-#define IDM_ERROR_LIST(X)                                                     \
-    X(IDM_OK, 0, "success")                                                   \
-    X(IDM_EINTERNAL, -1, "internal error")                                    \
-    X(IDM_EINVAL, -2, "invalid input")                                        \
-    X(IDM_ENOTFOUND, -3, "not found")                                         \
-    X(IDM_EEXISTS, -4, "already exists")                                      \
-    X(IDM_EDB, -5, "database error")                                          \
-    X(IDM_ECONFIG, -6, "configuration error")                                 \
-    X(IDM_EIO, -7, "input/output error")                                      \
-    X(IDM_EAUTH, -8, "authentication failed")                                 \
-    X(IDM_EDENIED, -9, "permission denied")                                   \
-    X(IDM_ELOCKED, -10, "account locked")                                     \
-    X(IDM_ECHECKSUM, -11, "checksum mismatch")                                \
-    X(IDM_ETOOBIG, -12, "value too large")                                    \
-    X(IDM_ECONFLICT, -13, "conflicting state")                                \
+#define IDM_ERROR_LIST(X)                                                      \
+    X(IDM_OK, 0, "success")                                                    \
+    X(IDM_EINTERNAL, -1, "internal error")                                     \
+    X(IDM_EINVAL, -2, "invalid input")                                         \
+    X(IDM_ENOTFOUND, -3, "not found")                                          \
+    X(IDM_EEXISTS, -4, "already exists")                                       \
+    X(IDM_EDB, -5, "database error")                                           \
+    X(IDM_ECONFIG, -6, "configuration error")                                  \
+    X(IDM_EIO, -7, "input/output error")                                       \
+    X(IDM_EAUTH, -8, "authentication failed")                                  \
+    X(IDM_EDENIED, -9, "permission denied")                                    \
+    X(IDM_ELOCKED, -10, "account locked")                                      \
+    X(IDM_ECHECKSUM, -11, "checksum mismatch")                                 \
+    X(IDM_ETOOBIG, -12, "value too large")                                     \
+    X(IDM_ECONFLICT, -13, "conflicting state")                                 \
     X(IDM_EUNAVAIL, -14, "service unavailable")
 
 typedef enum idm_code {
@@ -39,7 +39,13 @@ typedef struct idm_err {
     char detail[512]; /* log only: SQLSTATE, LDAP result, Lasso code, ... */
 } idm_err;
 
-#define IDM_ERR_INIT {0, {0}, {0}}
+#define IDM_ERR_INIT                                                           \
+    {                                                                          \
+        0, {0},                                                                \
+        {                                                                      \
+            0                                                                  \
+        }                                                                      \
+    }
 
 /** Static text for a code; never NULL. */
 const char *idm_strerror(int code);
@@ -51,8 +57,7 @@ const char *idm_errname(int code);
  * Record an error. err may be NULL. Clears detail.
  * @return code, so that callers can write `return idm_err_set(...)`.
  */
-int idm_err_set(idm_err *err, int code, const char *fmt, ...)
-    IDM_PRINTF(3, 4);
+int idm_err_set(idm_err *err, int code, const char *fmt, ...) IDM_PRINTF(3, 4);
 
 /** Append log-only detail to an error already set. err may be NULL. */
 void idm_err_detail(idm_err *err, const char *fmt, ...) IDM_PRINTF(2, 3);

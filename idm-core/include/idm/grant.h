@@ -24,7 +24,10 @@ typedef struct idm_grant_spec {
     const char *source;      /* manual (default), import, api */
 } idm_grant_spec;
 
-#define IDM_GRANT_SPEC_INIT {0}
+#define IDM_GRANT_SPEC_INIT                                                    \
+    {                                                                          \
+        0                                                                      \
+    }
 
 typedef struct idm_grant {
     int64_t id;
@@ -33,12 +36,12 @@ typedef struct idm_grant {
     char *org_code;
     char *org_name;
     char *role;
-    char *group_name;  /* or NULL */
-    char *group_year;  /* or NULL */
+    char *group_name; /* or NULL */
+    char *group_year; /* or NULL */
     char *valid_from;
     char *valid_until; /* or NULL */
     char *source;
-    int active;        /* valid today */
+    int active; /* valid today */
 } idm_grant;
 
 /**

@@ -16,7 +16,7 @@
 typedef struct idm_group {
     int64_t id;
     char *org_code;
-    char *kind;        /* class, course, staff */
+    char *kind; /* class, course, staff */
     char *name;
     char *school_year; /* "2026/27" or NULL */
     int64_t members;
@@ -47,10 +47,9 @@ IDM_MUST_CHECK int idm_group_members(idm_group_member **out, size_t *n,
 
 /** Add or remove a member (remove: add = 0). */
 IDM_MUST_CHECK int idm_group_set_member(idm_db *db, const idm_actor *actor,
-                                        const char *org_code,
-                                        const char *name, const char *year,
-                                        const char *login, int add,
-                                        idm_err *err);
+                                        const char *org_code, const char *name,
+                                        const char *year, const char *login,
+                                        int add, idm_err *err);
 
 /**
  * Resolve a group id inside the caller's transaction; year may be NULL when

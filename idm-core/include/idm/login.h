@@ -37,9 +37,8 @@ IDM_MUST_CHECK int idm_login_base(char *out, size_t size, const char *pattern,
  * Candidate number n for base: n <= 1 gives base, n >= 2 appends n and
  * shortens base so that the result fits max_len.
  */
-IDM_MUST_CHECK int idm_login_candidate(char *out, size_t size,
-                                       const char *base, unsigned n,
-                                       int max_len, idm_err *err);
+IDM_MUST_CHECK int idm_login_candidate(char *out, size_t size, const char *base,
+                                       unsigned n, int max_len, idm_err *err);
 
 /**
  * Smallest n >= 1 whose candidate is not among taken (logins already in the
@@ -56,16 +55,15 @@ int idm_login_valid(const char *login, int max_len);
  * @param[out] out  new string; free().
  * @return 0, IDM_EINVAL, IDM_EDB.
  */
-IDM_MUST_CHECK int idm_login_issue(char **out, idm_db *db,
-                                   const char *pattern, int max_len,
-                                   const char *given, const char *family,
-                                   idm_err *err);
+IDM_MUST_CHECK int idm_login_issue(char **out, idm_db *db, const char *pattern,
+                                   int max_len, const char *given,
+                                   const char *family, idm_err *err);
 
 /**
  * Record an explicitly chosen login in the ledger.
  * @return 0, IDM_EEXISTS if it was ever issued, IDM_EINVAL if malformed.
  */
-IDM_MUST_CHECK int idm_login_reserve(idm_db *db, const char *login,
-                                     int max_len, idm_err *err);
+IDM_MUST_CHECK int idm_login_reserve(idm_db *db, const char *login, int max_len,
+                                     idm_err *err);
 
 #endif /* IDM_LOGIN_H */

@@ -30,8 +30,8 @@ IDM_MUST_CHECK int idm_migrate_status(idm_migration **out, size_t *n,
  * anything if an applied file changed or disappeared.
  * @param[out] applied  number applied now.
  */
-IDM_MUST_CHECK int idm_migrate_apply(int *applied, idm_db *db,
-                                     const char *dir, idm_err *err);
+IDM_MUST_CHECK int idm_migrate_apply(int *applied, idm_db *db, const char *dir,
+                                     idm_err *err);
 
 void idm_migrations_free(idm_migration *list, size_t n);
 

@@ -29,7 +29,7 @@ IDM_MUST_CHECK int idm_org_type_parse(idm_org_type *out, const char *name);
 /** A unit as read from the database; a value record owned by the caller. */
 typedef struct idm_org {
     int64_t id;
-    char *code;          /* unique CLI code; a school's is its number */
+    char *code; /* unique CLI code; a school's is its number */
     idm_org_type type;
     char *name;
     char *parent_code;   /* NULL for the ministry */
@@ -44,8 +44,8 @@ typedef struct idm_org_new {
     const char *code;          /* required unless type is school */
     const char *school_number; /* schools: 5 or 6 digits */
     const char *name;
-    const char *parent_code;   /* required except for the ministry */
-    const char *board_code;    /* optional, schools only */
+    const char *parent_code; /* required except for the ministry */
+    const char *board_code;  /* optional, schools only */
 } idm_org_new;
 
 /**
@@ -57,15 +57,15 @@ IDM_MUST_CHECK int idm_org_add(idm_db *db, const idm_actor *actor,
                                const idm_org_new *org, idm_err *err);
 
 /** @param[out] out  free with idm_org_free(). @return 0/IDM_ENOTFOUND. */
-IDM_MUST_CHECK int idm_org_lookup(idm_org **out, idm_db *db,
-                                  const char *code, idm_err *err);
+IDM_MUST_CHECK int idm_org_lookup(idm_org **out, idm_db *db, const char *code,
+                                  idm_err *err);
 
 /**
  * List units, ordered as a tree walk (parents first). type < 0: all types.
  * @param[out] out  array of *n records; free with idm_orgs_free().
  */
-IDM_MUST_CHECK int idm_org_list(idm_org **out, size_t *n, idm_db *db,
-                                int type, const char *under, idm_err *err);
+IDM_MUST_CHECK int idm_org_list(idm_org **out, size_t *n, idm_db *db, int type,
+                                const char *under, idm_err *err);
 
 /** Free one record allocated by idm_org_lookup(). Accepts NULL. */
 void idm_org_free(idm_org *org);

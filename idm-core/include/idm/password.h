@@ -18,7 +18,10 @@ typedef struct idm_argon2_params {
 } idm_argon2_params;
 
 /** OWASP's recommendation: m=19456 KiB, t=2, p=1. */
-#define IDM_ARGON2_PARAMS_INIT {19456, 2, 1}
+#define IDM_ARGON2_PARAMS_INIT                                                 \
+    {                                                                          \
+        19456, 2, 1                                                            \
+    }
 
 /** Longest password accepted, in bytes (bounds hashing work). */
 #define IDM_PASSWORD_MAX_LEN 1024
@@ -60,8 +63,7 @@ void idm_password_dummy_verify(const idm_argon2_params *params,
  * look-alikes (about 5.4 bits per character; 16 give over 80 bits).
  * @param[out] out  new string; free with idm_password_free().
  */
-IDM_MUST_CHECK int idm_password_generate(char **out, size_t len,
-                                         idm_err *err);
+IDM_MUST_CHECK int idm_password_generate(char **out, size_t len, idm_err *err);
 
 /** Wipe and free a password string. Accepts NULL. */
 void idm_password_free(char *password);

@@ -26,13 +26,13 @@ typedef enum idm_role {
 
 typedef struct idm_role_info {
     idm_role role;
-    const char *name;         /* CLI and policy identifier */
-    const char *label_de;     /* German display name */
+    const char *name;     /* CLI and policy identifier */
+    const char *label_de; /* German display name */
     const char *label_en;
     const char *const *affiliations; /* eduPersonAffiliation, NULL-ended */
-    const char *schulconnex;  /* SchulConneX Rolle code */
-    unsigned org_types;       /* bit (1u << idm_org_type) where valid */
-    int is_admin;             /* delegated administration of a subtree */
+    const char *schulconnex;         /* SchulConneX Rolle code */
+    unsigned org_types;              /* bit (1u << idm_org_type) where valid */
+    int is_admin;                    /* delegated administration of a subtree */
 } idm_role_info;
 
 /** Look up by identifier ("teacher"); NULL if unknown. */

@@ -29,12 +29,12 @@ IDM_MUST_CHECK int idm_account_status_parse(idm_account_status *out,
 /** Person and account as read from the database; owned by the caller. */
 typedef struct idm_user {
     int64_t person_id;
-    char *uuid;             /* stable opaque person id */
+    char *uuid; /* stable opaque person id */
     char *login;
     char *given_name;
     char *family_name;
-    char *birth_date;       /* YYYY-MM-DD or NULL */
-    int info_block;         /* Auskunftssperre */
+    char *birth_date;          /* YYYY-MM-DD or NULL */
+    int info_block;            /* Auskunftssperre */
     int processing_restricted; /* GDPR Art. 18 */
     idm_account_status status;
     char *status_changed_at;
@@ -42,10 +42,10 @@ typedef struct idm_user {
     char *password_changed_at; /* NULL if never set */
     int must_change_password;
     int failed_logins;
-    char *locked_until;     /* temporary throttling lock, or NULL */
+    char *locked_until; /* temporary throttling lock, or NULL */
     char *last_login_at;
-    char **external_keys;   /* "source:key", NULL-ended */
-    char **guardian_of;     /* logins of pupils, NULL-ended */
+    char **external_keys; /* "source:key", NULL-ended */
+    char **guardian_of;   /* logins of pupils, NULL-ended */
 } idm_user;
 
 typedef struct idm_user_new {
@@ -62,13 +62,16 @@ typedef struct idm_user_new {
     /* optional first role assignment */
     const char *org_code;
     const char *role;
-    const char *group_name;   /* class or group at org_code */
-    const char *group_year;   /* school year of the class, optional */
-    const char *grant_source; /* manual (default), import, api */
+    const char *group_name;         /* class or group at org_code */
+    const char *group_year;         /* school year of the class, optional */
+    const char *grant_source;       /* manual (default), import, api */
     const char *const *guardian_of; /* pupil logins, NULL-ended, optional */
 } idm_user_new;
 
-#define IDM_USER_NEW_INIT {0}
+#define IDM_USER_NEW_INIT                                                      \
+    {                                                                          \
+        0                                                                      \
+    }
 
 /**
  * Create person, account and optional role in one transaction, with audit
@@ -90,11 +93,14 @@ IDM_MUST_CHECK int idm_user_lookup(idm_user **out, idm_db *db,
 typedef struct idm_user_filter {
     const char *org_code; /* users with a role at this unit or below */
     const char *role;
-    int status;           /* idm_account_status, or -1 for all but deleted */
-    int limit;            /* 0 = no limit */
+    int status; /* idm_account_status, or -1 for all but deleted */
+    int limit;  /* 0 = no limit */
 } idm_user_filter;
 
-#define IDM_USER_FILTER_INIT {NULL, NULL, -1, 0}
+#define IDM_USER_FILTER_INIT                                                   \
+    {                                                                          \
+        NULL, NULL, -1, 0                                                      \
+    }
 
 /** @param[out] out  array of *n users (keys and guardians not filled). */
 IDM_MUST_CHECK int idm_user_list(idm_user **out, size_t *n, idm_db *db,
@@ -124,13 +130,13 @@ IDM_MUST_CHECK int idm_user_set_status(idm_db *db, const idm_actor *actor,
 IDM_MUST_CHECK int idm_user_set_password(idm_db *db, const idm_conf *conf,
                                          const idm_actor *actor,
                                          const char *login,
-                                         const char *password,
-                                         int must_change, idm_err *err);
+                                         const char *password, int must_change,
+                                         idm_err *err);
 
 /** Outcome of a password check, for callers that need the flags. */
 typedef struct idm_auth_result {
     int must_change_password;
-    int rehashed;            /* the stored hash was upgraded */
+    int rehashed; /* the stored hash was upgraded */
     char uuid[40];
 } idm_auth_result;
 
