@@ -60,7 +60,7 @@ void idm_password_dummy_verify(const idm_argon2_params *params,
 
 /**
  * Generate a random password of len characters from an alphabet without
- * look-alikes (about 5.4 bits per character; 16 give over 80 bits).
+ * look-alikes (57 symbols, 5.8 bits per character; 16 give about 93 bits).
  * @param[out] out  new string; free with idm_password_free().
  */
 IDM_MUST_CHECK int idm_password_generate(char **out, size_t len, idm_err *err);
