@@ -37,7 +37,7 @@ static void usage(FILE *fp)
             "organisational units, roles, groups).\n\n"
             "global options:\n"
             "  --config FILE  configuration file (default: $%s)\n"
-            "  --verbose, -v  print error details\n"
+            "  --verbose, -v  print error details and library log events\n"
             "  --version      print the version\n"
             "  --help, -h     this text\n\n"
             "commands:\n",
@@ -97,7 +97,10 @@ int main(int argc, char **argv)
     }
     ctx.config_path = idm_conf_path(config);
     set_actor(&ctx);
-    idm_log_set(idm_log_stderr, NULL, IDM_LOG_WARN);
+    /* The command's own messages are the output; library events show
+     * only with --verbose. */
+    idm_log_set(idm_log_stderr, NULL,
+                ctx.verbose ? IDM_LOG_DEBUG : IDM_LOG_WARN);
     for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
         if (strcmp(groups[g].name, argv[i]) == 0) {
             rc = groups[g].run(&ctx, argc - i, argv + i);

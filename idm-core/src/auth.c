@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core_int.h"
+#include "idm/log.h"
 #include "idm/login.h"
 #include "idm/password.h"
 #include "idm/user.h"
@@ -167,6 +168,16 @@ int idm_user_authenticate(idm_auth_result *out, idm_db *db,
     }
 
 finish:
+    if (idm_log_enabled(IDM_LOG_NOTICE)) {
+        char q[96], a[96];
+        idm_log(rc == 0 ? IDM_LOG_INFO : IDM_LOG_NOTICE, "idm",
+                rc == 0 ? "login.ok" : "login.fail", "login=%s from=%s%s",
+                idm_log_quote(q, sizeof(q), target),
+                idm_log_quote(a, sizeof(a), actor->addr),
+                rc == IDM_ELOCKED ? " reason=locked"
+                : rc == IDM_EAUTH ? " reason=credentials"
+                                  : "");
+    }
     /* Failure counters and audit entries are kept even when the attempt
      * failed, so commit in every case the database allows. */
     if (rc == IDM_EAUTH || rc == IDM_ELOCKED || rc == 0) {

@@ -126,7 +126,7 @@ int idm_login_fold(char **out, const char *name, idm_err *err)
         return idm_err_set(err, IDM_EINVAL, "name is not valid UTF-8");
     }
     s = g_string_sized_new(strlen(nfc));
-    for (const gchar *p = nfc; *p != '\0'; p = g_utf8_next_char(p)) {
+    for (gchar *p = nfc; *p != '\0'; p = g_utf8_next_char(p)) {
         gunichar c = g_utf8_get_char(p);
         const char *sp = special_letter(c);
         gunichar dec[G_UNICHAR_MAX_DECOMPOSITION_LENGTH];

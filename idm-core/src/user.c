@@ -64,7 +64,7 @@ int idm_name_normalize(char **out, const char *field, const char *name,
         return idm_err_set(err, IDM_EINVAL, "%s: must be 1 to %d characters",
                            field, NAME_MAX_CHARS);
     }
-    for (const gchar *p = nfc; *p != '\0'; p = g_utf8_next_char(p)) {
+    for (gchar *p = nfc; *p != '\0'; p = g_utf8_next_char(p)) {
         gunichar c = g_utf8_get_char(p);
         GUnicodeType t = g_unichar_type(c);
         if (t == G_UNICODE_CONTROL || t == G_UNICODE_FORMAT ||
