@@ -49,6 +49,16 @@ char *idm_xstrdup(const char *s)
     return p;
 }
 
+int idm__digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return 0; /* also stops at the terminating NUL */
+        }
+    }
+    return 1;
+}
+
 char *idm_json__pack(const char *fmt, ...)
 {
     json_error_t jerr;

@@ -574,6 +574,7 @@ int idm_conf_load_data(idm_conf **out, const char *data, size_t len,
     idm_conf *conf = idm_xcalloc(1, sizeof(*conf));
     GKeyFile *kf = g_key_file_new();
     GError *gerr = NULL;
+    gchar *gdata = NULL;
     int rc;
 
     *out = NULL;
@@ -586,8 +587,21 @@ int idm_conf_load_data(idm_conf **out, const char *data, size_t len,
     if (rc != 0) {
         goto cleanup;
     }
-    if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &gerr)) {
-        rc = idm_err_set(err, IDM_ECONFIG, "%s: %s", conf->path, gerr->message);
+    /* GKeyFile knows only '#' comments; ';' ones become '#' in a copy.
+     * Its messages quote whole lines (which may hold a commented-out
+     * secret), so they are never shown. */
+    gdata = g_strndup(data, len);
+    for (gchar *line = gdata; line != NULL; line = strchr(line, '\n')) {
+        line += line[0] == '\n';
+        line += strspn(line, " \t");
+        if (*line == ';') {
+            *line = '#';
+        }
+    }
+    if (!g_key_file_load_from_data(kf, gdata, len, G_KEY_FILE_NONE, &gerr)) {
+        rc = idm_err_set(err, IDM_ECONFIG,
+                         "%s: not a valid configuration file (is it UTF-8?)",
+                         conf->path);
         goto cleanup;
     }
     for (int i = 0; i < OPT__COUNT; i++) {
@@ -601,7 +615,8 @@ int idm_conf_load_data(idm_conf **out, const char *data, size_t len,
                  find_line(data, len, d->group, d->key), d->group, d->key);
         value = g_key_file_get_string(kf, d->group, d->key, &gerr);
         if (value == NULL) {
-            rc = idm_err_set(err, IDM_ECONFIG, "%s: %s", where, gerr->message);
+            rc = idm_err_set(err, IDM_ECONFIG,
+                             "%s: invalid escape sequence in the value", where);
             goto cleanup;
         }
         if (d->type == T_SECRET) {
@@ -628,6 +643,10 @@ int idm_conf_load_data(idm_conf **out, const char *data, size_t len,
 cleanup:
     if (gerr != NULL) {
         g_error_free(gerr);
+    }
+    if (gdata != NULL) {
+        OPENSSL_cleanse(gdata, len);
+        g_free(gdata);
     }
     g_key_file_free(kf);
     idm_conf_free(conf);

@@ -17,6 +17,9 @@ void *idm_xmalloc(size_t size);
 void *idm_xcalloc(size_t n, size_t size);
 char *idm_xstrdup(const char *s);
 
+/** 1 if the first n bytes of s are ASCII digits (no sign, no blanks). */
+int idm__digits(const char *s, size_t n);
+
 /** Copy of a result cell, or NULL if the cell is SQL NULL. */
 char *idm_db__strdup(const PGresult *res, int row, int col);
 /** Boolean cell ("t"/"f"). */

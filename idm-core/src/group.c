@@ -13,13 +13,13 @@
 static int check_year(const char *year, idm_err *err)
 {
     unsigned a, b;
-    int consumed = 0;
 
     if (year == NULL) {
         return 0;
     }
-    if (sscanf(year, "%4u/%2u%n", &a, &b, &consumed) != 2 || consumed != 7 ||
-        year[7] != '\0' || (a + 1) % 100 != b) {
+    if (strlen(year) != 7 || !idm__digits(year, 4) || year[4] != '/' ||
+        !idm__digits(year + 5, 2) || sscanf(year, "%4u/%2u", &a, &b) != 2 ||
+        (a + 1) % 100 != b) {
         return idm_err_set(err, IDM_EINVAL,
                            "year: \"%s\" is not a school year like 2026/27",
                            year);

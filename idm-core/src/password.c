@@ -59,20 +59,72 @@ cleanup:
     return rc;
 }
 
+/* Parse an unsigned decimal (digits only) at *p; advance past it. */
+static int take_uint(const char **p, uint32_t *out)
+{
+    uint64_t v = 0;
+    size_t n = 0;
+
+    while (idm__digits(*p + n, 1) && n < 10) {
+        v = v * 10 + (uint64_t)((*p)[n] - '0');
+        n++;
+    }
+    if (n == 0 || v > UINT32_MAX || idm__digits(*p + n, 1)) {
+        return IDM_EINVAL;
+    }
+    *p += n;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static int take(const char **p, const char *lit)
+{
+    size_t n = strlen(lit);
+
+    if (strncmp(*p, lit, n) != 0) {
+        return IDM_EINVAL;
+    }
+    *p += n;
+    return 0;
+}
+
+/* Length of a run of unpadded base64 characters. */
+static size_t b64_span(const char *p)
+{
+    return strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                     "0123456789+/");
+}
+
+/*
+ * Strict PHC parse of "$argon2id$v=19$m=M,t=T,p=P$SALT$HASH": digits only
+ * (sscanf would take signs and blanks), salt and hash present.
+ */
 int idm_password_params(idm_argon2_params *out, const char *encoded)
 {
-    unsigned v, m, t, p;
-    int consumed = 0;
+    const char *p = encoded;
+    uint32_t v, m, t, par;
+    size_t salt, hash;
 
-    if (encoded == NULL ||
-        sscanf(encoded, "$argon2id$v=%u$m=%u,t=%u,p=%u$%n", &v, &m, &t, &p,
-               &consumed) != 4 ||
-        consumed == 0 || v != ARGON2_VERSION_13) {
+    if (p == NULL || take(&p, "$argon2id$v=") != 0 || take_uint(&p, &v) != 0 ||
+        v != ARGON2_VERSION_13 || take(&p, "$m=") != 0 ||
+        take_uint(&p, &m) != 0 || take(&p, ",t=") != 0 ||
+        take_uint(&p, &t) != 0 || take(&p, ",p=") != 0 ||
+        take_uint(&p, &par) != 0 || take(&p, "$") != 0) {
+        return IDM_EINVAL;
+    }
+    salt = b64_span(p);
+    /* unpadded base64 never has a length of 1 modulo 4 */
+    if (salt < 11 || salt % 4 == 1 || p[salt] != '$') { /* >= 8 bytes */
+        return IDM_EINVAL;
+    }
+    p += salt + 1;
+    hash = b64_span(p);
+    if (hash < 16 || hash % 4 == 1 || p[hash] != '\0') { /* >= 12 bytes */
         return IDM_EINVAL;
     }
     out->memory_kib = m;
     out->iterations = t;
-    out->parallelism = p;
+    out->parallelism = par;
     return 0;
 }
 

@@ -43,6 +43,26 @@ int idm_account_status_parse(idm_account_status *out, const char *name)
     return IDM_EINVAL;
 }
 
+/* Strip leading and trailing Unicode white space (NBSP too), in place. */
+static void trim_unicode_space(gchar *s)
+{
+    gchar *start = s, *end;
+
+    while (*start != '\0' && g_unichar_isspace(g_utf8_get_char(start))) {
+        start = g_utf8_next_char(start);
+    }
+    end = start + strlen(start);
+    while (end > start) {
+        gchar *prev = g_utf8_find_prev_char(start, end);
+        if (prev == NULL || !g_unichar_isspace(g_utf8_get_char(prev))) {
+            break;
+        }
+        end = prev;
+    }
+    memmove(s, start, (size_t)(end - start));
+    s[end - start] = '\0';
+}
+
 int idm_name_normalize(char **out, const char *field, const char *name,
                        idm_err *err)
 {
@@ -57,7 +77,7 @@ int idm_name_normalize(char **out, const char *field, const char *name,
     if (nfc == NULL) {
         return idm_err_set(err, IDM_EINVAL, "%s: not valid UTF-8", field);
     }
-    g_strstrip(nfc);
+    trim_unicode_space(nfc);
     chars = g_utf8_strlen(nfc, -1);
     if (chars == 0 || chars > NAME_MAX_CHARS) {
         g_free(nfc);
@@ -86,14 +106,16 @@ int idm_date_parse(char out[11], const char *field, const char *text,
                    idm_err *err)
 {
     unsigned d = 0, m = 0, y = 0;
-    int consumed = 0;
 
-    if (text != NULL &&
-        ((sscanf(text, "%4u-%2u-%2u%n", &y, &m, &d, &consumed) == 3 &&
-          consumed == 10 && text[4] == '-' && text[7] == '-') ||
-         (sscanf(text, "%2u.%2u.%4u%n", &d, &m, &y, &consumed) == 3 &&
-          consumed == 10 && text[2] == '.' && text[5] == '.')) &&
-        text[consumed] == '\0' && y >= 1900 && y <= 9999 &&
+    /* sscanf alone would accept blanks and signs: check every digit */
+    if (text != NULL && strlen(text) == 10 &&
+        ((idm__digits(text, 4) && text[4] == '-' && idm__digits(text + 5, 2) &&
+          text[7] == '-' && idm__digits(text + 8, 2) &&
+          sscanf(text, "%4u-%2u-%2u", &y, &m, &d) == 3) ||
+         (idm__digits(text, 2) && text[2] == '.' && idm__digits(text + 3, 2) &&
+          text[5] == '.' && idm__digits(text + 6, 4) &&
+          sscanf(text, "%2u.%2u.%4u", &d, &m, &y) == 3)) &&
+        y >= 1900 && y <= 9999 &&
         g_date_valid_dmy((GDateDay)d, (GDateMonth)m, (GDateYear)y)) {
         snprintf(out, 11, "%04u-%02u-%02u", y, m, d);
         return 0;
