@@ -10,6 +10,7 @@
 #include <openssl/crypto.h>
 
 #include "cli.h"
+#include "idm/org.h"
 #include "idm/password.h"
 
 static void print_group_help(FILE *fp, const char *group, const cli_cmd *cmds)
@@ -121,7 +122,8 @@ int cli_getopt(const cli_cmd *cmd, int argc, char **argv,
     *done = 0;
     optind = 0; /* full reinitialisation for every subcommand (glibc) */
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+    /* glibc permutes: options may follow positional arguments */
+    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         if (opt == 'h') {
             fputs(cmd->usage, stdout);
             *done = 1;
@@ -145,6 +147,21 @@ int cli_getopt(const cli_cmd *cmd, int argc, char **argv,
                    : cli_usage(cmd, "missing argument");
     }
     return CLI_OK;
+}
+
+int cli_require_org(cli_ctx *ctx, const char *code)
+{
+    idm_err err = IDM_ERR_INIT;
+    idm_org *org = NULL;
+
+    if (code == NULL) {
+        return 0;
+    }
+    if (idm_org_lookup(&org, ctx->db, code, &err) != 0) {
+        return cli_fail(ctx, &err);
+    }
+    idm_org_free(org);
+    return 0;
 }
 
 int cli_read_password(char **out, idm_err *err)

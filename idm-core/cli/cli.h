@@ -62,6 +62,9 @@ int cli_getopt(const cli_cmd *cmd, int argc, char **argv,
                int (*on_opt)(int opt, const char *arg, void *data), void *data,
                int nargs, int *done);
 
+/** 0 if code is NULL or names a unit, else print the error and return 1. */
+int cli_require_org(cli_ctx *ctx, const char *code);
+
 /** Read a password from standard input (one line, at most 1024 bytes). */
 int cli_read_password(char **out, idm_err *err);
 

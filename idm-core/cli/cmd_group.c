@@ -119,6 +119,9 @@ static int group_list(cli_ctx *ctx, int argc, char **argv)
         return rc;
     }
     rc = cli_db(ctx);
+    if (rc == 0) {
+        rc = cli_require_org(ctx, o.org);
+    }
     if (rc != 0) {
         return rc;
     }

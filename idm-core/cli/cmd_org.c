@@ -143,6 +143,9 @@ static int org_list(cli_ctx *ctx, int argc, char **argv)
         return cli_usage(&cmds[1], "type: \"%s\" is not a unit type", o.type);
     }
     rc = cli_db(ctx);
+    if (rc == 0) {
+        rc = cli_require_org(ctx, o.under);
+    }
     if (rc != 0) {
         return rc;
     }

@@ -144,6 +144,9 @@ static int role_list(cli_ctx *ctx, int argc, char **argv)
         return rc;
     }
     rc = cli_db(ctx);
+    if (rc == 0) {
+        rc = cli_require_org(ctx, o.g.org_code);
+    }
     if (rc != 0) {
         return rc;
     }

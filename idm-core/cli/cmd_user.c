@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "idm/password.h"
+#include "idm/role.h"
 #include "idm/user.h"
 
 #define MAX_GUARDIAN_OF 16
@@ -364,9 +365,18 @@ static int user_list(cli_ctx *ctx, int argc, char **argv)
         }
         f.limit = (int)v;
     }
+    if (o.u.role != NULL && idm_role_lookup(o.u.role) == NULL) {
+        return cli_usage(&cmds[2],
+                         "role: \"%s\" is not a role (see idmctl "
+                         "role mapping)",
+                         o.u.role);
+    }
     f.org_code = o.u.org_code;
     f.role = o.u.role;
     rc = cli_db(ctx);
+    if (rc == 0) {
+        rc = cli_require_org(ctx, f.org_code);
+    }
     if (rc != 0) {
         return rc;
     }

@@ -52,6 +52,18 @@ int idm_err_set(idm_err *err, int code, const char *fmt, ...)
     return code;
 }
 
+void idm_err_msg(idm_err *err, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err == NULL) {
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+    va_end(ap);
+}
+
 void idm_err_detail(idm_err *err, const char *fmt, ...)
 {
     va_list ap;

@@ -113,12 +113,12 @@ int idm_grant_add(int64_t *id_out, idm_db *db, const idm_actor *actor,
                    from[0] != '\0' ? from : NULL,
                    until[0] != '\0' ? until : NULL, s->source);
     if (rc == IDM_EEXISTS) {
-        idm_err_set(err, rc, "role: \"%s\" already holds %s at \"%s\"%s%s",
+        idm_err_msg(err, "role: \"%s\" already holds %s at \"%s\"%s%s",
                     s->login, s->role, s->org_code,
                     s->group_name != NULL ? " in " : "",
                     s->group_name != NULL ? s->group_name : "");
     } else if (rc == IDM_EINVAL) {
-        idm_err_set(err, rc, "until: must be after the start date");
+        idm_err_msg(err, "until: must be after the start date");
     }
     if (rc != 0) {
         goto cleanup;

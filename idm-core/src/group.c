@@ -61,9 +61,9 @@ int idm_group_add(idm_db *db, const idm_actor *actor, const char *org_code,
                    "FROM org_unit WHERE code = $1 RETURNING id",
                    err, org_code, kind, name, year);
     if (rc == IDM_EEXISTS) {
-        idm_err_set(err, rc, "name: %s \"%s\"%s%s already exists at \"%s\"",
-                    kind, name, year != NULL ? " " : "",
-                    year != NULL ? year : "", org_code);
+        idm_err_msg(err, "name: %s \"%s\"%s%s already exists at \"%s\"", kind,
+                    name, year != NULL ? " " : "", year != NULL ? year : "",
+                    org_code);
     }
     if (rc != 0) {
         goto cleanup;
@@ -247,7 +247,7 @@ int idm_group_set_member(idm_db *db, const idm_actor *actor,
                        err, id, login);
     }
     if (rc == IDM_EEXISTS) {
-        idm_err_set(err, rc, "user: \"%s\" is already a member", login);
+        idm_err_msg(err, "user: \"%s\" is already a member", login);
     }
     if (rc != 0) {
         goto cleanup;

@@ -8,6 +8,7 @@
 #include "core_int.h"
 #include "idm/audit.h"
 #include "idm/org.h"
+#include "idm/user.h"
 
 static const char *const type_names[IDM_ORG__COUNT] = {
     [IDM_ORG_MINISTRY] = "ministry",
@@ -61,11 +62,6 @@ static void org_from_row(idm_org *org, const PGresult *res, int row)
 
 static int check_new(const idm_org_new *o, idm_err *err)
 {
-    if (o->name == NULL || !g_utf8_validate(o->name, -1, NULL) ||
-        o->name[0] == '\0' || strlen(o->name) > 200) {
-        return idm_err_set(err, IDM_EINVAL,
-                           "name: must be 1 to 200 bytes of valid UTF-8");
-    }
     if (o->type == IDM_ORG_SCHOOL) {
         size_t len = o->school_number != NULL ? strlen(o->school_number) : 0;
         if (len < 5 || len > 6 ||
@@ -111,10 +107,15 @@ int idm_org_add(idm_db *db, const idm_actor *actor, const idm_org_new *o,
 {
     const char *code = o->type == IDM_ORG_SCHOOL ? o->school_number : o->code;
     idm_org *parent = NULL, *board = NULL;
-    char *details = NULL;
+    char *details = NULL, *name = NULL;
     int rc, tx = 0;
 
     rc = check_new(o, err);
+    if (rc != 0) {
+        return rc;
+    }
+    /* the same rules as person names: NFC, trimmed, no control chars */
+    rc = idm_name_normalize(&name, "name", o->name, err);
     if (rc != 0) {
         return rc;
     }
@@ -123,10 +124,26 @@ int idm_org_add(idm_db *db, const idm_actor *actor, const idm_org_new *o,
         return rc;
     }
     tx = 1;
+    if (o->type == IDM_ORG_MINISTRY) {
+        PGresult *res = NULL;
+        rc = idm_db_query(&res, db,
+                          "SELECT code FROM org_unit WHERE type = 'ministry'",
+                          0, NULL, err);
+        if (rc == 0 && PQntuples(res) > 0) {
+            rc = idm_err_set(err, IDM_EEXISTS,
+                             "type: the ministry \"%s\" already exists; the "
+                             "tree has one root",
+                             PQgetvalue(res, 0, 0));
+        }
+        PQclear(res);
+        if (rc != 0) {
+            goto cleanup;
+        }
+    }
     if (o->parent_code != NULL) {
         rc = idm_org_lookup(&parent, db, o->parent_code, err);
         if (rc == IDM_ENOTFOUND) {
-            idm_err_set(err, rc, "parent: no unit with code \"%s\"",
+            idm_err_msg(err, "parent: no unit with code \"%s\"",
                         o->parent_code);
         }
         if (rc != 0) {
@@ -150,8 +167,7 @@ int idm_org_add(idm_db *db, const idm_actor *actor, const idm_org_new *o,
     if (o->board_code != NULL) {
         rc = idm_org_lookup(&board, db, o->board_code, err);
         if (rc == IDM_ENOTFOUND) {
-            idm_err_set(err, rc, "board: no unit with code \"%s\"",
-                        o->board_code);
+            idm_err_msg(err, "board: no unit with code \"%s\"", o->board_code);
         }
         if (rc != 0) {
             goto cleanup;
@@ -168,18 +184,18 @@ int idm_org_add(idm_db *db, const idm_actor *actor, const idm_org_new *o,
                    "school_number, board_id) VALUES ($1, $2::org_type, $3, "
                    "(SELECT id FROM org_unit WHERE code = $4), $5, "
                    "(SELECT id FROM org_unit WHERE code = $6))",
-                   err, code, idm_org_type_name(o->type), o->name,
-                   o->parent_code, o->school_number, o->board_code);
+                   err, code, idm_org_type_name(o->type), name, o->parent_code,
+                   o->school_number, o->board_code);
     if (rc == IDM_EEXISTS) {
-        idm_err_set(err, rc, "%s: a unit \"%s\" already exists",
+        idm_err_msg(err, "%s: a unit \"%s\" already exists",
                     o->type == IDM_ORG_SCHOOL ? "number" : "code", code);
     }
     if (rc != 0) {
         goto cleanup;
     }
     details = idm_json__pack("{s:s, s:s, s:s?, s:s?}", "type",
-                             idm_org_type_name(o->type), "name", o->name,
-                             "parent", o->parent_code, "board", o->board_code);
+                             idm_org_type_name(o->type), "name", name, "parent",
+                             o->parent_code, "board", o->board_code);
     {
         const idm_change change = {"org.add", code,          "org",
                                    code,      "org.created", details};
@@ -195,6 +211,7 @@ cleanup:
         idm_db_rollback(db);
     }
     free(details);
+    g_free(name);
     idm_org_free(parent);
     idm_org_free(board);
     return rc;

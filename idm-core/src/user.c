@@ -167,6 +167,11 @@ static int link_guardian(idm_db *db, const char *guardian_id,
         if (rc == 0 && PQntuples(res) == 0) {
             rc = idm_err_set(err, IDM_ENOTFOUND,
                              "guardian-of: no account \"%s\"", pupils[i]);
+        } else if (rc == IDM_EEXISTS) {
+            idm_err_msg(err, "guardian-of: \"%s\" is given twice", pupils[i]);
+        } else if (rc == IDM_EINVAL) {
+            idm_err_msg(err, "guardian-of: a person cannot be their own "
+                             "guardian");
         }
         PQclear(res);
         if (rc != 0) {
@@ -200,10 +205,31 @@ int idm_user_add(char **login_out, char **password_out, idm_db *db,
         goto cleanup;
     }
     if (u->birth_date != NULL) {
+        char today[11];
+        GDateTime *now = g_date_time_new_now_utc();
+        gchar *t = g_date_time_format(now, "%Y-%m-%d");
+
+        snprintf(today, sizeof(today), "%s", t);
+        g_free(t);
+        g_date_time_unref(now);
         rc = idm_date_parse(birth, "birth", u->birth_date, err);
         if (rc != 0) {
             goto cleanup;
         }
+        /* ISO dates compare as strings */
+        if (strcmp(birth, "1900-01-01") <= 0 || strcmp(birth, today) > 0) {
+            rc = idm_err_set(err, IDM_EINVAL,
+                             "birth: %s is not a plausible birth date (after "
+                             "1900-01-01, not in the future)",
+                             birth);
+            goto cleanup;
+        }
+    }
+    if ((u->group_name != NULL || u->group_year != NULL) && u->role == NULL) {
+        rc = idm_err_set(err, IDM_EINVAL,
+                         "class: a class belongs to a role; add --role (e.g. "
+                         "--role pupil)");
+        goto cleanup;
     }
     if ((u->source == NULL) != (u->external_key == NULL)) {
         rc = idm_err_set(err, IDM_EINVAL,
@@ -264,12 +290,12 @@ int idm_user_add(char **login_out, char **password_out, idm_db *db,
                        "person_id) VALUES ($1, $2, $3::bigint)",
                        err, u->source, u->external_key, person_id);
         if (rc == IDM_EEXISTS) {
-            idm_err_set(err, rc,
+            idm_err_msg(err,
                         "key: \"%s\" of source \"%s\" already belongs to a "
                         "person",
                         u->external_key, u->source);
         } else if (rc == IDM_EINVAL) {
-            idm_err_set(err, rc, "key: malformed source or key");
+            idm_err_msg(err, "key: malformed source or key");
         }
         if (rc != 0) {
             goto cleanup;
@@ -292,7 +318,7 @@ int idm_user_add(char **login_out, char **password_out, idm_db *db,
                    err, person_id, login, hash,
                    u->must_change_password || u->password == NULL ? "t" : "f");
     if (rc == IDM_EEXISTS) {
-        idm_err_set(err, rc, "login: \"%s\" already exists", login);
+        idm_err_msg(err, "login: \"%s\" already exists", login);
     }
     if (rc != 0) {
         goto cleanup;

@@ -59,6 +59,12 @@ const char *idm_errname(int code);
  */
 int idm_err_set(idm_err *err, int code, const char *fmt, ...) IDM_PRINTF(3, 4);
 
+/**
+ * Replace the message of an error already set, keeping its code and its
+ * log-only detail (e.g. to name the field after a database error).
+ */
+void idm_err_msg(idm_err *err, const char *fmt, ...) IDM_PRINTF(2, 3);
+
 /** Append log-only detail to an error already set. err may be NULL. */
 void idm_err_detail(idm_err *err, const char *fmt, ...) IDM_PRINTF(2, 3);
 
