@@ -2,6 +2,7 @@
  * idmctl plumbing: dispatch, lazy config and database, errors, password
  * input and JSON output.
  */
+#include <glib.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "cli.h"
 #include "idm/org.h"
 #include "idm/password.h"
+#include "idm/policy.h"
 
 static void print_group_help(FILE *fp, const char *group, const cli_cmd *cmds)
 {
@@ -140,7 +142,7 @@ int cli_getopt(const cli_cmd *cmd, int argc, char **argv,
             return rc;
         }
     }
-    if (argc - optind != nargs) {
+    if (nargs >= 0 && argc - optind != nargs) {
         return argc - optind > nargs
                    ? cli_usage(cmd, "unexpected argument \"%s\"",
                                argv[optind + nargs])
@@ -162,6 +164,82 @@ int cli_require_org(cli_ctx *ctx, const char *code)
     }
     idm_org_free(org);
     return 0;
+}
+
+int cli_authorize(cli_ctx *ctx, const char *action, const char *const *orgs,
+                  size_t norgs, const char *target_login)
+{
+    idm_err err = IDM_ERR_INIT;
+    idm_subject *target = NULL;
+    const char **targets = NULL;
+    size_t ntargets = 0;
+    char *details = NULL;
+    int rc = 0;
+
+    if (ctx->as_login == NULL) {
+        goto cleanup;
+    }
+    if (ctx->as_policy == NULL &&
+        idm_policy_load(&ctx->as_policy, ctx->conf->policy_dir, NULL, NULL,
+                        &err) != 0) {
+        rc = cli_fail(ctx, &err);
+        goto cleanup;
+    }
+    if (ctx->as_subject == NULL &&
+        idm_subject_load(&ctx->as_subject, ctx->db, ctx->as_login, &err) != 0) {
+        idm_err_set(&err, IDM_EDENIED, "--as: no account \"%s\"",
+                    ctx->as_login);
+        rc = cli_fail(ctx, &err);
+        goto cleanup;
+    }
+    if (target_login != NULL &&
+        idm_subject_load(&target, ctx->db, target_login, &err) != 0) {
+        rc = cli_fail(ctx, &err);
+        goto cleanup;
+    }
+    /* the units named, and every unit where the target person has a role */
+    targets =
+        g_new0(const char *, norgs + (target != NULL ? target->nroles : 0) + 1);
+    for (size_t i = 0; i < norgs; i++) {
+        if (orgs[i] != NULL) {
+            targets[ntargets++] = orgs[i];
+        }
+    }
+    for (size_t i = 0; target != NULL && i < target->nroles; i++) {
+        targets[ntargets++] = target->roles[i].org_code;
+    }
+    if (!ctx->as_subject->active) {
+        rc = idm_err_set(&err, IDM_EDENIED,
+                         "--as: the account \"%s\" is not active",
+                         ctx->as_login);
+    } else {
+        rc = idm_policy_admin_check(ctx->as_policy, ctx->db, ctx->as_subject,
+                                    action, targets, ntargets, &err);
+    }
+    if (rc == IDM_EDENIED) {
+        details = g_strdup_printf("{\"action\": \"%s\"}", action);
+        idm_audit_write_detached(ctx->db, &ctx->actor, "admin.denied",
+                                 target_login != NULL           ? target_login
+                                 : norgs > 0 && orgs[0] != NULL ? orgs[0]
+                                                                : action,
+                                 IDM_AUDIT_DENIED, details);
+    }
+    if (rc != 0) {
+        rc = cli_fail(ctx, &err);
+    }
+cleanup:
+    g_free(details);
+    idm_subject_free(target);
+    g_free(targets);
+    return rc;
+}
+
+void cli_authorize_cleanup(cli_ctx *ctx)
+{
+    idm_policy_unref(ctx->as_policy);
+    idm_subject_free(ctx->as_subject);
+    ctx->as_policy = NULL;
+    ctx->as_subject = NULL;
 }
 
 int cli_read_password(char **out, idm_err *err)

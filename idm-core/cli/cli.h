@@ -26,7 +26,11 @@ typedef struct cli_ctx {
     idm_db *db;              /* opened on demand */
     idm_actor actor;
     char actor_name[96];
+    char actor_addr[96];
     int verbose;
+    const char *as_login; /* --as: act as this delegated administrator */
+    struct idm_policy *as_policy;   /* loaded on first use */
+    struct idm_subject *as_subject; /* the administrator */
 } cli_ctx;
 
 /** A subcommand: name, handler, one-line summary and its usage text. */
@@ -65,6 +69,18 @@ int cli_getopt(const cli_cmd *cmd, int argc, char **argv,
 /** 0 if code is NULL or names a unit, else print the error and return 1. */
 int cli_require_org(cli_ctx *ctx, const char *code);
 
+/**
+ * With --as LOGIN: may that administrator do action on the units in
+ * orgs and on every unit where target_login holds a role? Without --as the
+ * operator acts with the database's full rights. Denials are audited.
+ * @return 0, or 1 after printing why not.
+ */
+int cli_authorize(cli_ctx *ctx, const char *action, const char *const *orgs,
+                  size_t norgs, const char *target_login);
+
+/* Free what cli_authorize loaded. */
+void cli_authorize_cleanup(cli_ctx *ctx);
+
 /** Read a password from standard input (one line, at most 1024 bytes). */
 int cli_read_password(char **out, idm_err *err);
 
@@ -82,5 +98,6 @@ int cmd_user(cli_ctx *ctx, int argc, char **argv);
 int cmd_role(cli_ctx *ctx, int argc, char **argv);
 int cmd_group(cli_ctx *ctx, int argc, char **argv);
 int cmd_audit(cli_ctx *ctx, int argc, char **argv);
+int cmd_policy(cli_ctx *ctx, int argc, char **argv);
 
 #endif /* IDMCTL_CLI_H */

@@ -82,6 +82,10 @@ static int audit_list(cli_ctx *ctx, int argc, char **argv)
     if (rc != 0) {
         return rc;
     }
+    rc = cli_authorize(ctx, "audit.list", NULL, 0, NULL);
+    if (rc != 0) {
+        return rc;
+    }
     if (idm_audit_list(&list, &n, ctx->db, &o.f, &err) != 0) {
         return cli_fail(ctx, &err);
     }

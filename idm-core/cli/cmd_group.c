@@ -98,6 +98,10 @@ static int group_add(cli_ctx *ctx, int argc, char **argv)
     if (rc != 0) {
         return rc;
     }
+    rc = cli_authorize(ctx, "group.add", &o.org, 1, NULL);
+    if (rc != 0) {
+        return rc;
+    }
     if (idm_group_add(ctx->db, &ctx->actor, o.org, o.kind, o.name, o.year,
                       &err) != 0) {
         return cli_fail(ctx, &err);
@@ -121,6 +125,10 @@ static int group_list(cli_ctx *ctx, int argc, char **argv)
     rc = cli_db(ctx);
     if (rc == 0) {
         rc = cli_require_org(ctx, o.org);
+    }
+    rc = cli_authorize(ctx, "group.list", &o.org, 1, NULL);
+    if (rc != 0) {
+        return rc;
     }
     if (rc != 0) {
         return rc;
@@ -172,6 +180,10 @@ static int group_members(cli_ctx *ctx, int argc, char **argv)
     if (rc != 0) {
         return rc;
     }
+    rc = cli_authorize(ctx, "group.members", &o.org, 1, NULL);
+    if (rc != 0) {
+        return rc;
+    }
     if (idm_group_members(&list, &n, ctx->db, o.org, o.name, o.year, &err) !=
         0) {
         return cli_fail(ctx, &err);
@@ -212,6 +224,11 @@ static int group_member(cli_ctx *ctx, int argc, char **argv)
         return cli_usage(cmd, "--org, --name and --user are required");
     }
     rc = cli_db(ctx);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = cli_authorize(ctx, add ? "group.add_member" : "group.remove_member",
+                       &o.org, 1, NULL);
     if (rc != 0) {
         return rc;
     }

@@ -102,6 +102,10 @@ int cmd_migrate(cli_ctx *ctx, int argc, char **argv)
     if (rc != 0) {
         return rc;
     }
+    rc = cli_authorize(ctx, "migrate", NULL, 0, NULL);
+    if (rc != 0) {
+        return rc;
+    }
     if (o.dir == NULL) {
         o.dir = ctx->conf->migrations_dir;
     }

@@ -118,6 +118,10 @@ static int org_add(cli_ctx *ctx, int argc, char **argv)
     if (rc != 0) {
         return rc;
     }
+    rc = cli_authorize(ctx, "org.add", &o.org.parent_code, 1, NULL);
+    if (rc != 0) {
+        return rc;
+    }
     if (idm_org_add(ctx->db, &ctx->actor, &o.org, &err) != 0) {
         return cli_fail(ctx, &err);
     }
@@ -145,6 +149,10 @@ static int org_list(cli_ctx *ctx, int argc, char **argv)
     rc = cli_db(ctx);
     if (rc == 0) {
         rc = cli_require_org(ctx, o.under);
+    }
+    rc = cli_authorize(ctx, "org.list", &o.under, 1, NULL);
+    if (rc != 0) {
+        return rc;
     }
     if (rc != 0) {
         return rc;
@@ -186,6 +194,11 @@ static int org_show(cli_ctx *ctx, int argc, char **argv)
         return rc;
     }
     rc = cli_db(ctx);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = cli_authorize(ctx, "org.show", (const char *const *)&argv[optind], 1,
+                       NULL);
     if (rc != 0) {
         return rc;
     }

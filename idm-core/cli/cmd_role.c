@@ -120,6 +120,11 @@ static int role_grant(cli_ctx *ctx, int argc, char **argv)
     if (rc != 0) {
         return rc;
     }
+    rc = cli_authorize(ctx, revoke ? "role.revoke" : "role.grant",
+                       &o.g.org_code, 1, NULL);
+    if (rc != 0) {
+        return rc;
+    }
     rc = revoke ? idm_grant_revoke(ctx->db, &ctx->actor, &o.g, &err)
                 : idm_grant_add(NULL, ctx->db, &ctx->actor, &o.g, &err);
     if (rc != 0) {
@@ -146,6 +151,10 @@ static int role_list(cli_ctx *ctx, int argc, char **argv)
     rc = cli_db(ctx);
     if (rc == 0) {
         rc = cli_require_org(ctx, o.g.org_code);
+    }
+    rc = cli_authorize(ctx, "role.list", &o.g.org_code, 1, o.g.login);
+    if (rc != 0) {
+        return rc;
     }
     if (rc != 0) {
         return rc;

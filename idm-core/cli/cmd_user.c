@@ -257,6 +257,10 @@ static int user_add(cli_ctx *ctx, int argc, char **argv)
     if (rc != 0) {
         return rc;
     }
+    rc = cli_authorize(ctx, "user.add", &o.u.org_code, 1, NULL);
+    if (rc != 0) {
+        return rc;
+    }
     if (o.password_stdin) {
         if (cli_read_password(&password, &err) != 0) {
             return cli_fail(ctx, &err);
@@ -297,6 +301,10 @@ static int user_show(cli_ctx *ctx, int argc, char **argv)
         return rc;
     }
     rc = cli_db(ctx);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = cli_authorize(ctx, "user.show", NULL, 0, argv[optind]);
     if (rc != 0) {
         return rc;
     }
@@ -377,6 +385,10 @@ static int user_list(cli_ctx *ctx, int argc, char **argv)
     if (rc == 0) {
         rc = cli_require_org(ctx, f.org_code);
     }
+    rc = cli_authorize(ctx, "user.list", &f.org_code, 1, NULL);
+    if (rc != 0) {
+        return rc;
+    }
     if (rc != 0) {
         return rc;
     }
@@ -420,8 +432,11 @@ static int user_status(cli_ctx *ctx, int argc, char **argv)
     size_t a;
     int done, rc;
 
+    char action_name[32];
+
     for (a = 0; strcmp(actions[a].name, argv[0]) != 0; a++) {
     }
+    snprintf(action_name, sizeof(action_name), "user.%s", actions[a].name);
     rc = parse(cmd, &o, argc, argv, 1, &done);
     if (rc != 0 || done) {
         return rc;
@@ -431,6 +446,10 @@ static int user_status(cli_ctx *ctx, int argc, char **argv)
                          argv[optind]);
     }
     rc = cli_db(ctx);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = cli_authorize(ctx, action_name, NULL, 0, argv[optind]);
     if (rc != 0) {
         return rc;
     }
@@ -454,6 +473,10 @@ static int user_set_password(cli_ctx *ctx, int argc, char **argv)
         return rc;
     }
     rc = cli_db(ctx);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = cli_authorize(ctx, "user.set_password", NULL, 0, argv[optind]);
     if (rc != 0) {
         return rc;
     }
@@ -491,6 +514,10 @@ static int user_passwd_check(cli_ctx *ctx, int argc, char **argv)
         return rc;
     }
     rc = cli_db(ctx);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = cli_authorize(ctx, "user.passwd_check", NULL, 0, argv[optind]);
     if (rc != 0) {
         return rc;
     }

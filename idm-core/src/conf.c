@@ -16,6 +16,9 @@
 #include "idm/conf.h"
 #include "idm/login.h"
 
+#ifndef IDM_POLICIES_DIR
+#define IDM_POLICIES_DIR "/usr/share/idm/policies"
+#endif
 #ifndef IDM_MIGRATIONS_DIR
 #define IDM_MIGRATIONS_DIR "/usr/share/idm/migrations"
 #endif
@@ -49,6 +52,7 @@ typedef enum conf_opt {
     OPT_LDAP_BASE,
     OPT_LDAP_ADMIN_DN,
     OPT_LDAP_ADMIN_PASSWORD_FILE,
+    OPT_POLICY_DIR,
     OPT_LOG_LEVEL,
     OPT__COUNT
 } conf_opt;
@@ -258,6 +262,16 @@ static const conf_def defs[OPT__COUNT] = {
                                       .offset = OFF(ldap_admin_password),
                                       .doc = "file holding that DN's password",
                                       .check = NULL},
+    [OPT_POLICY_DIR] = {.group = "policy",
+                        .key = "dir",
+                        .type = T_PATH,
+                        .def = IDM_POLICIES_DIR,
+                        .min = 0,
+                        .max = 0,
+                        .offset = OFF(policy_dir),
+                        .doc = "directory of the rights policies (apps/, "
+                               "admin.xml, schema/)",
+                        .check = NULL},
     [OPT_LOG_LEVEL] = {.group = "log",
                        .key = "level",
                        .type = T_LOGLEVEL,
@@ -704,6 +718,7 @@ void idm_conf_free(idm_conf *conf)
     free(conf->db_conninfo);
     free_secret(conf->db_password);
     free(conf->migrations_dir);
+    free(conf->policy_dir);
     free(conf->login_pattern);
     free(conf->ldap_uri);
     free(conf->ldap_base);

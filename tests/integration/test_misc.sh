@@ -141,6 +141,7 @@ declare -A SUBS=(
     [role]="grant revoke list mapping"
     [group]="add list members add-member remove-member"
     [audit]="list"
+    [policy]="check explain matrix"
 )
 run "$IDMCTL" --help
 expect_eq "$(printf '%s\n' "$OUT" | sed -n '/^commands:/,/^$/p' | awk 'NF > 1 {print $1}' | sort | tr '\n' ' ')" \

@@ -38,6 +38,8 @@ typedef struct idm_conf {
     char *ldap_base;
     char *ldap_admin_dn;
     char *ldap_admin_password; /* from admin_password_file; wiped on free */
+    /* [policy] */
+    char *policy_dir;       /* apps/, admin.xml, schema/policy.xsd */
     /* [log] */
     idm_log_level log_level;
     /* the file it came from, for messages */
