@@ -219,4 +219,42 @@ IDM_MUST_CHECK int idm_policy_admin_check(const idm_policy *policy, idm_db *db,
                                           const char *const *targets,
                                           size_t ntargets, idm_err *err);
 
+/**
+ * The active policy of a long-running process, swapped atomically on
+ * reload. Readers take a reference and keep using their copy while a
+ * reload replaces it, so no request sees a half-loaded policy and none is
+ * dropped. Thread-safe.
+ */
+typedef struct idm_policy_store idm_policy_store;
+
+/** Open with an initial load of dir, which must succeed. */
+IDM_MUST_CHECK int idm_policy_store_open(idm_policy_store **out,
+                                         const char *dir, idm_err *err);
+
+/** The active policy, with a new reference: idm_policy_unref() it. */
+idm_policy *idm_policy_store_get(idm_policy_store *store);
+
+/**
+ * Load the directory again (e.g. on SIGHUP). An invalid policy is refused
+ * and the active one stays; diag receives the problems.
+ * @return 0 (swapped) or IDM_EINVAL.
+ */
+IDM_MUST_CHECK int idm_policy_store_reload(idm_policy_store *store,
+                                           idm_policy_diag_fn diag, void *ctx,
+                                           idm_err *err);
+
+/**
+ * Reload if any policy file changed since the last load attempt (by
+ * modification time, size and file count); cheap enough to call every few
+ * seconds.
+ * @return 1 reloaded, 0 unchanged, or IDM_EINVAL (refused; old active).
+ */
+int idm_policy_store_poll(idm_policy_store *store, idm_policy_diag_fn diag,
+                          void *ctx, idm_err *err);
+
+/** How many reloads were refused since opening (for metrics). */
+unsigned idm_policy_store_refused(const idm_policy_store *store);
+
+void idm_policy_store_free(idm_policy_store *store);
+
 #endif /* IDM_POLICY_H */

@@ -3,7 +3,7 @@
 # --as delegation against a real PostgreSQL.
 add_executable(test_policy unit/policy/test_policy.c)
 target_link_libraries(test_policy PRIVATE idm_core idm_warnings
-    PkgConfig::CMOCKA)
+    PkgConfig::CMOCKA PkgConfig::GLIB)
 target_compile_definitions(test_policy PRIVATE
     IDM_TEST_POLICIES_DIR="${CMAKE_SOURCE_DIR}/policies")
 add_test(NAME unit.policy COMMAND test_policy)

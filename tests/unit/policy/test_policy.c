@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <glib.h>
+#include <glib/gstdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,10 +50,10 @@ static void fake_init(fake *f, const char *login)
 {
     memset(f, 0, sizeof(*f));
     f->s.login = (char *)(uintptr_t)login;
-    f->s.uuid = (char *)(uintptr_t)"00000000-0000-4000-8000-000000000001";
-    f->s.given_name = (char *)(uintptr_t)"Erika";
-    f->s.family_name = (char *)(uintptr_t)"Mustermann";
-    f->s.birth_date = (char *)(uintptr_t)"2010-06-15";
+    f->s.uuid = (char *)(uintptr_t) "00000000-0000-4000-8000-000000000001";
+    f->s.given_name = (char *)(uintptr_t) "Erika";
+    f->s.family_name = (char *)(uintptr_t) "Mustermann";
+    f->s.birth_date = (char *)(uintptr_t) "2010-06-15";
     f->s.active = 1;
     f->s.roles = f->roles;
     f->s.staff_groups = f->groups;
@@ -115,26 +117,141 @@ static const char *code_of(idm_org_type t)
  * personalverwaltung (reauth): authority and ministry staff.
  */
 static const char *const APPS[] = {
-    "lms",           "stundenplan", "klassenbuch",   "notenbuch",
-    "schulverwaltung", "auswertung", "mail",         "stellenboerse",
-    "diagnostik",    "personalverwaltung",
+    "lms",
+    "stundenplan",
+    "klassenbuch",
+    "notenbuch",
+    "schulverwaltung",
+    "auswertung",
+    "mail",
+    "stellenboerse",
+    "diagnostik",
+    "personalverwaltung",
 };
 #define NAPPS (sizeof(APPS) / sizeof(APPS[0]))
 
 static const char *const EXPECTED[IDM_ROLE__COUNT] = {
     /*                         lms stu kla not sch aus mai ste dia per */
-    [IDM_ROLE_PUPIL] =             "A" "A" "-" "A" "-" "-" "-" "-" "-" "-",
-    [IDM_ROLE_TEACHER] =           "A" "A" "A" "A" "-" "-" "A" "-" "-" "-",
-    [IDM_ROLE_TRAINEE] =           "A" "A" "A" "-" "-" "-" "A" "-" "-" "-",
-    [IDM_ROLE_PEDAGOGICAL_STAFF] = "A" "A" "-" "-" "-" "-" "A" "-" "-" "-",
-    [IDM_ROLE_MUNICIPAL_STAFF] =   "-" "A" "-" "-" "A" "-" "A" "-" "-" "-",
-    [IDM_ROLE_SCHOOL_LEADER] =     "A" "A" "A" "A" "A" "A" "A" "A" "R" "-",
-    [IDM_ROLE_GUARDIAN] =          "-" "A" "-" "A" "-" "-" "-" "-" "-" "-",
-    [IDM_ROLE_AUTHORITY_STAFF] =   "-" "-" "-" "-" "A" "A" "A" "A" "R" "R",
-    [IDM_ROLE_MINISTRY_STAFF] =    "-" "-" "-" "-" "-" "A" "A" "A" "R" "R",
-    [IDM_ROLE_SCHOOL_ADMIN] =      "-" "A" "-" "-" "-" "-" "-" "-" "-" "-",
-    [IDM_ROLE_AUTHORITY_ADMIN] =   "-" "-" "-" "-" "-" "-" "-" "-" "-" "-",
-    [IDM_ROLE_MINISTRY_ADMIN] =    "-" "-" "-" "-" "-" "-" "-" "-" "-" "-",
+    [IDM_ROLE_PUPIL] = "A"
+                       "A"
+                       "-"
+                       "A"
+                       "-"
+                       "-"
+                       "-"
+                       "-"
+                       "-"
+                       "-",
+    [IDM_ROLE_TEACHER] = "A"
+                         "A"
+                         "A"
+                         "A"
+                         "-"
+                         "-"
+                         "A"
+                         "-"
+                         "-"
+                         "-",
+    [IDM_ROLE_TRAINEE] = "A"
+                         "A"
+                         "A"
+                         "-"
+                         "-"
+                         "-"
+                         "A"
+                         "-"
+                         "-"
+                         "-",
+    [IDM_ROLE_PEDAGOGICAL_STAFF] = "A"
+                                   "A"
+                                   "-"
+                                   "-"
+                                   "-"
+                                   "-"
+                                   "A"
+                                   "-"
+                                   "-"
+                                   "-",
+    [IDM_ROLE_MUNICIPAL_STAFF] = "-"
+                                 "A"
+                                 "-"
+                                 "-"
+                                 "A"
+                                 "-"
+                                 "A"
+                                 "-"
+                                 "-"
+                                 "-",
+    [IDM_ROLE_SCHOOL_LEADER] = "A"
+                               "A"
+                               "A"
+                               "A"
+                               "A"
+                               "A"
+                               "A"
+                               "A"
+                               "R"
+                               "-",
+    [IDM_ROLE_GUARDIAN] = "-"
+                          "A"
+                          "-"
+                          "A"
+                          "-"
+                          "-"
+                          "-"
+                          "-"
+                          "-"
+                          "-",
+    [IDM_ROLE_AUTHORITY_STAFF] = "-"
+                                 "-"
+                                 "-"
+                                 "-"
+                                 "A"
+                                 "A"
+                                 "A"
+                                 "A"
+                                 "R"
+                                 "R",
+    [IDM_ROLE_MINISTRY_STAFF] = "-"
+                                "-"
+                                "-"
+                                "-"
+                                "-"
+                                "A"
+                                "A"
+                                "A"
+                                "R"
+                                "R",
+    [IDM_ROLE_SCHOOL_ADMIN] = "-"
+                              "A"
+                              "-"
+                              "-"
+                              "-"
+                              "-"
+                              "-"
+                              "-"
+                              "-"
+                              "-",
+    [IDM_ROLE_AUTHORITY_ADMIN] = "-"
+                                 "-"
+                                 "-"
+                                 "-"
+                                 "-"
+                                 "-"
+                                 "-"
+                                 "-"
+                                 "-"
+                                 "-",
+    [IDM_ROLE_MINISTRY_ADMIN] = "-"
+                                "-"
+                                "-"
+                                "-"
+                                "-"
+                                "-"
+                                "-"
+                                "-"
+                                "-"
+                                "-",
 };
 
 static char letter(idm_verdict v)
@@ -158,8 +275,7 @@ static void test_catalogue_is_complete(void **state)
                      IDM_SSO_REAUTH);
     assert_int_equal(idm_policy_app_find(policy, "personalverwaltung")->sso,
                      IDM_SSO_REAUTH);
-    assert_true(idm_policy_app_find(policy, "diagnostik")->session_max <=
-                900);
+    assert_true(idm_policy_app_find(policy, "diagnostik")->session_max <= 900);
     assert_null(idm_policy_app_find(policy, "nosuch"));
 }
 
@@ -242,10 +358,10 @@ static void test_special_needs_teacher(void **state)
     idm_policy_decide(&d, policy, "diagnostik", &f.s, "2026-11-22");
     assert_int_equal(d.verdict, IDM_VERDICT_DENY);
     /* the staff group of another school does not count */
-    f.groups[0] = (char *)(uintptr_t)"71234/Sonderpädagogik";
+    f.groups[0] = (char *)(uintptr_t) "71234/Sonderpädagogik";
     idm_policy_decide(&d, policy, "diagnostik", &f.s, "2026-11-22");
     assert_int_equal(d.verdict, IDM_VERDICT_DENY);
-    f.groups[0] = (char *)(uintptr_t)"75123/Sonderpädagogik";
+    f.groups[0] = (char *)(uintptr_t) "75123/Sonderpädagogik";
     idm_policy_decide(&d, policy, "diagnostik", &f.s, "2026-11-22");
     assert_int_equal(d.verdict, IDM_VERDICT_REAUTH);
     assert_string_equal(d.rule_id, "special-needs-teachers");
@@ -417,8 +533,7 @@ static void test_attribute_catalogue(void **state)
         assert_ptr_equal(idm_attr_lookup(info->name), info);
         assert_true(strncmp(info->saml, "urn:", 4) == 0);
     }
-    assert_string_equal(idm_attr_lookup("givenName")->saml,
-                        "urn:oid:2.5.4.42");
+    assert_string_equal(idm_attr_lookup("givenName")->saml, "urn:oid:2.5.4.42");
     assert_null(idm_attr_lookup("eduPersonPrincipalName"));
 }
 
@@ -429,8 +544,7 @@ static void test_matrix_helper(void **state)
 
     (void)state;
     assert_int_equal(idm_policy_role_verdict(policy, "diagnostik",
-                                             IDM_ROLE_TEACHER, &grants,
-                                             &cond),
+                                             IDM_ROLE_TEACHER, &grants, &cond),
                      IDM_VERDICT_REAUTH);
     assert_true(cond);
     assert_int_equal(idm_policy_role_verdict(policy, "notenbuch",
@@ -441,6 +555,113 @@ static void test_matrix_helper(void **state)
     assert_int_equal(idm_policy_role_verdict(policy, "mail", IDM_ROLE_GUARDIAN,
                                              &grants, &cond),
                      IDM_VERDICT_DENY);
+}
+
+/* Copy the shipped policy into a fresh temp dir; returns it (g_free). */
+static char *copy_policy(void)
+{
+    static const char *const parts[] = {"schema", "apps"};
+    char *dir = g_dir_make_tmp("idm-policy-XXXXXX", NULL);
+    char *src, *dst;
+    gchar *data = NULL;
+    gsize len;
+
+    assert_non_null(dir);
+    for (size_t i = 0; i < G_N_ELEMENTS(parts); i++) {
+        GDir *d;
+        const char *name;
+
+        src = g_build_filename(IDM_TEST_POLICIES_DIR, parts[i], NULL);
+        dst = g_build_filename(dir, parts[i], NULL);
+        assert_int_equal(g_mkdir(dst, 0700), 0);
+        d = g_dir_open(src, 0, NULL);
+        assert_non_null(d);
+        while ((name = g_dir_read_name(d)) != NULL) {
+            char *from = g_build_filename(src, name, NULL);
+            char *to = g_build_filename(dst, name, NULL);
+            assert_true(g_file_get_contents(from, &data, &len, NULL));
+            assert_true(g_file_set_contents(to, data, (gssize)len, NULL));
+            g_free(data);
+            g_free(from);
+            g_free(to);
+        }
+        g_dir_close(d);
+        g_free(src);
+        g_free(dst);
+    }
+    src = g_build_filename(IDM_TEST_POLICIES_DIR, "admin.xml", NULL);
+    dst = g_build_filename(dir, "admin.xml", NULL);
+    assert_true(g_file_get_contents(src, &data, &len, NULL));
+    assert_true(g_file_set_contents(dst, data, (gssize)len, NULL));
+    g_free(data);
+    g_free(src);
+    g_free(dst);
+    return dir;
+}
+
+static void replace_in(const char *file, const char *from, const char *to)
+{
+    gchar *data = NULL, **parts, *joined;
+
+    assert_true(g_file_get_contents(file, &data, NULL, NULL));
+    assert_non_null(strstr(data, from));
+    parts = g_strsplit(data, from, 2);
+    joined = g_strjoinv(to, parts);
+    assert_true(g_file_set_contents(file, joined, -1, NULL));
+    g_strfreev(parts);
+    g_free(joined);
+    g_free(data);
+}
+
+static void test_store_reload(void **state)
+{
+    char *dir = copy_policy();
+    char *lms = g_build_filename(dir, "apps", "lms.xml", NULL);
+    char *rm = g_strdup_printf("rm -rf '%s'", dir);
+    idm_policy_store *store = NULL;
+    idm_policy *before, *now;
+    idm_err err = IDM_ERR_INIT;
+
+    (void)state;
+    assert_int_equal(idm_policy_store_open(&store, dir, &err), 0);
+    before = idm_policy_store_get(store);
+    assert_int_equal(idm_policy_store_poll(store, NULL, NULL, &err), 0);
+
+    /* a broken edit is refused and the active policy stays */
+    replace_in(lms, "roles=\"pupil teacher", "roles=\"pupil wizard teacher");
+    assert_int_equal(idm_policy_store_poll(store, NULL, NULL, &err),
+                     IDM_EINVAL);
+    assert_non_null(strstr(err.msg, "lms.xml"));
+    assert_int_equal(idm_policy_store_refused(store), 1);
+    now = idm_policy_store_get(store);
+    assert_ptr_equal(now, before);
+    idm_policy_unref(now);
+    /* and it is not retried until the files change again */
+    assert_int_equal(idm_policy_store_poll(store, NULL, NULL, &err), 0);
+
+    /* a valid edit is picked up; the old snapshot stays usable */
+    replace_in(lms, "roles=\"pupil wizard teacher", "roles=\"teacher");
+    assert_int_equal(idm_policy_store_poll(store, NULL, NULL, &err), 1);
+    now = idm_policy_store_get(store);
+    assert_ptr_not_equal(now, before);
+    {
+        fake f;
+        idm_decision d;
+        fake_init(&f, "pupil");
+        fake_role(&f, IDM_ROLE_PUPIL, IDM_ORG_SCHOOL, "75123", NULL);
+        idm_policy_decide(&d, now, "lms", &f.s, "2026-11-22");
+        assert_int_equal(d.verdict, IDM_VERDICT_DENY); /* the new rule */
+        idm_policy_decide(&d, before, "lms", &f.s, "2026-11-22");
+        assert_int_equal(d.verdict, IDM_VERDICT_ALLOW); /* the old one */
+    }
+    idm_policy_unref(now);
+    idm_policy_unref(before);
+    assert_int_equal(idm_policy_store_reload(store, NULL, NULL, &err), 0);
+    idm_policy_store_free(store);
+    assert_int_equal(system(rm), 0);
+    g_free(rm);
+    g_free(lms);
+    g_free(dir);
 }
 
 int main(void)
@@ -457,6 +678,7 @@ int main(void)
         cmocka_unit_test(test_inactive_and_unknown),
         cmocka_unit_test(test_attribute_catalogue),
         cmocka_unit_test(test_matrix_helper),
+        cmocka_unit_test(test_store_reload),
     };
 
     return cmocka_run_group_tests_name("unit.policy", tests, group_setup,
