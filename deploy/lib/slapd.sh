@@ -16,6 +16,12 @@
 #   idm_slapd_ldapi_uri DIR        prints ldapi://<urlencoded DIR/run/ldapi>
 #   idm_free_port
 #
+# When the shipped LDAP files are found (deploy/ldap: $IDM_LDAP_DIR, or
+# ../ldap resp. ../../deploy/ldap next to the calling script), idm_slapd_init
+# also loads the eduPerson, SCHAC-subset and project schemas, the ACLs of
+# deploy/ldap/acl.ldif and the syncprov overlay (provider for read
+# replicas); otherwise it keeps the placeholder ACLs below.
+#
 # ADMIN_PWFILE holds the password of cn=admin,BASE_DN without a trailing
 # newline (write it with printf %s): ldapwhoami/ldapsearch -y use the whole
 # file content.
@@ -24,6 +30,7 @@
 #   IDM_SLAPD_BIN        slapd binary (default /usr/sbin/slapd)
 #   IDM_SLAPD_MODULEDIR  module directory (default /usr/lib/ldap)
 #   IDM_SLAPD_SCHEMADIR  schema LDIFs (default /etc/ldap/schema)
+#   IDM_LDAP_DIR         deploy/ldap (schemas, ACLs); found automatically
 #   IDM_SLAPD_DEBUG      slapd -d level written to log/slapd.log
 #                        (default: stats)
 #   IDM_RUN_USER, IDM_RUN_GROUP  unprivileged account the server runs as
@@ -90,6 +97,25 @@ idm_slapd_running() {
     _idm_slapd_pid "$1" >/dev/null
 }
 
+# _idm_ldap_dir: print the directory with the shipped schema and ACL LDIFs.
+_idm_ldap_dir() {
+    local _d _here
+    _here=$(dirname "$0")
+    for _d in "${IDM_LDAP_DIR:-}" "$_here/../ldap" "$_here/../../deploy/ldap"; do
+        if [ -n "$_d" ] && [ -r "$_d/eduperson.ldif" ] && [ -r "$_d/acl.ldif" ]; then
+            (cd "$_d" && pwd -P)
+            return 0
+        fi
+    done
+    return 1
+}
+
+# _idm_ldap_acls DIR BASE: the olcAccess lines of DIR/acl.ldif for BASE.
+_idm_ldap_acls() {
+    sed -n '/^olcAccess:/,$p' "$1/acl.ldif" | grep -v '^#' |
+        sed "s|@BASE@|$2|g"
+}
+
 # idm_slapd_init DIR PORT BASE_DN ADMIN_PWFILE
 #   Builds DIR/slapd.d (cn=config) with slapadd -n0 and loads the base
 #   entry plus ou=people, ou=groups, ou=orgs with slapadd -n1.
@@ -99,7 +125,7 @@ idm_slapd_init() {
         return 2
     fi
     local _dir _port _base _pwfile _rootdn _hash _acct _uid _rdn _rdnattr \
-        _rdnval _ldif _f _rc
+        _rdnval _ldif _f _rc _ldapdir
     _port=$2 _base=$3 _pwfile=$4
     case $_port in ''|*[!0-9]*) _idm_err "idm_slapd_init: invalid port '$_port'"; return 2 ;; esac
     case $_base in
@@ -165,6 +191,12 @@ idm_slapd_init() {
         *) _idm_err "slappasswd failed to hash $_pwfile"; return 1 ;;
     esac
 
+    _ldapdir=$(_idm_ldap_dir) || _ldapdir=
+    if [ -n "$_ldapdir" ] && [ ! -e "$IDM_SLAPD_MODULEDIR/syncprov.so" ]; then
+        _idm_err "slapd module $IDM_SLAPD_MODULEDIR/syncprov.so missing"
+        return 1
+    fi
+
     _ldif=$(umask 077 && mktemp "${TMPDIR:-/tmp}/idm-slapd-init.XXXXXX") ||
         { _idm_err "mktemp failed"; return 1; }
     {
@@ -183,6 +215,9 @@ cn: module{0}
 olcModulePath: $IDM_SLAPD_MODULEDIR
 olcModuleLoad: {0}back_mdb
 olcModuleLoad: {1}argon2
+LDIF
+        [ -z "$_ldapdir" ] || printf 'olcModuleLoad: {2}syncprov\n'
+        cat <<LDIF
 
 dn: cn=schema,cn=config
 objectClass: olcSchemaConfig
@@ -195,6 +230,12 @@ include: file://$IDM_SLAPD_SCHEMADIR/cosine.ldif
 include: file://$IDM_SLAPD_SCHEMADIR/nis.ldif
 
 include: file://$IDM_SLAPD_SCHEMADIR/inetorgperson.ldif
+LDIF
+        if [ -n "$_ldapdir" ]; then
+            printf '\ninclude: file://%s\n' "$_ldapdir/eduperson.ldif" \
+                "$_ldapdir/schac.ldif" "$_ldapdir/idm.ldif"
+        fi
+        cat <<LDIF
 
 dn: olcDatabase={-1}frontend,cn=config
 objectClass: olcDatabaseConfig
@@ -222,11 +263,24 @@ olcDbIndex: objectClass eq
 olcDbIndex: uid eq
 olcDbIndex: cn eq
 olcDbIndex: member eq
-# Placeholder ACLs until the real ones ship: only the rootdn sees data;
+LDIF
+        if [ -n "$_ldapdir" ]; then
+            printf '%s\n' 'olcDbIndex: idmPersonUUID eq' 'olcDbIndex: idmGroupKey eq' \
+                'olcDbIndex: entryCSN eq' 'olcDbIndex: entryUUID eq'
+            _idm_ldap_acls "$_ldapdir" "$_base"
+            printf '\n'
+            printf '%s\n' "dn: olcOverlay={0}syncprov,olcDatabase={1}mdb,cn=config" \
+                'objectClass: olcOverlayConfig' 'objectClass: olcSyncProvConfig' \
+                'olcOverlay: {0}syncprov' 'olcSpCheckpoint: 100 10' \
+                'olcSpSessionLog: 10000'
+        else
+            cat <<LDIF
+# Placeholder ACLs (deploy/ldap not found): only the rootdn sees data;
 # anonymous may only authenticate (simple bind) against userPassword.
 olcAccess: {0}to attrs=userPassword by dn.exact="$_rootdn" manage by anonymous auth by * none
 olcAccess: {1}to * by dn.exact="$_rootdn" manage by * none
 LDIF
+        fi
     } >"$_ldif" || { rm -f "$_ldif"; _idm_err "cannot write $_ldif"; return 1; }
 
     _rc=0

@@ -5,14 +5,16 @@
 . "$(dirname "$0")/lib.sh" "$1"
 
 newdb migrate_t
+N=$(ls "$SRC"/migrations/[0-9][0-9][0-9][0-9]_*.sql | wc -l)
+NEXT=$(printf '%04d' $((N + 1)))
 idm migrate --status
 expect_rc 0 "status on an empty database"
 expect_out "pending" "everything is pending before the first run"
 
 idm migrate
 expect_rc 0 "migrate from scratch"
-expect_out "applied 4 migration(s)" "four migrations applied"
-expect_eq "$(sql 'select count(*) from schema_version')" 4 "recorded in schema_version"
+expect_out "applied $N migration(s)" "all $N migrations applied"
+expect_eq "$(sql 'select count(*) from schema_version')" "$N" "recorded in schema_version"
 expect_eq "$(sql "select length(checksum) from schema_version where version = 1")" 64 "SHA-256 checksum stored"
 
 idm migrate
@@ -26,11 +28,11 @@ expect_eq "$(json "sorted({m['state'] for m in j})")" "['applied']" "all applied
 # A changed applied file stops everything.
 cp -r "$SRC/migrations" "$T_TMP/mig"
 echo "-- edited after it ran" >> "$T_TMP/mig/0002_create_persons_accounts.sql"
-echo "CREATE TABLE later (id int);" > "$T_TMP/mig/0005_later.sql"
+echo "CREATE TABLE later (id int);" > "$T_TMP/mig/${NEXT}_later.sql"
 idm migrate --dir "$T_TMP/mig"
 expect_rc 1 "changed migration refused"
 expect_err "0002_create_persons_accounts.sql\" was changed" "message names the changed file"
-expect_eq "$(sql "select count(*) from schema_version")" 4 "nothing applied after refusal"
+expect_eq "$(sql "select count(*) from schema_version")" "$N" "nothing applied after refusal"
 expect_eq "$(sql "select to_regclass('later') is null")" t "pending migration not run"
 idm migrate --status --dir "$T_TMP/mig"
 expect_rc 1 "status exits 1 when a file changed"
@@ -45,16 +47,16 @@ expect_err "missing" "message says the file is missing"
 
 # A failing migration is rolled back whole.
 cp -r "$SRC/migrations" "$T_TMP/mig3"
-printf 'CREATE TABLE half (id int);\nSELECT no_such_function();\n' > "$T_TMP/mig3/0005_broken.sql"
+printf 'CREATE TABLE half (id int);\nSELECT no_such_function();\n' > "$T_TMP/mig3/${NEXT}_broken.sql"
 idm migrate --dir "$T_TMP/mig3"
 expect_rc 1 "broken migration fails"
-expect_err "0005_broken.sql\" failed" "message names the broken file"
+expect_err "${NEXT}_broken.sql\" failed" "message names the broken file"
 expect_eq "$(sql "select to_regclass('half') is null")" t "its first statement was rolled back"
-expect_eq "$(sql "select count(*) from schema_version")" 4 "not recorded"
-printf 'CREATE TABLE half (id int);\n' > "$T_TMP/mig3/0005_broken.sql"
+expect_eq "$(sql "select count(*) from schema_version")" "$N" "not recorded"
+printf 'CREATE TABLE half (id int);\n' > "$T_TMP/mig3/${NEXT}_broken.sql"
 idm migrate --dir "$T_TMP/mig3"
 expect_rc 0 "fixed migration applies"
-expect_eq "$(sql "select count(*) from schema_version")" 5 "now recorded"
+expect_eq "$(sql "select count(*) from schema_version")" $((N + 1)) "now recorded"
 
 # Badly named files are errors, not silently skipped.
 cp -r "$SRC/migrations" "$T_TMP/mig4"

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: EUPL-1.2
+# Fault tests with a private slapd: the daemon keeps the backlog while
+# slapd is stopped during 1,000 changes and delivers all of them once it is
+# back (final state equals the core, retries logged); kill -9 of the sync
+# during a batch, then a restart leaves the directory equal to the core
+# (--full --dry-run shows no difference).
+. "$(dirname "$0")/lib_lsync.sh" "$1"
+# shellcheck disable=SC1091
+. "$SRC/deploy/lib/common.sh"
+# shellcheck disable=SC1091
+. "$SRC/deploy/lib/slapd.sh"
+
+SD=$(mktemp -d /tmp/idm-lsf.XXXXXX)
+chmod 755 "$SD"
+export IDM_LDAP_DIR="$SRC/deploy/ldap"
+DPID=
+cleanup() {
+    [ -n "$DPID" ] && kill "$DPID" 2>/dev/null
+    idm_slapd_stop "$SD" > /dev/null 2>&1
+    rm -rf "$SD" "$T_TMP"
+}
+trap cleanup EXIT
+(umask 077 && LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c 24 > "$SD/admin.pw")
+PORT=$(idm_free_port)
+idm_slapd_init "$SD/s" "$PORT" dc=schule-mv,dc=de "$SD/admin.pw" > "$T_TMP/init.log" 2>&1 || { cat "$T_TMP/init.log"; false; } ||
+    { echo "Bail out! slapd init failed"; exit 1; }
+idm_slapd_start "$SD/s" "$PORT" > /dev/null 2>&1 || { echo "Bail out! slapd start failed"; exit 1; }
+lsync_env lsync_fault "ldap://127.0.0.1:$PORT" "cn=admin,dc=schule-mv,dc=de" "$SD/admin.pw" dc=schule-mv,dc=de
+
+idm org add --type ministry --code bm-mv --name M > /dev/null
+idm org add --type authority --code ssa-s --parent bm-mv --name A > /dev/null
+idm org add --type school --number 75123 --parent ssa-s --name S > /dev/null
+
+wait_backlog() { # wait until the backlog is empty (max $1 s)
+    for _ in $(seq 1 "$(( $1 * 5 ))"); do
+        lsync --status
+        case $OUT in *"backlog=0"*) return 0 ;; esac
+        sleep 0.2
+    done
+    return 1
+}
+count() { # count entries matching a filter in ou=people
+    ladmin ldapsearch -LLL -b "ou=people,$BASE" "$1" dn 2>/dev/null | grep -c '^dn:'
+}
+
+"$LSYNC" --config "$CONF" --poll 1 --timeout 5 > "$T_TMP/daemon.log" 2>&1 &
+DPID=$!
+idm user add --school 75123 --role teacher --given Erste --family Person > /dev/null
+wait_backlog 30
+expect_eq "$?" 0 "daemon applies the first change"
+expect_eq "$(count '(uid=erste.person)')" 1 "entry there"
+
+# --- slapd down during 1,000 changes --------------------------------------------
+idm_slapd_stop "$SD/s"
+for i in $(seq 1 250); do
+    idm user add --school 75123 --role pupil --given "P$i" --family "Fault" > /dev/null
+done
+for i in $(seq 1 250); do idm user lock "p$i.fault" > /dev/null; done
+for i in $(seq 1 250); do idm user unlock "p$i.fault" > /dev/null; done
+for i in $(seq 1 250); do idm user disable "p$i.fault" > /dev/null; done
+lsync --status
+case $OUT in *"backlog=0"*) _result 1 "backlog kept while slapd is down" ;; *) _result 0 "backlog kept while slapd is down" ;; esac
+expect_out "last_error=" "status has the last error"
+idm_slapd_start "$SD/s" "$PORT" > /dev/null 2>&1
+wait_backlog 180
+expect_eq "$?" 0 "all changes arrive after slapd is back"
+grep -q 'event=sync.retry' "$T_TMP/daemon.log"
+expect_eq "$?" 0 "the outage is in the log (event=sync.retry)"
+expect_eq "$(count '(&(uid=p*.fault)(idmAccountStatus=disabled))')" 250 "last change wins for all 250 (in order)"
+expect_eq "$(count '(&(uid=p*.fault)(userPassword=*))')" 0 "none can bind (no hash left)"
+expect_eq "$(count '(uid=p*.fault)')" 250 "none twice, none missing"
+kill "$DPID"; wait "$DPID" 2>/dev/null; DPID=
+full_clean "directory equals the core after the outage"
+
+# --- kill -9 during a batch ------------------------------------------------------
+for i in $(seq 1 250); do idm user enable "p$i.fault" > /dev/null; done
+for i in $(seq 1 100); do idm user delete "p$i.fault" --yes > /dev/null; done
+"$LSYNC" --config "$CONF" --batch 10 --window 4 > "$T_TMP/d2.log" 2>&1 &
+DPID=$!
+sleep 0.3
+kill -9 "$DPID"; wait "$DPID" 2>/dev/null; DPID=
+lsync --status
+expect_out "backlog=" "status after kill -9"
+lsync --once
+expect_rc 0 "restart finishes the backlog"
+full_clean "--full --dry-run shows no difference after kill -9"
+expect_eq "$(count '(uid=p*.fault)')" 150 "deleted persons gone"
+expect_eq "$(count '(&(uid=p*.fault)(userPassword=*))')" 150 "enabled persons can bind again"
+
+finish
