@@ -158,8 +158,8 @@ static int validate(loader *l, xmlSchemaPtr schema, xmlDocPtr doc,
 static int is_el(const xmlNode *n, const char *name)
 {
     return n->type == XML_ELEMENT_NODE && n->ns != NULL &&
-           xmlStrcmp(n->ns->href, BAD_CAST POLICY_NS) == 0 &&
-           xmlStrcmp(n->name, BAD_CAST name) == 0;
+           xmlStrcmp(n->ns->href, (const xmlChar *)POLICY_NS) == 0 &&
+           xmlStrcmp(n->name, (const xmlChar *)name) == 0;
 }
 
 static xmlNode *child(const xmlNode *n, const char *name)
@@ -175,7 +175,7 @@ static xmlNode *child(const xmlNode *n, const char *name)
 /* Attribute value as our own string, or NULL. */
 static char *attr(const xmlNode *n, const char *name)
 {
-    xmlChar *v = xmlGetProp(n, BAD_CAST name);
+    xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
     char *s = v != NULL ? idm_xstrdup((const char *)v) : NULL;
 
     xmlFree(v);
