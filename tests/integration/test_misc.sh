@@ -142,6 +142,7 @@ declare -A SUBS=(
     [group]="add list members add-member remove-member"
     [audit]="list"
     [policy]="check explain matrix"
+    [sp]="add list remove show"
 )
 run "$IDMCTL" --help
 expect_eq "$(printf '%s\n' "$OUT" | sed -n '/^commands:/,/^$/p' | awk 'NF > 1 {print $1}' | sort | tr '\n' ' ')" \

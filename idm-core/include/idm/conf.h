@@ -38,6 +38,32 @@ typedef struct idm_conf {
     char *ldap_base;
     char *ldap_admin_dn;
     char *ldap_admin_password; /* from admin_password_file; wiped on free */
+    /* [import] */
+    int import_grace_days;       /* disabled leavers are deleted after this */
+    int import_max_leaver_share; /* percent of a school; more needs --yes */
+    char *import_login_url;      /* printed on credential letters */
+    uint32_t import_argon2_memory_kib; /* initial passwords (random, >= 80 */
+    uint32_t import_argon2_iterations; /* bits): cheap hash, upgraded at */
+    uint32_t import_argon2_parallelism; /* the first login */
+    int import_hash_threads;            /* 0 = one per core */
+    /* [idp] */
+    char *idp_base_url;      /* public base URL, no trailing slash */
+    char *idp_listen;        /* IPv4 address to bind */
+    int idp_port;
+    int idp_threads;         /* 0 = two per core */
+    char *idp_key_file;      /* PEM RSA signing key */
+    char *idp_cert_file;     /* its certificate */
+    char *idp_next_cert_file; /* published for rollover, or NULL */
+    char *idp_pairwise_salt; /* from pairwise_salt_file; wiped on free */
+    char *idp_platform_name;
+    int idp_session_idle_minutes;
+    int idp_session_max_hours;
+    int idp_request_max_age; /* seconds */
+    int idp_clock_skew;      /* seconds */
+    int idp_assertion_lifetime; /* seconds */
+    int idp_metadata_valid_days;
+    int idp_addr_max_failures; /* per address and window */
+    int idp_addr_window_seconds;
     /* [policy] */
     char *policy_dir;       /* apps/, admin.xml, schema/policy.xsd */
     /* [log] */

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: EUPL-1.2
+ * idmctl sp add|list|remove|show: SAML service providers, registered from
+ * their metadata (validated first). idmd picks changes up by itself.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "cli.h"
+#include "saml/sp.h"
+
+static int sp_add(cli_ctx *ctx, int argc, char **argv);
+static int sp_list(cli_ctx *ctx, int argc, char **argv);
+static int sp_remove(cli_ctx *ctx, int argc, char **argv);
+static int sp_show(cli_ctx *ctx, int argc, char **argv);
+
+static const cli_cmd cmds[] = {
+    {"add", sp_add, "register a service provider from its metadata",
+     "usage: idmctl sp add --app KEY [--allow-http] [--sign-requests]\n"
+     "                     [--replace] METADATA.xml\n"
+     "  --app KEY        the application in the policy catalogue\n"
+     "                   ([a-z][a-z0-9_-]*)\n"
+     "  --allow-http     accept http:// endpoints on loopback hosts (test\n"
+     "                   SPs only)\n"
+     "  --sign-requests  the SP must sign its AuthnRequests (implied by\n"
+     "                   AuthnRequestsSigned=\"true\" in the metadata)\n"
+     "  --replace        update an SP already registered (new metadata,\n"
+     "                   e.g. after its key rollover)\n"
+     "  METADATA.xml     the SP's SAML metadata ('-' reads stdin)\n"},
+    {"list", sp_list, "list service providers",
+     "usage: idmctl sp list [--json]\n"},
+    {"remove", sp_remove, "remove a service provider",
+     "usage: idmctl sp remove ENTITYID\n"},
+    {"show", sp_show, "show one service provider",
+     "usage: idmctl sp show ENTITYID [--json] [--metadata]\n"},
+    {NULL, NULL, NULL, NULL},
+};
+
+struct sp_opts {
+    const char *app;
+    int allow_http;
+    int sign_requests;
+    int replace;
+    int json;
+    int metadata;
+};
+
+static int on_opt(int opt, const char *arg, void *data)
+{
+    struct sp_opts *o = data;
+
+    switch (opt) {
+    case 'a':
+        o->app = arg;
+        break;
+    case 'H':
+        o->allow_http = 1;
+        break;
+    case 's':
+        o->sign_requests = 1;
+        break;
+    case 'r':
+        o->replace = 1;
+        break;
+    case 'j':
+        o->json = 1;
+        break;
+    case 'm':
+        o->metadata = 1;
+        break;
+    }
+    return 0;
+}
+
+static const struct option longopts[] = {
+    {"app", required_argument, NULL, 'a'},
+    {"allow-http", no_argument, NULL, 'H'},
+    {"sign-requests", no_argument, NULL, 's'},
+    {"replace", no_argument, NULL, 'r'},
+    {"json", no_argument, NULL, 'j'},
+    {"metadata", no_argument, NULL, 'm'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static int read_input(char **out, size_t *len, const char *path, idm_err *err)
+{
+    GError *gerr = NULL;
+    gchar *data = NULL;
+    gsize n = 0;
+
+    if (strcmp(path, "-") == 0) {
+        GString *s = g_string_new(NULL);
+        char buf[8192];
+        size_t r;
+        while ((r = fread(buf, 1, sizeof(buf), stdin)) > 0 &&
+               s->len <= SAML_METADATA_MAX) {
+            g_string_append_len(s, buf, (gssize)r);
+        }
+        n = s->len;
+        data = g_string_free(s, FALSE);
+    } else if (!g_file_get_contents(path, &data, &n, &gerr)) {
+        idm_err_set(err, IDM_EIO, "cannot read \"%s\": %s", path,
+                    gerr->message);
+        g_error_free(gerr);
+        return IDM_EIO;
+    }
+    *out = data;
+    *len = n;
+    return 0;
+}
+
+static json_t *sp_json(const saml_sp_record *r)
+{
+    json_t *j = json_pack("{s:s, s:s, s:b, s:b, s:o, s:o, s:o}", "entity_id",
+                          r->entity_id, "app", r->app_key, "allow_http",
+                          r->allow_http, "sign_requests", r->sign_requests,
+                          "valid_until", cli_json_str(r->valid_until),
+                          "created_at", cli_json_str(r->created_at),
+                          "updated_at", cli_json_str(r->updated_at));
+    if (r->metadata != NULL) {
+        json_object_set_new(j, "metadata", json_string(r->metadata));
+    }
+    return j;
+}
+
+static int sp_add(cli_ctx *ctx, int argc, char **argv)
+{
+    struct sp_opts o = {0};
+    saml_sp_new sp = {0};
+    idm_err err = IDM_ERR_INIT;
+    char *data = NULL, *entity = NULL;
+    size_t len = 0;
+    int done, rc;
+
+    rc = cli_getopt(&cmds[0], argc, argv, longopts, on_opt, &o, 1, &done);
+    if (rc != 0 || done) {
+        return rc;
+    }
+    if (o.app == NULL) {
+        return cli_usage(&cmds[0], "--app is required");
+    }
+    if (read_input(&data, &len, argv[optind], &err) != 0) {
+        return cli_fail(ctx, &err);
+    }
+    rc = cli_db(ctx);
+    if (rc != 0) {
+        g_free(data);
+        return rc;
+    }
+    sp.app_key = o.app;
+    sp.metadata = data;
+    sp.metadata_len = len;
+    sp.allow_http = o.allow_http;
+    sp.sign_requests = o.sign_requests;
+    rc = saml_sp_add(&entity, ctx->db, &ctx->actor, &sp, o.replace, &err);
+    g_free(data);
+    if (rc != 0) {
+        return cli_fail(ctx, &err);
+    }
+    printf("%s\n", entity);
+    free(entity);
+    return CLI_OK;
+}
+
+static int sp_list(cli_ctx *ctx, int argc, char **argv)
+{
+    struct sp_opts o = {0};
+    idm_err err = IDM_ERR_INIT;
+    saml_sp_record *list = NULL;
+    size_t n = 0;
+    int done, rc;
+
+    rc = cli_getopt(&cmds[1], argc, argv, longopts, on_opt, &o, 0, &done);
+    if (rc != 0 || done) {
+        return rc;
+    }
+    rc = cli_db(ctx);
+    if (rc != 0) {
+        return rc;
+    }
+    if (saml_sp_list(&list, &n, ctx->db, &err) != 0) {
+        return cli_fail(ctx, &err);
+    }
+    if (o.json) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n; i++) {
+            json_array_append_new(arr, sp_json(&list[i]));
+        }
+        cli_json_print(arr);
+    } else {
+        printf("%-16s %-5s %-5s %s\n", "APP", "HTTP", "SIGN", "ENTITYID");
+        for (size_t i = 0; i < n; i++) {
+            printf("%-16s %-5s %-5s %s\n", list[i].app_key,
+                   list[i].allow_http ? "yes" : "no",
+                   list[i].sign_requests ? "yes" : "no", list[i].entity_id);
+        }
+    }
+    saml_sp_records_free(list, n);
+    return CLI_OK;
+}
+
+static int sp_remove(cli_ctx *ctx, int argc, char **argv)
+{
+    struct sp_opts o = {0};
+    idm_err err = IDM_ERR_INIT;
+    int done, rc;
+
+    rc = cli_getopt(&cmds[2], argc, argv, longopts, on_opt, &o, 1, &done);
+    if (rc != 0 || done) {
+        return rc;
+    }
+    rc = cli_db(ctx);
+    if (rc != 0) {
+        return rc;
+    }
+    if (saml_sp_remove(ctx->db, &ctx->actor, argv[optind], &err) != 0) {
+        return cli_fail(ctx, &err);
+    }
+    return CLI_OK;
+}
+
+static int sp_show(cli_ctx *ctx, int argc, char **argv)
+{
+    struct sp_opts o = {0};
+    idm_err err = IDM_ERR_INIT;
+    saml_sp_record *r = NULL;
+    int done, rc;
+
+    rc = cli_getopt(&cmds[3], argc, argv, longopts, on_opt, &o, 1, &done);
+    if (rc != 0 || done) {
+        return rc;
+    }
+    rc = cli_db(ctx);
+    if (rc != 0) {
+        return rc;
+    }
+    if (saml_sp_get(&r, ctx->db, argv[optind], &err) != 0) {
+        return cli_fail(ctx, &err);
+    }
+    if (o.json) {
+        if (!o.metadata) {
+            free(r->metadata);
+            r->metadata = NULL;
+        }
+        cli_json_print(sp_json(r));
+    } else if (o.metadata) {
+        fputs(r->metadata, stdout);
+    } else {
+        printf("entity_id:     %s\n", r->entity_id);
+        printf("app:           %s\n", r->app_key);
+        printf("allow_http:    %s\n", r->allow_http ? "yes" : "no");
+        printf("sign_requests: %s\n", r->sign_requests ? "yes" : "no");
+        printf("valid_until:   %s\n",
+               r->valid_until != NULL ? r->valid_until : "-");
+        printf("created_at:    %s\n", r->created_at);
+        printf("updated_at:    %s\n", r->updated_at);
+    }
+    saml_sp_records_free(r, 1);
+    return CLI_OK;
+}
+
+int cmd_sp(cli_ctx *ctx, int argc, char **argv)
+{
+    return cli_dispatch(ctx, "sp", cmds, argc, argv);
+}

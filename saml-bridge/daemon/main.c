@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: EUPL-1.2
+ * idmd: the SAML 2.0 Identity Provider daemon. Parses options, loads the
+ * config, sets up logging, starts the IdP and its HTTP server, and then
+ * refreshes the SP registry and cleans up expired state until SIGTERM or
+ * SIGINT; SIGHUP forces a reload of the service providers.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "idm/conf.h"
+#include "idm/log.h"
+#include "saml/http.h"
+#include "saml/idp.h"
+
+static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t reload_flag;
+
+static void on_signal(int sig)
+{
+    if (sig == SIGHUP) {
+        reload_flag = 1;
+    } else {
+        stop_flag = 1;
+    }
+}
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "usage: idmd [--config FILE] [--port N] [--check]\n\n"
+            "SAML 2.0 Identity Provider ([idp] and [database] of the "
+            "config).\n"
+            "  --config FILE  configuration file (default: $%s)\n"
+            "  --port N       override [idp] port\n"
+            "  --check        load keys, database and SPs, then exit\n"
+            "Signals: TERM/INT stop, HUP reloads the service "
+            "providers.\n",
+            IDM_CONFIG_ENV);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"port", required_argument, NULL, 'p'},
+        {"check", no_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *config = NULL;
+    idm_conf *conf = NULL;
+    saml_idp *idp = NULL;
+    saml_http *http = NULL;
+    idm_err err = IDM_ERR_INIT;
+    struct sigaction sa;
+    int port = -1, check = 0, threads, rc = 1, opt, ticks = 0;
+
+    while ((opt = getopt_long(argc, argv, "c:p:kh", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            config = optarg;
+            break;
+        case 'p':
+            port = atoi(optarg);
+            break;
+        case 'k':
+            check = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    config = idm_conf_path(config);
+    if (config == NULL) {
+        fprintf(stderr, "idmd: no config: use --config or $%s\n",
+                IDM_CONFIG_ENV);
+        return 2;
+    }
+    if (idm_conf_load(&conf, config, &err) != 0) {
+        fprintf(stderr, "idmd: %s\n", err.msg);
+        return 1;
+    }
+    idm_log_set(idm_log_stderr, NULL, conf->log_level);
+    threads = conf->idp_threads > 0 ? conf->idp_threads
+                                    : 2 * (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (threads < 1) {
+        threads = 2;
+    }
+    if (saml_idp_new(&idp, conf, threads + 1, &err) != 0) {
+        idm_log(IDM_LOG_ERROR, "saml", "start.fail", "reason=\"%s\"", err.msg);
+        if (err.detail[0] != '\0') {
+            idm_log(IDM_LOG_ERROR, "saml", "start.fail.detail", "detail=\"%s\"",
+                    err.detail);
+        }
+        goto cleanup;
+    }
+    if (check) {
+        printf("idmd: configuration, keys, database and SPs are fine\n");
+        rc = 0;
+        goto cleanup;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (saml_http_start(&http, idp, conf->idp_listen,
+                        port > 0 ? port : conf->idp_port, threads, &err) != 0) {
+        idm_log(IDM_LOG_ERROR, "saml", "start.fail", "reason=\"%s\"", err.msg);
+        goto cleanup;
+    }
+    idm_log(IDM_LOG_NOTICE, "saml", "start", "listen=%s:%d threads=%d base=%s",
+            conf->idp_listen, port > 0 ? port : conf->idp_port, threads,
+            conf->idp_base_url);
+    while (!stop_flag) {
+        sleep(1);
+        ticks++;
+        /* SP changes are picked up within two seconds, on every node */
+        if (reload_flag || ticks % 2 == 0) {
+            idm_err rerr = IDM_ERR_INIT;
+            if (saml_idp_refresh(idp, reload_flag, &rerr) != 0) {
+                idm_log(IDM_LOG_WARN, "saml", "sp.reload_fail", "reason=\"%s\"",
+                        rerr.msg);
+            }
+            reload_flag = 0;
+        }
+        if (ticks % 300 == 0) {
+            idm_err herr = IDM_ERR_INIT;
+            if (saml_idp_housekeeping(idp, &herr) != 0) {
+                idm_log(IDM_LOG_WARN, "saml", "housekeeping.fail",
+                        "reason=\"%s\"", herr.msg);
+            }
+        }
+    }
+    idm_log(IDM_LOG_NOTICE, "saml", "stop", "signal=1");
+    rc = 0;
+cleanup:
+    saml_http_stop(http);
+    saml_idp_free(idp);
+    idm_conf_free(conf);
+    return rc;
+}

@@ -1,0 +1,409 @@
+/* SPDX-License-Identifier: EUPL-1.2
+ * Decoding of SAML protocol messages before Lasso sees them: every size is
+ * capped before work is spent on it, DEFLATE output is bounded (no bombs),
+ * DTDs are refused, and SHA-1 signatures are refused in both bindings.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <zlib.h>
+
+#include "saml/decode.h"
+#include "saml_int.h"
+
+#define NS_SAMLP "urn:oasis:names:tc:SAML:2.0:protocol"
+#define NS_SAML "urn:oasis:names:tc:SAML:2.0:assertion"
+#define NS_DS "http://www.w3.org/2000/09/xmldsig#"
+
+void saml_msg_clear(saml_msg *m)
+{
+    if (m == NULL) {
+        return;
+    }
+    free(m->xml);
+    free(m->id);
+    free(m->issuer);
+    free(m->destination);
+    free(m->issue_instant);
+    free(m->in_response_to);
+    free(m->status);
+    free(m->acs_url);
+    free(m->protocol_binding);
+    free(m->name_id_format);
+    free(m->name_id);
+    free(m->session_index);
+    free(m->sig_alg);
+    free(m->relay_state);
+    free(m->signed_octets);
+    free(m->signature);
+    free(m->unsigned_query);
+    memset(m, 0, sizeof(*m));
+}
+
+static int is_ns(const xmlNode *n, const char *ns, const char *name)
+{
+    return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
+           strcmp((const char *)n->ns->href, ns) == 0 &&
+           strcmp((const char *)n->name, name) == 0;
+}
+
+static char *attr(const xmlNode *n, const char *name)
+{
+    xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
+    char *s;
+
+    if (v == NULL) {
+        return NULL;
+    }
+    s = saml__xstrdup((const char *)v);
+    xmlFree(v);
+    return s;
+}
+
+static char *content(const xmlNode *n)
+{
+    xmlChar *v = xmlNodeGetContent(n);
+    char *s, *b, *e;
+
+    if (v == NULL) {
+        return NULL;
+    }
+    /* trim XML whitespace around element text */
+    b = (char *)v;
+    while (*b == ' ' || *b == '\n' || *b == '\r' || *b == '\t') {
+        b++;
+    }
+    e = b + strlen(b);
+    while (e > b &&
+           (e[-1] == ' ' || e[-1] == '\n' || e[-1] == '\r' || e[-1] == '\t')) {
+        e--;
+    }
+    s = saml__xstrndup(b, (size_t)(e - b));
+    xmlFree(v);
+    return s;
+}
+
+static int is_true(const char *v)
+{
+    return v != NULL && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
+}
+
+/* Enveloped signature: SignatureMethod and DigestMethod must be SHA-256. */
+static int check_xml_signature(saml_msg *m, const xmlNode *sig, idm_err *err)
+{
+    const xmlNode *si = NULL;
+    int digest_ok = 0, n_ref = 0;
+
+    for (const xmlNode *c = sig->children; c != NULL; c = c->next) {
+        if (is_ns(c, NS_DS, "SignedInfo")) {
+            si = c;
+        }
+    }
+    if (si == NULL) {
+        return idm_err_set(err, IDM_EINVAL, "malformed signature");
+    }
+    for (const xmlNode *c = si->children; c != NULL; c = c->next) {
+        if (is_ns(c, NS_DS, "SignatureMethod")) {
+            free(m->sig_alg);
+            m->sig_alg = attr(c, "Algorithm");
+        } else if (is_ns(c, NS_DS, "Reference")) {
+            n_ref++;
+            for (const xmlNode *r = c->children; r != NULL; r = r->next) {
+                if (is_ns(r, NS_DS, "DigestMethod")) {
+                    char *a = attr(r, "Algorithm");
+                    digest_ok = a != NULL && strcmp(a, SAML_ALG_SHA256) == 0;
+                    free(a);
+                }
+            }
+        }
+    }
+    if (m->sig_alg == NULL || strcmp(m->sig_alg, SAML_ALG_RSA_SHA256) != 0 ||
+        !digest_ok || n_ref != 1) {
+        idm_err_set(err, IDM_EINVAL,
+                    "signature algorithm not accepted (RSA-SHA256 only)");
+        idm_err_detail(err, "SignatureMethod %s",
+                       m->sig_alg != NULL ? m->sig_alg : "(none)");
+        return IDM_EINVAL;
+    }
+    return 0;
+}
+
+static int parse_xml(saml_msg *m, idm_err *err)
+{
+    xmlDoc *doc = NULL;
+    xmlNode *root;
+    int rc = 0;
+
+    /* SAML core 1.3: no DTDs; refuse before the parser sees one */
+    if (memchr(m->xml, '\0', m->xml_len) != NULL ||
+        g_strstr_len(m->xml, (gssize)m->xml_len, "<!DOCTYPE") != NULL ||
+        g_strstr_len(m->xml, (gssize)m->xml_len, "<!ENTITY") != NULL) {
+        return idm_err_set(err, IDM_EINVAL,
+                           "the message holds a DTD or an invalid byte");
+    }
+    doc = xmlReadMemory(m->xml, (int)m->xml_len, "saml.xml", NULL,
+                        XML_PARSE_NONET | XML_PARSE_NOERROR |
+                            XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
+    if (doc == NULL) {
+        return idm_err_set(err, IDM_EINVAL,
+                           "the message is not well-formed "
+                           "XML");
+    }
+    if (doc->intSubset != NULL || doc->extSubset != NULL) {
+        rc = idm_err_set(err, IDM_EINVAL, "the message holds a DTD");
+        goto cleanup;
+    }
+    root = xmlDocGetRootElement(doc);
+    if (is_ns(root, NS_SAMLP, "AuthnRequest")) {
+        m->kind = SAML_MSG_AUTHN_REQUEST;
+    } else if (is_ns(root, NS_SAMLP, "LogoutRequest")) {
+        m->kind = SAML_MSG_LOGOUT_REQUEST;
+    } else if (is_ns(root, NS_SAMLP, "LogoutResponse")) {
+        m->kind = SAML_MSG_LOGOUT_RESPONSE;
+    } else {
+        rc = idm_err_set(err, IDM_EINVAL, "unexpected kind of SAML message");
+        goto cleanup;
+    }
+    m->id = attr(root, "ID");
+    m->destination = attr(root, "Destination");
+    m->issue_instant = attr(root, "IssueInstant");
+    m->in_response_to = attr(root, "InResponseTo");
+    m->acs_url = attr(root, "AssertionConsumerServiceURL");
+    m->protocol_binding = attr(root, "ProtocolBinding");
+    {
+        char *v = attr(root, "ForceAuthn");
+        m->force_authn = is_true(v);
+        free(v);
+        v = attr(root, "IsPassive");
+        m->is_passive = is_true(v);
+        free(v);
+        v = attr(root, "AssertionConsumerServiceIndex");
+        m->acs_index = -1;
+        if (v != NULL) {
+            char *end;
+            long idx = strtol(v, &end, 10);
+            if (*v == '\0' || *end != '\0' || idx < 0 || idx > 65535) {
+                free(v);
+                rc = idm_err_set(err, IDM_EINVAL,
+                                 "invalid AssertionConsumerServiceIndex");
+                goto cleanup;
+            }
+            m->acs_index = (int)idx;
+        }
+        free(v);
+        v = attr(root, "Version");
+        if (v == NULL || strcmp(v, "2.0") != 0) {
+            free(v);
+            rc = idm_err_set(err, IDM_EINVAL, "not a SAML 2.0 message");
+            goto cleanup;
+        }
+        free(v);
+    }
+    if (m->id == NULL || m->id[0] == '\0' || strlen(m->id) > 256) {
+        rc = idm_err_set(err, IDM_EINVAL, "the message has no valid ID");
+        goto cleanup;
+    }
+    for (xmlNode *c = root->children; c != NULL; c = c->next) {
+        if (is_ns(c, NS_SAML, "Issuer") && m->issuer == NULL) {
+            m->issuer = content(c);
+        } else if (is_ns(c, NS_SAMLP, "NameIDPolicy")) {
+            m->name_id_format = attr(c, "Format");
+        } else if (is_ns(c, NS_SAML, "NameID") && m->name_id == NULL) {
+            m->name_id = content(c);
+        } else if (is_ns(c, NS_SAMLP, "SessionIndex") &&
+                   m->session_index == NULL) {
+            m->session_index = content(c);
+        } else if (is_ns(c, NS_SAMLP, "Status")) {
+            for (xmlNode *s = c->children; s != NULL; s = s->next) {
+                if (is_ns(s, NS_SAMLP, "StatusCode")) {
+                    m->status = attr(s, "Value");
+                }
+            }
+        } else if (is_ns(c, NS_DS, "Signature")) {
+            if (m->xml_signed) {
+                rc = idm_err_set(err, IDM_EINVAL, "more than one signature");
+                goto cleanup;
+            }
+            m->xml_signed = 1;
+            rc = check_xml_signature(m, c, err);
+            if (rc != 0) {
+                goto cleanup;
+            }
+        }
+    }
+    if (m->issuer == NULL || m->issuer[0] == '\0' || strlen(m->issuer) > 1024) {
+        rc = idm_err_set(err, IDM_EINVAL, "the message names no issuer");
+        goto cleanup;
+    }
+cleanup:
+    xmlFreeDoc(doc);
+    return rc;
+}
+
+/* Raw DEFLATE (SAML bindings 3.4.4.1) with a hard cap on the output. */
+static int inflate_capped(char **out, size_t *out_len, const unsigned char *in,
+                          size_t len, idm_err *err)
+{
+    z_stream zs;
+    char *buf = saml__xmalloc(SAML_MSG_XML_MAX + 1);
+    int zrc, rc = 0;
+
+    memset(&zs, 0, sizeof(zs));
+    if (inflateInit2(&zs, -15) != Z_OK) {
+        free(buf);
+        return idm_err_set(err, IDM_EINTERNAL, "could not decode message");
+    }
+    zs.next_in = (unsigned char *)(uintptr_t)in;
+    zs.avail_in = (uInt)len;
+    zs.next_out = (unsigned char *)buf;
+    zs.avail_out = SAML_MSG_XML_MAX + 1;
+    zrc = inflate(&zs, Z_FINISH);
+    if (zrc == Z_BUF_ERROR && zs.avail_out == 0) {
+        rc = idm_err_set(err, IDM_ETOOBIG, "the message is too large");
+        goto cleanup;
+    }
+    if (zrc != Z_STREAM_END) {
+        rc = idm_err_set(err, IDM_EINVAL, "the message is not valid DEFLATE");
+        goto cleanup;
+    }
+    if (zs.total_out > SAML_MSG_XML_MAX) {
+        rc = idm_err_set(err, IDM_ETOOBIG, "the message is too large");
+        goto cleanup;
+    }
+    buf[zs.total_out] = '\0';
+    *out_len = zs.total_out;
+    *out = buf;
+    buf = NULL;
+cleanup:
+    inflateEnd(&zs);
+    free(buf);
+    return rc;
+}
+
+int saml_msg_decode_redirect(saml_msg *out, const char *query, size_t len,
+                             const char *param, idm_err *err)
+{
+    const char *req_raw, *rs_raw, *alg_raw, *sig_raw;
+    size_t req_len, rs_len, alg_len, sig_len;
+    unsigned char *bin = NULL;
+    char *b64 = NULL, *sig_b64 = NULL;
+    size_t bin_len;
+    int rc, has_rs, has_alg, has_sig;
+
+    memset(out, 0, sizeof(*out));
+    out->acs_index = -1;
+    if (query == NULL || len > SAML_MSG_ENCODED_MAX) {
+        return idm_err_set(err, IDM_ETOOBIG, "the message is too large");
+    }
+    if (saml__form_raw(query, len, param, &req_raw, &req_len) != 1 ||
+        req_len == 0) {
+        return idm_err_set(err, IDM_EINVAL, "no single %s parameter", param);
+    }
+    has_rs = saml__form_raw(query, len, "RelayState", &rs_raw, &rs_len);
+    has_alg = saml__form_raw(query, len, "SigAlg", &alg_raw, &alg_len);
+    has_sig = saml__form_raw(query, len, "Signature", &sig_raw, &sig_len);
+    if (has_rs < 0 || has_alg < 0 || has_sig < 0) {
+        return idm_err_set(err, IDM_EINVAL, "a parameter is repeated");
+    }
+    if (has_rs) {
+        out->relay_state = saml__url_decode(rs_raw, rs_len);
+        if (out->relay_state == NULL) {
+            rc = idm_err_set(err, IDM_EINVAL, "malformed RelayState");
+            goto cleanup;
+        }
+    }
+    if (has_alg != has_sig) {
+        rc = idm_err_set(err, IDM_EINVAL, "SigAlg and Signature go together");
+        goto cleanup;
+    }
+    if (has_sig) {
+        out->redirect_signed = 1;
+        out->sig_alg = saml__url_decode(alg_raw, alg_len);
+        if (out->sig_alg == NULL ||
+            strcmp(out->sig_alg, SAML_ALG_RSA_SHA256) != 0) {
+            rc = idm_err_set(err, IDM_EINVAL,
+                             "signature algorithm not accepted (RSA-SHA256 "
+                             "only)");
+            goto cleanup;
+        }
+        sig_b64 = saml__url_decode(sig_raw, sig_len);
+        if (sig_b64 == NULL ||
+            (out->signature = saml__b64_decode(sig_b64, strlen(sig_b64), 1024,
+                                               &out->signature_len)) == NULL) {
+            rc = idm_err_set(err, IDM_EINVAL, "malformed Signature");
+            goto cleanup;
+        }
+        /* SAML bindings 3.4.4.1: the octets signed, in this order, with
+         * the values exactly as received */
+        out->signed_octets = saml__printf(
+            "%s=%.*s%s%.*s%s%.*s&SigAlg=%.*s", param, (int)req_len, req_raw,
+            has_rs ? "&RelayState=" : "", (int)rs_len, has_rs ? rs_raw : "", "",
+            0, "", (int)alg_len, alg_raw);
+    }
+    out->unsigned_query = saml__printf("%s=%.*s%s%.*s", param, (int)req_len,
+                                       req_raw, has_rs ? "&RelayState=" : "",
+                                       (int)rs_len, has_rs ? rs_raw : "");
+    b64 = saml__url_decode(req_raw, req_len);
+    if (b64 == NULL) {
+        rc = idm_err_set(err, IDM_EINVAL, "malformed %s", param);
+        goto cleanup;
+    }
+    bin = saml__b64_decode(b64, strlen(b64), SAML_MSG_XML_MAX, &bin_len);
+    if (bin == NULL) {
+        rc = idm_err_set(err, IDM_EINVAL, "%s is not base64", param);
+        goto cleanup;
+    }
+    rc = inflate_capped(&out->xml, &out->xml_len, bin, bin_len, err);
+    if (rc != 0) {
+        goto cleanup;
+    }
+    rc = parse_xml(out, err);
+    if (rc == 0 && out->xml_signed) {
+        /* bindings 3.4.4.1: the XML signature is removed for Redirect */
+        rc = idm_err_set(err, IDM_EINVAL,
+                         "an XML signature is not allowed in HTTP-Redirect");
+    }
+cleanup:
+    free(bin);
+    free(b64);
+    free(sig_b64);
+    if (rc != 0) {
+        saml_msg_clear(out);
+    }
+    return rc;
+}
+
+int saml_msg_decode_post(saml_msg *out, const char *b64, size_t len,
+                         const char *relay_state, idm_err *err)
+{
+    unsigned char *bin = NULL;
+    size_t bin_len;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    out->acs_index = -1;
+    if (b64 == NULL || len == 0) {
+        return idm_err_set(err, IDM_EINVAL, "no SAML message");
+    }
+    if (len > SAML_MSG_ENCODED_MAX) {
+        return idm_err_set(err, IDM_ETOOBIG, "the message is too large");
+    }
+    bin = saml__b64_decode(b64, len, SAML_MSG_XML_MAX, &bin_len);
+    if (bin == NULL) {
+        return idm_err_set(err, IDM_EINVAL,
+                           "the message is not base64 or too large");
+    }
+    out->xml = saml__xstrndup((const char *)bin, bin_len);
+    out->xml_len = bin_len;
+    free(bin);
+    if (relay_state != NULL) {
+        out->relay_state = saml__xstrdup(relay_state);
+    }
+    rc = parse_xml(out, err);
+    if (rc != 0) {
+        saml_msg_clear(out);
+    }
+    return rc;
+}

@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: EUPL-1.2
+ * HTML pages in German (default) or English (when the browser prefers it):
+ * login, password change, portal, logout, errors and the auto-submitting
+ * HTTP-POST form. Accessible (labels, lang, focus order, contrast), no
+ * JavaScript needed; every form carries a CSRF token.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "saml_int.h"
+
+static const char *const texts[SAML_M__COUNT][2] = {
+    [SAML_M_TITLE_LOGIN] = {"Anmelden", "Log in"},
+    [SAML_M_LOGIN_INTRO] = {"Melden Sie sich mit Ihrem Benutzernamen und "
+                            "Passwort an.",
+                            "Log in with your user name and password."},
+    [SAML_M_LOGIN_FOR] = {"Anmeldung für:", "Logging in to:"},
+    [SAML_M_USERNAME] = {"Benutzername", "User name"},
+    [SAML_M_PASSWORD] = {"Passwort", "Password"},
+    [SAML_M_SUBMIT] = {"Anmelden", "Log in"},
+    [SAML_M_BAD_CREDENTIALS] = {"Benutzername oder Passwort ist falsch.",
+                                "Wrong user name or password."},
+    [SAML_M_LOCKED] = {"Dieses Konto ist vorübergehend oder dauerhaft "
+                       "gesperrt. Versuchen Sie es später erneut oder "
+                       "wenden Sie sich an Ihre Schule.",
+                       "This account is locked. Try again later or "
+                       "contact your school."},
+    [SAML_M_ADDR_THROTTLED] = {"Zu viele fehlgeschlagene Anmeldungen aus "
+                               "Ihrem Netz. Bitte warten Sie einige "
+                               "Minuten.",
+                               "Too many failed logins from your network. "
+                               "Please wait a few minutes."},
+    [SAML_M_TITLE_ERROR] = {"Fehler", "Error"},
+    [SAML_M_ERROR_INTRO] = {"Die Anfrage konnte nicht bearbeitet werden.",
+                            "The request could not be processed."},
+    [SAML_M_CONTINUE] = {"Weiter", "Continue"},
+    [SAML_M_NOSCRIPT] = {"JavaScript ist aus: Bitte auf „Weiter“ klicken.",
+                         "JavaScript is off: please press \"Continue\"."},
+    [SAML_M_TITLE_PORTAL] = {"Meine Anwendungen", "My applications"},
+    [SAML_M_LOGGED_IN_AS] = {"Angemeldet als", "Logged in as"},
+    [SAML_M_LOGOUT] = {"Abmelden", "Log out"},
+    [SAML_M_TITLE_LOGGED_OUT] = {"Abgemeldet", "Logged out"},
+    [SAML_M_LOGGED_OUT] = {"Sie sind abgemeldet.", "You are logged out."},
+    [SAML_M_LOGGED_OUT_APPS] = {"Abgemeldet bei:", "Logged out of:"},
+    [SAML_M_TITLE_CHANGE_PW] = {"Passwort ändern", "Change password"},
+    [SAML_M_CHANGE_PW_INTRO] = {"Bitte wählen Sie ein neues Passwort.",
+                                "Please choose a new password."},
+    [SAML_M_NEW_PASSWORD] = {"Neues Passwort", "New password"},
+    [SAML_M_NEW_PASSWORD2] = {"Neues Passwort wiederholen",
+                              "Repeat the new password"},
+    [SAML_M_PW_MISMATCH] = {"Die Passwörter stimmen nicht überein.",
+                            "The passwords do not match."},
+    [SAML_M_YOUR_APPS] = {"Ihre Anwendungen", "Your applications"},
+    [SAML_M_NO_APPS] = {"Keine Anwendungen freigegeben.",
+                        "No applications available."},
+    [SAML_M_BAD_FORM] = {"Das Formular ist abgelaufen. Bitte erneut "
+                         "versuchen.",
+                         "The form expired. Please try again."},
+    [SAML_M_REQUEST_REJECTED] = {"Die Anfrage der Anwendung wurde "
+                                 "abgelehnt.",
+                                 "The application's request was rejected."},
+    [SAML_M_UNAVAILABLE] = {"Der Dienst ist vorübergehend nicht "
+                            "verfügbar.",
+                            "The service is temporarily unavailable."},
+    [SAML_M_NOT_FOUND] = {"Diese Seite gibt es nicht.",
+                          "This page does not exist."},
+};
+
+const char *saml_msg_text(saml_lang lang, saml_msgid id)
+{
+    if ((int)id < 0 || id >= SAML_M__COUNT) {
+        return "";
+    }
+    return texts[id][lang == SAML_LANG_EN ? 1 : 0];
+}
+
+/* The highest-weighted of de and en in Accept-Language; German wins ties
+ * and is the default. */
+saml_lang saml_lang_pick(const char *al)
+{
+    double q_de = -1, q_en = -1;
+    const char *p = al;
+
+    while (p != NULL && *p != '\0') {
+        const char *e = strchr(p, ',');
+        size_t n = e != NULL ? (size_t)(e - p) : strlen(p);
+        char item[64];
+        double q = 1.0;
+        char *semi;
+
+        while (n > 0 && *p == ' ') {
+            p++;
+            n--;
+        }
+        if (n > 0 && n < sizeof(item)) {
+            memcpy(item, p, n);
+            item[n] = '\0';
+            semi = strchr(item, ';');
+            if (semi != NULL) {
+                char *qs = strstr(semi, "q=");
+                *semi = '\0';
+                q = qs != NULL ? strtod(qs + 2, NULL) : 1.0;
+            }
+            if (g_ascii_strncasecmp(item, "de", 2) == 0 && q > q_de) {
+                q_de = q;
+            } else if (g_ascii_strncasecmp(item, "en", 2) == 0 && q > q_en) {
+                q_en = q;
+            }
+        }
+        p = e != NULL ? e + 1 : NULL;
+    }
+    return q_en > q_de && q_en > 0 ? SAML_LANG_EN : SAML_LANG_DE;
+}
+
+char *saml_csrf_token(saml_ctx *ctx)
+{
+    unsigned char mac[32];
+    char *tok;
+
+    saml__hmac_sha256(mac, ctx->idp->csrf_key, sizeof(ctx->idp->csrf_key),
+                      ctx->browser, strlen(ctx->browser));
+    tok = saml__b64url_encode(mac, sizeof(mac));
+    return saml_pool_add(ctx->pool, free, tok);
+}
+
+int saml_csrf_check(saml_ctx *ctx, const char *token)
+{
+    const char *want;
+
+    if (ctx->browser_new || token == NULL || strlen(token) != 43) {
+        return -1;
+    }
+    want = saml_csrf_token(ctx);
+    return CRYPTO_memcmp(want, token, 43) == 0 ? 0 : -1;
+}
+
+static const char style[] =
+    "body{font-family:system-ui,sans-serif;background:#f4f6f8;color:#111;"
+    "margin:0}main{max-width:28rem;margin:3rem auto;background:#fff;"
+    "padding:2rem;border:1px solid #ccd;border-radius:6px}"
+    "h1{font-size:1.5rem;margin-top:0}label{display:block;margin-top:1rem;"
+    "font-weight:600}input[type=text],input[type=password]{width:100%;"
+    "box-sizing:border-box;padding:.6rem;font-size:1rem;border:2px solid "
+    "#555;border-radius:4px}input:focus,button:focus{outline:3px solid "
+    "#0b5cad;outline-offset:2px}button{margin-top:1.5rem;padding:.7rem "
+    "1.4rem;font-size:1rem;background:#0b4f91;color:#fff;border:0;"
+    "border-radius:4px;cursor:pointer}.err{background:#fde8e8;color:#8a1111;"
+    "border:1px solid #8a1111;padding:.7rem;border-radius:4px}"
+    "footer{margin-top:2rem;font-size:.85rem;color:#444}";
+
+GString *saml_page_begin(saml_ctx *ctx, saml_msgid title)
+{
+    GString *p = g_string_sized_new(4096);
+
+    g_string_append_printf(p,
+                           "<!DOCTYPE html>\n<html lang=\"%s\"><head>"
+                           "<meta charset=\"utf-8\"><meta name=\"viewport\" "
+                           "content=\"width=device-width,initial-scale=1\">"
+                           "<title>",
+                           ctx->lang == SAML_LANG_EN ? "en" : "de");
+    saml__html_append(p, saml_msg_text(ctx->lang, title));
+    g_string_append(p, " – ");
+    saml__html_append(p, ctx->idp->conf->idp_platform_name);
+    g_string_append_printf(p,
+                           "</title><style>%s</style></head><body><main>"
+                           "<h1>",
+                           style);
+    saml__html_append(p, saml_msg_text(ctx->lang, title));
+    g_string_append(p, "</h1>\n");
+    return p;
+}
+
+void saml_page_end(saml_ctx *ctx, GString *page, int status)
+{
+    g_string_append(page, "<footer>");
+    saml__html_append(page, ctx->idp->conf->idp_platform_name);
+    g_string_append(page, "</footer></main></body></html>\n");
+    saml_resp_body(ctx, status, "text/html; charset=utf-8", page);
+}
+
+void saml_page_error(saml_ctx *ctx, int status, const char *reason)
+{
+    GString *p = saml_page_begin(ctx, SAML_M_TITLE_ERROR);
+
+    g_string_append(p, "<p class=\"err\" role=\"alert\">");
+    saml__html_append(p, saml_msg_text(ctx->lang, SAML_M_ERROR_INTRO));
+    g_string_append(p, "</p>\n");
+    if (reason != NULL) {
+        /* reasons are our own fixed texts, never internals */
+        g_string_append(p, "<p>");
+        saml__html_append(p, reason);
+        g_string_append(p, "</p>\n");
+    }
+    saml_page_end(ctx, p, status);
+}
+
+/* sha256 of the one inline script, for the CSP of the POST form */
+#define AUTOPOST_JS "document.forms[0].submit();"
+
+void saml_page_post_form(saml_ctx *ctx, const char *url, const char *field,
+                         const char *value, const char *relay_state)
+{
+    GString *p = saml_page_begin(ctx, SAML_M_CONTINUE);
+    unsigned char h[32];
+    char *hash, *csp;
+
+    g_string_append(p, "<form method=\"post\" action=\"");
+    saml__html_append(p, url);
+    g_string_append_printf(p,
+                           "\"><input type=\"hidden\" name=\"%s\" "
+                           "value=\"",
+                           field);
+    saml__html_append(p, value);
+    g_string_append(p, "\">");
+    if (relay_state != NULL) {
+        /* echoed escaped (bindings 3.5.3) */
+        g_string_append(p, "<input type=\"hidden\" name=\"RelayState\" "
+                           "value=\"");
+        saml__html_append(p, relay_state);
+        g_string_append(p, "\">");
+    }
+    g_string_append(p, "<noscript><p>");
+    saml__html_append(p, saml_msg_text(ctx->lang, SAML_M_NOSCRIPT));
+    g_string_append(p, "</p></noscript><button type=\"submit\">");
+    saml__html_append(p, saml_msg_text(ctx->lang, SAML_M_CONTINUE));
+    g_string_append(p, "</button></form><script>" AUTOPOST_JS "</script>\n");
+    saml__sha256(h, AUTOPOST_JS, strlen(AUTOPOST_JS));
+    hash = saml__b64_encode(h, sizeof(h));
+    /* the form posts to the SP: allow exactly that target */
+    csp = saml__printf("default-src 'none'; style-src 'unsafe-inline'; "
+                       "script-src 'sha256-%s'; form-action %s; "
+                       "frame-ancestors 'none'; base-uri 'none'",
+                       hash, url);
+    saml_resp_header(ctx, "Content-Security-Policy", csp);
+    free(hash);
+    free(csp);
+    saml_page_end(ctx, p, 200);
+}
+
+void saml_page_login(saml_ctx *ctx, const char *pending, const char *sp,
+                     saml_msgid error)
+{
+    GString *p = saml_page_begin(ctx, SAML_M_TITLE_LOGIN);
+
+    if ((int)error >= 0) {
+        g_string_append(p, "<p class=\"err\" role=\"alert\">");
+        saml__html_append(p, saml_msg_text(ctx->lang, error));
+        g_string_append(p, "</p>\n");
+    }
+    g_string_append(p, "<p>");
+    saml__html_append(p, saml_msg_text(ctx->lang, SAML_M_LOGIN_INTRO));
+    g_string_append(p, "</p>\n");
+    if (sp != NULL) {
+        g_string_append(p, "<p>");
+        saml__html_append(p, saml_msg_text(ctx->lang, SAML_M_LOGIN_FOR));
+        g_string_append(p, " <strong>");
+        saml__html_append(p, sp);
+        g_string_append(p, "</strong></p>\n");
+    }
+    g_string_append(p, "<form method=\"post\" action=\"/login\">"
+                       "<input type=\"hidden\" name=\"csrf\" value=\"");
+    saml__html_append(p, saml_csrf_token(ctx));
+    g_string_append(p, "\">");
+    if (pending != NULL) {
+        g_string_append(p, "<input type=\"hidden\" name=\"p\" value=\"");
+        saml__html_append(p, pending);
+        g_string_append(p, "\">");
+    }
+    g_string_append(p, "<label for=\"login\">");
+    saml__html_append(p, saml_msg_text(ctx->lang, SAML_M_USERNAME));
+    g_string_append(p, "</label><input type=\"text\" id=\"login\" "
+                       "name=\"login\" autocomplete=\"username\" "
+                       "autocapitalize=\"none\" spellcheck=\"false\" "
+                       "required autofocus maxlength=\"64\">"
+                       "<label for=\"password\">");
+    saml__html_append(p, saml_msg_text(ctx->lang, SAML_M_PASSWORD));
+    g_string_append(p, "</label><input type=\"password\" id=\"password\" "
+                       "name=\"password\" autocomplete=\"current-password\" "
+                       "required maxlength=\"1024\"><button type=\"submit\">");
+    saml__html_append(p, saml_msg_text(ctx->lang, SAML_M_SUBMIT));
+    g_string_append(p, "</button></form>\n");
+    saml_page_end(ctx, p, (int)error >= 0 ? 401 : 200);
+}

@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: EUPL-1.2
+ * Internals of saml-bridge shared by its own files only: the IdP object,
+ * the shared Lasso server snapshot, the database pool, the per-request
+ * pool and small helpers (base64, URL and HTML escaping, time).
+ */
+#ifndef SAML_INT_H
+#define SAML_INT_H
+
+#include <glib.h>
+#include <lasso/lasso.h>
+#include <lasso/xml/misc_text_node.h>
+#include <lasso/xml/saml-2.0/saml2_assertion.h>
+#include <lasso/xml/saml-2.0/saml2_attribute.h>
+#include <lasso/xml/saml-2.0/saml2_attribute_statement.h>
+#include <lasso/xml/saml-2.0/saml2_attribute_value.h>
+#include <lasso/xml/saml-2.0/saml2_authn_statement.h>
+#include <lasso/xml/saml-2.0/saml2_name_id.h>
+#include <lasso/xml/saml-2.0/saml2_subject_confirmation_data.h>
+#include <lasso/xml/saml-2.0/samlp2_authn_request.h>
+#include <lasso/xml/saml-2.0/samlp2_name_id_policy.h>
+#include <lasso/xml/saml-2.0/samlp2_status.h>
+#include <lasso/xml/saml-2.0/samlp2_status_code.h>
+#include <lasso/xml/saml-2.0/samlp2_status_response.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "idm/audit.h"
+#include "idm/conf.h"
+#include "idm/db.h"
+#include "idm/err.h"
+#include "saml/decode.h"
+#include "saml/idp.h"
+
+/* ---- allocation and the per-request pool ---- */
+
+void *saml__xmalloc(size_t size);
+void *saml__xcalloc(size_t n, size_t size);
+char *saml__xstrdup(const char *s);
+char *saml__xstrndup(const char *s, size_t n);
+char *saml__printf(const char *fmt, ...) IDM_PRINTF(1, 2);
+
+/* Everything a request allocates dies with it (STYLE.md section 5). */
+typedef struct saml_pool saml_pool;
+saml_pool *saml_pool_new(void);
+void saml_pool_free(saml_pool *pool);
+/* Run fn(ptr) when the pool dies; returns ptr. */
+void *saml_pool_add(saml_pool *pool, void (*fn)(void *), void *ptr);
+char *saml_pool_strdup(saml_pool *pool, const char *s);
+char *saml_pool_printf(saml_pool *pool, const char *fmt, ...) IDM_PRINTF(2, 3);
+
+/* ---- encoding helpers ---- */
+
+/* Base64 (whitespace ignored, strict otherwise). NULL on bad input or if
+ * the result would exceed max. */
+unsigned char *saml__b64_decode(const char *in, size_t len, size_t max,
+                                size_t *out_len);
+char *saml__b64_encode(const unsigned char *in, size_t len);
+/* base64url without padding, for tokens. */
+char *saml__b64url_encode(const unsigned char *in, size_t len);
+
+/* Form/query decoding ('+' is a space). NULL on a bad %-escape or NUL. */
+char *saml__url_decode(const char *in, size_t len);
+char *saml__url_encode(const char *in);
+
+/* Find name in an application/x-www-form-urlencoded string; raw points at
+ * the undecoded value. Returns 1 if found exactly once, 0 if absent, -1 if
+ * repeated. */
+int saml__form_raw(const char *form, size_t len, const char *name,
+                   const char **raw, size_t *raw_len);
+/* Decoded value of a field (found once), else NULL; caller frees. */
+char *saml__form_get(const char *form, size_t len, const char *name);
+
+/* HTML-escape into a GString (text and attribute values). */
+void saml__html_append(GString *out, const char *s);
+
+/* Cookie value by name from a Cookie header; caller frees, or NULL. */
+char *saml__cookie_get(const char *header, const char *name);
+
+void saml__sha256(unsigned char out[32], const void *data, size_t len);
+void saml__hmac_sha256(unsigned char out[32], const void *key, size_t klen,
+                       const void *data, size_t len);
+/* bytea literal "\\x.." for a 32-byte hash; out holds 67 bytes. */
+void saml__bytea_hex(char out[67], const unsigned char hash[32]);
+/* 32 random bytes as base64url (43 chars); aborts if the RNG fails. */
+char *saml__random_token(void);
+
+/* xsd:dateTime to seconds since the epoch; -1 if unparsable. */
+int64_t saml__time_parse(const char *s);
+/* now + delta as xsd:dateTime UTC into out[32]. */
+void saml__time_format(char out[32], int64_t epoch);
+
+/* ---- the shared Lasso server and the SP registry snapshot ---- */
+
+typedef struct saml_acs {
+    int index;
+    int is_default;
+    char *binding;
+    char *location;
+} saml_acs;
+
+typedef struct saml_slo_ep {
+    char *binding;
+    char *location;
+} saml_slo_ep;
+
+/* One registered SP as the IdP uses it; immutable once built. */
+typedef struct saml_sp_info {
+    char *entity_id;
+    char *app_key;
+    int allow_http;
+    int sign_requests;
+    saml_acs *acs;
+    int n_acs;
+    saml_slo_ep *slo;
+    int n_slo;
+    EVP_PKEY **keys; /* signing keys from the metadata */
+    int n_keys;
+    atomic_ulong assertions; /* metrics */
+} saml_sp_info;
+
+/* Read-only snapshot: one LassoServer per metadata version, shared by all
+ * threads and replaced as a whole (refcounted) when SPs change. */
+typedef struct saml_server {
+    atomic_int refs;
+    int64_t version;
+    LassoServer *lasso;
+    GHashTable *sps; /* entity_id -> saml_sp_info* */
+} saml_server;
+
+/* Parse SP metadata into an info record (the validation of sp.c). */
+int saml_sp__parse(saml_sp_info **out, const char *metadata, size_t len,
+                   int allow_http, char **valid_until_out, int *n_certs_out,
+                   int *wants_signed_out, idm_err *err);
+void saml_sp__info_free(saml_sp_info *info);
+
+/* ---- keys ---- */
+
+typedef struct saml_keys {
+    char *key_pem; /* wiped on free */
+    char *cert_pem;
+    char *cert_b64;      /* DER base64 for metadata */
+    char *next_cert_b64; /* or NULL */
+    LassoKey *sign_key;  /* preloaded key, no certificate in KeyInfo */
+    LassoKey *meta_key;  /* key with certificate, signs the metadata */
+    EVP_PKEY *pkey;      /* the same key, for HTTP-Redirect signatures */
+} saml_keys;
+
+int saml_keys_load(saml_keys *out, const idm_conf *conf, idm_err *err);
+void saml_keys_clear(saml_keys *keys);
+
+/* ---- database pool ---- */
+
+typedef struct saml_dbpool saml_dbpool;
+int saml_dbpool_new(saml_dbpool **out, const idm_conf *conf, int size,
+                    idm_err *err);
+void saml_dbpool_free(saml_dbpool *pool);
+/* Borrow a connection (waits); reconnects a broken one. */
+int saml_dbpool_get(idm_db **out, saml_dbpool *pool, idm_err *err);
+void saml_dbpool_put(saml_dbpool *pool, idm_db *db);
+void saml_dbpool_stats(saml_dbpool *pool, int *size, int *in_use);
+
+/* ---- metrics ---- */
+
+typedef struct saml_metrics saml_metrics;
+saml_metrics *saml_metrics_new(void);
+void saml_metrics_free(saml_metrics *m);
+void saml_metrics_request(saml_metrics *m, const char *route, int status,
+                          double seconds);
+void saml_metrics_login(saml_metrics *m, int ok);
+void saml_metrics_reject(saml_metrics *m);
+void saml_metrics_render(GString *out, saml_metrics *m, saml_idp *idp);
+
+/* ---- the IdP ---- */
+
+/* lasso_init() once per process; 0 or Lasso's code. */
+int saml__lasso_init(void);
+
+struct saml_idp {
+    const idm_conf *conf;
+    char *entity_id;
+    char *sso_url;
+    char *slo_url;
+    int secure_cookies; /* base URL is https */
+    saml_keys keys;
+    unsigned char pairwise_key[32]; /* HMAC key of pairwise ids */
+    unsigned char csrf_key[32];     /* HMAC key of CSRF tokens */
+    pthread_mutex_t srv_lock;
+    saml_server *srv;
+    atomic_llong last_refresh; /* monotonic seconds */
+    saml_dbpool *pool;
+    saml_metrics *metrics;
+    pthread_mutex_t meta_lock;
+    char *metadata;        /* signed metadata, cached */
+    int64_t metadata_made; /* epoch seconds */
+};
+
+saml_server *saml_server_acquire(saml_idp *idp);
+void saml_server_release(saml_server *srv);
+int saml_server_build(saml_server **out, saml_idp *idp, idm_db *db,
+                      idm_err *err);
+
+/* IdP metadata (unsigned text for Lasso; signed for publication). */
+char *saml_metadata_build(const saml_idp *idp, int64_t valid_until);
+int saml_metadata_signed(char **out, saml_idp *idp, idm_err *err);
+
+/* ---- per-request context ---- */
+
+typedef enum saml_lang { SAML_LANG_DE, SAML_LANG_EN } saml_lang;
+
+typedef struct saml_session {
+    int64_t id;
+    char person_uuid[40];
+    char login[80];
+    int64_t auth_instant; /* epoch seconds */
+    int must_change_password;
+} saml_session;
+
+typedef struct saml_ctx {
+    saml_idp *idp;
+    const saml_request *req;
+    saml_response *resp;
+    saml_pool *pool;
+    saml_lang lang;
+    idm_db *db;       /* borrowed from the pool on first use */
+    saml_server *srv; /* acquired on first use */
+    idm_actor actor;
+    char *browser;        /* browser token (CSRF, pending binding) */
+    int browser_new;      /* must be sent as a cookie */
+    saml_session session; /* valid if session.id != 0 */
+    char *session_token;  /* the cookie value of the session */
+} saml_ctx;
+
+int saml_ctx_db(idm_db **out, saml_ctx *ctx, idm_err *err);
+saml_server *saml_ctx_server(saml_ctx *ctx);
+
+/* responses */
+void saml_resp_header(saml_ctx *ctx, const char *name, const char *value);
+void saml_resp_body(saml_ctx *ctx, int status, const char *type, GString *b);
+void saml_resp_redirect(saml_ctx *ctx, const char *location);
+void saml_resp_cookie(saml_ctx *ctx, const char *name, const char *value,
+                      int max_age);
+
+/* pages (pages.c) */
+typedef enum saml_msgid {
+    SAML_M_TITLE_LOGIN,
+    SAML_M_LOGIN_INTRO,
+    SAML_M_LOGIN_FOR,
+    SAML_M_USERNAME,
+    SAML_M_PASSWORD,
+    SAML_M_SUBMIT,
+    SAML_M_BAD_CREDENTIALS,
+    SAML_M_LOCKED,
+    SAML_M_ADDR_THROTTLED,
+    SAML_M_TITLE_ERROR,
+    SAML_M_ERROR_INTRO,
+    SAML_M_CONTINUE,
+    SAML_M_NOSCRIPT,
+    SAML_M_TITLE_PORTAL,
+    SAML_M_LOGGED_IN_AS,
+    SAML_M_LOGOUT,
+    SAML_M_TITLE_LOGGED_OUT,
+    SAML_M_LOGGED_OUT,
+    SAML_M_LOGGED_OUT_APPS,
+    SAML_M_TITLE_CHANGE_PW,
+    SAML_M_CHANGE_PW_INTRO,
+    SAML_M_NEW_PASSWORD,
+    SAML_M_NEW_PASSWORD2,
+    SAML_M_PW_MISMATCH,
+    SAML_M_YOUR_APPS,
+    SAML_M_NO_APPS,
+    SAML_M_BAD_FORM,
+    SAML_M_REQUEST_REJECTED,
+    SAML_M_UNAVAILABLE,
+    SAML_M_NOT_FOUND,
+    SAML_M__COUNT
+} saml_msgid;
+
+const char *saml_msg_text(saml_lang lang, saml_msgid id);
+saml_lang saml_lang_pick(const char *accept_language);
+/* Page skeleton: header with title, then body, then footer. */
+GString *saml_page_begin(saml_ctx *ctx, saml_msgid title);
+void saml_page_end(saml_ctx *ctx, GString *page, int status);
+/* Error page; the reason text must be safe for users. */
+void saml_page_error(saml_ctx *ctx, int status, const char *reason);
+/* CSRF token bound to the browser token. */
+char *saml_csrf_token(saml_ctx *ctx);
+int saml_csrf_check(saml_ctx *ctx, const char *token);
+/* Auto-submitting POST form (visible button without JavaScript). */
+void saml_page_post_form(saml_ctx *ctx, const char *url, const char *field,
+                         const char *value, const char *relay_state);
+void saml_page_login(saml_ctx *ctx, const char *pending, const char *sp,
+                     saml_msgid error);
+
+/* ---- sessions, throttling, replay, pending requests (store.c) ---- */
+
+int saml_session_lookup(saml_ctx *ctx, idm_err *err);
+int saml_session_create(saml_ctx *ctx, const char *uuid, const char *login,
+                        int must_change, idm_err *err);
+int saml_session_destroy(saml_ctx *ctx, idm_err *err);
+int saml_session_clear_must_change(saml_ctx *ctx, idm_err *err);
+int saml_session_add_sp(saml_ctx *ctx, const char *sp, const char *name_id,
+                        const char *format, const char *session_index,
+                        idm_err *err);
+int saml_throttle_blocked(int *blocked, saml_ctx *ctx, idm_err *err);
+int saml_throttle_fail(saml_ctx *ctx, idm_err *err);
+/* 0 if first seen, IDM_EEXISTS if replayed. */
+int saml_replay_check(saml_ctx *ctx, const char *sp, const char *id,
+                      int64_t expires, idm_err *err);
+int saml_pending_store(char **id_out, saml_ctx *ctx, const char *binding,
+                       const char *message, const char *relay_state,
+                       idm_err *err);
+int saml_pending_take(char **binding_out, char **message_out, char **relay_out,
+                      saml_ctx *ctx, const char *id, idm_err *err);
+
+/* ---- protocol steps ---- */
+
+void saml_audit(saml_ctx *ctx, const char *action, const char *target,
+                idm_audit_result result, const char *sp, const char *reason);
+
+/* nameid.c: persistent pairwise id of a person for an SP. */
+char *saml_nameid_pairwise(const saml_idp *idp, const char *person_uuid,
+                           const char *sp_entity_id);
+
+/* attributes.c: the attributes released to an SP (policy hook). */
+int saml_attributes_build(GList **out, saml_ctx *ctx, const saml_sp_info *sp,
+                          const char *pairwise_id, idm_err *err);
+
+/* sso.c */
+void saml_sso_handle(saml_ctx *ctx);
+void saml_sso_init(saml_ctx *ctx);
+/* Continue a pending request after login; NULL pending: portal. */
+void saml_sso_resume(saml_ctx *ctx, const char *pending);
+/* login.c */
+void saml_login_handle(saml_ctx *ctx);
+void saml_logout_handle(saml_ctx *ctx);
+void saml_portal_handle(saml_ctx *ctx);
+void saml_password_handle(saml_ctx *ctx);
+/* slo.c */
+void saml_slo_handle(saml_ctx *ctx);
+
+#endif /* SAML_INT_H */

@@ -1,0 +1,566 @@
+/* SPDX-License-Identifier: EUPL-1.2
+ * Single Logout over the front channel (SAML profiles 4.4): SP-initiated
+ * (a LogoutRequest at /saml/slo) and IdP-initiated (the portal's logout
+ * button). The session ends at once; then the browser visits every other
+ * SP that got an assertion in it, one LogoutRequest after the other, and
+ * finally returns the LogoutResponse to the initiating SP or shows which
+ * applications were logged out. The walk's state waits in saml_pending,
+ * bound to the browser, its id travelling as RelayState.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <libxml/parser.h>
+#include <openssl/evp.h>
+#include <zlib.h>
+
+#include "saml_int.h"
+
+#define NS_SAMLP "urn:oasis:names:tc:SAML:2.0:protocol"
+#define NS_SAML "urn:oasis:names:tc:SAML:2.0:assertion"
+#define ST_SUCCESS "urn:oasis:names:tc:SAML:2.0:status:Success"
+
+static const saml_slo_ep *slo_endpoint(const saml_sp_info *sp)
+{
+    const saml_slo_ep *post = NULL;
+
+    for (int i = 0; i < sp->n_slo; i++) {
+        if (strcmp(sp->slo[i].binding, LASSO_SAML2_METADATA_BINDING_REDIRECT) ==
+            0) {
+            return &sp->slo[i];
+        }
+        if (strcmp(sp->slo[i].binding, LASSO_SAML2_METADATA_BINDING_POST) ==
+            0) {
+            post = &sp->slo[i];
+        }
+    }
+    return post;
+}
+
+static char *deflate_b64(const char *xml)
+{
+    z_stream zs;
+    size_t cap = compressBound((uLong)strlen(xml)) + 64;
+    unsigned char *buf = saml__xmalloc(cap);
+    char *out;
+
+    memset(&zs, 0, sizeof(zs));
+    deflateInit2(&zs, Z_BEST_SPEED, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
+    zs.next_in = (unsigned char *)(uintptr_t)xml;
+    zs.avail_in = (uInt)strlen(xml);
+    zs.next_out = buf;
+    zs.avail_out = (uInt)cap;
+    deflate(&zs, Z_FINISH);
+    out = saml__b64_encode(buf, zs.total_out);
+    deflateEnd(&zs);
+    free(buf);
+    return out;
+}
+
+/* Send a message to an SP's SLO endpoint: HTTP-Redirect with an RSA-SHA256
+ * query signature, or HTTP-POST with an enveloped XML signature. */
+static void send_message(saml_ctx *ctx, const saml_slo_ep *ep,
+                         const char *param, const char *xml, const char *id,
+                         const char *relay)
+{
+    if (strcmp(ep->binding, LASSO_SAML2_METADATA_BINDING_REDIRECT) == 0) {
+        char *b64 = deflate_b64(xml), *enc = saml__url_encode(b64);
+        char *renc = relay != NULL ? saml__url_encode(relay) : NULL;
+        char *aenc = saml__url_encode(SAML_ALG_RSA_SHA256);
+        char *query = saml__printf("%s=%s%s%s&SigAlg=%s", param, enc,
+                                   renc != NULL ? "&RelayState=" : "",
+                                   renc != NULL ? renc : "", aenc);
+        unsigned char sig[1024];
+        size_t siglen = sizeof(sig);
+        EVP_MD_CTX *md = EVP_MD_CTX_new();
+        char *sb64 = NULL, *senc = NULL, *loc;
+
+        if (md == NULL ||
+            EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL,
+                               ctx->idp->keys.pkey) != 1 ||
+            EVP_DigestSign(md, sig, &siglen, (unsigned char *)query,
+                           strlen(query)) != 1) {
+            saml_page_error(ctx, 500,
+                            saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
+        } else {
+            sb64 = saml__b64_encode(sig, siglen);
+            senc = saml__url_encode(sb64);
+            loc = saml__printf("%s%c%s&Signature=%s", ep->location,
+                               strchr(ep->location, '?') != NULL ? '&' : '?',
+                               query, senc);
+            saml_resp_redirect(ctx, loc);
+            free(loc);
+        }
+        EVP_MD_CTX_free(md);
+        free(b64);
+        free(enc);
+        free(renc);
+        free(aenc);
+        free(query);
+        free(sb64);
+        free(senc);
+        return;
+    }
+    {
+        xmlDoc *doc = xmlReadMemory(xml, (int)strlen(xml), "slo.xml", NULL,
+                                    XML_PARSE_NONET | XML_PARSE_NODICT);
+        xmlChar *mem = NULL;
+        int size = 0;
+        char *b64;
+
+        if (doc == NULL ||
+            lasso_key_saml2_xml_sign(ctx->idp->keys.sign_key, id,
+                                     xmlDocGetRootElement(doc)) == NULL) {
+            xmlFreeDoc(doc);
+            saml_page_error(ctx, 500,
+                            saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
+            return;
+        }
+        xmlDocDumpMemoryEnc(doc, &mem, &size, "UTF-8");
+        b64 = saml__b64_encode(mem, (size_t)size);
+        saml_page_post_form(ctx, ep->location, param, b64, relay);
+        free(b64);
+        xmlFree(mem);
+        xmlFreeDoc(doc);
+    }
+}
+
+static void xml_attr(GString *s, const char *name, const char *v)
+{
+    g_string_append_printf(s, " %s=\"", name);
+    saml__html_append(s, v);
+    g_string_append_c(s, '"');
+}
+
+static char *new_id(void)
+{
+    char *t = saml__random_token(), *id;
+    /* xs:ID must not start with a digit or '-' */
+    id = saml__printf("_%s", t);
+    free(t);
+    for (char *p = id; *p != '\0'; p++) {
+        if (*p == '-') {
+            *p = 'x';
+        }
+    }
+    return id;
+}
+
+static char *msg_head(const saml_idp *idp, const char *el, const char *id,
+                      const char *dest, const char *in_response_to)
+{
+    GString *s = g_string_new(NULL);
+    char now[32];
+
+    saml__time_format(now, (int64_t)time(NULL));
+    g_string_append_printf(
+        s, "<samlp:%s xmlns:samlp=\"" NS_SAMLP "\" xmlns:saml=\"" NS_SAML "\"",
+        el);
+    xml_attr(s, "ID", id);
+    xml_attr(s, "Version", "2.0");
+    xml_attr(s, "IssueInstant", now);
+    xml_attr(s, "Destination", dest);
+    if (in_response_to != NULL) {
+        xml_attr(s, "InResponseTo", in_response_to);
+    }
+    g_string_append(s, "><saml:Issuer>");
+    saml__html_append(s, idp->entity_id);
+    g_string_append(s, "</saml:Issuer>");
+    return g_string_free(s, FALSE);
+}
+
+static void logged_out_page(saml_ctx *ctx, json_t *done)
+{
+    GString *p = saml_page_begin(ctx, SAML_M_TITLE_LOGGED_OUT);
+    size_t i;
+    json_t *v;
+
+    g_string_append(p, "<p>");
+    saml__html_append(p, saml_msg_text(ctx->lang, SAML_M_LOGGED_OUT));
+    g_string_append(p, "</p>");
+    if (json_array_size(done) > 0) {
+        g_string_append(p, "<p>");
+        saml__html_append(p, saml_msg_text(ctx->lang, SAML_M_LOGGED_OUT_APPS));
+        g_string_append(p, "</p><ul>");
+        json_array_foreach(done, i, v)
+        {
+            g_string_append(p, "<li>");
+            saml__html_append(p, json_string_value(v));
+            g_string_append(p, "</li>");
+        }
+        g_string_append(p, "</ul>");
+    }
+    g_string_append(p, "<p><a href=\"/\">");
+    saml__html_append(p, saml_msg_text(ctx->lang, SAML_M_TITLE_LOGIN));
+    g_string_append(p, "</a></p>");
+    saml_page_end(ctx, p, 200);
+}
+
+static const char *app_name(saml_server *srv, const char *entity)
+{
+    const saml_sp_info *sp = g_hash_table_lookup(srv->sps, entity);
+    return sp != NULL ? sp->app_key : entity;
+}
+
+/* Next SP of the walk, or the end of it. Consumes state. */
+static void step(saml_ctx *ctx, json_t *state)
+{
+    saml_server *srv = saml_ctx_server(ctx);
+    json_t *todo = json_object_get(state, "todo");
+    json_t *done = json_object_get(state, "done");
+    json_t *reply = json_object_get(state, "reply");
+    idm_err err = IDM_ERR_INIT;
+
+    while (json_array_size(todo) > 0) {
+        json_t *t = json_incref(json_array_get(todo, 0));
+        const char *sp_id = json_string_value(json_object_get(t, "sp"));
+        const saml_sp_info *sp =
+            sp_id != NULL ? g_hash_table_lookup(srv->sps, sp_id) : NULL;
+        const saml_slo_ep *ep = sp != NULL ? slo_endpoint(sp) : NULL;
+        char *id, *head, *xml, *text, *pending = NULL;
+        GString *s;
+
+        json_array_remove(todo, 0);
+        if (ep == NULL) {
+            /* no SLO endpoint: its local session outlives ours */
+            json_decref(t);
+            continue;
+        }
+        id = new_id();
+        head = msg_head(ctx->idp, "LogoutRequest", id, ep->location, NULL);
+        s = g_string_new(head);
+        g_string_append(s, "<saml:NameID");
+        xml_attr(s, "Format", json_string_value(json_object_get(t, "fmt")));
+        xml_attr(s, "NameQualifier", ctx->idp->entity_id);
+        xml_attr(s, "SPNameQualifier", sp_id);
+        g_string_append_c(s, '>');
+        saml__html_append(s, json_string_value(json_object_get(t, "nid")));
+        g_string_append(s, "</saml:NameID><samlp:SessionIndex>");
+        saml__html_append(s, json_string_value(json_object_get(t, "si")));
+        g_string_append(s, "</samlp:SessionIndex></samlp:LogoutRequest>");
+        xml = g_string_free(s, FALSE);
+        json_object_set_new(state, "wait", json_string(id));
+        json_object_set_new(state, "current", json_string(sp_id));
+        text = json_dumps(state, JSON_COMPACT);
+        if (saml_pending_store(&pending, ctx, "logout", text, NULL, &err) ==
+            0) {
+            send_message(ctx, ep, "SAMLRequest", xml, id, pending);
+            saml_resp_cookie(ctx, "idm_b", ctx->browser, -1);
+            ctx->browser_new = 0;
+        } else {
+            saml_page_error(ctx, 503,
+                            saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
+        }
+        free(text);
+        free(id);
+        free(head);
+        g_free(xml);
+        json_decref(t);
+        json_decref(state);
+        return;
+    }
+    if (json_is_object(reply)) {
+        const char *sp_id = json_string_value(json_object_get(reply, "sp"));
+        const saml_sp_info *sp = g_hash_table_lookup(srv->sps, sp_id);
+        const saml_slo_ep *ep = sp != NULL ? slo_endpoint(sp) : NULL;
+
+        if (ep != NULL) {
+            char *id = new_id();
+            char *head =
+                msg_head(ctx->idp, "LogoutResponse", id, ep->location,
+                         json_string_value(json_object_get(reply, "id")));
+            char *xml = saml__printf("%s<samlp:Status><samlp:StatusCode "
+                                     "Value=\"" ST_SUCCESS "\"/></samlp:Status>"
+                                     "</samlp:LogoutResponse>",
+                                     head);
+            send_message(ctx, ep, "SAMLResponse", xml, id,
+                         json_string_value(json_object_get(reply, "relay")));
+            free(id);
+            free(head);
+            free(xml);
+            json_decref(state);
+            return;
+        }
+    }
+    {
+        json_t *names = json_array();
+        size_t i;
+        json_t *v;
+        json_array_foreach(done, i, v)
+        {
+            json_array_append_new(
+                names, json_string(app_name(srv, json_string_value(v))));
+        }
+        logged_out_page(ctx, names);
+        json_decref(names);
+    }
+    json_decref(state);
+}
+
+/* End the session and list its SPs, except the initiator. */
+static json_t *end_session(saml_ctx *ctx, const char *except)
+{
+    json_t *state = json_object(), *todo = json_array(), *done = json_array();
+    idm_err err = IDM_ERR_INIT;
+    PGresult *res = NULL;
+    char id[24];
+    idm_db *db;
+
+    json_object_set_new(state, "todo", todo);
+    json_object_set_new(state, "done", done);
+    if (ctx->session.id == 0 || saml_ctx_db(&db, ctx, &err) != 0) {
+        return state;
+    }
+    snprintf(id, sizeof(id), "%lld", (long long)ctx->session.id);
+    if (idm_db_query(&res, db,
+                     "SELECT sp_entity_id, name_id, name_id_format, "
+                     "session_index FROM saml_session_sp "
+                     "WHERE session_id = $1 ORDER BY issued_at",
+                     1, (const char *const[]){id}, &err) == 0) {
+        for (int i = 0; i < PQntuples(res); i++) {
+            if (except != NULL && strcmp(PQgetvalue(res, i, 0), except) == 0) {
+                json_array_append_new(done, json_string(except));
+                continue;
+            }
+            json_array_append_new(todo, json_pack("{s:s, s:s, s:s, s:s}", "sp",
+                                                  PQgetvalue(res, i, 0), "nid",
+                                                  PQgetvalue(res, i, 1), "fmt",
+                                                  PQgetvalue(res, i, 2), "si",
+                                                  PQgetvalue(res, i, 3)));
+        }
+    }
+    PQclear(res);
+    saml_audit(ctx, "saml.logout", ctx->session.login, IDM_AUDIT_OK, except,
+               except != NULL ? "sp-initiated" : "idp-initiated");
+    if (saml_session_destroy(ctx, &err) != 0) {
+        idm_log(IDM_LOG_WARN, "saml", "session.destroy_fail", "detail=\"%s\"",
+                err.msg);
+    }
+    return state;
+}
+
+/* No session cookie (e.g. a cross-site POST): find the session by the
+ * NameID and SessionIndex the SP was given. */
+static void session_by_index(saml_ctx *ctx, const saml_msg *m)
+{
+    idm_err err = IDM_ERR_INIT;
+    PGresult *res = NULL;
+    idm_db *db;
+
+    if (m->name_id == NULL || saml_ctx_db(&db, ctx, &err) != 0) {
+        return;
+    }
+    if (idm_db_query(
+            &res, db,
+            "SELECT s.id, s.login FROM saml_session_sp p JOIN "
+            "saml_session s ON s.id = p.session_id WHERE "
+            "p.sp_entity_id = $1 AND p.name_id = $2 AND "
+            "($3::text IS NULL OR p.session_index = $3)",
+            3, (const char *const[]){m->issuer, m->name_id, m->session_index},
+            &err) == 0 &&
+        PQntuples(res) == 1) {
+        ctx->session.id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        snprintf(ctx->session.login, sizeof(ctx->session.login), "%s",
+                 PQgetvalue(res, 0, 1));
+    }
+    PQclear(res);
+}
+
+static int decode(saml_ctx *ctx, saml_msg *m, const char *param, idm_err *err)
+{
+    const saml_request *req = ctx->req;
+
+    if (strcmp(req->method, "POST") == 0) {
+        char *b64 = saml_pool_add(
+            ctx->pool, free, saml__form_get(req->body, req->body_len, param));
+        char *relay = saml_pool_add(
+            ctx->pool, free,
+            saml__form_get(req->body, req->body_len, "RelayState"));
+        return saml_msg_decode_post(m, b64, b64 != NULL ? strlen(b64) : 0,
+                                    relay, err);
+    }
+    return saml_msg_decode_redirect(
+        m, req->query, req->query != NULL ? strlen(req->query) : 0, param, err);
+}
+
+static void slo_reject(saml_ctx *ctx, const char *sp, const char *reason)
+{
+    saml_audit(ctx, "saml.logout_reject", sp != NULL ? sp : "-",
+               IDM_AUDIT_DENIED, sp, reason);
+    saml_metrics_reject(ctx->idp->metrics);
+    saml_page_error(ctx, 400, reason);
+}
+
+static int verify_redirect(const saml_sp_info *sp, const saml_msg *m)
+{
+    for (int i = 0; i < sp->n_keys; i++) {
+        EVP_MD_CTX *md = EVP_MD_CTX_new();
+        int ok = md != NULL &&
+                 EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL,
+                                      sp->keys[i]) == 1 &&
+                 EVP_DigestVerify(md, m->signature, m->signature_len,
+                                  (const unsigned char *)m->signed_octets,
+                                  strlen(m->signed_octets)) == 1;
+        EVP_MD_CTX_free(md);
+        if (ok) {
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* XML signatures on POST LogoutRequests are checked by Lasso. */
+static int verify_xml(saml_ctx *ctx, saml_server *srv, const char *b64)
+{
+    LassoLogout *lo = lasso_logout_new(srv->lasso);
+    int rc;
+
+    lasso_profile_set_signature_verify_hint(
+        LASSO_PROFILE(lo), LASSO_PROFILE_SIGNATURE_VERIFY_HINT_FORCE);
+    rc = lasso_logout_process_request_msg(lo, (char *)(uintptr_t)b64);
+    if (rc == 0) {
+        rc = lasso_profile_get_signature_status(LASSO_PROFILE(lo));
+    }
+    g_object_unref(lo);
+    (void)ctx;
+    return rc != 0 ? -1 : 0;
+}
+
+static void sp_request(saml_ctx *ctx, saml_server *srv)
+{
+    idm_err err = IDM_ERR_INIT;
+    const saml_sp_info *sp;
+    saml_msg m;
+    int64_t now = (int64_t)time(NULL), t;
+    json_t *state;
+
+    if (decode(ctx, &m, "SAMLRequest", &err) != 0) {
+        slo_reject(ctx, NULL, err.msg);
+        return;
+    }
+    sp = g_hash_table_lookup(srv->sps, m.issuer);
+    t = saml__time_parse(m.issue_instant);
+    if (m.kind != SAML_MSG_LOGOUT_REQUEST) {
+        slo_reject(ctx, m.issuer, "not a LogoutRequest");
+    } else if (sp == NULL) {
+        slo_reject(ctx, m.issuer,
+                   "unknown application (issuer not "
+                   "registered)");
+    } else if (m.relay_state != NULL &&
+               strlen(m.relay_state) > SAML_RELAY_STATE_MAX) {
+        slo_reject(ctx, m.issuer, "RelayState longer than 80 bytes");
+    } else if (sp->sign_requests && !m.redirect_signed && !m.xml_signed) {
+        slo_reject(ctx, m.issuer, "this application must sign its requests");
+    } else if (m.redirect_signed && verify_redirect(sp, &m) != 0) {
+        slo_reject(ctx, m.issuer, "the request signature is invalid");
+    } else if (m.xml_signed &&
+               verify_xml(ctx, srv,
+                          saml__form_get(ctx->req->body, ctx->req->body_len,
+                                         "SAMLRequest") == NULL
+                              ? ""
+                              : saml_pool_add(ctx->pool, free,
+                                              saml__form_get(ctx->req->body,
+                                                             ctx->req->body_len,
+                                                             "SAMLRequest"))) !=
+                   0) {
+        slo_reject(ctx, m.issuer, "the request signature is invalid");
+    } else if (m.destination == NULL ||
+               strcmp(m.destination, ctx->idp->slo_url) != 0) {
+        slo_reject(ctx, m.issuer,
+                   "the request is addressed to another destination");
+    } else if (t < 0 || t > now + ctx->idp->conf->idp_clock_skew ||
+               t < now - ctx->idp->conf->idp_request_max_age -
+                       ctx->idp->conf->idp_clock_skew) {
+        slo_reject(ctx, m.issuer, "the request is expired or not yet valid");
+    } else {
+        if (saml_session_lookup(ctx, &err) != 0 || ctx->session.id == 0) {
+            session_by_index(ctx, &m);
+        }
+        state = end_session(ctx, m.issuer);
+        json_object_set_new(state, "reply",
+                            json_pack("{s:s, s:s, s:s?}", "sp", m.issuer, "id",
+                                      m.id, "relay", m.relay_state));
+        step(ctx, state);
+    }
+    saml_msg_clear(&m);
+}
+
+static void sp_response(saml_ctx *ctx, saml_server *srv)
+{
+    idm_err err = IDM_ERR_INIT;
+    char *binding = NULL, *message = NULL, *relay = NULL;
+    const saml_sp_info *sp;
+    json_t *state = NULL;
+    saml_msg m;
+
+    if (decode(ctx, &m, "SAMLResponse", &err) != 0) {
+        slo_reject(ctx, NULL, err.msg);
+        return;
+    }
+    if (m.kind != SAML_MSG_LOGOUT_RESPONSE ||
+        saml_pending_take(&binding, &message, &relay, ctx, m.relay_state,
+                          &err) != 0 ||
+        strcmp(binding, "logout") != 0 ||
+        (state = json_loads(message, 0, NULL)) == NULL) {
+        slo_reject(ctx, m.issuer, "unexpected logout response");
+        saml_msg_clear(&m);
+        return;
+    }
+    sp = g_hash_table_lookup(srv->sps, m.issuer);
+    if (sp == NULL ||
+        g_strcmp0(json_string_value(json_object_get(state, "current")),
+                  m.issuer) != 0 ||
+        g_strcmp0(json_string_value(json_object_get(state, "wait")),
+                  m.in_response_to) != 0 ||
+        (m.redirect_signed && verify_redirect(sp, &m) != 0)) {
+        /* the walk goes on; this SP is just not listed as logged out */
+        idm_log(IDM_LOG_NOTICE, "saml", "logout.bad_response", "sp_known=%d",
+                sp != NULL);
+    } else if (m.status != NULL && strcmp(m.status, ST_SUCCESS) == 0) {
+        json_array_append_new(json_object_get(state, "done"),
+                              json_string(m.issuer));
+    }
+    saml_msg_clear(&m);
+    step(ctx, state);
+}
+
+void saml_slo_handle(saml_ctx *ctx)
+{
+    const saml_request *req = ctx->req;
+    saml_server *srv = saml_ctx_server(ctx);
+    idm_err err = IDM_ERR_INIT;
+    int has_req, has_resp;
+
+    if (srv == NULL) {
+        saml_page_error(ctx, 503, saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
+        return;
+    }
+    if (strcmp(req->path, "/logout") == 0) {
+        if (saml_session_lookup(ctx, &err) != 0) {
+            saml_page_error(ctx, 503,
+                            saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
+            return;
+        }
+        step(ctx, end_session(ctx, NULL));
+        return;
+    }
+    if (strcmp(req->method, "POST") == 0) {
+        has_req = g_strstr_len(req->body, (gssize)req->body_len,
+                               "SAMLRequest=") != NULL;
+        has_resp = g_strstr_len(req->body, (gssize)req->body_len,
+                                "SAMLResponse=") != NULL;
+    } else {
+        has_req = req->query != NULL && strstr(req->query, "SAMLRequest=");
+        has_resp = req->query != NULL && strstr(req->query, "SAMLResponse=");
+    }
+    if (has_req && !has_resp) {
+        sp_request(ctx, srv);
+    } else if (has_resp && !has_req) {
+        sp_response(ctx, srv);
+    } else {
+        slo_reject(ctx, NULL, "no logout message");
+    }
+}

@@ -1,0 +1,577 @@
+/* SPDX-License-Identifier: EUPL-1.2
+ * Service provider registry: validation of SP metadata (the only way an SP
+ * gets in) and its storage in PostgreSQL. idmd rebuilds its Lasso server
+ * from this table (server.c).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <openssl/x509.h>
+
+#include "saml/sp.h"
+#include "saml_int.h"
+
+#define NS_MD "urn:oasis:names:tc:SAML:2.0:metadata"
+#define NS_DS "http://www.w3.org/2000/09/xmldsig#"
+#define PROTO_SAML2 "urn:oasis:names:tc:SAML:2.0:protocol"
+#define MAX_ENDPOINTS 64
+#define MAX_CERTS 8
+
+static int is_md(const xmlNode *n, const char *ns, const char *name)
+{
+    return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
+           strcmp((const char *)n->ns->href, ns) == 0 &&
+           strcmp((const char *)n->name, name) == 0;
+}
+
+static char *prop(const xmlNode *n, const char *name)
+{
+    xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
+    char *s = v != NULL ? saml__xstrdup((const char *)v) : NULL;
+    xmlFree(v);
+    return s;
+}
+
+/* https everywhere; http only on loopback hosts, and only if allowed. */
+static int endpoint_ok(const char *url, int allow_http)
+{
+    static const char *const loopback[] = {"127.0.0.1", "localhost", "[::1]"};
+
+    if (url == NULL || strlen(url) > 1024 || strpbrk(url, " \"<>") != NULL) {
+        return 0;
+    }
+    if (strncmp(url, "https://", 8) == 0 && url[8] != '\0' && url[8] != '/') {
+        return 1;
+    }
+    if (!allow_http || strncmp(url, "http://", 7) != 0) {
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++) {
+        size_t n = strlen(loopback[i]);
+        const char *h = url + 7;
+        if (strncmp(h, loopback[i], n) == 0 &&
+            (h[n] == ':' || h[n] == '/' || h[n] == '\0')) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void saml_sp__info_free(saml_sp_info *info)
+{
+    if (info == NULL) {
+        return;
+    }
+    free(info->entity_id);
+    free(info->app_key);
+    for (int i = 0; i < info->n_acs; i++) {
+        free(info->acs[i].binding);
+        free(info->acs[i].location);
+    }
+    free(info->acs);
+    for (int i = 0; i < info->n_slo; i++) {
+        free(info->slo[i].binding);
+        free(info->slo[i].location);
+    }
+    free(info->slo);
+    for (int i = 0; i < info->n_keys; i++) {
+        EVP_PKEY_free(info->keys[i]);
+    }
+    free(info->keys);
+    free(info);
+}
+
+static int add_cert(saml_sp_info *info, const xmlNode *kd, idm_err *err)
+{
+    char *use = prop(kd, "use");
+    int signing = use == NULL || strcmp(use, "signing") == 0;
+    int rc = 0;
+
+    free(use);
+    for (const xmlNode *ki = kd->children; ki != NULL; ki = ki->next) {
+        if (!is_md(ki, NS_DS, "KeyInfo")) {
+            continue;
+        }
+        for (const xmlNode *xd = ki->children; xd != NULL; xd = xd->next) {
+            if (!is_md(xd, NS_DS, "X509Data")) {
+                continue;
+            }
+            for (const xmlNode *c = xd->children; c != NULL; c = c->next) {
+                xmlChar *txt;
+                unsigned char *der;
+                const unsigned char *p;
+                size_t len;
+                X509 *x;
+                EVP_PKEY *k;
+
+                if (!is_md(c, NS_DS, "X509Certificate")) {
+                    continue;
+                }
+                txt = xmlNodeGetContent(c);
+                der = txt != NULL ? saml__b64_decode((const char *)txt,
+                                                     strlen((const char *)txt),
+                                                     64 * 1024, &len)
+                                  : NULL;
+                xmlFree(txt);
+                p = der;
+                x = der != NULL ? d2i_X509(NULL, &p, (long)len) : NULL;
+                free(der);
+                if (x == NULL) {
+                    return idm_err_set(err, IDM_EINVAL,
+                                       "a certificate in the metadata does "
+                                       "not parse");
+                }
+                k = X509_get_pubkey(x);
+                X509_free(x);
+                if (k == NULL) {
+                    return idm_err_set(err, IDM_EINVAL,
+                                       "a certificate in the metadata has "
+                                       "no usable key");
+                }
+                if (!signing || info->n_keys >= MAX_CERTS) {
+                    EVP_PKEY_free(k);
+                    continue;
+                }
+                info->keys[info->n_keys++] = k;
+            }
+        }
+    }
+    return rc;
+}
+
+int saml_sp__parse(saml_sp_info **out, const char *metadata, size_t len,
+                   int allow_http, char **valid_until_out, int *n_certs_out,
+                   int *wants_signed_out, idm_err *err)
+{
+    xmlDoc *doc = NULL;
+    xmlNode *root, *spsso = NULL;
+    saml_sp_info *info = NULL;
+    char *v = NULL;
+    int rc = 0, n_kd = 0;
+
+    *out = NULL;
+    if (valid_until_out != NULL) {
+        *valid_until_out = NULL;
+    }
+    if (metadata == NULL || len == 0 || len > SAML_METADATA_MAX) {
+        return idm_err_set(err, IDM_EINVAL,
+                           "metadata is empty or larger than 1 MiB");
+    }
+    if (memchr(metadata, '\0', len) != NULL ||
+        g_strstr_len(metadata, (gssize)len, "<!DOCTYPE") != NULL ||
+        g_strstr_len(metadata, (gssize)len, "<!ENTITY") != NULL) {
+        return idm_err_set(err, IDM_EINVAL, "metadata must not contain a DTD");
+    }
+    doc = xmlReadMemory(metadata, (int)len, "metadata.xml", NULL,
+                        XML_PARSE_NONET | XML_PARSE_NOERROR |
+                            XML_PARSE_NOWARNING);
+    if (doc == NULL) {
+        return idm_err_set(err, IDM_EINVAL, "metadata is not well-formed XML");
+    }
+    if (doc->intSubset != NULL || doc->extSubset != NULL) {
+        rc = idm_err_set(err, IDM_EINVAL, "metadata must not contain a DTD");
+        goto cleanup;
+    }
+    root = xmlDocGetRootElement(doc);
+    if (!is_md(root, NS_MD, "EntityDescriptor")) {
+        rc = idm_err_set(err, IDM_EINVAL,
+                         "metadata must be one md:EntityDescriptor");
+        goto cleanup;
+    }
+    info = saml__xcalloc(1, sizeof(*info));
+    info->acs = saml__xcalloc(MAX_ENDPOINTS, sizeof(*info->acs));
+    info->slo = saml__xcalloc(MAX_ENDPOINTS, sizeof(*info->slo));
+    info->keys = saml__xcalloc(MAX_CERTS, sizeof(*info->keys));
+    info->entity_id = prop(root, "entityID");
+    if (info->entity_id == NULL || info->entity_id[0] == '\0' ||
+        strlen(info->entity_id) > 1024) {
+        rc = idm_err_set(err, IDM_EINVAL, "metadata has no valid entityID");
+        goto cleanup;
+    }
+    v = prop(root, "validUntil");
+    if (v != NULL) {
+        int64_t t = saml__time_parse(v);
+        if (t < 0) {
+            rc = idm_err_set(err, IDM_EINVAL,
+                             "metadata validUntil \"%.40s\" is not a time", v);
+            goto cleanup;
+        }
+        if (t <= (int64_t)time(NULL)) {
+            rc = idm_err_set(err, IDM_EINVAL,
+                             "metadata expired (validUntil %.40s)", v);
+            goto cleanup;
+        }
+    }
+    for (xmlNode *c = root->children; c != NULL; c = c->next) {
+        if (is_md(c, NS_MD, "SPSSODescriptor")) {
+            char *pse = prop(c, "protocolSupportEnumeration");
+            if (pse != NULL && strstr(pse, PROTO_SAML2) != NULL) {
+                spsso = c;
+            }
+            free(pse);
+        }
+    }
+    if (spsso == NULL) {
+        rc = idm_err_set(err, IDM_EINVAL,
+                         "metadata has no SAML 2.0 SPSSODescriptor");
+        goto cleanup;
+    }
+    {
+        char *s = prop(spsso, "AuthnRequestsSigned");
+        if (wants_signed_out != NULL) {
+            *wants_signed_out =
+                s != NULL && (strcmp(s, "true") == 0 || strcmp(s, "1") == 0);
+        }
+        free(s);
+    }
+    for (xmlNode *c = spsso->children; c != NULL; c = c->next) {
+        if (is_md(c, NS_MD, "AssertionConsumerService") ||
+            is_md(c, NS_MD, "SingleLogoutService")) {
+            int acs = is_md(c, NS_MD, "AssertionConsumerService");
+            char *binding = prop(c, "Binding"), *loc = prop(c, "Location");
+            if (binding == NULL || !endpoint_ok(loc, allow_http)) {
+                rc = idm_err_set(err, IDM_EINVAL,
+                                 "endpoint \"%.200s\" is not an https URL%s",
+                                 loc != NULL ? loc : "(none)",
+                                 allow_http ? " or a loopback http URL" : "");
+                free(binding);
+                free(loc);
+                goto cleanup;
+            }
+            if ((acs ? info->n_acs : info->n_slo) >= MAX_ENDPOINTS) {
+                free(binding);
+                free(loc);
+                rc = idm_err_set(err, IDM_EINVAL, "too many endpoints");
+                goto cleanup;
+            }
+            if (acs) {
+                saml_acs *a = &info->acs[info->n_acs++];
+                char *idx = prop(c, "index"), *def = prop(c, "isDefault");
+                char *end = NULL;
+                a->binding = binding;
+                a->location = loc;
+                a->index = idx != NULL ? (int)strtol(idx, &end, 10) : -1;
+                if (idx == NULL || *idx == '\0' || *end != '\0' ||
+                    a->index < 0 || a->index > 65535) {
+                    free(idx);
+                    free(def);
+                    rc = idm_err_set(err, IDM_EINVAL,
+                                     "AssertionConsumerService without a "
+                                     "valid index");
+                    goto cleanup;
+                }
+                a->is_default = def != NULL && strcmp(def, "true") == 0;
+                free(idx);
+                free(def);
+            } else {
+                info->slo[info->n_slo].binding = binding;
+                info->slo[info->n_slo].location = loc;
+                info->n_slo++;
+            }
+        } else if (is_md(c, NS_MD, "KeyDescriptor")) {
+            n_kd++;
+            rc = add_cert(info, c, err);
+            if (rc != 0) {
+                goto cleanup;
+            }
+        }
+    }
+    if (info->n_acs == 0) {
+        rc = idm_err_set(err, IDM_EINVAL,
+                         "metadata has no AssertionConsumerService");
+        goto cleanup;
+    }
+    {
+        int post = 0;
+        for (int i = 0; i < info->n_acs; i++) {
+            post |= strcmp(info->acs[i].binding,
+                           LASSO_SAML2_METADATA_BINDING_POST) == 0;
+        }
+        if (!post) {
+            rc = idm_err_set(err, IDM_EINVAL,
+                             "metadata has no HTTP-POST "
+                             "AssertionConsumerService");
+            goto cleanup;
+        }
+    }
+    {
+        /* Lasso must accept it too, or the IdP could not use it */
+        LassoProvider *p =
+            saml__lasso_init() != 0
+                ? NULL
+                : lasso_provider_new_from_buffer(LASSO_PROVIDER_ROLE_SP,
+                                                 metadata, NULL, NULL);
+        if (p == NULL) {
+            rc = idm_err_set(err, IDM_EINVAL,
+                             "metadata is not usable SAML 2.0 SP metadata");
+            goto cleanup;
+        }
+        g_object_unref(p);
+    }
+    if (n_certs_out != NULL) {
+        *n_certs_out = info->n_keys;
+    }
+    if (valid_until_out != NULL) {
+        *valid_until_out = v;
+        v = NULL;
+    }
+    *out = info;
+    info = NULL;
+cleanup:
+    free(v);
+    saml_sp__info_free(info);
+    xmlFreeDoc(doc);
+    return rc;
+}
+
+int saml_sp_metadata_check(saml_sp_summary *out, const char *metadata,
+                           size_t len, int allow_http, idm_err *err)
+{
+    saml_sp_info *info = NULL;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = saml_sp__parse(&info, metadata, len, allow_http, &out->valid_until,
+                        &out->n_certs, &out->wants_signed_requests, err);
+    if (rc != 0) {
+        return rc;
+    }
+    out->entity_id = saml__xstrdup(info->entity_id);
+    out->n_acs = info->n_acs;
+    out->n_slo = info->n_slo;
+    saml_sp__info_free(info);
+    return 0;
+}
+
+void saml_sp_summary_clear(saml_sp_summary *s)
+{
+    if (s != NULL) {
+        free(s->entity_id);
+        free(s->valid_until);
+        memset(s, 0, sizeof(*s));
+    }
+}
+
+static char *details_json(const char *app, int allow_http, int sign)
+{
+    json_t *j = json_pack("{s:s, s:b, s:b}", "app", app, "allow_http",
+                          allow_http, "sign_requests", sign);
+    char *s = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    return s;
+}
+
+int saml_sp_add(char **entity_out, idm_db *db, const idm_actor *actor,
+                const saml_sp_new *sp, int replace, idm_err *err)
+{
+    saml_sp_summary sum;
+    PGresult *res = NULL;
+    char *text = NULL, *details = NULL;
+    const char *params[6];
+    int rc, tx = 0;
+
+    if (entity_out != NULL) {
+        *entity_out = NULL;
+    }
+    if (sp->app_key == NULL ||
+        !g_regex_match_simple("^[a-z][a-z0-9_-]{0,63}$", sp->app_key, 0, 0)) {
+        return idm_err_set(err, IDM_EINVAL,
+                           "application key must match [a-z][a-z0-9_-]*, "
+                           "at most 64 characters");
+    }
+    rc = saml_sp_metadata_check(&sum, sp->metadata, sp->metadata_len,
+                                sp->allow_http, err);
+    if (rc != 0) {
+        return rc;
+    }
+    text = saml__xstrndup(sp->metadata, sp->metadata_len);
+    params[0] = sum.entity_id;
+    params[1] = sp->app_key;
+    params[2] = text;
+    params[3] = sp->allow_http ? "t" : "f";
+    params[4] = sp->sign_requests || sum.wants_signed_requests ? "t" : "f";
+    params[5] = sum.valid_until;
+    rc = idm_db_begin(db, err);
+    if (rc != 0) {
+        goto cleanup;
+    }
+    tx = 1;
+    rc = idm_db_query(
+        &res, db,
+        replace ? "INSERT INTO saml_sp (entity_id, app_key, metadata, "
+                  "allow_http, sign_requests, valid_until) "
+                  "VALUES ($1, $2, $3, $4, $5, $6) "
+                  "ON CONFLICT (entity_id) DO UPDATE SET app_key = $2, "
+                  "metadata = $3, allow_http = $4, sign_requests = $5, "
+                  "valid_until = $6, updated_at = now() RETURNING id"
+                : "INSERT INTO saml_sp (entity_id, app_key, metadata, "
+                  "allow_http, sign_requests, valid_until) "
+                  "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        6, params, err);
+    if (rc == IDM_EEXISTS) {
+        idm_err_msg(err,
+                    "service provider \"%.200s\" is already registered "
+                    "(use --replace)",
+                    sum.entity_id);
+    }
+    if (rc != 0) {
+        goto cleanup;
+    }
+    details = details_json(sp->app_key, sp->allow_http, params[4][0] == 't');
+    rc = idm_audit_write(db, actor, replace ? "sp.replace" : "sp.add",
+                         sum.entity_id, IDM_AUDIT_OK, details, err);
+    if (rc != 0) {
+        goto cleanup;
+    }
+    tx = 0;
+    rc = idm_db_commit(db, err);
+    if (rc == 0 && entity_out != NULL) {
+        *entity_out = saml__xstrdup(sum.entity_id);
+    }
+cleanup:
+    if (tx) {
+        idm_db_rollback(db);
+    }
+    PQclear(res);
+    free(details);
+    free(text);
+    saml_sp_summary_clear(&sum);
+    return rc;
+}
+
+int saml_sp_remove(idm_db *db, const idm_actor *actor, const char *entity_id,
+                   idm_err *err)
+{
+    PGresult *res = NULL;
+    const char *params[1] = {entity_id};
+    int rc, tx = 0;
+
+    rc = idm_db_begin(db, err);
+    if (rc != 0) {
+        return rc;
+    }
+    tx = 1;
+    rc = idm_db_query(&res, db,
+                      "DELETE FROM saml_sp WHERE entity_id = $1 RETURNING id",
+                      1, params, err);
+    if (rc != 0) {
+        goto cleanup;
+    }
+    if (PQntuples(res) == 0) {
+        rc = idm_err_set(err, IDM_ENOTFOUND, "no service provider \"%.200s\"",
+                         entity_id);
+        goto cleanup;
+    }
+    rc = idm_audit_write(db, actor, "sp.remove", entity_id, IDM_AUDIT_OK, NULL,
+                         err);
+    if (rc != 0) {
+        goto cleanup;
+    }
+    tx = 0;
+    rc = idm_db_commit(db, err);
+cleanup:
+    if (tx) {
+        idm_db_rollback(db);
+    }
+    PQclear(res);
+    return rc;
+}
+
+static char *cell(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col)
+               ? NULL
+               : saml__xstrdup(PQgetvalue(res, row, col));
+}
+
+static void fill(saml_sp_record *r, const PGresult *res, int row)
+{
+    r->entity_id = cell(res, row, 0);
+    r->app_key = cell(res, row, 1);
+    r->allow_http = PQgetvalue(res, row, 2)[0] == 't';
+    r->sign_requests = PQgetvalue(res, row, 3)[0] == 't';
+    r->valid_until = cell(res, row, 4);
+    r->created_at = cell(res, row, 5);
+    r->updated_at = cell(res, row, 6);
+    if (PQnfields(res) > 7) {
+        r->metadata = cell(res, row, 7);
+    }
+}
+
+#define SP_COLS                                                                \
+    "entity_id, app_key, allow_http, sign_requests, "                          \
+    "to_char(valid_until AT TIME ZONE 'UTC', "                                 \
+    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "                                      \
+    "to_char(created_at AT TIME ZONE 'UTC', "                                  \
+    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "                                      \
+    "to_char(updated_at AT TIME ZONE 'UTC', "                                  \
+    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+int saml_sp_list(saml_sp_record **out, size_t *n, idm_db *db, idm_err *err)
+{
+    PGresult *res = NULL;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    rc = idm_db_query(&res, db,
+                      "SELECT " SP_COLS " FROM saml_sp ORDER BY entity_id", 0,
+                      NULL, err);
+    if (rc != 0) {
+        return rc;
+    }
+    *n = (size_t)PQntuples(res);
+    *out = saml__xcalloc(*n, sizeof(**out));
+    for (size_t i = 0; i < *n; i++) {
+        fill(&(*out)[i], res, (int)i);
+    }
+    PQclear(res);
+    return 0;
+}
+
+int saml_sp_get(saml_sp_record **out, idm_db *db, const char *entity_id,
+                idm_err *err)
+{
+    PGresult *res = NULL;
+    const char *params[1] = {entity_id};
+    int rc;
+
+    *out = NULL;
+    rc = idm_db_query(&res, db,
+                      "SELECT " SP_COLS
+                      ", metadata FROM saml_sp WHERE entity_id = $1",
+                      1, params, err);
+    if (rc != 0) {
+        return rc;
+    }
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return idm_err_set(err, IDM_ENOTFOUND, "no service provider \"%.200s\"",
+                           entity_id);
+    }
+    *out = saml__xcalloc(1, sizeof(**out));
+    fill(*out, res, 0);
+    PQclear(res);
+    return 0;
+}
+
+void saml_sp_records_free(saml_sp_record *records, size_t n)
+{
+    if (records == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(records[i].entity_id);
+        free(records[i].app_key);
+        free(records[i].valid_until);
+        free(records[i].created_at);
+        free(records[i].updated_at);
+        free(records[i].metadata);
+    }
+    free(records);
+}

@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: EUPL-1.2
+ * State shared by all idmd nodes, in PostgreSQL: browser sessions (the
+ * cookie is a random 256-bit token; only its SHA-256 is stored), the SPs
+ * of a session, the per-address login throttle, the replay cache of
+ * request IDs and AuthnRequests waiting for the login page.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "saml_int.h"
+
+static void token_hash(char out[67], const char *token)
+{
+    unsigned char h[32];
+    saml__sha256(h, token, strlen(token));
+    saml__bytea_hex(out, h);
+}
+
+int saml_session_lookup(saml_ctx *ctx, idm_err *err)
+{
+    char *token = saml__cookie_get(ctx->req->cookie, "idm_s");
+    char hash[67], idle[16];
+    PGresult *res = NULL;
+    idm_db *db;
+    int rc = 0;
+
+    memset(&ctx->session, 0, sizeof(ctx->session));
+    if (token == NULL || strlen(token) != 43) {
+        free(token);
+        return 0;
+    }
+    saml_pool_add(ctx->pool, free, token);
+    token_hash(hash, token);
+    snprintf(idle, sizeof(idle), "%d",
+             ctx->idp->conf->idp_session_idle_minutes);
+    rc = saml_ctx_db(&db, ctx, err);
+    if (rc != 0) {
+        return rc;
+    }
+    /* one round trip: find, check both timeouts, touch */
+    rc = idm_db_query(
+        &res, db,
+        "UPDATE saml_session SET last_seen = now() "
+        "WHERE token_hash = $1::bytea AND expires_at > now() "
+        "AND last_seen > now() - make_interval(mins => $2::int) "
+        "RETURNING id, person_uuid, login, "
+        "extract(epoch FROM auth_instant)::bigint, must_change_password",
+        2, (const char *const[]){hash, idle}, err);
+    if (rc != 0 || PQntuples(res) != 1) {
+        goto cleanup;
+    }
+    ctx->session.id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    snprintf(ctx->session.person_uuid, sizeof(ctx->session.person_uuid), "%s",
+             PQgetvalue(res, 0, 1));
+    snprintf(ctx->session.login, sizeof(ctx->session.login), "%s",
+             PQgetvalue(res, 0, 2));
+    ctx->session.auth_instant = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+    ctx->session.must_change_password = PQgetvalue(res, 0, 4)[0] == 't';
+    ctx->session_token = token;
+    ctx->actor.name = saml_pool_strdup(ctx->pool, ctx->session.login);
+cleanup:
+    PQclear(res);
+    return rc;
+}
+
+int saml_session_create(saml_ctx *ctx, const char *uuid, const char *login,
+                        int must_change, idm_err *err)
+{
+    char *token = saml_pool_add(ctx->pool, free, saml__random_token());
+    char hash[67], hours[16];
+    PGresult *res = NULL;
+    idm_db *db;
+    int rc;
+
+    rc = saml_ctx_db(&db, ctx, err);
+    if (rc != 0) {
+        return rc;
+    }
+    /* a new token on every login: no session fixation; an old session of
+     * this browser ends */
+    if (ctx->session.id != 0) {
+        rc = saml_session_destroy(ctx, err);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    token_hash(hash, token);
+    snprintf(hours, sizeof(hours), "%d", ctx->idp->conf->idp_session_max_hours);
+    rc = idm_db_query(
+        &res, db,
+        "INSERT INTO saml_session (token_hash, person_uuid, login, "
+        "expires_at, must_change_password) VALUES ($1::bytea, $2, $3, "
+        "now() + make_interval(hours => $4::int), $5) "
+        "RETURNING id, extract(epoch FROM auth_instant)::bigint",
+        5,
+        (const char *const[]){hash, uuid, login, hours,
+                              must_change ? "t" : "f"},
+        err);
+    if (rc != 0) {
+        return rc;
+    }
+    ctx->session.id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    ctx->session.auth_instant = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+    PQclear(res);
+    snprintf(ctx->session.person_uuid, sizeof(ctx->session.person_uuid), "%s",
+             uuid);
+    snprintf(ctx->session.login, sizeof(ctx->session.login), "%s", login);
+    ctx->session.must_change_password = must_change;
+    ctx->session_token = token;
+    ctx->actor.name = saml_pool_strdup(ctx->pool, login);
+    saml_resp_cookie(ctx, "idm_s", token, -1);
+    return 0;
+}
+
+int saml_session_destroy(saml_ctx *ctx, idm_err *err)
+{
+    char id[24];
+    idm_db *db;
+    int rc;
+
+    if (ctx->session.id == 0) {
+        return 0;
+    }
+    rc = saml_ctx_db(&db, ctx, err);
+    if (rc != 0) {
+        return rc;
+    }
+    snprintf(id, sizeof(id), "%lld", (long long)ctx->session.id);
+    rc = idm_db_query(NULL, db, "DELETE FROM saml_session WHERE id = $1", 1,
+                      (const char *const[]){id}, err);
+    memset(&ctx->session, 0, sizeof(ctx->session));
+    ctx->session_token = NULL;
+    saml_resp_cookie(ctx, "idm_s", "", 0);
+    return rc;
+}
+
+int saml_session_clear_must_change(saml_ctx *ctx, idm_err *err)
+{
+    char id[24];
+    idm_db *db;
+    int rc = saml_ctx_db(&db, ctx, err);
+
+    if (rc != 0) {
+        return rc;
+    }
+    snprintf(id, sizeof(id), "%lld", (long long)ctx->session.id);
+    ctx->session.must_change_password = 0;
+    return idm_db_query(NULL, db,
+                        "UPDATE saml_session SET must_change_password = false "
+                        "WHERE id = $1",
+                        1, (const char *const[]){id}, err);
+}
+
+int saml_session_add_sp(saml_ctx *ctx, const char *sp, const char *name_id,
+                        const char *format, const char *session_index,
+                        idm_err *err)
+{
+    char id[24];
+    idm_db *db;
+    int rc = saml_ctx_db(&db, ctx, err);
+
+    if (rc != 0) {
+        return rc;
+    }
+    snprintf(id, sizeof(id), "%lld", (long long)ctx->session.id);
+    return idm_db_query(
+        NULL, db,
+        "INSERT INTO saml_session_sp (session_id, sp_entity_id, name_id, "
+        "name_id_format, session_index) VALUES ($1, $2, $3, $4, $5) "
+        "ON CONFLICT (session_id, sp_entity_id) DO UPDATE SET "
+        "name_id = $3, name_id_format = $4, session_index = $5, "
+        "issued_at = now()",
+        5, (const char *const[]){id, sp, name_id, format, session_index}, err);
+}
+
+int saml_throttle_blocked(int *blocked, saml_ctx *ctx, idm_err *err)
+{
+    PGresult *res = NULL;
+    idm_db *db;
+    int rc;
+
+    *blocked = 0;
+    rc = saml_ctx_db(&db, ctx, err);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = idm_db_query(&res, db,
+                      "SELECT 1 FROM saml_throttle WHERE addr = $1 "
+                      "AND blocked_until > now()",
+                      1, (const char *const[]){ctx->actor.addr}, err);
+    if (rc == 0) {
+        *blocked = PQntuples(res) > 0;
+    }
+    PQclear(res);
+    return rc;
+}
+
+int saml_throttle_fail(saml_ctx *ctx, idm_err *err)
+{
+    char max[16], win[16];
+    idm_db *db;
+    int rc = saml_ctx_db(&db, ctx, err);
+
+    if (rc != 0) {
+        return rc;
+    }
+    /* A school behind one NAT shares an address: the limit is high and the
+     * pause short, and it only slows guessing down; accounts have their
+     * own exponential lock in idm-core. */
+    snprintf(max, sizeof(max), "%d", ctx->idp->conf->idp_addr_max_failures);
+    snprintf(win, sizeof(win), "%d", ctx->idp->conf->idp_addr_window_seconds);
+    return idm_db_query(
+        NULL, db,
+        "INSERT INTO saml_throttle AS t (addr, failures) VALUES ($1, 1) "
+        "ON CONFLICT (addr) DO UPDATE SET "
+        "failures = CASE WHEN t.window_start < now() - "
+        "make_interval(secs => $3::int) THEN 1 ELSE t.failures + 1 END, "
+        "window_start = CASE WHEN t.window_start < now() - "
+        "make_interval(secs => $3::int) THEN now() ELSE t.window_start END, "
+        "blocked_until = CASE WHEN t.window_start >= now() - "
+        "make_interval(secs => $3::int) AND t.failures + 1 >= $2::int "
+        "THEN now() + make_interval(secs => $3::int) "
+        "ELSE t.blocked_until END",
+        3, (const char *const[]){ctx->actor.addr, max, win}, err);
+}
+
+int saml_replay_check(saml_ctx *ctx, const char *sp, const char *id,
+                      int64_t expires, idm_err *err)
+{
+    char exp[24];
+    PGresult *res = NULL;
+    idm_db *db;
+    int rc = saml_ctx_db(&db, ctx, err);
+
+    if (rc != 0) {
+        return rc;
+    }
+    snprintf(exp, sizeof(exp), "%lld", (long long)expires);
+    rc = idm_db_query(&res, db,
+                      "INSERT INTO saml_replay (sp_entity_id, request_id, "
+                      "expires_at) VALUES ($1, $2, to_timestamp($3)) "
+                      "ON CONFLICT DO NOTHING RETURNING 1",
+                      3, (const char *const[]){sp, id, exp}, err);
+    if (rc == 0 && PQntuples(res) == 0) {
+        rc = idm_err_set(err, IDM_EEXISTS, "request ID seen before");
+    }
+    PQclear(res);
+    return rc;
+}
+
+int saml_pending_store(char **id_out, saml_ctx *ctx, const char *binding,
+                       const char *message, const char *relay_state,
+                       idm_err *err)
+{
+    char *id = saml_pool_add(ctx->pool, free, saml__random_token());
+    char idh[67], bh[67];
+    idm_db *db;
+    int rc = saml_ctx_db(&db, ctx, err);
+
+    *id_out = NULL;
+    if (rc != 0) {
+        return rc;
+    }
+    token_hash(idh, id);
+    token_hash(bh, ctx->browser);
+    rc = idm_db_query(
+        NULL, db,
+        "INSERT INTO saml_pending (id_hash, browser_hash, "
+        "binding, message, relay_state, expires_at) VALUES "
+        "($1::bytea, $2::bytea, $3, $4, $5, "
+        "now() + interval '30 minutes')",
+        5, (const char *const[]){idh, bh, binding, message, relay_state}, err);
+    if (rc == 0) {
+        *id_out = id;
+    }
+    return rc;
+}
+
+int saml_pending_take(char **binding_out, char **message_out, char **relay_out,
+                      saml_ctx *ctx, const char *id, idm_err *err)
+{
+    char idh[67], bh[67];
+    PGresult *res = NULL;
+    idm_db *db;
+    int rc;
+
+    *binding_out = *message_out = *relay_out = NULL;
+    if (id == NULL || strlen(id) != 43) {
+        return idm_err_set(err, IDM_ENOTFOUND, "no pending request");
+    }
+    rc = saml_ctx_db(&db, ctx, err);
+    if (rc != 0) {
+        return rc;
+    }
+    token_hash(idh, id);
+    token_hash(bh, ctx->browser);
+    /* bound to the browser that started it; used once */
+    rc = idm_db_query(&res, db,
+                      "DELETE FROM saml_pending WHERE id_hash = $1::bytea "
+                      "AND browser_hash = $2::bytea AND expires_at > now() "
+                      "RETURNING binding, message, relay_state",
+                      2, (const char *const[]){idh, bh}, err);
+    if (rc != 0) {
+        return rc;
+    }
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return idm_err_set(err, IDM_ENOTFOUND, "no pending request");
+    }
+    *binding_out = saml_pool_strdup(ctx->pool, PQgetvalue(res, 0, 0));
+    *message_out = saml_pool_strdup(ctx->pool, PQgetvalue(res, 0, 1));
+    *relay_out = PQgetisnull(res, 0, 2)
+                     ? NULL
+                     : saml_pool_strdup(ctx->pool, PQgetvalue(res, 0, 2));
+    PQclear(res);
+    return 0;
+}

@@ -1,0 +1,496 @@
+/* SPDX-License-Identifier: EUPL-1.2
+ * Small helpers of saml-bridge: aborting allocators, the per-request pool,
+ * base64, URL and HTML escaping, cookies, hashes, random tokens and
+ * xsd:dateTime.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include "saml_int.h"
+
+static void oom(void)
+{
+    fputs("<2>level=error comp=saml event=oom\n", stderr);
+    abort();
+}
+
+void *saml__xmalloc(size_t size)
+{
+    void *p = malloc(size != 0 ? size : 1);
+    if (p == NULL) {
+        oom();
+    }
+    return p;
+}
+
+void *saml__xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n != 0 ? n : 1, size != 0 ? size : 1);
+    if (p == NULL) {
+        oom();
+    }
+    return p;
+}
+
+char *saml__xstrdup(const char *s)
+{
+    return saml__xstrndup(s, strlen(s));
+}
+
+char *saml__xstrndup(const char *s, size_t n)
+{
+    char *p = saml__xmalloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *saml__printf(const char *fmt, ...)
+{
+    va_list ap;
+    char *s;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        oom();
+    }
+    s = saml__xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+/* ---- pool ---- */
+
+typedef struct pool_item {
+    void (*fn)(void *);
+    void *ptr;
+} pool_item;
+
+struct saml_pool {
+    GArray *items;
+};
+
+saml_pool *saml_pool_new(void)
+{
+    saml_pool *pool = saml__xcalloc(1, sizeof(*pool));
+    pool->items = g_array_sized_new(FALSE, FALSE, sizeof(pool_item), 16);
+    return pool;
+}
+
+void saml_pool_free(saml_pool *pool)
+{
+    if (pool == NULL) {
+        return;
+    }
+    /* newest first, like nested scopes */
+    for (guint i = pool->items->len; i > 0; i--) {
+        pool_item *it = &g_array_index(pool->items, pool_item, i - 1);
+        it->fn(it->ptr);
+    }
+    g_array_free(pool->items, TRUE);
+    free(pool);
+}
+
+void *saml_pool_add(saml_pool *pool, void (*fn)(void *), void *ptr)
+{
+    pool_item it = {fn, ptr};
+    if (ptr != NULL) {
+        g_array_append_val(pool->items, it);
+    }
+    return ptr;
+}
+
+char *saml_pool_strdup(saml_pool *pool, const char *s)
+{
+    return s == NULL ? NULL : saml_pool_add(pool, free, saml__xstrdup(s));
+}
+
+char *saml_pool_printf(saml_pool *pool, const char *fmt, ...)
+{
+    va_list ap;
+    char *s;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        oom();
+    }
+    s = saml__xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return saml_pool_add(pool, free, s);
+}
+
+/* ---- base64 ---- */
+
+static int b64_value(int c)
+{
+    if (c >= 'A' && c <= 'Z') {
+        return c - 'A';
+    }
+    if (c >= 'a' && c <= 'z') {
+        return c - 'a' + 26;
+    }
+    if (c >= '0' && c <= '9') {
+        return c - '0' + 52;
+    }
+    if (c == '+') {
+        return 62;
+    }
+    if (c == '/') {
+        return 63;
+    }
+    return -1;
+}
+
+unsigned char *saml__b64_decode(const char *in, size_t len, size_t max,
+                                size_t *out_len)
+{
+    unsigned char *out;
+    size_t n = 0, pad = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+
+    *out_len = 0;
+    if (len / 4 * 3 > max + 3) {
+        return NULL;
+    }
+    out = saml__xmalloc(len / 4 * 3 + 3);
+    for (size_t i = 0; i < len; i++) {
+        int c = (unsigned char)in[i], v;
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+            continue;
+        }
+        if (c == '=') {
+            pad++;
+            continue;
+        }
+        if (pad > 0 || (v = b64_value(c)) < 0) {
+            goto bad; /* data after padding, or not base64 */
+        }
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[n++] = (unsigned char)(acc >> bits);
+            if (n > max) {
+                goto bad;
+            }
+        }
+    }
+    if (pad > 2 || bits >= 6) {
+        goto bad;
+    }
+    *out_len = n;
+    return out;
+bad:
+    free(out);
+    return NULL;
+}
+
+char *saml__b64_encode(const unsigned char *in, size_t len)
+{
+    char *out = saml__xmalloc(4 * ((len + 2) / 3) + 1);
+    EVP_EncodeBlock((unsigned char *)out, in, (int)len);
+    return out;
+}
+
+char *saml__b64url_encode(const unsigned char *in, size_t len)
+{
+    char *s = saml__b64_encode(in, len);
+    for (char *p = s; *p != '\0'; p++) {
+        if (*p == '+') {
+            *p = '-';
+        } else if (*p == '/') {
+            *p = '_';
+        } else if (*p == '=') {
+            *p = '\0';
+            break;
+        }
+    }
+    return s;
+}
+
+/* ---- URL and form encoding ---- */
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    c = tolower(c);
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    return -1;
+}
+
+char *saml__url_decode(const char *in, size_t len)
+{
+    char *out = saml__xmalloc(len + 1);
+    size_t n = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        if (in[i] == '+') {
+            out[n++] = ' ';
+        } else if (in[i] == '%') {
+            int h, l;
+            if (i + 2 >= len || (h = hexval(in[i + 1])) < 0 ||
+                (l = hexval(in[i + 2])) < 0) {
+                goto bad;
+            }
+            out[n++] = (char)(h * 16 + l);
+            i += 2;
+        } else {
+            out[n++] = in[i];
+        }
+        if (out[n - 1] == '\0') {
+            goto bad;
+        }
+    }
+    out[n] = '\0';
+    return out;
+bad:
+    free(out);
+    return NULL;
+}
+
+char *saml__url_encode(const char *in)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t len = strlen(in);
+    char *out = saml__xmalloc(3 * len + 1), *p = out;
+
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+            *p++ = (char)c;
+        } else {
+            *p++ = '%';
+            *p++ = hex[c >> 4];
+            *p++ = hex[c & 15];
+        }
+    }
+    *p = '\0';
+    return out;
+}
+
+int saml__form_raw(const char *form, size_t len, const char *name,
+                   const char **raw, size_t *raw_len)
+{
+    size_t nlen = strlen(name);
+    const char *p = form, *end = form + len;
+    int found = 0;
+
+    *raw = NULL;
+    *raw_len = 0;
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *e = amp != NULL ? amp : end;
+        if ((size_t)(e - p) > nlen && memcmp(p, name, nlen) == 0 &&
+            p[nlen] == '=') {
+            if (found) {
+                return -1;
+            }
+            found = 1;
+            *raw = p + nlen + 1;
+            *raw_len = (size_t)(e - *raw);
+        } else if ((size_t)(e - p) == nlen && memcmp(p, name, nlen) == 0) {
+            if (found) {
+                return -1;
+            }
+            found = 1;
+            *raw = e;
+            *raw_len = 0;
+        }
+        p = e + 1;
+    }
+    return found;
+}
+
+char *saml__form_get(const char *form, size_t len, const char *name)
+{
+    const char *raw;
+    size_t rlen;
+
+    if (form == NULL || saml__form_raw(form, len, name, &raw, &rlen) != 1) {
+        return NULL;
+    }
+    return saml__url_decode(raw, rlen);
+}
+
+void saml__html_append(GString *out, const char *s)
+{
+    for (; s != NULL && *s != '\0'; s++) {
+        switch (*s) {
+        case '&':
+            g_string_append(out, "&amp;");
+            break;
+        case '<':
+            g_string_append(out, "&lt;");
+            break;
+        case '>':
+            g_string_append(out, "&gt;");
+            break;
+        case '"':
+            g_string_append(out, "&quot;");
+            break;
+        case '\'':
+            g_string_append(out, "&#39;");
+            break;
+        default:
+            g_string_append_c(out, *s);
+        }
+    }
+}
+
+char *saml__cookie_get(const char *header, const char *name)
+{
+    size_t nlen = strlen(name);
+    const char *p = header;
+
+    while (p != NULL && *p != '\0') {
+        const char *e;
+        while (*p == ' ' || *p == ';') {
+            p++;
+        }
+        e = strchr(p, ';');
+        if (e == NULL) {
+            e = p + strlen(p);
+        }
+        if ((size_t)(e - p) > nlen && memcmp(p, name, nlen) == 0 &&
+            p[nlen] == '=') {
+            size_t vlen = (size_t)(e - p) - nlen - 1;
+            /* tokens are base64url; anything longer is not ours */
+            if (vlen == 0 || vlen > 128) {
+                return NULL;
+            }
+            return saml__xstrndup(p + nlen + 1, vlen);
+        }
+        p = *e != '\0' ? e + 1 : e;
+    }
+    return NULL;
+}
+
+/* ---- hashes and randomness ---- */
+
+void saml__sha256(unsigned char out[32], const void *data, size_t len)
+{
+    SHA256(data, len, out);
+}
+
+void saml__hmac_sha256(unsigned char out[32], const void *key, size_t klen,
+                       const void *data, size_t len)
+{
+    unsigned int olen = 32;
+    HMAC(EVP_sha256(), key, (int)klen, data, len, out, &olen);
+}
+
+void saml__bytea_hex(char out[67], const unsigned char hash[32])
+{
+    static const char hex[] = "0123456789abcdef";
+    out[0] = '\\';
+    out[1] = 'x';
+    for (int i = 0; i < 32; i++) {
+        out[2 + 2 * i] = hex[hash[i] >> 4];
+        out[3 + 2 * i] = hex[hash[i] & 15];
+    }
+    out[66] = '\0';
+}
+
+char *saml__random_token(void)
+{
+    unsigned char buf[32];
+    char *s;
+
+    if (RAND_bytes(buf, sizeof(buf)) != 1) {
+        fputs("<2>level=error comp=saml event=rng.fail\n", stderr);
+        abort();
+    }
+    s = saml__b64url_encode(buf, sizeof(buf));
+    OPENSSL_cleanse(buf, sizeof(buf));
+    return s;
+}
+
+/* ---- time ---- */
+
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    /* Howard Hinnant's algorithm: days since 1970-01-01 */
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+int64_t saml__time_parse(const char *s)
+{
+    int y, mo, d, h, mi, sec, n = 0, off = 0;
+    const char *p;
+
+    if (s == NULL || strlen(s) > 40 ||
+        sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec,
+               &n) != 6 ||
+        n != 19) {
+        return -1;
+    }
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 ||
+        y < 1970 || y > 9999 || h < 0 || mi < 0 || sec < 0) {
+        return -1;
+    }
+    p = s + n;
+    if (*p == '.') {
+        p++;
+        if (!isdigit((unsigned char)*p)) {
+            return -1;
+        }
+        while (isdigit((unsigned char)*p)) {
+            p++;
+        }
+    }
+    if (*p == 'Z') {
+        p++;
+    } else if ((*p == '+' || *p == '-') && isdigit((unsigned char)p[1]) &&
+               isdigit((unsigned char)p[2]) && p[3] == ':' &&
+               isdigit((unsigned char)p[4]) && isdigit((unsigned char)p[5])) {
+        off = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600 +
+              ((p[4] - '0') * 10 + (p[5] - '0')) * 60;
+        if (*p == '+') {
+            off = -off;
+        }
+        p += 6;
+    } else {
+        return -1; /* a time without zone is ambiguous: refuse */
+    }
+    if (*p != '\0') {
+        return -1;
+    }
+    return days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 +
+           mi * 60 + sec + off;
+}
+
+void saml__time_format(char out[32], int64_t epoch)
+{
+    time_t t = (time_t)epoch;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

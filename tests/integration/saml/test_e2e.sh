@@ -1,0 +1,96 @@
+# SPDX-License-Identifier: EUPL-1.2
+# End to end: two idmd processes on one database, a real independent SP
+# (Debian's python3-pysaml2) registered with "idmctl sp add", login over
+# HTTP-Redirect and HTTP-POST, SSO on the second node with the session of
+# the first, SP-initiated logout; metadata validation by idmctl sp add.
+. "$(dirname "$0")/../lib.sh" "$1"
+IDMD=${IDMD:?IDMD is not set}
+DATA=$SRC/tests/data/saml
+
+newdb saml_e2e
+free_port() {
+    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+PA=$(free_port)
+PB=$(free_port)
+cat >> "$CONF" <<EOF_CONF
+
+[idp]
+base_url = http://127.0.0.1:$PA
+port = $PA
+threads = 2
+key_file = $DATA/idp.key
+cert_file = $DATA/idp.crt
+next_cert_file = $DATA/idp-next.crt
+pairwise_salt_file = $DATA/pairwise_salt
+EOF_CONF
+
+idm migrate
+expect_rc 0 "migrate"
+idm org add --type ministry --code bm --name Ministerium
+idm org add --type authority --code ssa --parent bm --name Schulamt
+idm org add --type school --number 75123 --parent ssa --name "Gymnasium"
+STDIN=Secret-Pass-123 idm user add --school 75123 --role teacher --given Anna --family Test --password-stdin
+expect_rc 0 "user added"
+LOGIN=$(printf '%s\n' "$OUT" | sed -n 1p)
+
+SPB=http://127.0.0.1:9
+/usr/bin/python3 "$SRC/tests/integration/saml/sp_pysaml2.py" metadata "$SPB" "$DATA" > "$T_TMP/sp.xml"
+idm sp add --app lernplattform "$T_TMP/sp.xml"
+expect_rc 1 "http endpoints refused without --allow-http"
+expect_err "https" "refusal names the reason"
+printf '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x/>' > "$T_TMP/dtd.xml"
+idm sp add --app x "$T_TMP/dtd.xml"
+expect_rc 1 "metadata with a DTD refused"
+sed "s/ entityID=/ validUntil=\"2001-01-01T00:00:00Z\" entityID=/" "$T_TMP/sp.xml" > "$T_TMP/old.xml"
+idm sp add --app x --allow-http "$T_TMP/old.xml"
+expect_rc 1 "expired metadata refused"
+idm sp add --app lernplattform --allow-http "$T_TMP/sp.xml"
+expect_rc 0 "sp add"
+expect_eq "$OUT" "$SPB/sp" "sp add prints the entityID"
+idm sp list --json
+expect_eq "$(json 'j[0]["app"]')" lernplattform "sp list"
+idm sp show "$SPB/sp"
+expect_out "allow_http:    yes" "sp show"
+
+"$IDMD" --config "$CONF" > "$T_TMP/a.log" 2>&1 &
+PID_A=$!
+"$IDMD" --config "$CONF" --port "$PB" > "$T_TMP/b.log" 2>&1 &
+PID_B=$!
+trap 'kill $PID_A $PID_B 2>/dev/null; rm -rf "$T_TMP"' EXIT
+for i in $(seq 50); do
+    curl -sf "http://127.0.0.1:$PA/readyz" > /dev/null && curl -sf "http://127.0.0.1:$PB/readyz" > /dev/null && break
+    sleep 0.2
+done
+run curl -sf "http://127.0.0.1:$PA/healthz"
+expect_rc 0 "healthz"
+run curl -sI "http://127.0.0.1:$PA/"
+expect_out "X-Frame-Options: DENY" "security headers"
+expect_out "Content-Security-Policy" "CSP header"
+run curl -s -H 'Accept-Language: en-GB,en;q=0.9,de;q=0.5' "http://127.0.0.1:$PA/"
+expect_out "User name" "English login page when preferred"
+run curl -s "http://127.0.0.1:$PA/"
+expect_out "Benutzername" "German login page by default"
+
+run /usr/bin/python3 "$SRC/tests/integration/saml/sp_pysaml2.py" flow "$SPB" "$DATA" \
+    "http://127.0.0.1:$PA" "http://127.0.0.1:$PB" "$LOGIN" Secret-Pass-123
+expect_rc 0 "pysaml2: redirect + post login, node B, logout"
+printf '%s\n' "$OUT" | tail -1 > "$T_TMP/result.json"
+OUT=$(cat "$T_TMP/result.json")
+expect_eq "$(json 'j["redirect"]["ava"]["givenName"][0]')" Anna "givenName released"
+expect_eq "$(json '"eduPersonPrincipalName" in j["redirect"]["ava"]')" False "no eduPersonPrincipalName"
+expect_eq "$(json 'j["redirect"]["ava"]["eduPersonAffiliation"][0]')" faculty "affiliation released"
+
+run curl -s "http://127.0.0.1:$PA/metrics"
+expect_out 'idmd_logins_total{result="ok"} 1' "metrics count the login"
+expect_out 'idmd_assertions_issued_total' "metrics per SP"
+run sql "SELECT count(*) FROM audit_log WHERE action = 'saml.assertion_issue' AND details->>'sp' = '$SPB/sp'"
+expect_eq "$OUT" 3 "assertions audited with the SP"
+run sql "SELECT count(*) FROM audit_log WHERE details::text LIKE '%Secret-Pass%'"
+expect_eq "$OUT" 0 "no password in the audit log"
+
+idm sp remove "$SPB/sp"
+expect_rc 0 "sp remove"
+kill "$PID_A" "$PID_B"
+wait "$PID_A" "$PID_B" 2>/dev/null
+finish
