@@ -98,6 +98,7 @@ int cmd_user(cli_ctx *ctx, int argc, char **argv);
 int cmd_role(cli_ctx *ctx, int argc, char **argv);
 int cmd_group(cli_ctx *ctx, int argc, char **argv);
 int cmd_audit(cli_ctx *ctx, int argc, char **argv);
+int cmd_import(cli_ctx *ctx, int argc, char **argv);
 int cmd_sp(cli_ctx *ctx, int argc, char **argv);
 int cmd_policy(cli_ctx *ctx, int argc, char **argv);
 

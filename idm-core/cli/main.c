@@ -27,6 +27,7 @@ static const struct {
     {"role", cmd_role, "role assignments: grant, revoke, list, mapping"},
     {"group", cmd_group, "classes, courses, staff groups and members"},
     {"audit", cmd_audit, "read the audit log"},
+    {"import", cmd_import, "bulk import from SIP-Schule exports (sip)"},
     {"sp", cmd_sp, "SAML service providers: add, list, remove, show"},
     {"policy", cmd_policy, "rights policies: check, explain, matrix"},
 };

@@ -6,7 +6,8 @@
 
 newdb migrate_t
 N=$(ls "$SRC"/migrations/[0-9][0-9][0-9][0-9]_*.sql | wc -l)
-NEXT=$(printf '%04d' $((N + 1)))
+LAST=$(ls "$SRC"/migrations/[0-9][0-9][0-9][0-9]_*.sql | sed 's|.*/\([0-9]*\)_.*|\1|' | sort -n | tail -1)
+NEXT=$(printf '%04d' $((10#$LAST + 1)))
 idm migrate --status
 expect_rc 0 "status on an empty database"
 expect_out "pending" "everything is pending before the first run"

@@ -143,6 +143,7 @@ declare -A SUBS=(
     [audit]="list"
     [policy]="check explain matrix"
     [sp]="add list remove show"
+    [import]="sip profiles"
 )
 run "$IDMCTL" --help
 expect_eq "$(printf '%s\n' "$OUT" | sed -n '/^commands:/,/^$/p' | awk 'NF > 1 {print $1}' | sort | tr '\n' ' ')" \

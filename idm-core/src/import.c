@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: EUPL-1.2
+ * The import object: reading a file into rows, the run (plan, guard, hash,
+ * apply, letters, commit), the summary and the report lines.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "core_int.h"
+#include "idm/password.h"
+#include "import_int.h"
+
+/* Messages come from the German/English table in import_msg.c; the unit
+ * test unit.import_msg checks that both texts of each entry take the same
+ * conversions, which the compiler cannot see through the table. */
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+
+const char *idm_import__str(idm_import *imp, const char *s)
+{
+    return s != NULL ? g_string_chunk_insert(imp->chunk, s) : NULL;
+}
+
+const char *idm_import__printf(idm_import *imp, const char *fmt, ...)
+{
+    va_list ap;
+    char *s;
+    const char *res;
+
+    va_start(ap, fmt);
+    s = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    res = g_string_chunk_insert(imp->chunk, s);
+    g_free(s);
+    return res;
+}
+
+import_row *idm_import__add_row(idm_import *imp)
+{
+    import_row *row;
+
+    if (imp->nrows == imp->cap) {
+        size_t cap = imp->cap != 0 ? imp->cap * 2 : 256;
+        import_row *rows = idm_xcalloc(cap, sizeof(*rows));
+        if (imp->nrows > 0) {
+            memcpy(rows, imp->rows, imp->nrows * sizeof(*rows));
+        }
+        free(imp->rows);
+        imp->rows = rows;
+        imp->cap = cap;
+    }
+    row = &imp->rows[imp->nrows++];
+    memset(row, 0, sizeof(*row));
+    return row;
+}
+
+void idm_import__row_verror(idm_import *imp, import_row *row, int line,
+                            int column, const char *colname, import_msg id,
+                            va_list ap)
+{
+    const idm_import_lang lang = imp->opts.lang;
+    char *text, *at;
+
+    if (row->action == IDM_IMPORT_ERROR) {
+        return; /* the first error of a row is the one reported */
+    }
+    text = g_strdup_vprintf(idm_import__msg(lang, id), ap);
+    if (column > 0 && colname != NULL) {
+        at = g_strdup_printf(idm_import__msg(lang, M_AT_CELL), line, column,
+                             colname);
+    } else if (column > 0) {
+        at = g_strdup_printf(idm_import__msg(lang, M_AT_COLUMN), line, column);
+    } else {
+        at = g_strdup_printf(idm_import__msg(lang, M_AT_LINE), line);
+    }
+    row->message = idm_import__printf(imp, "%s: %s", at, text);
+    row->action = IDM_IMPORT_ERROR;
+    row->skipped = row->v[IMPORT_F_KEY] != NULL;
+    imp->nerrors++;
+    g_free(at);
+    g_free(text);
+}
+
+void idm_import__row_error(idm_import *imp, import_row *row, int column,
+                           const char *colname, import_msg id, ...)
+{
+    va_list ap;
+
+    va_start(ap, id);
+    idm_import__row_verror(imp, row, row->line, column, colname, id, ap);
+    va_end(ap);
+}
+
+void idm_import__progress(const idm_import *imp, idm_import_phase phase,
+                          size_t done, size_t total)
+{
+    if (imp->opts.progress != NULL) {
+        imp->opts.progress(imp->opts.progress_data, phase, done, total);
+    }
+}
+
+/* The school year running today: it starts on 1 August in M-V. */
+static void current_school_year(char out[8])
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    unsigned y;
+
+    gmtime_r(&now, &tm);
+    y = (unsigned)(tm.tm_year + 1900 - (tm.tm_mon < 7 ? 1 : 0)) % 10000;
+    snprintf(out, 8, "%04u/%02u", y, (y + 1) % 100);
+}
+
+static int check_year(const char *year)
+{
+    unsigned a, b;
+
+    return strlen(year) == 7 && idm__digits(year, 4) && year[4] == '/' &&
+           idm__digits(year + 5, 2) && sscanf(year, "%4u/%2u", &a, &b) == 2 &&
+           (a + 1) % 100 == b;
+}
+
+int idm_import_read_data(idm_import **out, const char *data, size_t len,
+                         const char *name, const idm_import_opts *opts,
+                         idm_err *err)
+{
+    idm_import *imp = idm_xcalloc(1, sizeof(*imp));
+    char *text = NULL;
+    size_t text_len = 0, nbad = 0;
+    import_bad_seq *bad = NULL;
+    int rc;
+
+    *out = NULL;
+    imp->opts = *opts;
+    imp->chunk = g_string_chunk_new(1 << 20);
+    imp->name = idm_xstrdup(name != NULL ? name : "(input)");
+    imp->source = idm_xstrdup(opts->source != NULL ? opts->source : "sip");
+    imp->schools = idm_xcalloc(opts->nschools + 1, sizeof(char *));
+    for (size_t i = 0; i < opts->nschools; i++) {
+        imp->schools[i] = idm_xstrdup(opts->schools[i]);
+    }
+    /* the option pointers are borrowed only during this call */
+    imp->opts.schools = NULL;
+    imp->opts.profile = NULL;
+    imp->opts.encoding = NULL;
+    imp->opts.school_year = NULL;
+    imp->opts.source = NULL;
+    if (opts->nschools == 0) {
+        rc = idm_err_set(err, IDM_EINVAL, "school: give at least one --school");
+        goto cleanup;
+    }
+    for (size_t i = 0; i < opts->nschools; i++) {
+        size_t n = strlen(opts->schools[i]);
+        if ((n != 5 && n != 6) || !idm__digits(opts->schools[i], n)) {
+            rc = idm_err_set(err, IDM_EINVAL,
+                             "school: \"%s\" is not a school number (5 or 6 "
+                             "digits)",
+                             opts->schools[i]);
+            goto cleanup;
+        }
+    }
+    if (opts->school_year != NULL) {
+        if (!check_year(opts->school_year)) {
+            rc = idm_err_set(err, IDM_EINVAL,
+                             "year: \"%s\" is not a school year like 2026/27",
+                             opts->school_year);
+            goto cleanup;
+        }
+        snprintf(imp->school_year, sizeof(imp->school_year), "%s",
+                 opts->school_year);
+    } else {
+        current_school_year(imp->school_year);
+    }
+    if (opts->delimiter != 0 && opts->delimiter != ';' &&
+        opts->delimiter != ',' && opts->delimiter != '\t') {
+        rc = idm_err_set(err, IDM_EINVAL,
+                         "delimiter: must be ';', ',' or TAB (\\t)");
+        goto cleanup;
+    }
+    if (opts->encoding != NULL) {
+        if (idm_import__enc_parse(&imp->enc, opts->encoding) != 0) {
+            rc = idm_err_set(err, IDM_EINVAL,
+                             "encoding: \"%s\" is not one of UTF-8, UTF-16, "
+                             "UTF-16LE, UTF-16BE, Windows-1252, ISO-8859-1, "
+                             "ISO-8859-15",
+                             opts->encoding);
+            goto cleanup;
+        }
+    } else {
+        imp->enc = idm_import__enc_detect((const unsigned char *)data, len);
+    }
+    rc = idm_import__decode(&text, &text_len, &bad, &nbad,
+                            (const unsigned char *)data, len, imp->enc);
+    if (rc != 0) {
+        rc = idm_err_set(err, rc, "cannot decode \"%s\"", imp->name);
+        goto cleanup;
+    }
+    if (opts->profile != NULL) {
+        /* loaded by the header step; keep the name for it */
+        imp->opts.profile = opts->profile;
+    }
+    rc = idm_import__parse(imp, text, text_len, bad, nbad, err);
+    imp->opts.profile = NULL;
+    if (rc != 0) {
+        goto cleanup;
+    }
+    *out = imp;
+    imp = NULL;
+cleanup:
+    g_free(text);
+    g_free(bad);
+    idm_import_free(imp);
+    return rc;
+}
+
+int idm_import_read(idm_import **out, const char *path,
+                    const idm_import_opts *opts, idm_err *err)
+{
+    struct stat st;
+    gchar *data = NULL;
+    gsize len = 0;
+    GError *gerr = NULL;
+    int rc;
+
+    *out = NULL;
+    if (stat(path, &st) != 0) {
+        return idm_err_set(err, IDM_EIO, "cannot read \"%s\": %s", path,
+                           strerror(errno));
+    }
+    if ((size_t)st.st_size > IDM_IMPORT_FILE_MAX) {
+        return idm_err_set(err, IDM_EINVAL,
+                           idm_import__msg(opts->lang, M_FILE_TOO_BIG), path,
+                           IDM_IMPORT_FILE_MAX >> 20);
+    }
+    if (!g_file_get_contents(path, &data, &len, &gerr)) {
+        rc = idm_err_set(err, IDM_EIO, "cannot read \"%s\": %s", path,
+                         gerr->message);
+        g_error_free(gerr);
+        return rc;
+    }
+    rc = idm_import_read_data(out, data, len, path, opts, err);
+    g_free(data);
+    return rc;
+}
+
+int idm_import_run(idm_import *imp, idm_db *db, const idm_conf *conf,
+                   const idm_actor *actor, int dry_run, const char *letters_dir,
+                   idm_err *err)
+{
+    char **passwords = NULL, **hashes = NULL;
+    size_t nnew = 0;
+    int rc, tx = 0;
+
+    rc = idm_db_begin(db, err);
+    if (rc != 0) {
+        return rc;
+    }
+    tx = 1;
+    rc = idm_import__plan(imp, db, conf, err);
+    if (rc != 0) {
+        goto cleanup;
+    }
+    imp->planned = 1;
+    if (imp->nerrors >
+        (size_t)(imp->opts.max_errors < 0 ? 0 : imp->opts.max_errors)) {
+        imp->refused = 1;
+        rc = idm_err_set(err, IDM_EINVAL,
+                         idm_import__msg(imp->opts.lang, M_RUN_TOO_MANY_ERRORS),
+                         imp->nerrors, imp->opts.max_errors);
+        goto cleanup;
+    }
+    if (imp->guard_rc != 0) {
+        rc = idm_err_set(err, imp->guard_rc, "%s", imp->guard_msg);
+        goto cleanup;
+    }
+    if (dry_run) {
+        goto cleanup; /* rolled back below: nothing written */
+    }
+    /* Initial passwords: random (16 of 57 symbols, ~93 bits) and hashed on
+     * every core with the cheap [import] parameters. */
+    for (size_t i = 0; i < imp->nrows; i++) {
+        nnew += imp->rows[i].action == IDM_IMPORT_NEW;
+    }
+    if (nnew > 0) {
+        size_t j = 0;
+        passwords = idm_xcalloc(nnew + 1, sizeof(char *));
+        hashes = idm_xcalloc(nnew + 1, sizeof(char *));
+        for (size_t i = 0; i < imp->nrows; i++) {
+            if (imp->rows[i].action != IDM_IMPORT_NEW) {
+                continue;
+            }
+            rc = idm_password_generate(&imp->rows[i].password, 16, err);
+            if (rc != 0) {
+                goto cleanup;
+            }
+            passwords[j++] = imp->rows[i].password;
+        }
+        rc = idm_import_hash_all(
+            hashes, (const char *const *)passwords, nnew,
+            conf->import_argon2_memory_kib, conf->import_argon2_iterations,
+            conf->import_argon2_parallelism, conf->import_hash_threads,
+            imp->opts.progress, imp->opts.progress_data, err);
+        if (rc != 0) {
+            goto cleanup;
+        }
+        j = 0;
+        for (size_t i = 0; i < imp->nrows; i++) {
+            if (imp->rows[i].action == IDM_IMPORT_NEW) {
+                imp->rows[i].hash = hashes[j];
+                hashes[j++] = NULL;
+            }
+        }
+    }
+    rc = idm_import__apply(imp, db, conf, actor, err);
+    if (rc != 0) {
+        goto cleanup;
+    }
+    if (letters_dir != NULL) {
+        rc = idm_import__letters_write(imp, conf, letters_dir, err);
+        if (rc != 0) {
+            goto cleanup;
+        }
+    }
+    tx = 0;
+    rc = idm_db_commit(db, err);
+    if (rc != 0) {
+        idm_import__letters_remove(imp);
+        goto cleanup;
+    }
+    imp->applied = 1;
+cleanup:
+    if (tx) {
+        idm_db_rollback(db);
+    }
+    if (rc != 0 && !imp->applied) {
+        imp->refused = 1;
+    }
+    free(passwords); /* borrowed from the rows */
+    for (size_t i = 0; hashes != NULL && i < nnew; i++) {
+        free(hashes[i]);
+    }
+    free(hashes);
+    /* nobody needs them any more: the letters hold them */
+    for (size_t i = 0; i < imp->nrows; i++) {
+        idm_password_free(imp->rows[i].password);
+        imp->rows[i].password = NULL;
+    }
+    return rc;
+}
+
+void idm_import_summary_get(const idm_import *imp, idm_import_summary *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->rows = imp->file_rows;
+    for (size_t i = 0; i < imp->nrows; i++) {
+        out->count[imp->rows[i].action]++;
+    }
+    for (int a = 0; a < IDM_IMPORT_ACTION__COUNT; a++) {
+        if (a != IDM_IMPORT_UNCHANGED && a != IDM_IMPORT_ERROR) {
+            out->changes += out->count[a];
+        }
+    }
+    out->planned = imp->planned;
+    out->applied = imp->applied;
+    snprintf(out->profile, sizeof(out->profile), "%s",
+             imp->profile != NULL ? imp->profile->name : "");
+    snprintf(out->encoding, sizeof(out->encoding), "%s",
+             idm_import__enc_name(imp->enc));
+    out->delimiter = imp->delimiter;
+}
+
+size_t idm_import_row_count(const idm_import *imp)
+{
+    return imp->nrows;
+}
+
+void idm_import_row(const idm_import *imp, size_t i, idm_import_row_info *out)
+{
+    const import_row *row = &imp->rows[i];
+
+    memset(out, 0, sizeof(*out));
+    out->line = row->line;
+    out->action = row->action;
+    out->school = row->v[IMPORT_F_SCHOOL];
+    out->key = row->v[IMPORT_F_KEY];
+    out->login = row->login;
+    out->family_name = row->v[IMPORT_F_FAMILY];
+    out->given_name = row->v[IMPORT_F_GIVEN];
+    out->class_name = row->v[IMPORT_F_CLASS];
+    out->role = row->role;
+    out->message = row->message != NULL ? row->message : "";
+    if (row->action == IDM_IMPORT_ERROR) {
+        out->result = "error";
+    } else if (imp->applied) {
+        out->result = "ok";
+    } else if (imp->refused) {
+        out->result = "refused";
+    } else {
+        out->result = "planned";
+    }
+}
+
+void idm_import_free(idm_import *imp)
+{
+    if (imp == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < imp->nrows; i++) {
+        idm_password_free(imp->rows[i].password);
+        free(imp->rows[i].hash);
+    }
+    free(imp->rows);
+    if (imp->chunk != NULL) {
+        g_string_chunk_free(imp->chunk);
+    }
+    for (size_t i = 0; imp->schools != NULL && imp->schools[i] != NULL; i++) {
+        free(imp->schools[i]);
+    }
+    free(imp->schools);
+    for (size_t i = 0; imp->letters != NULL && imp->letters[i] != NULL; i++) {
+        free(imp->letters[i]);
+    }
+    free(imp->letters);
+    idm_import__profile_free(imp->profile);
+    free(imp->source);
+    free(imp->name);
+    free(imp);
+}

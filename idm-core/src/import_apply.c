@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: EUPL-1.2
+ * Applying a plan with set-based statements: the changed rows go into a
+ * staging table by COPY, then a few INSERT ... SELECT / UPDATE ... FROM
+ * statements write exactly what the per-row library functions would
+ * (idm_user_add, idm_grant_add/revoke, idm_group_add, idm_user_set_status),
+ * with one audit entry and one outbox event per change, all inside the
+ * caller's transaction. Row-by-row calls would manage ~10,000 rows/s;
+ * COPY and merges keep up with the file.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core_int.h"
+#include "idm/login.h"
+#include "import_int.h"
+
+/* Pick logins for new persons like idm_login_issue: base, then base2,
+ * base3, ... skipping every login the ledger has ever issued. */
+static int pick_logins(idm_import *imp, idm_db *db, const idm_conf *conf,
+                       idm_err *err)
+{
+    GHashTable *taken =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    GHashTable *next =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    PGresult *res = NULL;
+    char cand[IDM_LOGIN_MAX + 16];
+    int rc, n;
+
+    /* Concurrent issuers wait until we commit: the set stays true. */
+    rc = idm_db_exec_script(
+        db, "LOCK TABLE login_ledger IN SHARE ROW EXCLUSIVE MODE", err);
+    if (rc != 0) {
+        goto cleanup;
+    }
+    rc = idm_db_query(&res, db, "SELECT login FROM login_ledger", 0, NULL, err);
+    if (rc != 0) {
+        goto cleanup;
+    }
+    n = PQntuples(res);
+    for (int i = 0; i < n; i++) {
+        g_hash_table_add(taken, g_strdup(PQgetvalue(res, i, 0)));
+    }
+    for (size_t i = 0; i < imp->nrows; i++) {
+        import_row *row = &imp->rows[i];
+        unsigned k;
+        if (row->action != IDM_IMPORT_NEW) {
+            continue;
+        }
+        k = GPOINTER_TO_UINT(g_hash_table_lookup(next, row->base));
+        if (k == 0) {
+            k = 1;
+        }
+        for (;; k++) {
+            rc = idm_login_candidate(cand, sizeof(cand), row->base, k,
+                                     conf->login_max_length, err);
+            if (rc != 0) {
+                goto cleanup;
+            }
+            if (!g_hash_table_contains(taken, cand)) {
+                break;
+            }
+        }
+        row->login = idm_import__str(imp, cand);
+        g_hash_table_add(taken, g_strdup(row->login));
+        g_hash_table_insert(next, g_strdup(row->base), GUINT_TO_POINTER(k + 1));
+    }
+cleanup:
+    g_hash_table_destroy(taken);
+    g_hash_table_destroy(next);
+    PQclear(res);
+    return rc;
+}
+
+static void put(GString *b, const char *s, int last)
+{
+    idm_import__copy_text(b, s);
+    g_string_append_c(b, last ? '\n' : '\t');
+}
+
+static const char *act_name(const import_row *row)
+{
+    return idm_import_action_name(row->action);
+}
+
+static int stage_changes(idm_import *imp, idm_db *db, idm_err *err)
+{
+    GString *b = g_string_sized_new(1 << 20);
+    char num[32];
+    int rc;
+
+    rc = idm_db_exec_script(
+        db,
+        "CREATE TEMP TABLE import_act (idx int NOT NULL, act text NOT NULL, "
+        "grant_ boolean NOT NULL, upd boolean NOT NULL, "
+        "react boolean NOT NULL, person_id bigint, uuid uuid, login text, "
+        "hash text, school text, key text, given text, family text, "
+        "birth date, class text, role idm_role, from_status text, "
+        "changed text) ON COMMIT DROP; "
+        "CREATE TEMP TABLE import_change (seq bigint GENERATED ALWAYS AS "
+        "IDENTITY, action text NOT NULL, target text, aggregate text NOT NULL, "
+        "key text NOT NULL, event text NOT NULL, details jsonb) "
+        "ON COMMIT DROP",
+        err);
+    if (rc != 0) {
+        goto cleanup;
+    }
+    for (size_t i = 0; i < imp->nrows; i++) {
+        const import_row *row = &imp->rows[i];
+        GString *changed;
+        if (row->action == IDM_IMPORT_UNCHANGED ||
+            row->action == IDM_IMPORT_ERROR) {
+            continue;
+        }
+        changed = g_string_new(NULL);
+        if (row->changes & IMPORT_CH_NAME) {
+            g_string_append(changed, "given_name,family_name");
+        }
+        if (row->changes & IMPORT_CH_BIRTH) {
+            g_string_append(changed,
+                            changed->len ? ",birth_date" : "birth_date");
+        }
+        snprintf(num, sizeof(num), "%zu", i);
+        put(b, num, 0);
+        put(b, act_name(row), 0);
+        put(b, row->grant ? "t" : "f", 0);
+        put(b, changed->len > 0 ? "t" : "f", 0);
+        put(b, row->changes & IMPORT_CH_REACTIVATE ? "t" : "f", 0);
+        snprintf(num, sizeof(num), "%lld", (long long)row->person_id);
+        put(b, row->person_id != 0 ? num : NULL, 0);
+        put(b, row->uuid[0] != '\0' ? row->uuid : NULL, 0);
+        put(b, row->login, 0);
+        put(b, row->hash, 0);
+        put(b, row->v[IMPORT_F_SCHOOL], 0);
+        put(b, row->v[IMPORT_F_KEY], 0);
+        put(b, row->v[IMPORT_F_GIVEN], 0);
+        put(b, row->v[IMPORT_F_FAMILY], 0);
+        put(b, row->birth[0] != '\0' ? row->birth : NULL, 0);
+        put(b, row->v[IMPORT_F_CLASS], 0);
+        put(b, row->role, 0);
+        put(b, row->from_status, 0);
+        put(b, changed->len > 0 ? changed->str : NULL, 1);
+        g_string_free(changed, TRUE);
+    }
+    rc = idm_import__copy(db, "COPY import_act FROM STDIN", b, err);
+    if (rc == 0) {
+        rc = idm_db_exec_script(db, "ANALYZE import_act", err);
+    }
+cleanup:
+    g_string_free(b, TRUE);
+    return rc;
+}
+
+/* One statement of the apply, with its parameters. */
+typedef struct step {
+    const char *sql;
+    int year, source, roles; /* which parameters it takes, in this order */
+} step;
+
+static const step steps[] = {
+    /* classes of the school year (idm_group_add) */
+    {"WITH need AS (SELECT DISTINCT o.id AS org_id, x.class "
+     " FROM import_act x JOIN org_unit o ON o.code = x.school "
+     " AND o.type = 'school' WHERE x.grant_ AND x.class IS NOT NULL), "
+     "ins AS (INSERT INTO person_group (org_unit_id, kind, name, "
+     " school_year) SELECT n.org_id, 'class', n.class, $1 FROM need n "
+     " WHERE NOT EXISTS (SELECT 1 FROM person_group g "
+     "  WHERE g.org_unit_id = n.org_id AND g.kind = 'class' "
+     "  AND g.name = n.class AND g.school_year = $1) "
+     " ORDER BY n.org_id, n.class RETURNING id, org_unit_id, name) "
+     "INSERT INTO import_change (action, target, aggregate, key, event, "
+     " details) SELECT 'group.add', o.code || '/' || ins.name, 'group', "
+     " ins.id::text, 'group.created', jsonb_build_object('org', o.code, "
+     " 'kind', 'class', 'name', ins.name, 'year', $1::text) "
+     "FROM ins JOIN org_unit o ON o.id = ins.org_unit_id ORDER BY ins.id",
+     1, 0, 0},
+    /* new persons (idm_user_add) */
+    {"UPDATE import_act SET person_id = "
+     " nextval(pg_get_serial_sequence('person', 'id')), "
+     " uuid = gen_random_uuid() WHERE act = 'new'",
+     0, 0, 0},
+    {"INSERT INTO person (id, uuid, given_name, family_name, birth_date) "
+     "OVERRIDING SYSTEM VALUE SELECT person_id, uuid, given, family, birth "
+     "FROM import_act WHERE act = 'new' ORDER BY idx",
+     0, 0, 0},
+    {"INSERT INTO person_external_key (source, key, person_id) "
+     "SELECT $1, key, person_id FROM import_act WHERE act = 'new'",
+     0, 1, 0},
+    {"INSERT INTO login_ledger (login) "
+     "SELECT login FROM import_act WHERE act = 'new'",
+     0, 0, 0},
+    {"INSERT INTO account (person_id, login, password_hash, "
+     " password_changed_at, must_change_password) "
+     "SELECT person_id, login, hash, now(), true FROM import_act "
+     "WHERE act = 'new' ORDER BY idx",
+     0, 0, 0},
+    {"INSERT INTO import_change (action, target, aggregate, key, event, "
+     " details) SELECT 'user.add', login, 'person', uuid::text, "
+     " 'person.created', jsonb_build_object('uuid', uuid, 'login', login, "
+     " 'source', $1::text, 'key', key) "
+     "FROM import_act WHERE act = 'new' ORDER BY idx",
+     0, 1, 0},
+    /* name and birth date changes; the login stays */
+    {"WITH u AS (UPDATE person p SET given_name = x.given, "
+     " family_name = x.family, birth_date = coalesce(x.birth, p.birth_date), "
+     " updated_at = now() FROM import_act x "
+     " WHERE x.upd AND p.id = x.person_id "
+     " RETURNING x.idx, x.uuid, x.login, x.changed) "
+     "INSERT INTO import_change (action, target, aggregate, key, event, "
+     " details) SELECT 'user.update', login, 'person', uuid::text, "
+     " 'person.updated', jsonb_build_object('uuid', uuid, 'login', login, "
+     " 'changed', to_jsonb(string_to_array(changed, ','))) "
+     "FROM u ORDER BY idx",
+     0, 0, 0},
+    /* back within the grace period (idm_user_set_status ENABLE) */
+    {"WITH u AS (UPDATE account a SET status = 'active', "
+     " status_changed_at = now(), failed_logins = 0, locked_until = NULL "
+     " FROM import_act x WHERE x.react AND a.person_id = x.person_id "
+     " AND a.status = 'disabled' "
+     " RETURNING x.idx, x.person_id, x.uuid, x.login), "
+     "d AS (DELETE FROM import_leaver l USING u "
+     " WHERE l.person_id = u.person_id) "
+     "INSERT INTO import_change (action, target, aggregate, key, event, "
+     " details) SELECT 'user.enable', login, 'person', uuid::text, "
+     " 'account.enabled', jsonb_build_object('uuid', uuid, 'login', login, "
+     " 'from', 'disabled', 'to', 'active') FROM u ORDER BY idx",
+     0, 0, 0},
+    /* old role contexts (idm_grant_revoke) */
+    {"WITH del AS (DELETE FROM role_assignment r USING import_act x "
+     " WHERE x.grant_ AND x.act <> 'new' AND r.person_id = x.person_id "
+     " AND r.source = 'import' AND r.role = ANY ($1::idm_role[]) "
+     " RETURNING x.idx, x.uuid, x.login, r.id, r.person_id, r.org_unit_id, "
+     " r.role, r.group_id), "
+     "gm AS (DELETE FROM group_member m USING del "
+     " WHERE m.person_id = del.person_id AND m.group_id = del.group_id) "
+     "INSERT INTO import_change (action, target, aggregate, key, event, "
+     " details) SELECT 'role.revoke', del.login, 'person', del.uuid::text, "
+     " 'person.role_revoked', jsonb_strip_nulls(jsonb_build_object('uuid', "
+     " del.uuid, 'org', o.code, 'role', del.role, 'group', g.name)) "
+     "FROM del JOIN org_unit o ON o.id = del.org_unit_id "
+     "LEFT JOIN person_group g ON g.id = del.group_id ORDER BY del.idx, del.id",
+     0, 0, 1},
+    /* new role contexts and class memberships (idm_grant_add) */
+    {"WITH ins AS (INSERT INTO role_assignment (person_id, org_unit_id, "
+     " role, group_id, source) SELECT x.person_id, o.id, x.role, g.id, "
+     " 'import' FROM import_act x JOIN org_unit o ON o.code = x.school "
+     " LEFT JOIN person_group g ON g.org_unit_id = o.id "
+     " AND g.kind = 'class' AND g.name = x.class AND g.school_year = $1 "
+     " WHERE x.grant_ ORDER BY x.idx "
+     " ON CONFLICT (person_id, org_unit_id, role, group_id) "
+     " DO UPDATE SET source = 'import' "
+     " RETURNING person_id, org_unit_id, role, group_id), "
+     "gm AS (INSERT INTO group_member (group_id, person_id) "
+     " SELECT group_id, person_id FROM ins WHERE group_id IS NOT NULL "
+     " ON CONFLICT DO NOTHING) "
+     "INSERT INTO import_change (action, target, aggregate, key, event, "
+     " details) SELECT 'role.grant', x.login, 'person', x.uuid::text, "
+     " 'person.role_granted', jsonb_strip_nulls(jsonb_build_object('uuid', "
+     " x.uuid, 'org', o.code, 'role', ins.role, 'group', g.name, "
+     " 'source', 'import')) "
+     "FROM ins JOIN import_act x ON x.person_id = ins.person_id AND x.grant_ "
+     "JOIN org_unit o ON o.id = ins.org_unit_id "
+     "LEFT JOIN person_group g ON g.id = ins.group_id ORDER BY x.idx",
+     1, 0, 0},
+    /* leavers: disabled now, deleted after the grace period */
+    {"WITH u AS (UPDATE account a SET status = 'disabled', "
+     " status_changed_at = now() FROM import_act x "
+     " WHERE x.act = 'leaving' AND a.person_id = x.person_id "
+     " AND a.status IN ('active', 'locked') "
+     " RETURNING x.idx, x.person_id, x.uuid, x.login, x.from_status, "
+     " x.school), "
+     "l AS (INSERT INTO import_leaver (person_id, source, org_unit_id) "
+     " SELECT u.person_id, $1, o.id FROM u JOIN org_unit o "
+     " ON o.code = u.school ON CONFLICT (person_id) DO UPDATE "
+     " SET source = EXCLUDED.source, org_unit_id = EXCLUDED.org_unit_id, "
+     " left_at = now()) "
+     "INSERT INTO import_change (action, target, aggregate, key, event, "
+     " details) SELECT 'user.disable', login, 'person', uuid::text, "
+     " 'account.disabled', jsonb_build_object('uuid', uuid, 'login', login, "
+     " 'from', from_status, 'to', 'disabled') FROM u ORDER BY idx",
+     0, 1, 0},
+    /* grace period over (idm_user_set_status DELETE); the external key
+     * goes too (GDPR), so a returning person is a new one */
+    {"WITH u AS (UPDATE account a SET status = 'deleted', "
+     " status_changed_at = now(), deleted_at = now(), password_hash = NULL "
+     " FROM import_act x WHERE x.act = 'deleted' "
+     " AND a.person_id = x.person_id AND a.status = 'disabled' "
+     " RETURNING x.idx, x.person_id, x.uuid, x.login), "
+     "r AS (DELETE FROM role_assignment r USING u "
+     " WHERE r.person_id = u.person_id), "
+     "m AS (DELETE FROM group_member m USING u "
+     " WHERE m.person_id = u.person_id), "
+     "k AS (DELETE FROM person_external_key k USING u "
+     " WHERE k.person_id = u.person_id AND k.source = $1), "
+     "l AS (DELETE FROM import_leaver l USING u "
+     " WHERE l.person_id = u.person_id), "
+     "p AS (UPDATE person p SET birth_date = NULL, updated_at = now() "
+     " FROM u WHERE p.id = u.person_id) "
+     "INSERT INTO import_change (action, target, aggregate, key, event, "
+     " details) SELECT 'user.delete', login, 'person', uuid::text, "
+     " 'person.deleted', jsonb_build_object('uuid', uuid, 'login', login, "
+     " 'from', 'disabled', 'to', 'deleted') FROM u ORDER BY idx",
+     0, 1, 0},
+};
+
+int idm_import__apply(idm_import *imp, idm_db *db, const idm_conf *conf,
+                      const idm_actor *actor, idm_err *err)
+{
+    size_t changes = 0, nsteps = sizeof(steps) / sizeof(steps[0]);
+    int rc = 0;
+
+    for (size_t i = 0; i < imp->nrows; i++) {
+        changes += imp->rows[i].action != IDM_IMPORT_UNCHANGED &&
+                   imp->rows[i].action != IDM_IMPORT_ERROR;
+    }
+    if (changes == 0) {
+        return 0; /* a re-run of the same file writes nothing */
+    }
+    rc = pick_logins(imp, db, conf, err);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = stage_changes(imp, db, err);
+    if (rc != 0) {
+        return rc;
+    }
+    idm_import__progress(imp, IDM_IMPORT_PHASE_WRITE, 0, nsteps + 2);
+    for (size_t i = 0; i < nsteps; i++) {
+        const char *params[3];
+        int n = 0;
+        if (steps[i].year) {
+            params[n++] = imp->school_year;
+        }
+        if (steps[i].source) {
+            params[n++] = imp->source;
+        }
+        if (steps[i].roles) {
+            params[n++] = idm_import__roles_array(imp);
+        }
+        rc = idm_db_query(NULL, db, steps[i].sql, n, params, err);
+        if (rc != 0) {
+            idm_err_detail(err, "import step %zu", i);
+            return rc;
+        }
+        idm_import__progress(imp, IDM_IMPORT_PHASE_WRITE, i + 1, nsteps + 2);
+    }
+    /* Audit and outbox last, in change order: one entry and one event per
+     * change, as idm_change_record writes them. */
+    rc = idm_db__q(NULL, db,
+                   "INSERT INTO audit_log (actor, addr, action, target, "
+                   "result, details) SELECT $1, $2, action, target, 'ok', "
+                   "details FROM import_change ORDER BY seq",
+                   err, actor->name, actor->addr != NULL ? actor->addr : "");
+    if (rc != 0) {
+        return rc;
+    }
+    idm_import__progress(imp, IDM_IMPORT_PHASE_WRITE, nsteps + 1, nsteps + 2);
+    rc = idm_db_query(NULL, db,
+                      "INSERT INTO outbox (aggregate, key, event, payload) "
+                      "SELECT aggregate, key, event, details "
+                      "FROM import_change ORDER BY seq",
+                      0, NULL, err);
+    if (rc != 0) {
+        return rc;
+    }
+    idm_import__progress(imp, IDM_IMPORT_PHASE_WRITE, nsteps + 2, nsteps + 2);
+    return 0;
+}

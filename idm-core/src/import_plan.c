@@ -1,0 +1,600 @@
+/* SPDX-License-Identifier: EUPL-1.2
+ * The plan: the file's keys go into a staging table by COPY, one query
+ * returns what the database knows about them, and each row's action is
+ * decided here; then the persons missing from the file (leavers), those
+ * past their grace period (deletions), and the mass-leaving guard.
+ * Runs inside the caller's transaction and writes nothing persistent.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core_int.h"
+#include "idm/login.h"
+#include "idm/role.h"
+#include "import_int.h"
+
+/* Messages come from the German/English table in import_msg.c; the unit
+ * test unit.import_msg checks that both texts of each entry take the same
+ * conversions, which the compiler cannot see through the table. */
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+
+void idm_import__copy_text(GString *buf, const char *s)
+{
+    if (s == NULL) {
+        g_string_append(buf, "\\N");
+        return;
+    }
+    for (const char *p = s; *p != '\0'; p++) {
+        switch (*p) {
+        case '\\':
+            g_string_append(buf, "\\\\");
+            break;
+        case '\t':
+            g_string_append(buf, "\\t");
+            break;
+        case '\n':
+            g_string_append(buf, "\\n");
+            break;
+        case '\r':
+            g_string_append(buf, "\\r");
+            break;
+        default:
+            g_string_append_c(buf, *p);
+        }
+    }
+}
+
+int idm_import__copy(idm_db *db, const char *sql, const GString *data,
+                     idm_err *err)
+{
+    PGconn *conn = idm_db_conn(db);
+    PGresult *res = NULL;
+    int rc = 0;
+
+    /* idm_db_query takes COPY_IN for a failure: start it here */
+    res = PQexec(conn, sql);
+    if (res == NULL || PQresultStatus(res) != PGRES_COPY_IN) {
+        rc = idm_err_set(
+            err, PQstatus(conn) == CONNECTION_OK ? IDM_EDB : IDM_EUNAVAIL, "%s",
+            idm_strerror(IDM_EDB));
+        idm_err_detail(err, "COPY did not start: %s", PQerrorMessage(conn));
+        PQclear(res);
+        return rc;
+    }
+    PQclear(res);
+    if (PQputCopyData(conn, data->str, (int)data->len) != 1 ||
+        PQputCopyEnd(conn, NULL) != 1) {
+        rc = idm_err_set(err, IDM_EUNAVAIL, "%s", idm_strerror(IDM_EUNAVAIL));
+        idm_err_detail(err, "%s", PQerrorMessage(conn));
+    }
+    while ((res = PQgetResult(conn)) != NULL) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0) {
+            const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+            rc = idm_err_set(err, IDM_EDB, "%s", idm_strerror(IDM_EDB));
+            idm_err_detail(err, "sqlstate=%s %s", state != NULL ? state : "",
+                           PQresultErrorMessage(res));
+        }
+        PQclear(res);
+    }
+    return rc;
+}
+
+/* Role names the profile manages, as an SQL array literal. */
+const char *idm_import__roles_array(const idm_import *imp)
+{
+    return imp->profile->kind == IMPORT_KIND_PUPIL
+               ? "{pupil}"
+               : "{teacher,trainee,pedagogical_staff,municipal_staff,"
+                 "school_leader}";
+}
+
+/* "{75123,75124}" */
+char *idm_import__schools_array(const idm_import *imp)
+{
+    GString *s = g_string_new("{");
+
+    for (size_t i = 0; imp->schools[i] != NULL; i++) {
+        g_string_append_printf(s, "%s%s", i > 0 ? "," : "", imp->schools[i]);
+    }
+    g_string_append_c(s, '}');
+    return g_string_free(s, FALSE);
+}
+
+static int check_schools(idm_import *imp, idm_db *db, const char *schools,
+                         idm_err *err)
+{
+    PGresult *res = NULL;
+    int rc;
+
+    rc = idm_db__q(&res, db,
+                   "SELECT s FROM unnest($1::text[]) s WHERE NOT EXISTS ("
+                   " SELECT 1 FROM org_unit o WHERE o.code = s "
+                   " AND o.type = 'school') ORDER BY 1",
+                   err, schools);
+    if (rc == 0 && PQntuples(res) > 0) {
+        rc = idm_err_set(err, IDM_ENOTFOUND,
+                         idm_import__msg(imp->opts.lang, M_RUN_UNKNOWN_SCHOOL),
+                         PQgetvalue(res, 0, 0));
+    }
+    PQclear(res);
+    return rc;
+}
+
+static int stage_keys(idm_import *imp, idm_db *db, idm_err *err)
+{
+    GString *buf = g_string_sized_new(imp->nrows * 24 + 64);
+    int rc;
+
+    rc = idm_db_exec_script(db,
+                            "CREATE TEMP TABLE import_row (idx int NOT NULL, "
+                            "key text NOT NULL, skip boolean NOT NULL) "
+                            "ON COMMIT DROP",
+                            err);
+    if (rc != 0) {
+        goto cleanup;
+    }
+    for (size_t i = 0; i < imp->file_rows; i++) {
+        const import_row *row = &imp->rows[i];
+        if (row->v[IMPORT_F_KEY] == NULL) {
+            continue;
+        }
+        g_string_append_printf(buf, "%zu\t", i);
+        idm_import__copy_text(buf, row->v[IMPORT_F_KEY]);
+        g_string_append(buf,
+                        row->action == IDM_IMPORT_ERROR ? "\tt\n" : "\tf\n");
+    }
+    rc = idm_import__copy(db, "COPY import_row FROM STDIN", buf, err);
+    if (rc == 0) {
+        rc = idm_db_exec_script(
+            db, "CREATE INDEX ON import_row (key); ANALYZE import_row", err);
+    }
+cleanup:
+    g_string_free(buf, TRUE);
+    return rc;
+}
+
+static int same(const char *a, const char *b)
+{
+    return (a == NULL && b == NULL) ||
+           (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static const char *or_dash(const char *s)
+{
+    return s != NULL && s[0] != '\0' ? s : "–";
+}
+
+static void append_msg(idm_import *imp, import_row *row, const char *text)
+{
+    row->message = row->message == NULL
+                       ? idm_import__str(imp, text)
+                       : idm_import__printf(imp, "%s; %s", row->message, text);
+}
+
+/* Columns of the plan query, per assignment of a known person. */
+enum {
+    C_IDX,
+    C_PID,
+    C_UUID,
+    C_LOGIN,
+    C_STATUS,
+    C_GIVEN,
+    C_FAMILY,
+    C_BIRTH,
+    C_LEAVER,
+    C_ORG,
+    C_ROLE,
+    C_CLASS,
+    C_YEAR
+};
+
+/* Decide one known row from its person's state (rows first..last). */
+static void decide(idm_import *imp, import_row *row, const PGresult *res,
+                   int first, int last)
+{
+    const idm_import_lang lang = imp->opts.lang;
+    const char *status = PQgetvalue(res, first, C_STATUS);
+    const char *school = row->v[IMPORT_F_SCHOOL];
+    const char *cls = row->v[IMPORT_F_CLASS];
+    int exact = 0, nassign = 0, same_school = 0;
+    const char *old_org = NULL, *old_role = NULL, *old_class = NULL,
+               *old_year = NULL;
+
+    row->person_id = idm_db__int(res, first, C_PID);
+    snprintf(row->uuid, sizeof(row->uuid), "%s",
+             PQgetvalue(res, first, C_UUID));
+    row->login = idm_import__str(imp, PQgetvalue(res, first, C_LOGIN));
+    row->from_status = idm_import__str(imp, status);
+    row->action = IDM_IMPORT_UNCHANGED;
+    if (strcmp(status, "deleted") == 0) {
+        append_msg(imp, row,
+                   idm_import__printf(
+                       imp, idm_import__msg(lang, M_CH_DISABLED_BY_ADMIN),
+                       lang == IDM_IMPORT_EN ? "deleted" : "gelöscht"));
+        return;
+    }
+    if (strcmp(PQgetvalue(res, first, C_GIVEN), row->v[IMPORT_F_GIVEN]) != 0 ||
+        strcmp(PQgetvalue(res, first, C_FAMILY), row->v[IMPORT_F_FAMILY]) !=
+            0) {
+        row->changes |= IMPORT_CH_NAME;
+        append_msg(imp, row,
+                   idm_import__printf(
+                       imp, idm_import__msg(lang, M_CH_NAME),
+                       idm_import__printf(imp, "%s %s",
+                                          PQgetvalue(res, first, C_GIVEN),
+                                          PQgetvalue(res, first, C_FAMILY)),
+                       idm_import__printf(imp, "%s %s", row->v[IMPORT_F_GIVEN],
+                                          row->v[IMPORT_F_FAMILY])));
+    }
+    if (row->birth[0] != '\0' &&
+        strcmp(PQgetvalue(res, first, C_BIRTH), row->birth) != 0) {
+        row->changes |= IMPORT_CH_BIRTH;
+        append_msg(imp, row,
+                   idm_import__printf(imp, idm_import__msg(lang, M_CH_BIRTH),
+                                      or_dash(PQgetvalue(res, first, C_BIRTH)),
+                                      row->birth));
+    }
+    for (int i = first; i <= last; i++) {
+        const char *org, *role, *gcls, *gyear;
+        if (PQgetisnull(res, i, C_ORG)) {
+            continue;
+        }
+        nassign++;
+        org = PQgetvalue(res, i, C_ORG);
+        role = PQgetvalue(res, i, C_ROLE);
+        gcls =
+            PQgetisnull(res, i, C_CLASS) ? NULL : PQgetvalue(res, i, C_CLASS);
+        gyear = PQgetisnull(res, i, C_YEAR) ? NULL : PQgetvalue(res, i, C_YEAR);
+        if (strcmp(org, school) == 0 && strcmp(role, row->role) == 0 &&
+            same(gcls, cls) && (cls == NULL || same(gyear, imp->school_year))) {
+            exact = 1;
+        }
+        if (old_org == NULL || strcmp(org, school) == 0) {
+            same_school |= strcmp(org, school) == 0;
+            old_org = org;
+            old_role = role;
+            old_class = gcls;
+            old_year = gyear;
+        }
+    }
+    if (!exact || nassign > 1) {
+        row->grant = 1;
+        if (old_org == NULL) {
+            row->changes |= IMPORT_CH_ROLE;
+            append_msg(imp, row,
+                       idm_import__printf(imp, idm_import__msg(lang, M_CH_ROLE),
+                                          "–", row->role));
+        } else if (!same_school) {
+            row->changes |= IMPORT_CH_SCHOOL;
+            row->old_school = idm_import__str(imp, old_org);
+            append_msg(imp, row,
+                       idm_import__printf(imp,
+                                          idm_import__msg(lang, M_CH_SCHOOL),
+                                          old_org, school));
+        } else if (strcmp(old_role, row->role) != 0) {
+            row->changes |= IMPORT_CH_ROLE;
+            append_msg(imp, row,
+                       idm_import__printf(imp, idm_import__msg(lang, M_CH_ROLE),
+                                          old_role, row->role));
+        }
+        if (same_school &&
+            (!same(old_class, cls) ||
+             (cls != NULL && !same(old_year, imp->school_year)))) {
+            row->changes |= IMPORT_CH_CLASS;
+            row->old_class = idm_import__str(imp, old_class);
+            append_msg(imp, row,
+                       idm_import__printf(
+                           imp, idm_import__msg(lang, M_CH_CLASS),
+                           old_class != NULL && old_year != NULL &&
+                                   strcmp(old_year, imp->school_year) != 0
+                               ? idm_import__printf(imp, "%s (%s)", old_class,
+                                                    old_year)
+                               : or_dash(old_class),
+                           or_dash(cls)));
+        }
+        if ((row->changes &
+             (IMPORT_CH_ROLE | IMPORT_CH_SCHOOL | IMPORT_CH_CLASS)) == 0) {
+            row->changes |= IMPORT_CH_ROLE; /* extra contexts go */
+        }
+    }
+    if (strcmp(status, "disabled") == 0) {
+        if (strcmp(PQgetvalue(res, first, C_LEAVER), "t") == 0) {
+            row->changes |= IMPORT_CH_REACTIVATE;
+            append_msg(imp, row, idm_import__msg(lang, M_CH_REACTIVATED));
+        } else {
+            append_msg(imp, row,
+                       idm_import__printf(
+                           imp, idm_import__msg(lang, M_CH_DISABLED_BY_ADMIN),
+                           lang == IDM_IMPORT_EN ? "disabled" : "deaktiviert"));
+        }
+    }
+    if (row->changes & IMPORT_CH_REACTIVATE) {
+        row->action = IDM_IMPORT_REACTIVATED;
+    } else if (row->changes & IMPORT_CH_SCHOOL) {
+        row->action = IDM_IMPORT_MOVED_SCHOOL;
+    } else if (row->changes & IMPORT_CH_CLASS) {
+        row->action = IDM_IMPORT_MOVED_CLASS;
+    } else if (row->changes != 0) {
+        row->action = IDM_IMPORT_UPDATED;
+    }
+}
+
+static int plan_rows(idm_import *imp, idm_db *db, const idm_conf *conf,
+                     idm_err *err)
+{
+    PGresult *res = NULL;
+    size_t done = 0;
+    int rc, n;
+
+    rc = idm_db__q(&res, db,
+                   "SELECT s.idx, p.id, p.uuid, a.login, a.status, "
+                   "p.given_name, p.family_name, "
+                   "coalesce(to_char(p.birth_date, 'YYYY-MM-DD'), ''), "
+                   "l.person_id IS NOT NULL, o.code, r.role, g.name, "
+                   "g.school_year "
+                   "FROM import_row s "
+                   "JOIN person_external_key k ON k.source = $1 "
+                   " AND k.key = s.key "
+                   "JOIN person p ON p.id = k.person_id "
+                   "JOIN account a ON a.person_id = p.id "
+                   "LEFT JOIN import_leaver l ON l.person_id = p.id "
+                   "LEFT JOIN role_assignment r ON r.person_id = p.id "
+                   " AND r.source = 'import' AND r.role = ANY ($2::idm_role[]) "
+                   "LEFT JOIN org_unit o ON o.id = r.org_unit_id "
+                   "LEFT JOIN person_group g ON g.id = r.group_id "
+                   "WHERE NOT s.skip ORDER BY s.idx, r.id",
+                   err, imp->source, idm_import__roles_array(imp));
+    if (rc != 0) {
+        return rc;
+    }
+    n = PQntuples(res);
+    /* every valid row without a match is new */
+    for (size_t i = 0; i < imp->file_rows; i++) {
+        if (imp->rows[i].action != IDM_IMPORT_ERROR) {
+            imp->rows[i].action = IDM_IMPORT_NEW;
+        }
+    }
+    for (int i = 0; i < n;) {
+        size_t idx = (size_t)idm_db__int(res, i, C_IDX);
+        int last = i;
+        while (last + 1 < n &&
+               (size_t)idm_db__int(res, last + 1, C_IDX) == idx) {
+            last++;
+        }
+        if (idx < imp->file_rows) {
+            decide(imp, &imp->rows[idx], res, i, last);
+        }
+        i = last + 1;
+        if (++done % 8192 == 0) {
+            idm_import__progress(imp, IDM_IMPORT_PHASE_PLAN, done,
+                                 imp->file_rows);
+        }
+    }
+    PQclear(res);
+    /* new persons: their login must be formable from the names */
+    for (size_t i = 0; i < imp->file_rows; i++) {
+        import_row *row = &imp->rows[i];
+        char base[IDM_LOGIN_MAX + 1];
+        if (row->action != IDM_IMPORT_NEW) {
+            continue;
+        }
+        row->grant = 1;
+        if (idm_login_base(base, sizeof(base), conf->login_pattern,
+                           row->v[IMPORT_F_GIVEN], row->v[IMPORT_F_FAMILY],
+                           conf->login_max_length, NULL) != 0) {
+            idm_import__row_error(imp, row, 0, NULL, M_ROW_BAD_NAME);
+            continue;
+        }
+        row->base = idm_import__str(imp, base);
+    }
+    return 0;
+}
+
+/* Persons of the scoped schools from this source missing from the file. */
+static int plan_leavers(idm_import *imp, idm_db *db, const idm_conf *conf,
+                        const char *schools, idm_err *err)
+{
+    PGresult *res = NULL;
+    int rc, n;
+
+    rc =
+        idm_db__q(&res, db,
+                  "SELECT DISTINCT ON (p.id) p.id, p.uuid, a.login, "
+                  "a.status, p.given_name, p.family_name, o.code, o.id, "
+                  "r.role, g.name, k.key "
+                  "FROM role_assignment r "
+                  "JOIN org_unit o ON o.id = r.org_unit_id "
+                  " AND o.code = ANY ($2::text[]) "
+                  "JOIN person_external_key k ON k.person_id = r.person_id "
+                  " AND k.source = $1 "
+                  "JOIN account a ON a.person_id = r.person_id "
+                  "JOIN person p ON p.id = r.person_id "
+                  "LEFT JOIN person_group g ON g.id = r.group_id "
+                  "WHERE r.source = 'import' AND r.role = ANY ($3::idm_role[]) "
+                  "AND a.status IN ('active', 'locked') "
+                  "AND NOT EXISTS (SELECT 1 FROM import_row s "
+                  "                WHERE s.key = k.key) "
+                  "AND NOT EXISTS (SELECT 1 FROM import_leaver l "
+                  "                WHERE l.person_id = p.id) "
+                  "ORDER BY p.id, r.id",
+                  err, imp->source, schools, idm_import__roles_array(imp));
+    if (rc != 0) {
+        return rc;
+    }
+    n = PQntuples(res);
+    for (int i = 0; i < n; i++) {
+        import_row *row = idm_import__add_row(imp);
+        row->action = IDM_IMPORT_LEAVING;
+        row->person_id = idm_db__int(res, i, 0);
+        snprintf(row->uuid, sizeof(row->uuid), "%s", PQgetvalue(res, i, 1));
+        row->login = idm_import__str(imp, PQgetvalue(res, i, 2));
+        row->from_status = idm_import__str(imp, PQgetvalue(res, i, 3));
+        row->v[IMPORT_F_GIVEN] = idm_import__str(imp, PQgetvalue(res, i, 4));
+        row->v[IMPORT_F_FAMILY] = idm_import__str(imp, PQgetvalue(res, i, 5));
+        row->v[IMPORT_F_SCHOOL] = idm_import__str(imp, PQgetvalue(res, i, 6));
+        row->org_id = idm_db__int(res, i, 7);
+        row->role = idm_role_lookup(PQgetvalue(res, i, 8))->name;
+        row->v[IMPORT_F_CLASS] =
+            PQgetisnull(res, i, 9)
+                ? NULL
+                : idm_import__str(imp, PQgetvalue(res, i, 9));
+        row->v[IMPORT_F_KEY] = idm_import__str(imp, PQgetvalue(res, i, 10));
+        row->message = idm_import__printf(
+            imp, idm_import__msg(imp->opts.lang, M_CH_LEAVING),
+            conf->import_grace_days);
+    }
+    PQclear(res);
+    return 0;
+}
+
+/* Leavers of the scoped schools whose grace period is over. */
+static int plan_deletions(idm_import *imp, idm_db *db, const idm_conf *conf,
+                          const char *schools, idm_err *err)
+{
+    PGresult *res = NULL;
+    char grace[16];
+    int rc, n;
+
+    snprintf(grace, sizeof(grace), "%d", conf->import_grace_days);
+    rc = idm_db__q(&res, db,
+                   "SELECT p.id, p.uuid, a.login, p.given_name, p.family_name, "
+                   "o.code, k.key, to_char(l.left_at, 'YYYY-MM-DD') "
+                   "FROM import_leaver l "
+                   "JOIN org_unit o ON o.id = l.org_unit_id "
+                   " AND o.code = ANY ($2::text[]) "
+                   "JOIN person p ON p.id = l.person_id "
+                   "JOIN account a ON a.person_id = p.id "
+                   "LEFT JOIN person_external_key k ON k.person_id = p.id "
+                   " AND k.source = l.source "
+                   "WHERE l.source = $1 AND a.status = 'disabled' "
+                   "AND l.left_at < now() - make_interval(days => $3::int) "
+                   "AND NOT EXISTS (SELECT 1 FROM import_row s "
+                   "                WHERE s.key = k.key) "
+                   "ORDER BY p.id",
+                   err, imp->source, schools, grace);
+    if (rc != 0) {
+        return rc;
+    }
+    n = PQntuples(res);
+    for (int i = 0; i < n; i++) {
+        import_row *row = idm_import__add_row(imp);
+        row->action = IDM_IMPORT_DELETED;
+        row->person_id = idm_db__int(res, i, 0);
+        snprintf(row->uuid, sizeof(row->uuid), "%s", PQgetvalue(res, i, 1));
+        row->login = idm_import__str(imp, PQgetvalue(res, i, 2));
+        row->from_status = "disabled";
+        row->v[IMPORT_F_GIVEN] = idm_import__str(imp, PQgetvalue(res, i, 3));
+        row->v[IMPORT_F_FAMILY] = idm_import__str(imp, PQgetvalue(res, i, 4));
+        row->v[IMPORT_F_SCHOOL] = idm_import__str(imp, PQgetvalue(res, i, 5));
+        row->v[IMPORT_F_KEY] =
+            PQgetisnull(res, i, 6)
+                ? NULL
+                : idm_import__str(imp, PQgetvalue(res, i, 6));
+        row->message = idm_import__printf(
+            imp, idm_import__msg(imp->opts.lang, M_CH_DELETED),
+            PQgetvalue(res, i, 7), conf->import_grace_days);
+    }
+    PQclear(res);
+    return 0;
+}
+
+/* The mass-leaving guard, per school. */
+static int plan_guard(idm_import *imp, idm_db *db, const idm_conf *conf,
+                      const char *schools, idm_err *err)
+{
+    const idm_import_lang lang = imp->opts.lang;
+    PGresult *res = NULL;
+    int rc, n;
+
+    rc =
+        idm_db__q(&res, db,
+                  "SELECT o.code, count(DISTINCT r.person_id) "
+                  "FROM role_assignment r "
+                  "JOIN org_unit o ON o.id = r.org_unit_id "
+                  " AND o.code = ANY ($2::text[]) "
+                  "JOIN person_external_key k ON k.person_id = r.person_id "
+                  " AND k.source = $1 "
+                  "JOIN account a ON a.person_id = r.person_id "
+                  "WHERE r.source = 'import' AND r.role = ANY ($3::idm_role[]) "
+                  "AND a.status IN ('active', 'locked') "
+                  "AND NOT EXISTS (SELECT 1 FROM import_leaver l "
+                  "                WHERE l.person_id = r.person_id) "
+                  "GROUP BY o.code ORDER BY o.code",
+                  err, imp->source, schools, idm_import__roles_array(imp));
+    if (rc != 0) {
+        return rc;
+    }
+    n = PQntuples(res);
+    for (int i = 0; i < n && imp->guard_rc == 0; i++) {
+        const char *code = PQgetvalue(res, i, 0);
+        size_t total = (size_t)idm_db__int(res, i, 1), leaving = 0, inrows = 0;
+
+        for (size_t j = 0; j < imp->nrows; j++) {
+            const import_row *row = &imp->rows[j];
+            if (row->v[IMPORT_F_SCHOOL] == NULL ||
+                strcmp(row->v[IMPORT_F_SCHOOL], code) != 0) {
+                continue;
+            }
+            leaving += row->action == IDM_IMPORT_LEAVING;
+            inrows += row->line > 0;
+        }
+        if (total > 0 && inrows == 0) {
+            /* never overridable: an empty or cut file is not a closure */
+            imp->guard_rc = IDM_EDENIED;
+            snprintf(imp->guard_msg, sizeof(imp->guard_msg),
+                     idm_import__msg(lang, M_RUN_NO_ROWS), code, total);
+        } else if (total > 0 && !imp->opts.confirm_leavers &&
+                   leaving * 100 >
+                       (size_t)conf->import_max_leaver_share * total) {
+            imp->guard_rc = IDM_EDENIED;
+            snprintf(imp->guard_msg, sizeof(imp->guard_msg),
+                     idm_import__msg(lang, M_RUN_GUARD), code, leaving, total,
+                     (leaving * 100 + total / 2) / total,
+                     conf->import_max_leaver_share);
+        }
+    }
+    PQclear(res);
+    return 0;
+}
+
+int idm_import__plan(idm_import *imp, idm_db *db, const idm_conf *conf,
+                     idm_err *err)
+{
+    char *schools = idm_import__schools_array(imp);
+    int rc;
+
+    /* One import at a time: two runs planning against each other's
+     * half-written state could both decide to create the same person. */
+    rc = idm_db_exec_script(
+        db, "SELECT pg_advisory_xact_lock(hashtext('idm.import'))", err);
+    if (rc != 0) {
+        goto cleanup;
+    }
+    rc = check_schools(imp, db, schools, err);
+    if (rc != 0) {
+        goto cleanup;
+    }
+    rc = stage_keys(imp, db, err);
+    if (rc != 0) {
+        goto cleanup;
+    }
+    rc = plan_rows(imp, db, conf, err);
+    if (rc != 0) {
+        goto cleanup;
+    }
+    rc = plan_leavers(imp, db, conf, schools, err);
+    if (rc != 0) {
+        goto cleanup;
+    }
+    rc = plan_deletions(imp, db, conf, schools, err);
+    if (rc != 0) {
+        goto cleanup;
+    }
+    rc = plan_guard(imp, db, conf, schools, err);
+    idm_import__progress(imp, IDM_IMPORT_PHASE_PLAN, imp->file_rows,
+                         imp->file_rows);
+cleanup:
+    g_free(schools);
+    return rc;
+}

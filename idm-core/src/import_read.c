@@ -1,0 +1,595 @@
+/* SPDX-License-Identifier: EUPL-1.2
+ * Reading an export: delimiter detection, RFC 4180 parsing with libcsv
+ * (line by line, so every record knows its first line), header and profile
+ * matching, and validation of every row (with line and column).
+ */
+#include <csv.h>
+#include <glib.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core_int.h"
+#include "idm/user.h"
+#include "import_int.h"
+
+/* Messages come from the German/English table in import_msg.c; the unit
+ * test unit.import_msg checks that both texts of each entry take the same
+ * conversions, which the compiler cannot see through the table. */
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+
+/* One record as libcsv hands it over. */
+typedef struct reader {
+    idm_import *imp;
+    GPtrArray *cells; /* char *, owned */
+    int too_long;     /* a cell exceeded IDM_IMPORT_CELL_MAX */
+    int line;         /* physical line being fed */
+    int record_line;  /* first line of the current record */
+    /* header state */
+    char **header; /* normalised, NULL until seen */
+    char **header_raw;
+    size_t ncols;
+    int map[IMPORT_F__COUNT];
+    const import_bad_seq *bad;
+    size_t nbad, bad_pos;
+    int fatal; /* a file-level error is in err */
+    idm_err *err;
+} reader;
+
+static int is_blank_space(unsigned char c)
+{
+    return c == ' '; /* never the TAB delimiter */
+}
+
+static void on_cell(void *s, size_t len, void *data)
+{
+    reader *r = data;
+
+    if (len > IDM_IMPORT_CELL_MAX) {
+        r->too_long = 1;
+        len = IDM_IMPORT_CELL_MAX;
+    }
+    g_ptr_array_add(r->cells, g_strndup(s != NULL ? s : "", len));
+}
+
+static char detect_delimiter(const char *text, size_t len)
+{
+    size_t semi = 0, comma = 0, tab = 0;
+    int quoted = 0, seen = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (c == '"') {
+            quoted = !quoted;
+        } else if (!quoted && (c == '\n' || c == '\r')) {
+            if (seen) {
+                break; /* end of the first non-blank line */
+            }
+        } else if (!quoted) {
+            seen |= c != ' ';
+            semi += c == ';';
+            comma += c == ',';
+            tab += c == '\t';
+        }
+    }
+    if (tab > semi && tab > comma) {
+        return '\t';
+    }
+    if (comma > semi) {
+        return ',';
+    }
+    return ';';
+}
+
+/* Trim ASCII and Unicode white space (NBSP too) in place; return s. */
+static char *trim(char *s)
+{
+    char *start = s, *end;
+
+    while (*start != '\0' && g_unichar_isspace(g_utf8_get_char(start))) {
+        start = g_utf8_next_char(start);
+    }
+    end = start + strlen(start);
+    while (end > start) {
+        char *prev = g_utf8_find_prev_char(start, end);
+        if (prev == NULL || !g_unichar_isspace(g_utf8_get_char(prev))) {
+            break;
+        }
+        end = prev;
+    }
+    memmove(s, start, (size_t)(end - start));
+    s[end - start] = '\0';
+    return s;
+}
+
+static int valid_school(const char *s)
+{
+    size_t n = strlen(s);
+    return (n == 5 || n == 6) && idm__digits(s, n);
+}
+
+static int valid_key(const char *s)
+{
+    glong n;
+
+    if (!g_utf8_validate(s, -1, NULL)) {
+        return 0;
+    }
+    n = g_utf8_strlen(s, -1);
+    if (n < 1 || n > 128) {
+        return 0;
+    }
+    for (const char *p = s; *p != '\0'; p += g_utf8_skip[*(const guchar *)p]) {
+        gunichar c = g_utf8_get_char(p);
+        if (g_unichar_iscntrl(c) || c == 0xFFFD) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Class names as written: "7a", "10/2", "BF-Kfz 1". */
+static int valid_class(const char *s)
+{
+    glong n = g_utf8_strlen(s, -1);
+
+    if (n < 1 || n > 64 || !g_unichar_isalnum(g_utf8_get_char(s))) {
+        return 0;
+    }
+    for (const char *p = s; *p != '\0'; p += g_utf8_skip[*(const guchar *)p]) {
+        gunichar c = g_utf8_get_char(p);
+        if (!g_unichar_isalnum(c) && c != ' ' && c != '/' && c != '-' &&
+            c != '.' && c != '_') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void row_error_at(idm_import *imp, import_row *row, int line, int column,
+                         import_msg id, ...)
+{
+    va_list ap;
+
+    va_start(ap, id);
+    idm_import__row_verror(imp, row, line, column, NULL, id, ap);
+    va_end(ap);
+}
+
+static const char *col_name(const reader *r, import_field f)
+{
+    return r->map[f] >= 0 ? r->header_raw[r->map[f]]
+                          : idm_import__field_name(f);
+}
+
+static int col_no(const reader *r, import_field f)
+{
+    return r->map[f] >= 0 ? r->map[f] + 1 : 0;
+}
+
+/* The value of field f: the cell (trimmed), else the fixed value. */
+static char *field_value(reader *r, import_field f)
+{
+    const import_profile *p = r->imp->profile;
+    int c = r->map[f];
+    char *v = NULL;
+
+    if (c >= 0 && (size_t)c < r->cells->len) {
+        v = trim(g_ptr_array_index(r->cells, (guint)c));
+    }
+    if ((v == NULL || v[0] == '\0') && p->fixed[f] != NULL) {
+        v = p->fixed[f];
+    }
+    return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+static int set_header(reader *r)
+{
+    idm_import *imp = r->imp;
+    const idm_import_lang lang = imp->opts.lang;
+    size_t n = r->cells->len;
+    import_field missing = IMPORT_F_KEY;
+    int rc;
+
+    while (n > 0 && ((char *)g_ptr_array_index(r->cells, n - 1))[0] == '\0') {
+        n--; /* trailing delimiter */
+    }
+    if (n > IDM_IMPORT_COLUMNS_MAX) {
+        n = IDM_IMPORT_COLUMNS_MAX;
+    }
+    r->ncols = n;
+    r->header = idm_xcalloc(n + 1, sizeof(char *));
+    r->header_raw = idm_xcalloc(n + 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++) {
+        char *raw = g_ptr_array_index(r->cells, (guint)i);
+        r->header[i] = idm_import__norm_header(raw);
+        r->header_raw[i] = g_strdup(trim(raw));
+    }
+    if (imp->opts.profile != NULL) {
+        rc = idm_import__profile_load(&imp->profile, imp->opts.profile, r->err);
+        if (rc != 0) {
+            return rc;
+        }
+    } else {
+        /* Recognise: the profiles whose required columns are all there;
+         * if none, the one whose key column is there names what lacks. */
+        import_profile *found = NULL, *keyed = NULL;
+        const char *const *names = idm_import_profile_names();
+        GString *matches = g_string_new(NULL);
+        int nmatch = 0;
+
+        for (size_t i = 0; names[i] != NULL; i++) {
+            import_profile *p = NULL;
+            int map[IMPORT_F__COUNT];
+            import_field miss;
+            rc = idm_import__profile_load(&p, names[i], r->err);
+            if (rc != 0) {
+                g_string_free(matches, TRUE);
+                idm_import__profile_free(found);
+                idm_import__profile_free(keyed);
+                return rc;
+            }
+            if (idm_import__profile_match(p, r->header, r->ncols, map, &miss)) {
+                g_string_append_printf(matches, "%s%s", nmatch ? ", " : "",
+                                       p->name);
+                nmatch++;
+                idm_import__profile_free(found);
+                found = p;
+            } else if (map[IMPORT_F_KEY] >= 0 && keyed == NULL) {
+                keyed = p;
+            } else {
+                idm_import__profile_free(p);
+            }
+        }
+        if (nmatch > 1) {
+            rc = idm_err_set(r->err, IDM_EINVAL,
+                             idm_import__msg(lang, M_FILE_AMBIGUOUS_PROFILE),
+                             imp->name, matches->str);
+        } else if (nmatch == 0 && keyed == NULL) {
+            rc = idm_err_set(r->err, IDM_EINVAL,
+                             idm_import__msg(lang, M_FILE_NO_PROFILE),
+                             imp->name);
+        } else {
+            imp->profile = found != NULL ? found : keyed;
+            found = keyed = NULL;
+            rc = 0;
+        }
+        g_string_free(matches, TRUE);
+        idm_import__profile_free(found);
+        idm_import__profile_free(keyed);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    if (!idm_import__profile_match(imp->profile, r->header, r->ncols, r->map,
+                                   &missing)) {
+        const import_profile *p = imp->profile;
+        /* name the column as the profile spells it (first alternative) */
+        return idm_err_set(r->err, IDM_EINVAL,
+                           idm_import__msg(lang, M_FILE_MISSING_COLUMN),
+                           imp->name,
+                           p->label[missing] != NULL && p->label[missing][0]
+                               ? p->label[missing]
+                               : idm_import__field_name(missing),
+                           p->name);
+    }
+    return 0;
+}
+
+/* Validate one data record into a row. */
+static void add_record(reader *r)
+{
+    idm_import *imp = r->imp;
+    import_row *row;
+    size_t n = r->cells->len;
+    char *v;
+    int bad_seen = 0;
+
+    row = idm_import__add_row(imp);
+    row->line = r->record_line;
+    row->action = IDM_IMPORT_UNCHANGED;
+    /* the key first: error rows with a key keep their person */
+    v = field_value(r, IMPORT_F_KEY);
+    if (v != NULL && valid_key(v)) {
+        row->v[IMPORT_F_KEY] = idm_import__str(imp, v);
+    }
+    v = field_value(r, IMPORT_F_SCHOOL);
+    if (v != NULL) {
+        row->v[IMPORT_F_SCHOOL] = idm_import__str(imp, v);
+    }
+    /* invalid sequences in this record's lines: the first one counts */
+    while (r->bad_pos < r->nbad && r->bad[r->bad_pos].line <= r->line) {
+        const import_bad_seq *b = &r->bad[r->bad_pos++];
+        if (b->line >= r->record_line && !bad_seen) {
+            bad_seen = 1;
+            row_error_at(imp, row, b->line, b->column, M_ROW_BAD_ENCODING,
+                         idm_import__enc_name(imp->enc));
+        }
+    }
+    if (r->too_long) {
+        idm_import__row_error(imp, row, 0, NULL, M_ROW_CSV, "cell too long");
+    }
+    while (n > r->ncols &&
+           ((char *)g_ptr_array_index(r->cells, (guint)n - 1))[0] == '\0') {
+        n--;
+    }
+    if (n > r->ncols) {
+        idm_import__row_error(imp, row, (int)r->ncols + 1, NULL,
+                              M_ROW_TOO_MANY_CELLS, n, r->ncols);
+    }
+    for (int f = 0; f < IMPORT_F__COUNT; f++) {
+        import_field fld = (import_field)f;
+        v = field_value(r, fld);
+        if (v == NULL) {
+            int need =
+                imp->profile->required[f] ||
+                (f == IMPORT_F_CLASS &&
+                 imp->profile->kind == IMPORT_KIND_PUPIL && r->map[f] >= 0);
+            if (need) {
+                idm_import__row_error(imp, row, col_no(r, fld),
+                                      col_name(r, fld), M_ROW_MISSING_VALUE);
+            }
+            continue;
+        }
+        switch (fld) {
+        case IMPORT_F_SCHOOL: {
+            int in_scope = 0;
+            if (!valid_school(v)) {
+                idm_import__row_error(imp, row, col_no(r, fld),
+                                      col_name(r, fld), M_ROW_BAD_SCHOOL, v);
+                break;
+            }
+            for (size_t i = 0; imp->schools[i] != NULL; i++) {
+                in_scope |= strcmp(imp->schools[i], v) == 0;
+            }
+            if (!in_scope) {
+                idm_import__row_error(imp, row, col_no(r, fld),
+                                      col_name(r, fld), M_ROW_OUT_OF_SCOPE, v);
+            }
+            break;
+        }
+        case IMPORT_F_KEY:
+            if (!valid_key(v)) {
+                idm_import__row_error(imp, row, col_no(r, fld),
+                                      col_name(r, fld), M_ROW_BAD_KEY, v);
+            }
+            break;
+        case IMPORT_F_FAMILY:
+        case IMPORT_F_GIVEN: {
+            char *norm = NULL;
+            if (idm_name_normalize(&norm, idm_import__field_name(fld), v,
+                                   NULL) != 0 ||
+                strstr(norm, "\xEF\xBF\xBD") != NULL) {
+                idm_import__row_error(imp, row, col_no(r, fld),
+                                      col_name(r, fld), M_ROW_BAD_NAME);
+            } else {
+                row->v[f] = idm_import__str(imp, norm);
+            }
+            g_free(norm);
+            break;
+        }
+        case IMPORT_F_BIRTH:
+            if (idm_date_parse(row->birth, "birth", v, NULL) != 0) {
+                idm_import__row_error(imp, row, col_no(r, fld),
+                                      col_name(r, fld), M_ROW_BAD_DATE, v);
+            }
+            break;
+        case IMPORT_F_CLASS:
+            if (!valid_class(v)) {
+                idm_import__row_error(imp, row, col_no(r, fld),
+                                      col_name(r, fld), M_ROW_BAD_CLASS, v);
+            } else {
+                row->v[f] = idm_import__str(imp, v);
+            }
+            break;
+        case IMPORT_F_ROLE:
+            row->role = idm_import__profile_role(imp->profile, v);
+            if (row->role == NULL) {
+                idm_import__row_error(imp, row, col_no(r, fld),
+                                      col_name(r, fld), M_ROW_BAD_ROLE, v);
+            }
+            row->v[f] = idm_import__str(imp, v);
+            break;
+        default:
+            /* gender, grade, title, subjects: read, not stored */
+            row->v[f] = idm_import__str(imp, v);
+            break;
+        }
+    }
+    if (row->role == NULL && row->action != IDM_IMPORT_ERROR) {
+        row->role = idm_import__profile_role(imp->profile, NULL);
+    }
+    /* Staff have no class in this model; a class cell is kept for the
+     * report only when the profile is for pupils. */
+    if (imp->profile->kind == IMPORT_KIND_STAFF) {
+        row->v[IMPORT_F_CLASS] = NULL;
+    }
+    imp->file_rows++;
+}
+
+static void on_record(int term, void *data)
+{
+    reader *r = data;
+    int blank = 1;
+
+    (void)term;
+    for (guint i = 0; i < r->cells->len; i++) {
+        const char *c = g_ptr_array_index(r->cells, i);
+        blank &= c[0] == '\0' || strspn(c, " \t") == strlen(c);
+    }
+    if (!blank && !r->fatal) {
+        if (r->header == NULL) {
+            if (set_header(r) != 0) {
+                r->fatal = 1;
+            }
+        } else {
+            add_record(r);
+            if (r->imp->file_rows % 4096 == 0) {
+                idm_import__progress(r->imp, IDM_IMPORT_PHASE_READ,
+                                     r->imp->file_rows, 0);
+            }
+        }
+    }
+    g_ptr_array_set_size(r->cells, 0);
+    r->too_long = 0;
+}
+
+static void csv_reset(struct csv_parser *p, char delim)
+{
+    csv_free(p);
+    csv_init(p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL);
+    csv_set_delim(p, (unsigned char)delim);
+    csv_set_space_func(p, is_blank_space);
+}
+
+/* Duplicate keys are an error for every row holding them. */
+static void mark_duplicates(idm_import *imp)
+{
+    GHashTable *first =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    for (size_t i = 0; i < imp->nrows; i++) {
+        const char *k = imp->rows[i].v[IMPORT_F_KEY];
+        gpointer prev;
+        if (k == NULL) {
+            continue;
+        }
+        prev = g_hash_table_lookup(first, k);
+        if (prev == NULL) {
+            g_hash_table_insert(first, g_strdup(k), GSIZE_TO_POINTER(i + 1));
+        } else {
+            /* mark in a second pass, once all lines are known */
+            imp->rows[i].changes |= 0x80000000u;
+            imp->rows[GPOINTER_TO_SIZE(prev) - 1].changes |= 0x80000000u;
+        }
+    }
+    for (size_t i = 0; i < imp->nrows; i++) {
+        import_row *row = &imp->rows[i];
+        GString *ls;
+        if (!(row->changes & 0x80000000u)) {
+            continue;
+        }
+        ls = g_string_new(NULL);
+        for (size_t j = GPOINTER_TO_SIZE(
+                            g_hash_table_lookup(first, row->v[IMPORT_F_KEY])) -
+                        1;
+             j < imp->nrows; j++) {
+            if (imp->rows[j].v[IMPORT_F_KEY] != NULL &&
+                strcmp(imp->rows[j].v[IMPORT_F_KEY], row->v[IMPORT_F_KEY]) ==
+                    0) {
+                g_string_append_printf(ls, "%s%d", ls->len ? ", " : "",
+                                       imp->rows[j].line);
+            }
+        }
+        row->changes &= ~0x80000000u;
+        if (row->action == IDM_IMPORT_ERROR) {
+            /* keep the first error, note the duplicate too */
+            row->message = idm_import__printf(
+                imp, "%s; %s", row->message,
+                idm_import__printf(
+                    imp, idm_import__msg(imp->opts.lang, M_ROW_DUPLICATE_KEY),
+                    row->v[IMPORT_F_KEY], ls->str));
+        } else {
+            idm_import__row_error(imp, row, 0, NULL, M_ROW_DUPLICATE_KEY,
+                                  row->v[IMPORT_F_KEY], ls->str);
+        }
+        g_string_free(ls, TRUE);
+    }
+    g_hash_table_destroy(first);
+}
+
+int idm_import__parse(idm_import *imp, const char *text, size_t len,
+                      const import_bad_seq *bad, size_t nbad, idm_err *err)
+{
+    struct csv_parser p;
+    reader r = {0};
+    const char *pos = text, *end = text + len;
+    int rc = 0;
+
+    memset(&p, 0, sizeof(p));
+    r.imp = imp;
+    r.cells = g_ptr_array_new_with_free_func(g_free);
+    r.bad = bad;
+    r.nbad = nbad;
+    r.err = err;
+    for (int f = 0; f < IMPORT_F__COUNT; f++) {
+        r.map[f] = -1;
+    }
+    imp->delimiter = imp->opts.delimiter != 0 ? imp->opts.delimiter
+                                              : detect_delimiter(text, len);
+    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
+        rc = idm_err_set(err, IDM_EINTERNAL, "cannot set up the CSV parser");
+        goto cleanup;
+    }
+    csv_set_delim(&p, (unsigned char)imp->delimiter);
+    csv_set_space_func(&p, is_blank_space);
+    r.line = 0;
+    while (pos < end && !r.fatal) {
+        const char *eol = memchr(pos, '\n', (size_t)(end - pos));
+        size_t n = eol != NULL ? (size_t)(eol - pos) + 1 : (size_t)(end - pos);
+
+        r.line++;
+        if (p.pstate == 0) {
+            r.record_line = r.line; /* no record open: one starts here */
+        }
+        if (csv_parse(&p, pos, n, on_cell, on_record, &r) != n) {
+            /* A malformed record (stray quote): report it, resume on the
+             * next line with a fresh parser. */
+            if (r.header == NULL) {
+                rc = idm_err_set(err, IDM_EINVAL,
+                                 idm_import__msg(imp->opts.lang, M_FILE_CSV),
+                                 imp->name, r.record_line,
+                                 csv_strerror(csv_error(&p)));
+                goto cleanup;
+            }
+            {
+                import_row *row = idm_import__add_row(imp);
+                row->line = r.record_line;
+                idm_import__row_error(imp, row, 0, NULL, M_ROW_CSV,
+                                      csv_strerror(csv_error(&p)));
+                imp->file_rows++;
+            }
+            g_ptr_array_set_size(r.cells, 0);
+            csv_reset(&p, imp->delimiter);
+        }
+        pos += n;
+    }
+    if (!r.fatal) {
+        r.line++;
+        if (csv_fini(&p, on_cell, on_record, &r) != 0) {
+            if (r.header == NULL) {
+                rc = idm_err_set(err, IDM_EINVAL,
+                                 idm_import__msg(imp->opts.lang, M_FILE_CSV),
+                                 imp->name, r.record_line,
+                                 csv_strerror(csv_error(&p)));
+                goto cleanup;
+            }
+            import_row *row = idm_import__add_row(imp);
+            row->line = r.record_line;
+            idm_import__row_error(imp, row, 0, NULL, M_ROW_CSV,
+                                  csv_strerror(csv_error(&p)));
+            imp->file_rows++;
+        }
+    }
+    if (r.fatal) {
+        rc = err != NULL && err->code != 0 ? err->code : IDM_EINVAL;
+        goto cleanup;
+    }
+    if (r.header == NULL) {
+        rc = idm_err_set(
+            err, IDM_EINVAL,
+            idm_import__msg(imp->opts.lang,
+                            len == 0 ? M_FILE_EMPTY : M_FILE_NO_HEADER),
+            imp->name);
+        goto cleanup;
+    }
+    mark_duplicates(imp);
+    idm_import__progress(imp, IDM_IMPORT_PHASE_READ, imp->file_rows,
+                         imp->file_rows);
+cleanup:
+    csv_free(&p);
+    g_ptr_array_free(r.cells, TRUE);
+    g_strfreev(r.header);
+    g_strfreev(r.header_raw);
+    return rc;
+}

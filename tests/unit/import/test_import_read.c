@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: EUPL-1.2
+ * Unit tests of the import reader without a database: encoding detection
+ * and decoding, header normalisation, the message table, CSV parsing with
+ * line numbers, row validation and duplicate keys.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "idm/import.h"
+#include "import_int.h"
+
+static void test_detect(void **state)
+{
+    (void)state;
+    assert_int_equal(
+        idm_import__enc_detect((const unsigned char *)"\xEF\xBB\xBFx", 4),
+        IMPORT_ENC_UTF8);
+    assert_int_equal(
+        idm_import__enc_detect((const unsigned char *)"\xFF\xFEx\0", 4),
+        IMPORT_ENC_UTF16LE);
+    assert_int_equal(
+        idm_import__enc_detect((const unsigned char *)"\xFE\xFF\0x", 4),
+        IMPORT_ENC_UTF16BE);
+    assert_int_equal(
+        idm_import__enc_detect((const unsigned char *)"M\xC3\xBCller", 7),
+        IMPORT_ENC_UTF8);
+    assert_int_equal(
+        idm_import__enc_detect((const unsigned char *)"M\xFCller", 6),
+        IMPORT_ENC_LATIN1);
+    assert_int_equal(
+        idm_import__enc_detect((const unsigned char *)"\x8Aimek", 5),
+        IMPORT_ENC_CP1252);
+    assert_int_equal(
+        idm_import__enc_detect((const unsigned char *)"\xA6imek", 5),
+        IMPORT_ENC_LATIN9);
+}
+
+static void test_decode_bad(void **state)
+{
+    char *out = NULL;
+    size_t len = 0, nbad = 0;
+    import_bad_seq *bad = NULL;
+    const char in[] = "a;b\nx\xFFy;\xC3\xBC\n";
+
+    (void)state;
+    assert_int_equal(idm_import__decode(&out, &len, &bad, &nbad,
+                                        (const unsigned char *)in,
+                                        sizeof(in) - 1, IMPORT_ENC_UTF8),
+                     0);
+    assert_int_equal(nbad, 1);
+    assert_int_equal(bad[0].line, 2);
+    assert_int_equal(bad[0].column, 2);
+    assert_string_equal(out, "a;b\nx\xEF\xBF\xBDy;\xC3\xBC\n");
+    g_free(out);
+    g_free(bad);
+}
+
+static void test_norm_header(void **state)
+{
+    char *a = idm_import__norm_header("  SCHÜLERNUMMER ");
+    char *b = idm_import__norm_header("Schuelernummer");
+
+    (void)state;
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+}
+
+/* German and English texts of each message take the same conversions. */
+static void test_msg_parity(void **state)
+{
+    (void)state;
+    for (int id = 0; id < M__COUNT; id++) {
+        const char *de = idm_import__msg(IDM_IMPORT_DE, (import_msg)id);
+        const char *en = idm_import__msg(IDM_IMPORT_EN, (import_msg)id);
+        GString *cd = g_string_new(NULL), *ce = g_string_new(NULL);
+        for (const char *p = de; (p = strchr(p, '%')) != NULL; p += 2) {
+            g_string_append_len(cd, p, p[1] == 'z' ? 3 : 2);
+            p += p[1] == 'z';
+        }
+        for (const char *p = en; (p = strchr(p, '%')) != NULL; p += 2) {
+            g_string_append_len(ce, p, p[1] == 'z' ? 3 : 2);
+            p += p[1] == 'z';
+        }
+        assert_string_equal(cd->str, ce->str);
+        g_string_free(cd, TRUE);
+        g_string_free(ce, TRUE);
+    }
+}
+
+static void test_parse(void **state)
+{
+    static const char *const schools[] = {"75123"};
+    const char data[] = "Schulnummer;Schülernummer;Nachname;Vorname;Klasse\r\n"
+                        "\r\n"
+                        "75123;1;\"Meier;\r\nX\";Anna;7a\r\n"
+                        "75123;2;Kurz;Ben;7a!\r\n"
+                        "75123;1;Lang;Eva;7b;\r\n";
+    idm_import_opts opts = IDM_IMPORT_OPTS_INIT;
+    idm_import *imp = NULL;
+    idm_import_row_info r;
+    idm_err err = IDM_ERR_INIT;
+
+    (void)state;
+    opts.schools = schools;
+    opts.nschools = 1;
+    opts.lang = IDM_IMPORT_EN;
+    assert_int_equal(
+        idm_import_read_data(&imp, data, sizeof(data) - 1, "t", &opts, &err),
+        0);
+    assert_int_equal(idm_import_row_count(imp), 3);
+    idm_import_row(imp, 0, &r);
+    assert_int_equal(r.line, 3);
+    assert_int_equal(r.action, IDM_IMPORT_ERROR); /* duplicate key 1 */
+    idm_import_row(imp, 1, &r);
+    assert_int_equal(r.line, 5);
+    assert_non_null(strstr(r.message, "line 5, column 5 (Klasse)"));
+    idm_import_row(imp, 2, &r);
+    assert_int_equal(r.line, 6);
+    assert_non_null(strstr(r.message, "lines 3, 6"));
+    idm_import_free(imp);
+}
+
+static void test_missing_column(void **state)
+{
+    static const char *const schools[] = {"75123"};
+    const char data[] = "Schulnummer;Schülernummer;Nachname;Klasse\n1;2;3;4\n";
+    idm_import_opts opts = IDM_IMPORT_OPTS_INIT;
+    idm_import *imp = NULL;
+    idm_err err = IDM_ERR_INIT;
+
+    (void)state;
+    opts.schools = schools;
+    opts.nschools = 1;
+    opts.lang = IDM_IMPORT_DE;
+    assert_int_equal(
+        idm_import_read_data(&imp, data, sizeof(data) - 1, "t", &opts, &err),
+        IDM_EINVAL);
+    assert_null(imp);
+    assert_non_null(strstr(err.msg, "„Vorname“"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_detect),
+        cmocka_unit_test(test_decode_bad),
+        cmocka_unit_test(test_norm_header),
+        cmocka_unit_test(test_msg_parity),
+        cmocka_unit_test(test_parse),
+        cmocka_unit_test(test_missing_column),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
