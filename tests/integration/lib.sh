@@ -47,6 +47,22 @@ sql() {
         -v ON_ERROR_STOP=1 -c "$1"
 }
 
+# snap: row counts of every identity table, audit log and outbox; a
+# refused write must leave them all as they were.
+snap() {
+    sql "select (select count(*) from org_unit) || ' ' ||
+                (select count(*) from person) || ' ' ||
+                (select count(*) from account) || ' ' ||
+                (select count(*) from login_ledger) || ' ' ||
+                (select count(*) from person_external_key) || ' ' ||
+                (select count(*) from person_group) || ' ' ||
+                (select count(*) from group_member) || ' ' ||
+                (select count(*) from role_assignment) || ' ' ||
+                (select count(*) from guardian_relation) || ' ' ||
+                (select count(*) from audit_log) || ' ' ||
+                (select count(*) from outbox)"
+}
+
 # run CMD...: run with stdin from $STDIN (if set); sets OUT, ERR, RC.
 run() {
     if [ -n "${STDIN+x}" ]; then

@@ -8,13 +8,6 @@ newdb org_t
 idm migrate
 expect_rc 0 "migrate"
 
-# Row counts a failed add must leave alone.
-snap() {
-    sql "select (select count(*) from org_unit) || ' ' ||
-                (select count(*) from audit_log) || ' ' ||
-                (select count(*) from outbox)"
-}
-
 # added CODE TYPE DESC: the last add printed CODE, stored the unit and wrote
 # one audit row (org.add) and one outbox row (org.created) for it.
 added() {

@@ -8,17 +8,6 @@ newdb role_group_t
 idm migrate
 expect_rc 0 "migrate"
 
-# Row counts a refused write must leave alone.
-snap() {
-    sql "select (select count(*) from person) || ' ' ||
-                (select count(*) from account) || ' ' ||
-                (select count(*) from outbox) || ' ' ||
-                (select count(*) from audit_log) || ' ' ||
-                (select count(*) from login_ledger) || ' ' ||
-                (select count(*) from person_group) || ' ' ||
-                (select count(*) from group_member) || ' ' ||
-                (select count(*) from role_assignment)"
-}
 
 # refused RC MESSAGE DESC ARGS...: idmctl ARGS exits RC, says MESSAGE and
 # writes nothing.

@@ -8,18 +8,6 @@ newdb user_t
 idm migrate
 expect_rc 0 "migrate"
 
-# Row counts a refused write must leave alone.
-snap() {
-    sql "select (select count(*) from person) || ' ' ||
-                (select count(*) from account) || ' ' ||
-                (select count(*) from outbox) || ' ' ||
-                (select count(*) from audit_log) || ' ' ||
-                (select count(*) from login_ledger) || ' ' ||
-                (select count(*) from person_external_key) || ' ' ||
-                (select count(*) from role_assignment) || ' ' ||
-                (select count(*) from guardian_relation) || ' ' ||
-                (select count(*) from group_member)"
-}
 
 # refused RC MESSAGE DESC ARGS...: idmctl user ARGS exits RC with a one-line
 # MESSAGE (RC 1) and writes nothing. Give a password in $PW to feed stdin.
