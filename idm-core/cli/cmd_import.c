@@ -263,7 +263,8 @@ static json_t *summary_json(const idm_import *imp, const struct import_opts *io,
                             const char *file, const idm_err *err)
 {
     idm_import_summary s;
-    json_t *counts = json_object(), *errors = json_array(), *root;
+    json_t *counts = json_object(), *errors = json_array(),
+           *timings = json_object(), *root;
     char delim[4];
 
     idm_import_summary_get(imp, &s);
@@ -293,6 +294,13 @@ static json_t *summary_json(const idm_import *imp, const struct import_opts *io,
         cli_json_str(err != NULL && err->code != 0 ? err->msg : NULL), "report",
         cli_json_str(io->report), "letters",
         cli_json_str(s.applied ? io->letters : NULL));
+    /* seconds per step, in the order they ran (benchmark, diagnosis) */
+    for (size_t i = 0; i < idm_import_timing_count(imp); i++) {
+        idm_import_timing t;
+        idm_import_timing_get(imp, i, &t);
+        json_object_set_new(timings, t.name, json_real(t.seconds));
+    }
+    json_object_set_new(root, "timings", timings);
     return root;
 }
 

@@ -104,7 +104,7 @@ static void print_diag(void *data, const char *file, int line, const char *msg)
 static int load(cli_ctx *ctx, idm_policy **out)
 {
     idm_err err = IDM_ERR_INIT;
-    const char *dir;
+    const char *dir = NULL;
     int count = 0, rc = policy_dir(ctx, &dir);
 
     if (rc != 0) {
@@ -123,7 +123,7 @@ static int policy_check(cli_ctx *ctx, int argc, char **argv)
     struct policy_opts o = {0};
     idm_err err = IDM_ERR_INIT;
     idm_policy *policy = NULL;
-    const char *dir;
+    const char *dir = NULL;
     char *schema_dir;
     int done, rc, count = 0;
 

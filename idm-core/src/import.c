@@ -94,6 +94,52 @@ void idm_import__row_error(idm_import *imp, import_row *row, int column,
     va_end(ap);
 }
 
+double idm_import__now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void idm_import__time_start(idm_import *imp)
+{
+    imp->mark = idm_import__now();
+}
+
+static void time_add(idm_import *imp, const char *name, double seconds)
+{
+    for (size_t i = 0; i < imp->ntimings; i++) {
+        if (strcmp(imp->timings[i].name, name) == 0) {
+            imp->timings[i].seconds += seconds;
+            return;
+        }
+    }
+    if (imp->ntimings < IMPORT_TIMINGS_MAX) {
+        imp->timings[imp->ntimings].name = name;
+        imp->timings[imp->ntimings++].seconds = seconds;
+    }
+}
+
+void idm_import__time(idm_import *imp, const char *name)
+{
+    double t = idm_import__now();
+
+    time_add(imp, name, t - imp->mark);
+    imp->mark = t;
+}
+
+size_t idm_import_timing_count(const idm_import *imp)
+{
+    return imp->ntimings;
+}
+
+void idm_import_timing_get(const idm_import *imp, size_t i,
+                           idm_import_timing *out)
+{
+    *out = imp->timings[i];
+}
+
 void idm_import__progress(const idm_import *imp, idm_import_phase phase,
                           size_t done, size_t total)
 {
@@ -134,6 +180,7 @@ int idm_import_read_data(idm_import **out, const char *data, size_t len,
     int rc;
 
     *out = NULL;
+    idm_import__time_start(imp);
     imp->opts = *opts;
     imp->chunk = g_string_chunk_new(1 << 20);
     imp->name = idm_xstrdup(name != NULL ? name : "(input)");
@@ -198,6 +245,7 @@ int idm_import_read_data(idm_import **out, const char *data, size_t len,
         rc = idm_err_set(err, rc, "cannot decode \"%s\"", imp->name);
         goto cleanup;
     }
+    idm_import__time(imp, "read.decode");
     if (opts->profile != NULL) {
         /* loaded by the header step; keep the name for it */
         imp->opts.profile = opts->profile;
@@ -207,6 +255,7 @@ int idm_import_read_data(idm_import **out, const char *data, size_t len,
     if (rc != 0) {
         goto cleanup;
     }
+    idm_import__time(imp, "read.parse");
     *out = imp;
     imp = NULL;
 cleanup:
@@ -223,6 +272,7 @@ int idm_import_read(idm_import **out, const char *path,
     gchar *data = NULL;
     gsize len = 0;
     GError *gerr = NULL;
+    double t0 = idm_import__now(), loaded;
     int rc;
 
     *out = NULL;
@@ -241,8 +291,20 @@ int idm_import_read(idm_import **out, const char *path,
         g_error_free(gerr);
         return rc;
     }
+    loaded = idm_import__now();
     rc = idm_import_read_data(out, data, len, path, opts, err);
     g_free(data);
+    if (rc == 0) {
+        /* first in the list: it ran first */
+        idm_import *imp = *out;
+        size_t n = imp->ntimings < IMPORT_TIMINGS_MAX ? imp->ntimings
+                                                      : IMPORT_TIMINGS_MAX - 1;
+        memmove(&imp->timings[1], &imp->timings[0],
+                n * sizeof(imp->timings[0]));
+        imp->timings[0].name = "read.file";
+        imp->timings[0].seconds = loaded - t0;
+        imp->ntimings = n + 1;
+    }
     return rc;
 }
 
@@ -254,11 +316,26 @@ int idm_import_run(idm_import *imp, idm_db *db, const idm_conf *conf,
     size_t nnew = 0;
     int rc, tx = 0;
 
+    idm_import__time_start(imp);
+    /* The staging tables of a big file exceed the default 8 MB of local
+     * buffers and then go through the kernel. The setting only takes
+     * before the session's first temporary table; later it fails, which
+     * costs nothing but speed, so the result is ignored. */
+    if (!idm_db_in_tx(db) &&
+        idm_db_exec_script(db, "SET temp_buffers = '256MB'", NULL) != 0) {
+        /* too late in this session: slower, not wrong */
+    }
     rc = idm_db_begin(db, err);
     if (rc != 0) {
         return rc;
     }
     tx = 1;
+    /* Sorts and hashes over the whole file stay in memory (the default
+     * 4 MB spills them to disk); for this transaction only. */
+    rc = idm_db_exec_script(db, "SET LOCAL work_mem = '64MB'", err);
+    if (rc != 0) {
+        goto cleanup;
+    }
     rc = idm_import__plan(imp, db, conf, err);
     if (rc != 0) {
         goto cleanup;
@@ -298,6 +375,7 @@ int idm_import_run(idm_import *imp, idm_db *db, const idm_conf *conf,
             }
             passwords[j++] = imp->rows[i].password;
         }
+        idm_import__time(imp, "passwords");
         rc = idm_import_hash_all(
             hashes, (const char *const *)passwords, nnew,
             conf->import_argon2_memory_kib, conf->import_argon2_iterations,
@@ -306,6 +384,7 @@ int idm_import_run(idm_import *imp, idm_db *db, const idm_conf *conf,
         if (rc != 0) {
             goto cleanup;
         }
+        idm_import__time(imp, "hash");
         j = 0;
         for (size_t i = 0; i < imp->nrows; i++) {
             if (imp->rows[i].action == IDM_IMPORT_NEW) {
@@ -323,6 +402,7 @@ int idm_import_run(idm_import *imp, idm_db *db, const idm_conf *conf,
         if (rc != 0) {
             goto cleanup;
         }
+        idm_import__time(imp, "letters");
     }
     tx = 0;
     rc = idm_db_commit(db, err);
@@ -330,10 +410,19 @@ int idm_import_run(idm_import *imp, idm_db *db, const idm_conf *conf,
         idm_import__letters_remove(imp);
         goto cleanup;
     }
+    idm_import__time(imp, "commit");
     imp->applied = 1;
+    /* Fresh statistics for the next run (and everyone else): a first big
+     * import leaves tables the planner still takes for empty, and the next
+     * plan would join 200,000 persons by nested loops. After the commit,
+     * so the import holds no lock for it; it changes no data, so a failure
+     * only costs speed. */
+    idm_import__analyze(imp, db);
+    idm_import__time(imp, "analyze");
 cleanup:
     if (tx) {
         idm_db_rollback(db);
+        idm_import__time(imp, "rollback");
     }
     if (rc != 0 && !imp->applied) {
         imp->refused = 1;

@@ -84,83 +84,116 @@ static const char *act_name(const import_row *row)
     return idm_import_action_name(row->action);
 }
 
+static void put_row(GString *b, const import_row *row, size_t i, int with_id)
+{
+    GString *changed = g_string_new(NULL);
+    char num[32];
+
+    if (row->changes & IMPORT_CH_NAME) {
+        g_string_append(changed, "given_name,family_name");
+    }
+    if (row->changes & IMPORT_CH_BIRTH) {
+        g_string_append(changed, changed->len ? ",birth_date" : "birth_date");
+    }
+    snprintf(num, sizeof(num), "%zu", i);
+    put(b, num, 0);
+    put(b, act_name(row), 0);
+    put(b, row->grant ? "t" : "f", 0);
+    put(b, changed->len > 0 ? "t" : "f", 0);
+    put(b, row->changes & IMPORT_CH_REACTIVATE ? "t" : "f", 0);
+    if (with_id) {
+        snprintf(num, sizeof(num), "%lld", (long long)row->person_id);
+        put(b, row->person_id != 0 ? num : NULL, 0);
+        put(b, row->uuid[0] != '\0' ? row->uuid : NULL, 0);
+    }
+    put(b, row->login, 0);
+    put(b, row->hash, 0);
+    put(b, row->v[IMPORT_F_SCHOOL], 0);
+    put(b, row->v[IMPORT_F_KEY], 0);
+    put(b, row->v[IMPORT_F_GIVEN], 0);
+    put(b, row->v[IMPORT_F_FAMILY], 0);
+    put(b, row->birth[0] != '\0' ? row->birth : NULL, 0);
+    put(b, row->v[IMPORT_F_CLASS], 0);
+    put(b, row->role, 0);
+    put(b, row->from_status, 0);
+    put(b, changed->len > 0 ? changed->str : NULL, 1);
+    g_string_free(changed, TRUE);
+}
+
+#define ACT_COLS                                                               \
+    "login, hash, school, key, given, family, birth, class, role, "            \
+    "from_status, changed"
+
 static int stage_changes(idm_import *imp, idm_db *db, idm_err *err)
 {
-    GString *b = g_string_sized_new(1 << 20);
-    char num[32];
+    GString *fresh = g_string_sized_new(1 << 20), *known = g_string_new(NULL);
     int rc;
 
+    /* New persons get their id and UUID as the COPY stores them (column
+     * defaults, in file order), not by a second pass over the table. */
     rc = idm_db_exec_script(
         db,
-        "CREATE TEMP TABLE import_act (idx int NOT NULL, act text NOT NULL, "
-        "grant_ boolean NOT NULL, upd boolean NOT NULL, "
-        "react boolean NOT NULL, person_id bigint, uuid uuid, login text, "
-        "hash text, school text, key text, given text, family text, "
-        "birth date, class text, role idm_role, from_status text, "
-        "changed text) ON COMMIT DROP; "
+        "DO $$ BEGIN EXECUTE format('CREATE TEMP TABLE import_act ("
+        "idx int NOT NULL, act text NOT NULL, grant_ boolean NOT NULL, "
+        "upd boolean NOT NULL, react boolean NOT NULL, "
+        "person_id bigint DEFAULT nextval(%L), "
+        "uuid uuid DEFAULT gen_random_uuid(), login text, hash text, "
+        "school text, key text, given text, family text, birth date, "
+        "class text, role idm_role, from_status text, changed text) "
+        "ON COMMIT DROP', pg_get_serial_sequence('person', 'id')); END $$; "
         "CREATE TEMP TABLE import_change (seq bigint GENERATED ALWAYS AS "
-        "IDENTITY, action text NOT NULL, target text, aggregate text NOT NULL, "
-        "key text NOT NULL, event text NOT NULL, details jsonb) "
-        "ON COMMIT DROP",
+        "IDENTITY PRIMARY KEY, action text NOT NULL, target text, "
+        "aggregate text NOT NULL, key text NOT NULL, event text NOT NULL, "
+        "details jsonb) ON COMMIT DROP",
         err);
     if (rc != 0) {
         goto cleanup;
     }
     for (size_t i = 0; i < imp->nrows; i++) {
         const import_row *row = &imp->rows[i];
-        GString *changed;
         if (row->action == IDM_IMPORT_UNCHANGED ||
             row->action == IDM_IMPORT_ERROR) {
             continue;
         }
-        changed = g_string_new(NULL);
-        if (row->changes & IMPORT_CH_NAME) {
-            g_string_append(changed, "given_name,family_name");
+        if (row->action == IDM_IMPORT_NEW) {
+            put_row(fresh, row, i, 0);
+        } else {
+            put_row(known, row, i, 1);
         }
-        if (row->changes & IMPORT_CH_BIRTH) {
-            g_string_append(changed,
-                            changed->len ? ",birth_date" : "birth_date");
-        }
-        snprintf(num, sizeof(num), "%zu", i);
-        put(b, num, 0);
-        put(b, act_name(row), 0);
-        put(b, row->grant ? "t" : "f", 0);
-        put(b, changed->len > 0 ? "t" : "f", 0);
-        put(b, row->changes & IMPORT_CH_REACTIVATE ? "t" : "f", 0);
-        snprintf(num, sizeof(num), "%lld", (long long)row->person_id);
-        put(b, row->person_id != 0 ? num : NULL, 0);
-        put(b, row->uuid[0] != '\0' ? row->uuid : NULL, 0);
-        put(b, row->login, 0);
-        put(b, row->hash, 0);
-        put(b, row->v[IMPORT_F_SCHOOL], 0);
-        put(b, row->v[IMPORT_F_KEY], 0);
-        put(b, row->v[IMPORT_F_GIVEN], 0);
-        put(b, row->v[IMPORT_F_FAMILY], 0);
-        put(b, row->birth[0] != '\0' ? row->birth : NULL, 0);
-        put(b, row->v[IMPORT_F_CLASS], 0);
-        put(b, row->role, 0);
-        put(b, row->from_status, 0);
-        put(b, changed->len > 0 ? changed->str : NULL, 1);
-        g_string_free(changed, TRUE);
     }
-    rc = idm_import__copy(db, "COPY import_act FROM STDIN", b, err);
+    if (fresh->len > 0) {
+        rc = idm_import__copy(
+            db,
+            "COPY import_act (idx, act, grant_, upd, react, " ACT_COLS
+            ") FROM STDIN",
+            fresh, err);
+    }
+    if (rc == 0 && known->len > 0) {
+        rc = idm_import__copy(db,
+                              "COPY import_act (idx, act, grant_, upd, react, "
+                              "person_id, uuid, " ACT_COLS ") FROM STDIN",
+                              known, err);
+    }
     if (rc == 0) {
         rc = idm_db_exec_script(db, "ANALYZE import_act", err);
     }
 cleanup:
-    g_string_free(b, TRUE);
+    g_string_free(fresh, TRUE);
+    g_string_free(known, TRUE);
     return rc;
 }
 
 /* One statement of the apply, with its parameters. */
 typedef struct step {
+    const char *name; /* for the timings */
     const char *sql;
     int year, source, roles; /* which parameters it takes, in this order */
 } step;
 
 static const step steps[] = {
     /* classes of the school year (idm_group_add) */
-    {"WITH need AS (SELECT DISTINCT o.id AS org_id, x.class "
+    {"apply.groups",
+     "WITH need AS (SELECT DISTINCT o.id AS org_id, x.class "
      " FROM import_act x JOIN org_unit o ON o.code = x.school "
      " AND o.type = 'school' WHERE x.grant_ AND x.class IS NOT NULL), "
      "ins AS (INSERT INTO person_group (org_unit_id, kind, name, "
@@ -175,34 +208,36 @@ static const step steps[] = {
      " 'kind', 'class', 'name', ins.name, 'year', $1::text) "
      "FROM ins JOIN org_unit o ON o.id = ins.org_unit_id ORDER BY ins.id",
      1, 0, 0},
-    /* new persons (idm_user_add) */
-    {"UPDATE import_act SET person_id = "
-     " nextval(pg_get_serial_sequence('person', 'id')), "
-     " uuid = gen_random_uuid() WHERE act = 'new'",
-     0, 0, 0},
-    {"INSERT INTO person (id, uuid, given_name, family_name, birth_date) "
+    /* new persons (idm_user_add); ids and UUIDs came with the COPY */
+    {"apply.persons",
+     "INSERT INTO person (id, uuid, given_name, family_name, birth_date) "
      "OVERRIDING SYSTEM VALUE SELECT person_id, uuid, given, family, birth "
      "FROM import_act WHERE act = 'new' ORDER BY idx",
      0, 0, 0},
-    {"INSERT INTO person_external_key (source, key, person_id) "
+    {"apply.keys",
+     "INSERT INTO person_external_key (source, key, person_id) "
      "SELECT $1, key, person_id FROM import_act WHERE act = 'new'",
      0, 1, 0},
-    {"INSERT INTO login_ledger (login) "
+    {"apply.ledger",
+     "INSERT INTO login_ledger (login) "
      "SELECT login FROM import_act WHERE act = 'new'",
      0, 0, 0},
-    {"INSERT INTO account (person_id, login, password_hash, "
+    {"apply.accounts",
+     "INSERT INTO account (person_id, login, password_hash, "
      " password_changed_at, must_change_password) "
      "SELECT person_id, login, hash, now(), true FROM import_act "
      "WHERE act = 'new' ORDER BY idx",
      0, 0, 0},
-    {"INSERT INTO import_change (action, target, aggregate, key, event, "
+    {"apply.changes_new",
+     "INSERT INTO import_change (action, target, aggregate, key, event, "
      " details) SELECT 'user.add', login, 'person', uuid::text, "
      " 'person.created', jsonb_build_object('uuid', uuid, 'login', login, "
      " 'source', $1::text, 'key', key) "
      "FROM import_act WHERE act = 'new' ORDER BY idx",
      0, 1, 0},
     /* name and birth date changes; the login stays */
-    {"WITH u AS (UPDATE person p SET given_name = x.given, "
+    {"apply.updates",
+     "WITH u AS (UPDATE person p SET given_name = x.given, "
      " family_name = x.family, birth_date = coalesce(x.birth, p.birth_date), "
      " updated_at = now() FROM import_act x "
      " WHERE x.upd AND p.id = x.person_id "
@@ -214,7 +249,8 @@ static const step steps[] = {
      "FROM u ORDER BY idx",
      0, 0, 0},
     /* back within the grace period (idm_user_set_status ENABLE) */
-    {"WITH u AS (UPDATE account a SET status = 'active', "
+    {"apply.reactivate",
+     "WITH u AS (UPDATE account a SET status = 'active', "
      " status_changed_at = now(), failed_logins = 0, locked_until = NULL "
      " FROM import_act x WHERE x.react AND a.person_id = x.person_id "
      " AND a.status = 'disabled' "
@@ -227,7 +263,8 @@ static const step steps[] = {
      " 'from', 'disabled', 'to', 'active') FROM u ORDER BY idx",
      0, 0, 0},
     /* old role contexts (idm_grant_revoke) */
-    {"WITH del AS (DELETE FROM role_assignment r USING import_act x "
+    {"apply.revoke",
+     "WITH del AS (DELETE FROM role_assignment r USING import_act x "
      " WHERE x.grant_ AND x.act <> 'new' AND r.person_id = x.person_id "
      " AND r.source = 'import' AND r.role = ANY ($1::idm_role[]) "
      " RETURNING x.idx, x.uuid, x.login, r.id, r.person_id, r.org_unit_id, "
@@ -241,30 +278,42 @@ static const step steps[] = {
      "FROM del JOIN org_unit o ON o.id = del.org_unit_id "
      "LEFT JOIN person_group g ON g.id = del.group_id ORDER BY del.idx, del.id",
      0, 0, 1},
-    /* new role contexts and class memberships (idm_grant_add) */
-    {"WITH ins AS (INSERT INTO role_assignment (person_id, org_unit_id, "
-     " role, group_id, source) SELECT x.person_id, o.id, x.role, g.id, "
-     " 'import' FROM import_act x JOIN org_unit o ON o.code = x.school "
+    /* new role contexts and class memberships (idm_grant_add). Every
+     * source row is inserted or (ON CONFLICT) updated, so the source rows
+     * are the changes: no RETURNING joined back. A new person holds no
+     * assignment yet: plain inserts, no speculative insertion. */
+    {"apply.grant",
+     "WITH src AS MATERIALIZED (SELECT x.idx, x.act, x.person_id, x.login, "
+     " x.uuid, x.role, o.id AS org_id, o.code AS org, g.id AS group_id, "
+     " g.name AS group_name FROM import_act x "
+     " JOIN org_unit o ON o.code = x.school "
      " LEFT JOIN person_group g ON g.org_unit_id = o.id "
      " AND g.kind = 'class' AND g.name = x.class AND g.school_year = $1 "
-     " WHERE x.grant_ ORDER BY x.idx "
+     " WHERE x.grant_), "
+     "ra_new AS (INSERT INTO role_assignment (person_id, org_unit_id, role, "
+     " group_id, source) SELECT person_id, org_id, role, group_id, 'import' "
+     " FROM src WHERE act = 'new' ORDER BY idx), "
+     "ra_old AS (INSERT INTO role_assignment (person_id, org_unit_id, role, "
+     " group_id, source) SELECT person_id, org_id, role, group_id, 'import' "
+     " FROM src WHERE act <> 'new' ORDER BY idx "
      " ON CONFLICT (person_id, org_unit_id, role, group_id) "
-     " DO UPDATE SET source = 'import' "
-     " RETURNING person_id, org_unit_id, role, group_id), "
-     "gm AS (INSERT INTO group_member (group_id, person_id) "
-     " SELECT group_id, person_id FROM ins WHERE group_id IS NOT NULL "
+     " DO UPDATE SET source = 'import'), "
+     "gm_new AS (INSERT INTO group_member (group_id, person_id) "
+     " SELECT group_id, person_id FROM src "
+     " WHERE act = 'new' AND group_id IS NOT NULL ORDER BY idx), "
+     "gm_old AS (INSERT INTO group_member (group_id, person_id) "
+     " SELECT group_id, person_id FROM src "
+     " WHERE act <> 'new' AND group_id IS NOT NULL ORDER BY idx "
      " ON CONFLICT DO NOTHING) "
      "INSERT INTO import_change (action, target, aggregate, key, event, "
-     " details) SELECT 'role.grant', x.login, 'person', x.uuid::text, "
+     " details) SELECT 'role.grant', login, 'person', uuid::text, "
      " 'person.role_granted', jsonb_strip_nulls(jsonb_build_object('uuid', "
-     " x.uuid, 'org', o.code, 'role', ins.role, 'group', g.name, "
-     " 'source', 'import')) "
-     "FROM ins JOIN import_act x ON x.person_id = ins.person_id AND x.grant_ "
-     "JOIN org_unit o ON o.id = ins.org_unit_id "
-     "LEFT JOIN person_group g ON g.id = ins.group_id ORDER BY x.idx",
+     " uuid, 'org', org, 'role', role, 'group', group_name, "
+     " 'source', 'import')) FROM src ORDER BY idx",
      1, 0, 0},
     /* leavers: disabled now, deleted after the grace period */
-    {"WITH u AS (UPDATE account a SET status = 'disabled', "
+    {"apply.leavers",
+     "WITH u AS (UPDATE account a SET status = 'disabled', "
      " status_changed_at = now() FROM import_act x "
      " WHERE x.act = 'leaving' AND a.person_id = x.person_id "
      " AND a.status IN ('active', 'locked') "
@@ -282,7 +331,8 @@ static const step steps[] = {
      0, 1, 0},
     /* grace period over (idm_user_set_status DELETE); the external key
      * goes too (GDPR), so a returning person is a new one */
-    {"WITH u AS (UPDATE account a SET status = 'deleted', "
+    {"apply.delete",
+     "WITH u AS (UPDATE account a SET status = 'deleted', "
      " status_changed_at = now(), deleted_at = now(), password_hash = NULL "
      " FROM import_act x WHERE x.act = 'deleted' "
      " AND a.person_id = x.person_id AND a.status = 'disabled' "
@@ -321,10 +371,12 @@ int idm_import__apply(idm_import *imp, idm_db *db, const idm_conf *conf,
     if (rc != 0) {
         return rc;
     }
+    idm_import__time(imp, "apply.logins");
     rc = stage_changes(imp, db, err);
     if (rc != 0) {
         return rc;
     }
+    idm_import__time(imp, "apply.stage");
     idm_import__progress(imp, IDM_IMPORT_PHASE_WRITE, 0, nsteps + 2);
     for (size_t i = 0; i < nsteps; i++) {
         const char *params[3];
@@ -343,6 +395,7 @@ int idm_import__apply(idm_import *imp, idm_db *db, const idm_conf *conf,
             idm_err_detail(err, "import step %zu", i);
             return rc;
         }
+        idm_import__time(imp, steps[i].name);
         idm_import__progress(imp, IDM_IMPORT_PHASE_WRITE, i + 1, nsteps + 2);
     }
     /* Audit and outbox last, in change order: one entry and one event per
@@ -355,6 +408,7 @@ int idm_import__apply(idm_import *imp, idm_db *db, const idm_conf *conf,
     if (rc != 0) {
         return rc;
     }
+    idm_import__time(imp, "apply.audit");
     idm_import__progress(imp, IDM_IMPORT_PHASE_WRITE, nsteps + 1, nsteps + 2);
     rc = idm_db_query(NULL, db,
                       "INSERT INTO outbox (aggregate, key, event, payload) "
@@ -364,6 +418,47 @@ int idm_import__apply(idm_import *imp, idm_db *db, const idm_conf *conf,
     if (rc != 0) {
         return rc;
     }
+    idm_import__time(imp, "apply.outbox");
     idm_import__progress(imp, IDM_IMPORT_PHASE_WRITE, nsteps + 2, nsteps + 2);
     return 0;
+}
+
+void idm_import__analyze(idm_import *imp, idm_db *db)
+{
+    size_t nnew = 0, ngrant = 0, nstatus = 0, nleave = 0;
+    char a[32], b[32], c[32], d[32];
+    PGresult *res = NULL;
+
+    for (size_t i = 0; i < imp->nrows; i++) {
+        const import_row *row = &imp->rows[i];
+        nnew += row->action == IDM_IMPORT_NEW;
+        ngrant += row->grant && row->action != IDM_IMPORT_ERROR;
+        nleave += row->action == IDM_IMPORT_LEAVING;
+        nstatus += row->action == IDM_IMPORT_LEAVING ||
+                   row->action == IDM_IMPORT_DELETED ||
+                   row->action == IDM_IMPORT_REACTIVATED;
+    }
+    snprintf(a, sizeof(a), "%zu", nnew);
+    snprintf(b, sizeof(b), "%zu", ngrant);
+    snprintf(c, sizeof(c), "%zu", nnew + nstatus);
+    snprintf(d, sizeof(d), "%zu", nleave);
+    /* the tables the plan queries, with the rows this run wrote to each */
+    if (idm_db__q(&res, db,
+                  "SELECT string_agg(quote_ident(v.t), ', ') "
+                  "FROM (VALUES ('person', $1::bigint), "
+                  " ('person_external_key', $1), ('login_ledger', $1), "
+                  " ('account', $3::bigint), ('role_assignment', $2::bigint), "
+                  " ('group_member', $2), ('import_leaver', $4::bigint)) "
+                  " v (t, n) "
+                  "JOIN pg_class c ON c.oid = to_regclass(v.t) "
+                  "WHERE v.n > 1000 + 0.1 * greatest(c.reltuples, 0)",
+                  NULL, a, b, c, d) == 0 &&
+        !PQgetisnull(res, 0, 0)) {
+        char *sql = g_strdup_printf("ANALYZE %s", PQgetvalue(res, 0, 0));
+        if (idm_db_exec_script(db, sql, NULL) != 0) {
+            /* e.g. not the tables' owner: the next plan is slower */
+        }
+        g_free(sql);
+    }
+    PQclear(res);
 }

@@ -191,6 +191,8 @@ typedef struct import_row {
     int64_t org_id;          /* school of a leaver */
 } import_row;
 
+#define IMPORT_TIMINGS_MAX 48
+
 struct idm_import {
     idm_import_opts opts; /* borrowed pointers, see idm_import_read */
     char *source;
@@ -209,6 +211,9 @@ struct idm_import {
     int guard_rc;        /* mass-leaving guard or empty school: refuse */
     char guard_msg[512]; /* its message, in the import's language */
     char **letters;      /* files written, NULL-ended, for removal */
+    double mark;         /* monotonic seconds at the end of the last step */
+    idm_import_timing timings[IMPORT_TIMINGS_MAX];
+    size_t ntimings;
 };
 
 /** Intern a string in the import's chunk. */
@@ -229,6 +234,16 @@ void idm_import__row_error(idm_import *imp, import_row *row, int column,
 void idm_import__row_verror(idm_import *imp, import_row *row, int line,
                             int column, const char *colname, import_msg id,
                             va_list ap);
+/** Monotonic clock in seconds. */
+double idm_import__now(void);
+/** Start timing steps from now. */
+void idm_import__time_start(idm_import *imp);
+/**
+ * Record the time since the last mark as step name (static; a repeated
+ * name adds up) and set the mark to now.
+ */
+void idm_import__time(idm_import *imp, const char *name);
+
 /** Report progress if a callback is set. */
 void idm_import__progress(const idm_import *imp, idm_import_phase phase,
                           size_t done, size_t total);
@@ -257,6 +272,12 @@ int idm_import__plan(idm_import *imp, idm_db *db, const idm_conf *conf,
 /** Apply inside the open transaction (after hashing). */
 int idm_import__apply(idm_import *imp, idm_db *db, const idm_conf *conf,
                       const idm_actor *actor, idm_err *err);
+
+/**
+ * After a committed apply: ANALYZE the tables it changed by more than a
+ * tenth (and 1,000 rows). Errors are ignored (statistics only).
+ */
+void idm_import__analyze(idm_import *imp, idm_db *db);
 
 /* ---- letters (import_letters.c) ---- */
 

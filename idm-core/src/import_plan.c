@@ -348,6 +348,7 @@ static int plan_rows(idm_import *imp, idm_db *db, const idm_conf *conf,
     if (rc != 0) {
         return rc;
     }
+    idm_import__time(imp, "plan.query");
     n = PQntuples(res);
     /* every valid row without a match is new */
     for (size_t i = 0; i < imp->file_rows; i++) {
@@ -388,6 +389,7 @@ static int plan_rows(idm_import *imp, idm_db *db, const idm_conf *conf,
         }
         row->base = idm_import__str(imp, base);
     }
+    idm_import__time(imp, "plan.decide");
     return 0;
 }
 
@@ -558,6 +560,39 @@ static int plan_guard(idm_import *imp, idm_db *db, const idm_conf *conf,
     return 0;
 }
 
+/*
+ * Statistics the planner cannot trust: a table changed by more than a fifth
+ * (and 1,000 rows) since its last ANALYZE, typically right after a first
+ * bulk import, before autovacuum has looked at it. The planner then takes
+ * 200,000 persons for a few hundred and joins their role assignments by a
+ * nested loop over a materialised scan: quadratic, hours at full size. A
+ * dry run must not ANALYZE (the statistics would roll back while the
+ * autovacuum counters would not), so this transaction plans without nested
+ * loops instead: hash and merge joins are never quadratic, and they are
+ * the right choice for a whole file anyway.
+ */
+static int guard_stale_stats(idm_db *db, idm_err *err)
+{
+    PGresult *res = NULL;
+    int rc;
+
+    rc = idm_db_query(&res, db,
+                      "SELECT count(*) FROM pg_stat_user_tables s "
+                      "JOIN pg_class c ON c.oid = s.relid "
+                      "WHERE s.relid IN ('person'::regclass, "
+                      " 'person_external_key'::regclass, 'account'::regclass, "
+                      " 'role_assignment'::regclass, "
+                      " 'import_leaver'::regclass) "
+                      "AND s.n_mod_since_analyze > "
+                      " 1000 + 0.2 * greatest(c.reltuples, 0)",
+                      0, NULL, err);
+    if (rc == 0 && idm_db__int(res, 0, 0) > 0) {
+        rc = idm_db_exec_script(db, "SET LOCAL enable_nestloop = off", err);
+    }
+    PQclear(res);
+    return rc;
+}
+
 int idm_import__plan(idm_import *imp, idm_db *db, const idm_conf *conf,
                      idm_err *err)
 {
@@ -571,6 +606,12 @@ int idm_import__plan(idm_import *imp, idm_db *db, const idm_conf *conf,
     if (rc != 0) {
         goto cleanup;
     }
+    idm_import__time(imp, "plan.lock");
+    rc = guard_stale_stats(db, err);
+    if (rc != 0) {
+        goto cleanup;
+    }
+    idm_import__time(imp, "plan.stats");
     rc = check_schools(imp, db, schools, err);
     if (rc != 0) {
         goto cleanup;
@@ -579,6 +620,7 @@ int idm_import__plan(idm_import *imp, idm_db *db, const idm_conf *conf,
     if (rc != 0) {
         goto cleanup;
     }
+    idm_import__time(imp, "plan.stage");
     rc = plan_rows(imp, db, conf, err);
     if (rc != 0) {
         goto cleanup;
@@ -587,11 +629,14 @@ int idm_import__plan(idm_import *imp, idm_db *db, const idm_conf *conf,
     if (rc != 0) {
         goto cleanup;
     }
+    idm_import__time(imp, "plan.leavers");
     rc = plan_deletions(imp, db, conf, schools, err);
     if (rc != 0) {
         goto cleanup;
     }
+    idm_import__time(imp, "plan.deletions");
     rc = plan_guard(imp, db, conf, schools, err);
+    idm_import__time(imp, "plan.guard");
     idm_import__progress(imp, IDM_IMPORT_PHASE_PLAN, imp->file_rows,
                          imp->file_rows);
 cleanup:

@@ -145,6 +145,19 @@ void idm_import_row(const idm_import *imp, size_t i, idm_import_row_info *out);
 IDM_MUST_CHECK int idm_import_report_write(const idm_import *imp,
                                            const char *path, idm_err *err);
 
+/** Wall-clock time of one step of reading, planning or applying. */
+typedef struct idm_import_timing {
+    const char *name; /* static: "read.parse", "plan.query", "hash", ... */
+    double seconds;
+} idm_import_timing;
+
+/** Number of steps timed so far (reading, then the run). */
+size_t idm_import_timing_count(const idm_import *imp);
+
+/** Step i (< idm_import_timing_count), in the order they ran. */
+void idm_import_timing_get(const idm_import *imp, size_t i,
+                           idm_import_timing *out);
+
 /** Free an import, wiping initial passwords. Accepts NULL. */
 void idm_import_free(idm_import *imp);
 

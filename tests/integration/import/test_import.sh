@@ -157,6 +157,10 @@ expect_rc 0 "class change applied"
 expect_eq "$(json "(j['counts']['moved_class'], j['changes'])")" "(1, 1)" "one class change"
 expect_eq "$(sql "select g.name from group_member m join person_group g on g.id = m.group_id join account a on a.person_id = m.person_id where a.login = '$login1'")" 7b "member of 7b only"
 expect_eq "$(sql "select count(*) from audit_log where action in ('role.revoke', 'role.grant') and target = '$login1'")" 3 "revoke + grant audited"
+expect_eq "$(sql "select o.payload->>'org' || '/' || (o.payload->>'group') || '/' || (a.details->>'group') from outbox o, audit_log a where o.event = 'person.role_granted' and a.action = 'role.grant' and a.target = '$login1' and o.payload->>'uuid' = a.details->>'uuid' order by o.id desc, a.id desc limit 1")" \
+    "75123/7b/7b" "grant event and audit entry name the school and the new class"
+expect_eq "$(json "all(isinstance(j['timings'][k], float) for k in ('read.parse', 'plan.query', 'apply.grant', 'apply.outbox', 'commit'))")" True \
+    "--json reports the seconds of each step"
 login2=$(sql "select login from account a join person_external_key k using (person_id) where k.key = '1002'")
 idm import sip "$D/name_change.csv" --school 75123 --json
 expect_eq "$(json "j['counts']['updated']")" 1 "name change planned as update"
