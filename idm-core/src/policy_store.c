@@ -87,9 +87,15 @@ idm_policy *idm_policy_store_get(idm_policy_store *st)
 int idm_policy_store_reload(idm_policy_store *st, idm_policy_diag_fn diag,
                             void *ctx, idm_err *err)
 {
+    guint64 now = fingerprint(st->dir);
     idm_policy *fresh = NULL, *old;
     int rc;
 
+    /* an explicit reload is an attempt too: the next poll does not try
+     * the same files again */
+    g_mutex_lock(&st->lock);
+    st->fingerprint = now;
+    g_mutex_unlock(&st->lock);
     /* Load outside the lock: readers are never blocked by parsing. */
     rc = idm_policy_load(&fresh, st->dir, diag, ctx, err);
     if (rc != 0) {

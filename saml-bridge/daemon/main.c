@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: EUPL-1.2
  * idmd: the SAML 2.0 Identity Provider daemon. Parses options, loads the
  * config, sets up logging, starts the IdP and its HTTP server, and then
- * refreshes the SP registry and cleans up expired state until SIGTERM or
- * SIGINT; SIGHUP forces a reload of the service providers.
+ * refreshes the SP registry and the rights policies and cleans up expired
+ * state until SIGTERM or SIGINT; SIGHUP forces a reload of the service
+ * providers and the policies.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -39,7 +40,7 @@ static void usage(FILE *fp)
             "  --port N       override [idp] port\n"
             "  --check        load keys, database and SPs, then exit\n"
             "Signals: TERM/INT stop, HUP reloads the service "
-            "providers.\n",
+            "providers and the rights policies.\n",
             IDM_CONFIG_ENV);
 }
 
@@ -128,12 +129,16 @@ int main(int argc, char **argv)
         ticks++;
         /* SP changes are picked up within two seconds, on every node */
         if (reload_flag || ticks % 2 == 0) {
-            idm_err rerr = IDM_ERR_INIT;
-            if (saml_idp_refresh(idp, reload_flag, &rerr) != 0) {
+            idm_err rerr = IDM_ERR_INIT, perr = IDM_ERR_INIT;
+            int force = reload_flag;
+            reload_flag = 0;
+            if (saml_idp_refresh(idp, force, &rerr) != 0) {
                 idm_log(IDM_LOG_WARN, "saml", "sp.reload_fail", "reason=\"%s\"",
                         rerr.msg);
             }
-            reload_flag = 0;
+            /* policy files are polled too (mtime, size, count); an invalid
+             * policy is refused and logged there, the active one stays */
+            (void)saml_idp_policy_reload(idp, force, &perr);
         }
         if (ticks % 300 == 0) {
             idm_err herr = IDM_ERR_INIT;

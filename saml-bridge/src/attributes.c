@@ -1,24 +1,19 @@
 /* SPDX-License-Identifier: EUPL-1.2
- * The attributes released to a service provider. All selection happens in
- * saml_attributes_build(): the rights policy engine (issue 4) plugs in
- * here. Until it lands, every SP gets the same minimal set: pairwise-id,
- * givenName, sn, displayName, eduPersonAffiliation and
- * schacHomeOrganization. No eduPersonPrincipalName (it leaks the login).
+ * The attributes released to a service provider: exactly those of the
+ * rights policy's decision (idm_policy_release()), named by their SAML
+ * Name (urn:oid or OASIS URN, NameFormat uri) with the policy name as
+ * FriendlyName. Nothing is added here. pairwise-id and subject-id have no
+ * stored value: the IdP computes them (SAML V2.0 Subject Identifier
+ * Attributes Profile), scoped with @IDM_POLICY_DOMAIN.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "idm/grant.h"
-#include "idm/role.h"
-#include "idm/user.h"
 #include "saml_int.h"
 
-#define OID_GIVEN "urn:oid:2.5.4.42"
-#define OID_SN "urn:oid:2.5.4.4"
-#define OID_DISPLAY "urn:oid:2.16.840.1.113730.3.1.241"
-#define OID_AFFILIATION "urn:oid:1.3.6.1.4.1.5923.1.1.1.1"
-#define OID_HOME_ORG "urn:oid:1.3.6.1.4.1.25178.1.2.9"
-#define ID_PAIRWISE "urn:oasis:names:tc:SAML:attribute:pairwise-id"
+/* subject-id is the same for every SP: the pairwise HMAC with an empty
+ * entityID, which no SP can have (the registry refuses it). */
+#define SUBJECT_ID_LABEL ""
 
 static LassoSaml2Attribute *attribute(const char *name, const char *friendly)
 {
@@ -40,96 +35,50 @@ static void add_value(LassoSaml2Attribute *a, const char *value)
     a->AttributeValue = g_list_append(a->AttributeValue, v);
 }
 
-static GList *add_single(GList *list, const char *name, const char *friendly,
-                         const char *value)
+/* "<64 hex>@schule-mv.de": the unique-id part of the profile's syntax
+ * ([a-zA-Z0-9][a-zA-Z0-9=-]{0,126}) and a scope the platform owns. */
+static void add_scoped_id(LassoSaml2Attribute *a, const saml_idp *idp,
+                          const char *person_uuid, const char *label)
 {
-    LassoSaml2Attribute *a;
+    char *id = saml_nameid_pairwise(idp, person_uuid, label);
+    char *v = saml__printf("%s@%s", id, IDM_POLICY_DOMAIN);
 
-    if (value == NULL || value[0] == '\0') {
-        return list;
-    }
-    a = attribute(name, friendly);
-    add_value(a, value);
-    return g_list_append(list, a);
-}
-
-/* The scope of scoped values: the host of the public base URL. */
-static char *scope_of(const char *base_url)
-{
-    const char *h = strstr(base_url, "://");
-    size_t n;
-
-    h = h != NULL ? h + 3 : base_url;
-    n = strcspn(h, ":/");
-    return saml__xstrndup(h, n);
+    add_value(a, v);
+    free(v);
+    free(id);
 }
 
 int saml_attributes_build(GList **out, saml_ctx *ctx, const saml_sp_info *sp,
-                          const char *pairwise_id, idm_err *err)
+                          const char *person_uuid, const idm_decision *d,
+                          const idm_subject *subject, idm_err *err)
 {
-    idm_user *user = NULL;
-    idm_grant *grants = NULL;
-    size_t n_grants = 0;
+    idm_attr_value *values = NULL;
+    size_t n = 0;
     GList *list = NULL;
-    GHashTable *seen = NULL;
-    LassoSaml2Attribute *aff = NULL;
-    char *scope = scope_of(ctx->idp->conf->idp_base_url), *display = NULL;
-    idm_db *db;
-    int rc;
 
-    (void)sp; /* TODO(#4): the policy decides per application key */
+    (void)err;
     *out = NULL;
-    rc = saml_ctx_db(&db, ctx, err);
-    if (rc == 0) {
-        rc = idm_user_lookup(&user, db, ctx->session.login, err);
-    }
-    if (rc == 0) {
-        rc = idm_grant_list(&grants, &n_grants, db, ctx->session.login, NULL, 0,
-                            err);
-    }
-    if (rc != 0) {
-        goto cleanup;
-    }
-    {
-        char *v = saml__printf("%s@%s", pairwise_id, scope);
-        list = add_single(list, ID_PAIRWISE, "pairwise-id", v);
-        free(v);
-    }
-    list = add_single(list, OID_GIVEN, "givenName", user->given_name);
-    list = add_single(list, OID_SN, "sn", user->family_name);
-    display = saml__printf("%s %s", user->given_name, user->family_name);
-    list = add_single(list, OID_DISPLAY, "displayName", display);
-    seen = g_hash_table_new(g_str_hash, g_str_equal);
-    for (size_t i = 0; i < n_grants; i++) {
-        const idm_role_info *ri = idm_role_lookup(grants[i].role);
-        if (!grants[i].active || ri == NULL || ri->affiliations == NULL) {
+    idm_policy_release(&values, &n, d, subject);
+    for (size_t i = 0; i < n; i++) {
+        const idm_attr_info *info = values[i].info;
+        LassoSaml2Attribute *a = attribute(info->saml, info->name);
+
+        if (info->attr == IDM_ATTR_PAIRWISE_ID) {
+            add_scoped_id(a, ctx->idp, person_uuid, sp->entity_id);
+        } else if (info->attr == IDM_ATTR_SUBJECT_ID) {
+            add_scoped_id(a, ctx->idp, person_uuid, SUBJECT_ID_LABEL);
+        } else {
+            for (char **v = values[i].values; v != NULL && *v != NULL; v++) {
+                add_value(a, *v);
+            }
+        }
+        if (a->AttributeValue == NULL) {
+            g_object_unref(a);
             continue;
         }
-        for (const char *const *a = ri->affiliations; *a != NULL; a++) {
-            if (g_hash_table_contains(seen, *a)) {
-                continue;
-            }
-            g_hash_table_add(seen, (gpointer)(uintptr_t)*a);
-            if (aff == NULL) {
-                aff = attribute(OID_AFFILIATION, "eduPersonAffiliation");
-            }
-            add_value(aff, *a);
-        }
+        list = g_list_append(list, a);
     }
-    if (aff != NULL) {
-        list = g_list_append(list, aff);
-    }
-    list = add_single(list, OID_HOME_ORG, "schacHomeOrganization", scope);
+    idm_attr_values_free(values, n);
     *out = list;
-    list = NULL;
-cleanup:
-    g_list_free_full(list, g_object_unref);
-    if (seen != NULL) {
-        g_hash_table_destroy(seen);
-    }
-    idm_user_free(user);
-    idm_grants_free(grants, n_grants);
-    free(scope);
-    free(display);
-    return rc;
+    return 0;
 }

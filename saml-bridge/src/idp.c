@@ -66,6 +66,10 @@ int saml_idp_new(saml_idp **out, const idm_conf *conf, int pool_size,
     if (rc != 0) {
         goto cleanup;
     }
+    rc = saml_policy_open(idp, err);
+    if (rc != 0) {
+        goto cleanup;
+    }
     rc = saml_idp_refresh(idp, 1, err);
     if (rc != 0) {
         goto cleanup;
@@ -83,6 +87,7 @@ void saml_idp_free(saml_idp *idp)
         return;
     }
     saml_server_release(idp->srv);
+    idm_policy_store_free(idp->policies);
     saml_dbpool_free(idp->pool);
     saml_keys_clear(&idp->keys);
     saml_metrics_free(idp->metrics);
@@ -359,6 +364,7 @@ void saml_idp_handle(saml_response *out, saml_idp *idp, const saml_request *req)
         saml_dbpool_put(idp->pool, ctx.db);
     }
     saml_server_release(ctx.srv);
+    idm_policy_unref(ctx.policy);
     saml_pool_free(ctx.pool);
 }
 

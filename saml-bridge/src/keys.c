@@ -131,9 +131,11 @@ int saml_keys_load(saml_keys *out, const idm_conf *conf, idm_err *err)
     out->sign_key = lasso_key_new_for_signature_from_memory(
         out->key_pem, strlen(out->key_pem), NULL,
         LASSO_SIGNATURE_METHOD_RSA_SHA256, NULL);
+    /* the certificate by file name: given PEM text, xmlsec 1.2.37 first
+     * tries it as a file name and leaks that BIO (192 bytes) */
     out->meta_key = lasso_key_new_for_signature_from_memory(
         out->key_pem, strlen(out->key_pem), NULL,
-        LASSO_SIGNATURE_METHOD_RSA_SHA256, out->cert_pem);
+        LASSO_SIGNATURE_METHOD_RSA_SHA256, conf->idp_cert_file);
     if (out->sign_key == NULL || out->meta_key == NULL) {
         rc = idm_err_set(err, IDM_ECONFIG,
                          "[idp] key_file could not be loaded for signing");

@@ -87,20 +87,14 @@ static void login_post(saml_ctx *ctx)
                                         : SAML_M_LOCKED);
         goto cleanup;
     }
-    if (rc != 0 || saml_session_create(ctx, res.uuid, login,
-                                       res.must_change_password, &err) != 0) {
+    if (rc != 0) {
         saml_page_error(ctx, 503, saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
         goto cleanup;
     }
     saml_metrics_login(ctx->idp->metrics, 1);
-    if (res.must_change_password) {
-        char *loc = saml__printf("/password%s%s", pending != NULL ? "?p=" : "",
-                                 pending != NULL ? pending : "");
-        saml_resp_redirect(ctx, loc);
-        free(loc);
-        goto cleanup;
-    }
-    saml_sso_resume(ctx, pending);
+    /* the session (unless a reauth application asked), then the request */
+    saml_sso_login_done(ctx, pending, res.uuid, login,
+                        res.must_change_password);
 cleanup:
     wipe(password);
 }
@@ -206,12 +200,115 @@ void saml_password_handle(saml_ctx *ctx)
     wipe(pw2);
 }
 
+/* The SP registered for an application key (the first by entityID when
+ * there are several), or NULL. */
+static const saml_sp_info *sp_for_app(saml_server *srv, const char *key)
+{
+    const saml_sp_info *found = NULL;
+    GHashTableIter it;
+    gpointer k, v;
+
+    if (srv == NULL) {
+        return NULL;
+    }
+    g_hash_table_iter_init(&it, srv->sps);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        const saml_sp_info *sp = v;
+        if (sp->app_key != NULL && strcmp(sp->app_key, key) == 0 &&
+            (found == NULL || strcmp(sp->entity_id, found->entity_id) < 0)) {
+            found = sp;
+        }
+    }
+    return found;
+}
+
+/*
+ * Exactly the applications the policy lets this person use (allow and
+ * reauth), grouped by category in the catalogue's order (category, name).
+ * A reauth application carries a lock mark and its link asks for the
+ * password first (sso.c). An application without a registered SP is shown
+ * without a link ("not connected yet"): the person may use it, there is
+ * just nothing to start yet. Denied applications are not shown.
+ * @return the number listed, or -1 if the person could not be read.
+ */
+static int portal_apps(GString *out, saml_ctx *ctx)
+{
+    const idm_policy *policy = saml_ctx_policy(ctx);
+    saml_server *srv = saml_ctx_server(ctx);
+    idm_subject *subject = NULL;
+    idm_err err = IDM_ERR_INIT;
+    const char *category = NULL;
+    idm_db *db;
+    int shown = 0;
+
+    if (policy == NULL || saml_ctx_db(&db, ctx, &err) != 0 ||
+        idm_subject_load(&subject, db, ctx->session.login, &err) != 0) {
+        idm_log(IDM_LOG_WARN, "saml", "portal.fail", "reason=\"%s\"", err.msg);
+        return -1;
+    }
+    for (size_t i = 0; i < idm_policy_app_count(policy); i++) {
+        const idm_app *app = idm_policy_app_at(policy, i);
+        const char *cat = app->category != NULL ? app->category : "";
+        const saml_sp_info *sp;
+        idm_decision d;
+
+        idm_policy_decide(&d, policy, app->key, subject, NULL);
+        if (d.verdict == IDM_VERDICT_DENY) {
+            continue;
+        }
+        if (category == NULL || strcmp(category, cat) != 0) {
+            g_string_append(out, category != NULL ? "</ul><h3>" : "<h3>");
+            saml__html_append(out, cat);
+            g_string_append(out, "</h3><ul>");
+            category = cat;
+        }
+        g_string_append(out, "<li data-app=\"");
+        saml__html_append(out, app->key);
+        g_string_append(out, "\">");
+        sp = sp_for_app(srv, app->key);
+        if (sp != NULL) {
+            char *enc = saml__url_encode(sp->entity_id);
+            g_string_append(out, "<a href=\"/saml/init?sp=");
+            saml__html_append(out, enc);
+            g_string_append(out, "\">");
+            saml__html_append(out, app->name);
+            g_string_append(out, "</a>");
+            free(enc);
+        } else {
+            g_string_append(out, "<strong>");
+            saml__html_append(out, app->name);
+            g_string_append(out, "</strong> (");
+            saml__html_append(out, saml_msg_text(ctx->lang, SAML_M_NO_LINK));
+            g_string_append(out, ")");
+        }
+        if (d.verdict == IDM_VERDICT_REAUTH) {
+            /* the symbol is decoration; the words carry the meaning */
+            g_string_append(out, " <span class=\"lock\"><span "
+                                 "aria-hidden=\"true\">🔒</span> ");
+            saml__html_append(out,
+                              saml_msg_text(ctx->lang, SAML_M_REAUTH_MARK));
+            g_string_append(out, "</span>");
+        }
+        if (app->description != NULL) {
+            g_string_append(out, "<br><small>");
+            saml__html_append(out, app->description);
+            g_string_append(out, "</small>");
+        }
+        g_string_append(out, "</li>");
+        shown++;
+    }
+    if (category != NULL) {
+        g_string_append(out, "</ul>");
+    }
+    idm_subject_free(subject);
+    return shown;
+}
+
 void saml_portal_handle(saml_ctx *ctx)
 {
     idm_err err = IDM_ERR_INIT;
-    saml_server *srv;
-    GString *p;
-    GList *keys;
+    GString *apps, *p;
+    int n;
 
     if (saml_session_lookup(ctx, &err) != 0) {
         saml_page_error(ctx, 503, saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
@@ -225,6 +322,13 @@ void saml_portal_handle(saml_ctx *ctx)
         saml_resp_redirect(ctx, "/password");
         return;
     }
+    apps = g_string_new(NULL);
+    n = portal_apps(apps, ctx);
+    if (n < 0) {
+        g_string_free(apps, TRUE);
+        saml_page_error(ctx, 503, saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
+        return;
+    }
     p = saml_page_begin(ctx, SAML_M_TITLE_PORTAL);
     g_string_append(p, "<p>");
     saml__html_append(p, saml_msg_text(ctx->lang, SAML_M_LOGGED_IN_AS));
@@ -232,28 +336,15 @@ void saml_portal_handle(saml_ctx *ctx)
     saml__html_append(p, ctx->session.login);
     g_string_append(p, "</strong></p><h2>");
     saml__html_append(p, saml_msg_text(ctx->lang, SAML_M_YOUR_APPS));
-    g_string_append(p, "</h2><ul>");
-    /* TODO(#4): the policy decides which applications a person sees */
-    srv = saml_ctx_server(ctx);
-    keys = srv != NULL ? g_hash_table_get_keys(srv->sps) : NULL;
-    keys = g_list_sort(keys, (GCompareFunc)strcmp);
-    for (GList *l = keys; l != NULL; l = l->next) {
-        const saml_sp_info *sp = g_hash_table_lookup(srv->sps, l->data);
-        char *enc = saml__url_encode(sp->entity_id);
-        g_string_append(p, "<li><a href=\"/saml/init?sp=");
-        saml__html_append(p, enc);
-        g_string_append(p, "\">");
-        saml__html_append(p, sp->app_key);
-        g_string_append(p, "</a></li>");
-        free(enc);
-    }
-    if (keys == NULL) {
-        g_string_append(p, "<li>");
+    g_string_append(p, "</h2>");
+    if (n == 0) {
+        g_string_append(p, "<p>");
         saml__html_append(p, saml_msg_text(ctx->lang, SAML_M_NO_APPS));
-        g_string_append(p, "</li>");
+        g_string_append(p, "</p>");
     }
-    g_list_free(keys);
-    g_string_append(p, "</ul><form method=\"post\" action=\"/logout\">"
+    g_string_append_len(p, apps->str, (gssize)apps->len);
+    g_string_free(apps, TRUE);
+    g_string_append(p, "<form method=\"post\" action=\"/logout\">"
                        "<input type=\"hidden\" name=\"csrf\" value=\"");
     saml__html_append(p, saml_csrf_token(ctx));
     g_string_append(p, "\"><button type=\"submit\">");

@@ -141,6 +141,14 @@ void saml_metrics_render(GString *out, saml_metrics *m, saml_idp *idp)
         "idmd_requests_rejected_total %lu\n",
         atomic_load(&m->logins_ok), atomic_load(&m->logins_failed),
         atomic_load(&m->rejected));
+    g_string_append_printf(
+        out,
+        "# HELP idmd_policy_reloads_total Reloads of the rights policies "
+        "(refused: invalid, the active policy stayed).\n"
+        "# TYPE idmd_policy_reloads_total counter\n"
+        "idmd_policy_reloads_total{result=\"ok\"} %lu\n"
+        "idmd_policy_reloads_total{result=\"refused\"} %u\n",
+        atomic_load(&idp->policy_reloads), saml_idp__policy_refused(idp));
     g_string_append(out, "# HELP idmd_assertions_issued_total Assertions "
                          "issued per SP (since the SP list last changed).\n"
                          "# TYPE idmd_assertions_issued_total counter\n");

@@ -67,6 +67,19 @@ static const char *const texts[SAML_M__COUNT][2] = {
                             "The service is temporarily unavailable."},
     [SAML_M_NOT_FOUND] = {"Diese Seite gibt es nicht.",
                           "This page does not exist."},
+    [SAML_M_APP_DENIED] = {"Diese Anwendung steht für Ihr Konto nicht zur "
+                           "Verfügung.",
+                           "This application is not available for your "
+                           "account."},
+    [SAML_M_BACK_TO_APP] = {"Zurück zur Anwendung", "Back to the application"},
+    [SAML_M_TITLE_DENIED] = {"Kein Zugang", "No access"},
+    [SAML_M_DENIED_HELP] = {"Wenn Sie diese Anwendung für Ihre Arbeit "
+                            "brauchen, wenden Sie sich an Ihre Schule.",
+                            "If you need this application, please contact "
+                            "your school."},
+    [SAML_M_REAUTH_MARK] = {"erneute Anmeldung erforderlich",
+                            "password required again"},
+    [SAML_M_NO_LINK] = {"noch nicht angebunden", "not connected yet"},
 };
 
 const char *saml_msg_text(saml_lang lang, saml_msgid id)
@@ -283,4 +296,48 @@ void saml_page_login(saml_ctx *ctx, const char *pending, const char *sp,
     saml__html_append(p, saml_msg_text(ctx->lang, SAML_M_SUBMIT));
     g_string_append(p, "</button></form>\n");
     saml_page_end(ctx, p, (int)error >= 0 ? 401 : 200);
+}
+
+void saml_page_denied(saml_ctx *ctx, const char *app_name, const char *acs_url,
+                      const char *response, const char *relay_state)
+{
+    GString *p = saml_page_begin(ctx, SAML_M_TITLE_DENIED);
+    char *csp;
+
+    g_string_append(p, "<p class=\"err\" role=\"alert\">");
+    saml__html_append(p, saml_msg_text(ctx->lang, SAML_M_APP_DENIED));
+    g_string_append(p, "</p>\n");
+    if (app_name != NULL) {
+        g_string_append(p, "<p><strong>");
+        saml__html_append(p, app_name);
+        g_string_append(p, "</strong></p>\n");
+    }
+    g_string_append(p, "<p>");
+    saml__html_append(p, saml_msg_text(ctx->lang, SAML_M_DENIED_HELP));
+    g_string_append(p, "</p>\n");
+    if (acs_url != NULL && response != NULL) {
+        /* no auto-submit: the person reads the reason first */
+        g_string_append(p, "<form method=\"post\" action=\"");
+        saml__html_append(p, acs_url);
+        g_string_append(p, "\"><input type=\"hidden\" name=\"SAMLResponse\" "
+                           "value=\"");
+        saml__html_append(p, response);
+        g_string_append(p, "\">");
+        if (relay_state != NULL) {
+            g_string_append(p, "<input type=\"hidden\" name=\"RelayState\" "
+                               "value=\"");
+            saml__html_append(p, relay_state);
+            g_string_append(p, "\">");
+        }
+        g_string_append(p, "<button type=\"submit\">");
+        saml__html_append(p, saml_msg_text(ctx->lang, SAML_M_BACK_TO_APP));
+        g_string_append(p, "</button></form>\n");
+        csp = saml__printf("default-src 'none'; style-src 'unsafe-inline'; "
+                           "form-action %s; frame-ancestors 'none'; "
+                           "base-uri 'none'",
+                           acs_url);
+        saml_resp_header(ctx, "Content-Security-Policy", csp);
+        free(csp);
+    }
+    saml_page_end(ctx, p, 403);
 }

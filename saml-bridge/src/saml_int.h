@@ -32,6 +32,7 @@
 #include "idm/conf.h"
 #include "idm/db.h"
 #include "idm/err.h"
+#include "idm/policy.h"
 #include "saml/decode.h"
 #include "saml/idp.h"
 
@@ -194,8 +195,10 @@ struct saml_idp {
     saml_dbpool *pool;
     saml_metrics *metrics;
     pthread_mutex_t meta_lock;
-    char *metadata;        /* signed metadata, cached */
-    int64_t metadata_made; /* epoch seconds */
+    char *metadata;              /* signed metadata, cached */
+    int64_t metadata_made;       /* epoch seconds */
+    idm_policy_store *policies;  /* rights policies (policy.c) */
+    atomic_ulong policy_reloads; /* successful reloads, for metrics */
 };
 
 saml_server *saml_server_acquire(saml_idp *idp);
@@ -232,6 +235,8 @@ typedef struct saml_ctx {
     int browser_new;      /* must be sent as a cookie */
     saml_session session; /* valid if session.id != 0 */
     char *session_token;  /* the cookie value of the session */
+    idm_policy *policy;   /* referenced on first use, unref'd at the end */
+    int64_t fresh_auth;   /* epoch of a password check in this request */
 } saml_ctx;
 
 int saml_ctx_db(idm_db **out, saml_ctx *ctx, idm_err *err);
@@ -276,6 +281,12 @@ typedef enum saml_msgid {
     SAML_M_REQUEST_REJECTED,
     SAML_M_UNAVAILABLE,
     SAML_M_NOT_FOUND,
+    SAML_M_APP_DENIED,
+    SAML_M_BACK_TO_APP,
+    SAML_M_TITLE_DENIED,
+    SAML_M_DENIED_HELP,
+    SAML_M_REAUTH_MARK,
+    SAML_M_NO_LINK,
     SAML_M__COUNT
 } saml_msgid;
 
@@ -294,6 +305,10 @@ void saml_page_post_form(saml_ctx *ctx, const char *url, const char *field,
                          const char *value, const char *relay_state);
 void saml_page_login(saml_ctx *ctx, const char *pending, const char *sp,
                      saml_msgid error);
+/* The policy denies (403): plain words; with acs_url and response a
+ * button posts the RequestDenied Response back to the application. */
+void saml_page_denied(saml_ctx *ctx, const char *app_name, const char *acs_url,
+                      const char *response, const char *relay_state);
 
 /* ---- sessions, throttling, replay, pending requests (store.c) ---- */
 
@@ -325,15 +340,39 @@ void saml_audit(saml_ctx *ctx, const char *action, const char *target,
 char *saml_nameid_pairwise(const saml_idp *idp, const char *person_uuid,
                            const char *sp_entity_id);
 
-/* attributes.c: the attributes released to an SP (policy hook). */
+/* attributes.c: exactly the attributes the decision releases to sp, for
+ * the person person_uuid (pairwise-id and subject-id computed here). */
 int saml_attributes_build(GList **out, saml_ctx *ctx, const saml_sp_info *sp,
-                          const char *pairwise_id, idm_err *err);
+                          const char *person_uuid, const idm_decision *d,
+                          const idm_subject *subject, idm_err *err);
+
+/* policy.c: the rights policy at the IdP */
+int saml_policy_open(saml_idp *idp, idm_err *err);
+/* Reloads refused since start (metrics). */
+unsigned saml_idp__policy_refused(const saml_idp *idp);
+/* The active policy for this request (one reference per request). */
+const idm_policy *saml_ctx_policy(saml_ctx *ctx);
+/* Decide for the subject and the SP's application key; an SP without a
+ * key or with a key the policy does not know is denied (logged for the
+ * administrator). */
+void saml_policy_decide(idm_decision *out, saml_ctx *ctx,
+                        const saml_sp_info *sp, const idm_subject *subject);
+/* The decision without a subject: 0 if the SP's application exists and is
+ * not closed, else -1 with out->reason set (default deny). */
+int saml_policy_app_check(idm_decision *out, saml_ctx *ctx,
+                          const saml_sp_info *sp);
 
 /* sso.c */
 void saml_sso_handle(saml_ctx *ctx);
 void saml_sso_init(saml_ctx *ctx);
 /* Continue a pending request after login; NULL pending: portal. */
 void saml_sso_resume(saml_ctx *ctx, const char *pending);
+/* After a successful password check: a pending request of an application
+ * that requires a fresh login is answered without creating or touching the
+ * shared session; otherwise the session is created and the request (or
+ * the password change, or the portal) follows. */
+void saml_sso_login_done(saml_ctx *ctx, const char *pending, const char *uuid,
+                         const char *login, int must_change);
 /* login.c */
 void saml_login_handle(saml_ctx *ctx);
 void saml_logout_handle(saml_ctx *ctx);

@@ -2,7 +2,9 @@
  * Web Browser SSO (SAML profiles 4.1): AuthnRequests over HTTP-Redirect
  * and HTTP-POST, every check failing closed with an error page and an
  * audit event, the Response (signed, with a signed Assertion) back over
- * HTTP-POST, and IdP-initiated SSO for the portal.
+ * HTTP-POST, and IdP-initiated SSO for the portal. The rights policy
+ * answers every request (policy.c): deny is a page and a RequestDenied
+ * Response, reauth a password login for this request only, allow SSO.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,8 +25,7 @@ typedef struct sso_req {
     LassoLogin *login;
     const saml_sp_info *sp; /* borrowed from ctx->srv */
     const char *acs_url;    /* borrowed from sp */
-    const char *format;     /* NameID format to issue */
-    int bad_format;         /* requested format we do not issue */
+    const char *format;     /* NameID format to issue (by the policy) */
     const char *binding;    /* redirect, post, init */
     const char *raw;        /* what the pending table stores */
 } sso_req;
@@ -94,7 +95,8 @@ static const saml_acs *default_acs(const saml_sp_info *sp)
 
 static const char *choose_acs(const saml_sp_info *sp, const saml_msg *m)
 {
-    if (m->acs_url != NULL && m->acs_index >= 0) {
+    if (m->acs_index >= 0 &&
+        (m->acs_url != NULL || m->protocol_binding != NULL)) {
         return NULL; /* core 3.4.1: mutually exclusive */
     }
     if (m->protocol_binding != NULL &&
@@ -188,6 +190,14 @@ static int check_request(saml_ctx *ctx, sso_req *r, int resume)
         reject(ctx, r->sp->entity_id, "the request signature is invalid", NULL);
         return -1;
     }
+    /* before Lasso, which refuses a foreign ACS with a vague error */
+    r->acs_url = choose_acs(r->sp, &r->msg);
+    if (r->acs_url == NULL) {
+        reject(ctx, r->sp->entity_id,
+               "the AssertionConsumerService does not match the metadata",
+               NULL);
+        return -1;
+    }
     r->login = lasso_login_new(srv->lasso);
     profile = LASSO_PROFILE(r->login);
     /* never MAYBE: an XML signature that is present must verify */
@@ -201,9 +211,13 @@ static int check_request(saml_ctx *ctx, sso_req *r, int resume)
                     lasso_profile_get_signature_status(profile) != 0)) {
         idm_err_set(&err, IDM_EINVAL, "request not accepted");
         idm_err_detail(&err, "lasso %d: %s", rc, lasso_strerror(rc));
+        /* Lasso's xmldsig errors are the 1xx codes */
         reject(ctx, r->sp->entity_id,
-               r->msg.xml_signed ? "the request signature is invalid"
-                                 : "the request was not accepted",
+               r->msg.xml_signed &&
+                       (lasso_profile_get_signature_status(profile) != 0 ||
+                        (abs(rc) >= 100 && abs(rc) < 200))
+                   ? "the request signature is invalid"
+                   : "the request was not accepted",
                &err);
         return -1;
     }
@@ -228,13 +242,6 @@ static int check_request(saml_ctx *ctx, sso_req *r, int resume)
             return -1;
         }
     }
-    r->acs_url = choose_acs(r->sp, &r->msg);
-    if (r->acs_url == NULL) {
-        reject(ctx, r->sp->entity_id,
-               "the AssertionConsumerService does not match the metadata",
-               NULL);
-        return -1;
-    }
     if (!resume) {
         rc = saml_replay_check(
             ctx, r->sp->entity_id, r->msg.id,
@@ -247,18 +254,27 @@ static int check_request(saml_ctx *ctx, sso_req *r, int resume)
             return -1;
         }
     }
-    /* TODO(#4): the policy names the formats an SP may get */
-    if (r->msg.name_id_format == NULL ||
-        strcmp(r->msg.name_id_format, FMT_UNSPECIFIED) == 0 ||
-        strcmp(r->msg.name_id_format, FMT_PERSISTENT) == 0) {
-        r->format = FMT_PERSISTENT;
-    } else if (strcmp(r->msg.name_id_format, FMT_TRANSIENT) == 0) {
-        r->format = FMT_TRANSIENT;
-    } else {
-        r->format = FMT_PERSISTENT;
-        r->bad_format = 1;
-    }
     return 0;
+}
+
+/* The NameID format for this request among those the decision allows;
+ * NULL if the SP asks for one the application may not get. */
+static const char *pick_format(const sso_req *r, const idm_decision *d)
+{
+    const char *want = r->msg.name_id_format;
+
+    if (want == NULL || strcmp(want, FMT_UNSPECIFIED) == 0) {
+        return d->nameid_persistent  ? FMT_PERSISTENT
+               : d->nameid_transient ? FMT_TRANSIENT
+                                     : NULL;
+    }
+    if (strcmp(want, FMT_PERSISTENT) == 0) {
+        return d->nameid_persistent ? FMT_PERSISTENT : NULL;
+    }
+    if (strcmp(want, FMT_TRANSIENT) == 0) {
+        return d->nameid_transient ? FMT_TRANSIENT : NULL;
+    }
+    return NULL;
 }
 
 static void set_status(LassoLogin *login, const char *top, const char *sub)
@@ -283,7 +299,8 @@ static void set_status(LassoLogin *login, const char *top, const char *sub)
     resp->Status = st;
 }
 
-static void send_response(saml_ctx *ctx, sso_req *r)
+/* Sign and encode the Response for the ACS (profile->msg_body). */
+static int build_response(sso_req *r, idm_err *err)
 {
     LassoProfile *profile = LASSO_PROFILE(r->login);
     int rc;
@@ -293,9 +310,19 @@ static void send_response(saml_ctx *ctx, sso_req *r)
     rc = lasso_login_build_authn_response_msg(r->login);
     if (rc != 0 || profile->msg_url == NULL || profile->msg_body == NULL ||
         strcmp(profile->msg_url, r->acs_url) != 0) {
-        idm_err err = IDM_ERR_INIT;
-        idm_err_set(&err, IDM_EINTERNAL, "response not built");
-        idm_err_detail(&err, "lasso %d: %s", rc, lasso_strerror(rc));
+        idm_err_set(err, IDM_EINTERNAL, "response not built");
+        idm_err_detail(err, "lasso %d: %s", rc, lasso_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+static void send_response(saml_ctx *ctx, sso_req *r)
+{
+    LassoProfile *profile = LASSO_PROFILE(r->login);
+    idm_err err = IDM_ERR_INIT;
+
+    if (build_response(r, &err) != 0) {
         reject(ctx, r->sp->entity_id, "the response could not be built", &err);
         return;
     }
@@ -314,7 +341,45 @@ static void send_error(saml_ctx *ctx, sso_req *r, const char *top,
     send_response(ctx, r);
 }
 
-static void issue(saml_ctx *ctx, sso_req *r)
+/*
+ * The policy denies: audit with the rule and reason, a page in the user's
+ * language, and for an SP-initiated request a Response with
+ * Responder/RequestDenied that the page's button posts to the ACS (the SP
+ * learns the outcome, the user reads it first). who: login or NULL.
+ */
+static void deny(saml_ctx *ctx, sso_req *r, const idm_decision *d,
+                 const char *who)
+{
+    LassoProfile *profile = LASSO_PROFILE(r->login);
+    idm_err err = IDM_ERR_INIT;
+    const char *body = NULL;
+    char reason[512];
+
+    snprintf(reason, sizeof(reason), "policy: app %s, rule %s: %s",
+             d->app != NULL ? d->app->key : r->sp->app_key,
+             d->rule_id != NULL ? d->rule_id : "(default deny)", d->reason);
+    saml_audit(ctx, "saml.policy_deny", who != NULL ? who : "-",
+               IDM_AUDIT_DENIED, r->sp->entity_id, reason);
+    saml_metrics_reject(ctx->idp->metrics);
+    if (strcmp(r->binding, "init") != 0) {
+        set_status(r->login, LASSO_SAML2_STATUS_CODE_RESPONDER,
+                   LASSO_SAML2_STATUS_CODE_REQUEST_DENIED);
+        if (build_response(r, &err) == 0) {
+            body = profile->msg_body;
+        } else {
+            idm_log(IDM_LOG_WARN, "saml", "policy.deny_response",
+                    "detail=\"%s\"", err.detail);
+        }
+    }
+    saml_page_denied(ctx, d->app != NULL ? d->app->name : NULL,
+                     body != NULL ? r->acs_url : NULL, body,
+                     r->msg.relay_state);
+}
+
+/* Answer with an assertion for who (the session, or a fresh login of a
+ * reauth application) as the decision allows. */
+static void issue(saml_ctx *ctx, sso_req *r, const saml_session *who,
+                  const idm_decision *d, const idm_subject *subject)
 {
     LassoProfile *profile = LASSO_PROFILE(r->login);
     LassoSamlp2AuthnRequest *ar;
@@ -325,15 +390,18 @@ static void issue(saml_ctx *ctx, sso_req *r)
     LassoSaml2AuthnStatement *authn;
     GList *attrs = NULL;
     idm_err err = IDM_ERR_INIT;
-    char instant[32], not_before[32], not_after[32];
+    char instant[32], not_before[32], not_after[32], session_end[32];
     char *name_id;
     int64_t now = (int64_t)time(NULL);
+    int64_t lifetime = ctx->idp->conf->idp_assertion_lifetime;
     int rc;
 
-    if (r->bad_format) {
+    r->format = pick_format(r, d);
+    if (r->format == NULL) {
+        /* fail closed: no other format instead of the requested one */
         send_error(ctx, r, LASSO_SAML2_STATUS_CODE_REQUESTER,
                    LASSO_SAML2_STATUS_CODE_INVALID_NAME_ID_POLICY,
-                   "NameID format not allowed");
+                   "NameID format not allowed by the policy");
         return;
     }
     /* NameIDs are ours (pairwise, below): let Lasso take its transient
@@ -352,9 +420,16 @@ static void issue(saml_ctx *ctx, sso_req *r)
         reject(ctx, r->sp->entity_id, "the request was not accepted", &err);
         return;
     }
-    saml__time_format(instant, ctx->session.auth_instant);
+    /* the application's session_max caps the SP session and the
+     * assertion */
+    if (d->session_max > 0 && d->session_max < lifetime) {
+        lifetime = d->session_max;
+    }
+    saml__time_format(instant, who->auth_instant);
     saml__time_format(not_before, now - ctx->idp->conf->idp_clock_skew);
-    saml__time_format(not_after, now + ctx->idp->conf->idp_assertion_lifetime);
+    saml__time_format(not_after, now + lifetime);
+    saml__time_format(session_end,
+                      now + (d->session_max > 0 ? d->session_max : lifetime));
     rc = lasso_login_build_assertion(
         r->login, LASSO_SAML2_AUTHN_CONTEXT_PASSWORD_PROTECTED_TRANSPORT,
         instant, NULL, not_before, not_after);
@@ -373,10 +448,9 @@ static void issue(saml_ctx *ctx, sso_req *r)
     }
     saml_pool_add(ctx->pool, g_object_unref, assertion);
     if (strcmp(r->format, FMT_PERSISTENT) == 0) {
-        name_id = saml_pool_add(ctx->pool, free,
-                                saml_nameid_pairwise(ctx->idp,
-                                                     ctx->session.person_uuid,
-                                                     r->sp->entity_id));
+        name_id = saml_pool_add(
+            ctx->pool, free,
+            saml_nameid_pairwise(ctx->idp, who->person_uuid, r->sp->entity_id));
     } else {
         name_id = saml_pool_add(ctx->pool, free, saml__random_token());
     }
@@ -400,12 +474,12 @@ static void issue(saml_ctx *ctx, sso_req *r)
     if (authn != NULL && authn->SessionIndex == NULL) {
         authn->SessionIndex = g_strdup(assertion->ID);
     }
-    rc = saml_attributes_build(
-        &attrs, ctx, r->sp,
-        saml_pool_add(ctx->pool, free,
-                      saml_nameid_pairwise(ctx->idp, ctx->session.person_uuid,
-                                           r->sp->entity_id)),
-        &err);
+    if (authn != NULL) {
+        g_free(authn->SessionNotOnOrAfter);
+        authn->SessionNotOnOrAfter = g_strdup(session_end);
+    }
+    rc = saml_attributes_build(&attrs, ctx, r->sp, who->person_uuid, d, subject,
+                               &err);
     if (rc != 0) {
         reject(ctx, r->sp->entity_id, "the user's data could not be read",
                &err);
@@ -418,28 +492,52 @@ static void issue(saml_ctx *ctx, sso_req *r)
         assertion->AttributeStatement =
             g_list_append(assertion->AttributeStatement, stmt);
     }
-    rc = saml_session_add_sp(ctx, r->sp->entity_id, name_id, r->format,
-                             authn != NULL && authn->SessionIndex != NULL
-                                 ? authn->SessionIndex
-                                 : assertion->ID,
-                             &err);
+    /* for Single Logout; a fresh login of another person than the
+     * session's has no session to join (who->id == 0) */
+    rc = who->id == 0
+             ? 0
+             : saml_session_add_sp(ctx, r->sp->entity_id, name_id, r->format,
+                                   authn != NULL && authn->SessionIndex != NULL
+                                       ? authn->SessionIndex
+                                       : assertion->ID,
+                                   &err);
     if (rc != 0) {
         reject(ctx, r->sp->entity_id, "the session could not be updated", &err);
         return;
     }
-    saml_audit(ctx, "saml.assertion_issue", ctx->session.login, IDM_AUDIT_OK,
+    saml_audit(ctx, "saml.assertion_issue", who->login, IDM_AUDIT_OK,
                r->sp->entity_id, NULL);
     atomic_fetch_add(&((saml_sp_info *)(uintptr_t)r->sp)->assertions, 1);
     send_response(ctx, r);
 }
 
-/* After the checks: answer, or send the browser to the login page. */
+static int load_subject(idm_subject **out, saml_ctx *ctx, const char *login,
+                        idm_err *err)
+{
+    idm_db *db;
+    int rc = saml_ctx_db(&db, ctx, err);
+
+    *out = NULL;
+    return rc != 0 ? rc : idm_subject_load(out, db, login, err);
+}
+
+/* After the checks: the policy answers, or the browser goes to the login
+ * page (no session, ForceAuthn, or an application that wants a fresh
+ * password every time). */
 static void decide(saml_ctx *ctx, sso_req *r, int resume)
 {
     idm_err err = IDM_ERR_INIT;
+    idm_subject *subject = NULL;
+    idm_decision d;
     char *pending = NULL;
-    int need_login;
+    int need_login, reauth = 0;
 
+    /* default deny needs no person: an SP bound to no known application
+     * never gets a login form */
+    if (saml_policy_app_check(&d, ctx, r->sp) != 0) {
+        deny(ctx, r, &d, NULL);
+        return;
+    }
     if (ctx->session.id == 0 && saml_session_lookup(ctx, &err) != 0) {
         saml_page_error(ctx, 503, saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
         return;
@@ -447,14 +545,33 @@ static void decide(saml_ctx *ctx, sso_req *r, int resume)
     need_login = ctx->session.id == 0 || ctx->session.must_change_password ||
                  (r->msg.force_authn && !resume);
     if (!need_login) {
-        issue(ctx, r);
-        return;
+        if (load_subject(&subject, ctx, ctx->session.login, &err) != 0) {
+            reject(ctx, r->sp->entity_id, "the user's data could not be read",
+                   &err);
+            return;
+        }
+        saml_policy_decide(&d, ctx, r->sp, subject);
+        if (d.verdict == IDM_VERDICT_DENY) {
+            deny(ctx, r, &d, ctx->session.login);
+        } else if (d.verdict == IDM_VERDICT_ALLOW) {
+            issue(ctx, r, &ctx->session, &d, subject);
+        } else {
+            /* reauth: never the session, always the password (answered
+             * by saml_sso_login_done) */
+            reauth = need_login = 1;
+        }
+        idm_subject_free(subject);
+        if (!need_login) {
+            return;
+        }
     }
     if (r->msg.is_passive) {
         /* core 3.4.1: IsPassive forbids interaction */
         send_error(ctx, r, LASSO_SAML2_STATUS_CODE_RESPONDER,
                    LASSO_SAML2_STATUS_CODE_NO_PASSIVE,
-                   "passive request without a session");
+                   reauth ? "passive request for an application that "
+                            "requires a fresh login"
+                          : "passive request without a session");
         return;
     }
     if (saml_pending_store(&pending, ctx, r->binding, r->raw,
@@ -463,8 +580,9 @@ static void decide(saml_ctx *ctx, sso_req *r, int resume)
         return;
     }
     {
-        char *loc = saml__printf("/login?p=%s%s", pending,
-                                 r->msg.force_authn ? "&force=1" : "");
+        char *loc =
+            saml__printf("/login?p=%s%s", pending,
+                         r->msg.force_authn || reauth ? "&force=1" : "");
         saml_resp_redirect(ctx, loc);
         free(loc);
         saml_resp_cookie(ctx, "idm_b", ctx->browser, -1);
@@ -578,5 +696,83 @@ void saml_sso_resume(saml_ctx *ctx, const char *pending)
     if (ok == 0) {
         decide(ctx, &r, 1);
     }
+    sso_req_clear(&r);
+}
+
+/*
+ * A reauth application gets an assertion with this login's instant, and
+ * the shared session is neither created, renewed nor changed: other
+ * applications keep the session they had, and the next request for this
+ * application asks for the password again.
+ */
+static void issue_fresh(saml_ctx *ctx, sso_req *r, const idm_decision *d,
+                        const idm_subject *subject, const char *uuid,
+                        const char *login)
+{
+    idm_err err = IDM_ERR_INIT;
+    saml_session who;
+
+    if (saml_session_lookup(ctx, &err) != 0) {
+        saml_page_error(ctx, 503, saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
+        return;
+    }
+    memset(&who, 0, sizeof(who));
+    if (ctx->session.id != 0 && strcmp(ctx->session.person_uuid, uuid) == 0) {
+        who.id = ctx->session.id; /* joins it for Single Logout only */
+    }
+    snprintf(who.person_uuid, sizeof(who.person_uuid), "%s", uuid);
+    snprintf(who.login, sizeof(who.login), "%s", login);
+    who.auth_instant = ctx->fresh_auth;
+    ctx->actor.name = saml_pool_strdup(ctx->pool, login);
+    issue(ctx, r, &who, d, subject);
+}
+
+void saml_sso_login_done(saml_ctx *ctx, const char *pending, const char *uuid,
+                         const char *login, int must_change)
+{
+    idm_err err = IDM_ERR_INIT;
+    char *binding = NULL, *message = NULL, *relay = NULL;
+    idm_subject *subject = NULL;
+    idm_decision d;
+    sso_req r;
+    int rc;
+
+    ctx->fresh_auth = (int64_t)time(NULL);
+    memset(&r, 0, sizeof(r));
+    /* a pending password change keeps the request for afterwards */
+    if (!must_change && pending != NULL &&
+        saml_pending_take(&binding, &message, &relay, ctx, pending, &err) ==
+            0) {
+        r.binding = binding;
+        r.raw = message;
+        rc = strcmp(binding, "init") == 0 ? init_request(ctx, &r, message)
+                                          : check_request(ctx, &r, 1);
+        if (rc != 0) {
+            sso_req_clear(&r);
+            return; /* the error page is set */
+        }
+        if (saml_policy_app_check(&d, ctx, r.sp) == 0 &&
+            load_subject(&subject, ctx, login, &err) == 0) {
+            saml_policy_decide(&d, ctx, r.sp, subject);
+            if (d.verdict == IDM_VERDICT_REAUTH) {
+                issue_fresh(ctx, &r, &d, subject, uuid, login);
+                goto cleanup;
+            }
+        }
+    }
+    if (saml_session_create(ctx, uuid, login, must_change, &err) != 0) {
+        saml_page_error(ctx, 503, saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
+    } else if (must_change) {
+        char *loc = saml__printf("/password%s%s", pending != NULL ? "?p=" : "",
+                                 pending != NULL ? pending : "");
+        saml_resp_redirect(ctx, loc);
+        free(loc);
+    } else if (r.login != NULL) {
+        decide(ctx, &r, 1);
+    } else {
+        saml_resp_redirect(ctx, "/"); /* no (valid) pending request */
+    }
+cleanup:
+    idm_subject_free(subject);
     sso_req_clear(&r);
 }

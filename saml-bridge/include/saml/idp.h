@@ -84,6 +84,15 @@ void saml_response_clear(saml_response *resp);
  */
 IDM_MUST_CHECK int saml_idp_refresh(saml_idp *idp, int force, idm_err *err);
 
+/**
+ * Reload the rights policies ([policy] dir). An invalid policy is refused:
+ * its problems are logged with file:line, counted on /metrics, and the
+ * active policy stays; running requests keep the policy they started with.
+ * @param force  reload now (SIGHUP); else only if a file changed (poll).
+ * @return 1 reloaded, 0 unchanged, IDM_EINVAL refused.
+ */
+int saml_idp_policy_reload(saml_idp *idp, int force, idm_err *err);
+
 /** Delete expired sessions, pending requests, replay entries. */
 IDM_MUST_CHECK int saml_idp_housekeeping(saml_idp *idp, idm_err *err);
 

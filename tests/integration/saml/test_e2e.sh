@@ -36,7 +36,7 @@ LOGIN=$(printf '%s\n' "$OUT" | sed -n 1p)
 
 SPB=http://127.0.0.1:9
 /usr/bin/python3 "$SRC/tests/integration/saml/sp_pysaml2.py" metadata "$SPB" "$DATA" > "$T_TMP/sp.xml"
-idm sp add --app lernplattform "$T_TMP/sp.xml"
+idm sp add --app lms "$T_TMP/sp.xml"
 expect_rc 1 "http endpoints refused without --allow-http"
 expect_err "https" "refusal names the reason"
 printf '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x/>' > "$T_TMP/dtd.xml"
@@ -45,11 +45,11 @@ expect_rc 1 "metadata with a DTD refused"
 sed "s/ entityID=/ validUntil=\"2001-01-01T00:00:00Z\" entityID=/" "$T_TMP/sp.xml" > "$T_TMP/old.xml"
 idm sp add --app x --allow-http "$T_TMP/old.xml"
 expect_rc 1 "expired metadata refused"
-idm sp add --app lernplattform --allow-http "$T_TMP/sp.xml"
+idm sp add --app lms --allow-http "$T_TMP/sp.xml"
 expect_rc 0 "sp add"
 expect_eq "$OUT" "$SPB/sp" "sp add prints the entityID"
 idm sp list --json
-expect_eq "$(json 'j[0]["app"]')" lernplattform "sp list"
+expect_eq "$(json 'j[0]["app"]')" lms "sp list"
 idm sp show "$SPB/sp"
 expect_out "allow_http:    yes" "sp show"
 

@@ -11,3 +11,38 @@ if(TARGET idmd)
         LABELS "integration;saml"
         TIMEOUT 600)
 endif()
+
+# In-process round trips: Lasso SPs (tests/data/saml/sp{1,2}-*) against
+# saml_idp_handle() on the real PostgreSQL, a failing case per AuthnRequest
+# check (golden cases in tests/data/saml/authn-*/case.ini).
+if(TARGET saml_bridge)
+    pkg_check_modules(SAMLT_ZLIB REQUIRED IMPORTED_TARGET zlib)
+    add_executable(test_saml_sso ${CMAKE_CURRENT_SOURCE_DIR}/integration/saml/test_sso.c)
+    target_link_libraries(test_saml_sso PRIVATE saml_bridge idm_core idm_warnings
+        PkgConfig::CMOCKA PkgConfig::GLIB PkgConfig::LASSO PkgConfig::XML2
+        PkgConfig::OPENSSL PkgConfig::PQ PkgConfig::SAMLT_ZLIB)
+    add_test(NAME integration.saml_sso COMMAND test_saml_sso)
+    set_tests_properties(integration.saml_sso PROPERTIES
+        FIXTURES_REQUIRED pg
+        ENVIRONMENT "${IDM_TEST_ENV}"
+        LABELS "integration;saml"
+        TIMEOUT 600)
+endif()
+
+# Rights policies enforced by idmd (allow/reauth/deny, attribute release,
+# portal, reload) against pysaml2 SPs bound to different applications.
+if(TARGET idmd)
+    add_test(NAME integration.saml_policy_e2e
+             COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/saml/test_policy_e2e.sh
+                     ${IDM_TEST_STATE})
+    set_tests_properties(integration.saml_policy_e2e PROPERTIES
+        FIXTURES_REQUIRED pg
+        ENVIRONMENT "${IDM_TEST_ENV};IDMD=$<TARGET_FILE:idmd>"
+        LABELS "integration;saml;policy"
+        TIMEOUT 600)
+endif()
+
+# Fuzz target of the AuthnRequest decoder; its corpus replays in every build.
+if(TARGET saml_bridge)
+    include(${CMAKE_CURRENT_SOURCE_DIR}/fuzz/authnreq/fuzz.cmake)
+endif()

@@ -1,0 +1,29 @@
+# SPDX-License-Identifier: EUPL-1.2
+# The AuthnRequest decoder fuzz target (included from
+# tests/integration/saml/tests.cmake; paths relative to tests/).
+# Every build replays the corpus through the standalone driver as the ctest
+# fuzz.authnreq_corpus (ASan/UBSan in the debug/ci presets). The fuzz preset
+# (clang, -fsanitize=fuzzer-no-link,address) also builds fuzz_authnreq, the
+# libFuzzer binary:
+#   fuzz_authnreq -max_total_time=300 -max_len=300000 NEW_DIR \
+#       tests/fuzz/authnreq/corpus
+option(IDM_FUZZ "Build libFuzzer binaries (clang, fuzz preset)" OFF)
+set(IDM_FUZZ_AUTHNREQ ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/authnreq)
+
+add_executable(fuzz_authnreq_replay ${IDM_FUZZ_AUTHNREQ}/fuzz_authnreq.c
+               ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/driver.c)
+target_link_libraries(fuzz_authnreq_replay PRIVATE saml_bridge idm_core
+                      idm_warnings)
+add_test(NAME fuzz.authnreq_corpus
+         COMMAND fuzz_authnreq_replay ${IDM_FUZZ_AUTHNREQ}/corpus)
+set_tests_properties(fuzz.authnreq_corpus PROPERTIES
+    ENVIRONMENT "${IDM_TEST_ENV}"
+    LABELS "fuzz;saml"
+    TIMEOUT 300)
+
+if(IDM_FUZZ)
+    add_executable(fuzz_authnreq ${IDM_FUZZ_AUTHNREQ}/fuzz_authnreq.c)
+    target_link_libraries(fuzz_authnreq PRIVATE saml_bridge idm_core
+                          idm_warnings)
+    target_link_options(fuzz_authnreq PRIVATE -fsanitize=fuzzer)
+endif()
