@@ -35,6 +35,11 @@
 #                        (default: stats)
 #   IDM_RUN_USER, IDM_RUN_GROUP  unprivileged account the server runs as
 #                        when the caller is root (default nobody / nogroup)
+#   IDM_SLAPD_EMPTY      1: idm_slapd_init leaves the database empty (no
+#                        base entries), as a syncrepl consumer needs: base
+#                        entries made locally would carry a contextCSN, and
+#                        the consumer would then ask its provider only for
+#                        changes newer than that and miss older entries
 #
 # This file deliberately does not run `set -eu` (it may be sourced into an
 # interactive shell); every function checks its own errors, returns non-zero
@@ -110,9 +115,11 @@ _idm_ldap_dir() {
     return 1
 }
 
-# _idm_ldap_acls DIR BASE: the olcAccess lines of DIR/acl.ldif for BASE.
+# _idm_ldap_acls DIR BASE: the olcAccess and olcLimits lines of
+# DIR/acl.ldif for BASE (its ldapmodify separators dropped).
 _idm_ldap_acls() {
-    sed -n '/^olcAccess:/,$p' "$1/acl.ldif" | grep -v '^#' |
+    sed -n '/^olcAccess:/,$p' "$1/acl.ldif" |
+        grep -v -e '^#' -e '^-$' -e '^replace:' |
         sed "s|@BASE@|$2|g"
 }
 
@@ -293,7 +300,7 @@ LDIF
     fi
 
     _rc=0
-    {
+    [ "${IDM_SLAPD_EMPTY:-0}" = 1 ] || {
         printf 'dn: %s\n' "$_base"
         if [ "$_rdnattr" = dc ]; then
             printf 'objectClass: dcObject\nobjectClass: organization\n'

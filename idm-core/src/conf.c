@@ -52,6 +52,11 @@ typedef enum conf_opt {
     OPT_LDAP_BASE,
     OPT_LDAP_ADMIN_DN,
     OPT_LDAP_ADMIN_PASSWORD_FILE,
+    OPT_LDAP_RELEASE_BLOCKED_NAMES,
+    OPT_LDAP_SCOPE,
+    OPT_LDAP_SYNC_POLL,
+    OPT_LDAP_SYNC_BATCH,
+    OPT_LDAP_SYNC_WINDOW,
     OPT_IMPORT_GRACE_DAYS,
     OPT_IMPORT_MAX_LEAVER_SHARE,
     OPT_IMPORT_LOGIN_URL,
@@ -300,6 +305,56 @@ static const conf_def defs[OPT__COUNT] = {
                                       .offset = OFF(ldap_admin_password),
                                       .doc = "file holding that DN's password",
                                       .check = NULL},
+    [OPT_LDAP_RELEASE_BLOCKED_NAMES] = {.group = "ldap",
+                                        .key = "release_blocked_names",
+                                        .type = T_INT,
+                                        .def = "0",
+                                        .min = 0,
+                                        .max = 1,
+                                        .offset =
+                                            OFF(ldap_release_blocked_names),
+                                        .doc = "1: persons with an "
+                                               "information release block "
+                                               "keep their names in LDAP",
+                                        .check = NULL},
+    [OPT_LDAP_SCOPE] = {.group = "ldap",
+                        .key = "scope",
+                        .type = T_STRING,
+                        .def = NULL,
+                        .min = 0,
+                        .max = 0,
+                        .offset = OFF(ldap_scope),
+                        .doc = "eduPerson/SCHAC scope domain (unset: the dc= "
+                               "parts of base)",
+                        .check = NULL},
+    [OPT_LDAP_SYNC_POLL] = {.group = "ldap",
+                            .key = "sync_poll_seconds",
+                            .type = T_INT,
+                            .def = "5",
+                            .min = 1,
+                            .max = 3600,
+                            .offset = OFF(ldap_sync_poll_seconds),
+                            .doc = "idm-ldap-sync fallback poll interval",
+                            .check = NULL},
+    [OPT_LDAP_SYNC_BATCH] = {.group = "ldap",
+                             .key = "sync_batch",
+                             .type = T_INT,
+                             .def = "2000",
+                             .min = 1,
+                             .max = 1000000,
+                             .offset = OFF(ldap_sync_batch),
+                             .doc = "outbox rows per sync batch",
+                             .check = NULL},
+    [OPT_LDAP_SYNC_WINDOW] = {.group = "ldap",
+                              .key = "sync_window",
+                              .type = T_INT,
+                              .def = "256",
+                              .min = 1,
+                              .max = 1000000,
+                              .offset = OFF(ldap_sync_window),
+                              .doc = "LDAP operations the sync keeps in "
+                                     "flight",
+                              .check = NULL},
     [OPT_IMPORT_GRACE_DAYS] = {.group = "import",
                                .key = "grace_days",
                                .type = T_INT,
@@ -983,6 +1038,7 @@ void idm_conf_free(idm_conf *conf)
     free(conf->ldap_base);
     free(conf->ldap_admin_dn);
     free_secret(conf->ldap_admin_password);
+    free(conf->ldap_scope);
     free(conf->import_login_url);
     free(conf->idp_base_url);
     free(conf->idp_listen);

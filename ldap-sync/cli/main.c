@@ -73,14 +73,20 @@ static void usage(FILE *fp)
         "  --list-parked [--all]  events LDAP rejected for good\n"
         "options:\n"
         "  --config FILE          config file (default $IDM_CONFIG)\n"
-        "  --batch N              outbox rows per batch (2000)\n"
-        "  --window N             LDAP operations in flight (256)\n"
-        "  --poll SECONDS         fallback poll interval (5)\n"
+        "  --batch N              outbox rows per batch ([ldap] sync_batch,\n"
+        "                         2000)\n"
+        "  --window N             LDAP operations in flight ([ldap]\n"
+        "                         sync_window, 256)\n"
+        "  --poll SECONDS         fallback poll interval ([ldap]\n"
+        "                         sync_poll_seconds, 5)\n"
         "  --timeout SECONDS      LDAP network/result timeout (30)\n"
         "  --scope DOMAIN         schacHomeOrganization / eduPerson scope\n"
-        "                         (default: the dc= parts of [ldap] base)\n"
+        "                         ([ldap] scope; default: the dc= parts of\n"
+        "                         [ldap] base)\n"
         "  --release-blocked-names  give persons with an information release\n"
-        "                         block their names in LDAP (default: no)\n"
+        "                         block their names in LDAP ([ldap]\n"
+        "                         release_blocked_names, default 0)\n"
+        "command-line options override the config file\n"
         "  --pid-file FILE        write the daemon's pid\n",
         fp);
 }
@@ -143,6 +149,8 @@ int main(int argc, char **argv)
     idm_db *db = NULL;
     lsync *sync = NULL;
     const char *config = NULL, *export_path = NULL, *pid_file = NULL;
+    const char *cli_scope = NULL;
+    int cli_batch = 0, cli_window = 0, cli_poll = 0, cli_release = 0;
     int mode = 0, dry_run = 0, with_base = 0, all = 0, c, rc, status = 1;
 
     while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
@@ -191,21 +199,21 @@ int main(int argc, char **argv)
                 return 2;
             }
             if (c == OPT_BATCH) {
-                opts.batch_size = v;
+                cli_batch = v;
             } else if (c == OPT_WINDOW) {
-                opts.window = v;
+                cli_window = v;
             } else if (c == OPT_POLL) {
-                opts.poll_seconds = v;
+                cli_poll = v;
             } else {
                 opts.net_timeout = v;
             }
             break;
         }
         case OPT_SCOPE:
-            opts.scope = optarg;
+            cli_scope = optarg;
             break;
         case OPT_RELEASE:
-            opts.release_blocked_names = 1;
+            cli_release = 1;
             break;
         case OPT_PIDFILE:
             pid_file = optarg;
@@ -254,6 +262,14 @@ int main(int argc, char **argv)
     opts.ldap_base = conf->ldap_base;
     opts.ldap_bind_dn = conf->ldap_admin_dn;
     opts.ldap_password = conf->ldap_admin_password;
+    /* [ldap] settings; the command line overrides them */
+    opts.scope = cli_scope != NULL ? cli_scope : conf->ldap_scope;
+    opts.release_blocked_names =
+        cli_release != 0 ? 1 : conf->ldap_release_blocked_names;
+    opts.batch_size = cli_batch > 0 ? cli_batch : conf->ldap_sync_batch;
+    opts.window = cli_window > 0 ? cli_window : conf->ldap_sync_window;
+    opts.poll_seconds = cli_poll > 0 ? cli_poll : conf->ldap_sync_poll_seconds;
+    opts.read_only = mode == OPT_FULL && dry_run;
     rc = lsync_open(&sync, db, &opts, &err);
     if (rc != 0) {
         goto report;

@@ -70,6 +70,10 @@ int lsync_export_ldif(lsync *s, const char *path, int with_base, long *count,
 
     *count = 0;
     memset(&load, 0, sizeof(load));
+    rc = lsync__check_writable(s, err);
+    if (rc != 0) {
+        goto cleanup;
+    }
     rc = idm_db_begin(s->db, err);
     if (rc != 0) {
         goto cleanup;
@@ -85,7 +89,7 @@ int lsync_export_ldif(lsync *s, const char *path, int with_base, long *count,
     rc = lsync__q(&res, s->db,
                   "SELECT txid::text, id::text FROM outbox WHERE txid < "
                   "pg_snapshot_xmin(pg_current_snapshot()) "
-                  "ORDER BY txid DESC, id DESC LIMIT 1",
+                  "ORDER BY outbox.txid DESC, outbox.id DESC LIMIT 1",
                   err, 0);
     if (rc != 0) {
         goto cleanup;

@@ -120,7 +120,7 @@ int lsync__ldap_connect(lsync *s, idm_err *err)
         lsync__ldap_drop(s);
         return IDM_EUNAVAIL;
     }
-    if (!s->containers_ok) {
+    if (!s->containers_ok && !s->read_only) {
         rc = ensure_containers(s, err);
         if (rc != 0) {
             lsync__ldap_drop(s);

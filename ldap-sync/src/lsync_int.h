@@ -35,6 +35,7 @@ struct lsync {
     int window;
     int poll_seconds;
     int net_timeout;
+    int read_only; /* see lsync_opts */
     LDAP *ld; /* NULL while disconnected */
     int containers_ok;
 };
@@ -87,6 +88,9 @@ int lsync__ldap_apply(lsync *s, GPtrArray *items, long *writes,
 /** idmGroupKey values of groups in ou=groups having member=dn. */
 int lsync__ldap_groups_of(lsync *s, const char *dn, GHashTable *keys,
                           idm_err *err);
+
+/** IDM_EINVAL if the handle was opened read-only, else 0. */
+int lsync__check_writable(const lsync *s, idm_err *err);
 
 /** 1 if an LDAP result code means "try again later". */
 int lsync__ldap_transient(int code);

@@ -380,6 +380,13 @@ int lsync_reconcile(lsync *s, int dry_run, FILE *report, lsync_diff *diff,
 
     memset(diff, 0, sizeof(*diff));
     memset(&sc, 0, sizeof(sc));
+    if (!dry_run) {
+        rc = lsync__check_writable(s, err);
+        if (rc != 0) {
+            g_hash_table_destroy(wants);
+            return rc;
+        }
+    }
     sc.s = s;
     sc.wants = wants;
     sc.report = report;

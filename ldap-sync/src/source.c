@@ -71,12 +71,14 @@ int lsync__fetch_events(GPtrArray **out, idm_db *db, const char *txid,
     g_snprintf(lim, sizeof(lim), "%d", limit);
     /* Commit order without skipping: only rows of transactions older than
      * every running one (txid below the snapshot's xmin) are final, and no
-     * new row can ever sort before them; order by (txid, id). */
+     * new row can ever sort before them; order by (txid, id). The ORDER
+     * BY names the table's columns: a bare "id" would be the text output
+     * column, sort "10" before "9" and skip events at the batch edge. */
     rc = lsync__q(&res, db,
                   "SELECT id::text, txid::text, aggregate, key, event "
                   "FROM outbox WHERE (txid, id) > ($1::xid8, $2::bigint) "
                   "AND txid < pg_snapshot_xmin(pg_current_snapshot()) "
-                  "ORDER BY txid, id LIMIT $3::int",
+                  "ORDER BY outbox.txid, outbox.id LIMIT $3::int",
                   err, 3, txid, id, lim);
     if (rc != 0) {
         goto cleanup;

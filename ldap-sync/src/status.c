@@ -75,7 +75,7 @@ int lsync_parked_print(idm_db *db, FILE *fp, int all, idm_err *err)
                   "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
                   "CASE WHEN resolved_at IS NULL THEN 'no' ELSE 'yes' END "
                   "FROM lsync.parked WHERE $1::boolean OR resolved_at IS NULL "
-                  "ORDER BY id",
+                  "ORDER BY parked.id",
                   err, 1, all ? "t" : "f");
     if (rc != 0) {
         return rc;

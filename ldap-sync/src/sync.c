@@ -84,13 +84,16 @@ int lsync_open(lsync **out, idm_db *db, const lsync_opts *opts, idm_err *err)
 {
     lsync *s = NULL;
     PGresult *res = NULL;
-    int rc;
+    int rc = 0;
 
     *out = NULL;
     if (opts->ldap_uri == NULL || opts->ldap_base == NULL ||
         opts->ldap_bind_dn == NULL) {
         return idm_err_set(err, IDM_ECONFIG,
                            "[ldap] uri, base and admin_dn must be set");
+    }
+    if (opts->read_only) {
+        goto create; /* a dry run beside the daemon: no lock, no DDL */
     }
     rc = lsync_schema_ensure(db, err);
     if (rc != 0) {
@@ -106,8 +109,10 @@ int lsync_open(lsync **out, idm_db *db, const lsync_opts *opts, idm_err *err)
                          "another idm-ldap-sync is running on this database");
         goto cleanup;
     }
+create:
     s = g_new0(lsync, 1);
     s->db = db;
+    s->read_only = opts->read_only;
     s->uri = g_strdup(opts->ldap_uri);
     s->base = g_strdup(opts->ldap_base);
     s->bind_dn = g_strdup(opts->ldap_bind_dn);
@@ -634,10 +639,23 @@ static void record_error(lsync *s, const idm_err *e)
                    &ignore, 1, e->msg);
 }
 
+int lsync__check_writable(const lsync *s, idm_err *err)
+{
+    if (s->read_only) {
+        return idm_err_set(err, IDM_EINVAL,
+                           "the sync was opened read-only (dry run)");
+    }
+    return 0;
+}
+
 int lsync_run_once(lsync *s, lsync_stats *st, idm_err *err)
 {
-    int more = 1, rc = 0;
+    int more = 1, rc;
 
+    rc = lsync__check_writable(s, err);
+    if (rc != 0) {
+        return rc;
+    }
     while (more) {
         rc = process_batch(s, st, &more, err);
         if (rc != 0) {
@@ -695,6 +713,10 @@ int lsync_run_daemon(lsync *s, volatile sig_atomic_t *stop,
     lsync_stats st;
 
     memset(&st, 0, sizeof(st));
+    rc = lsync__check_writable(s, err);
+    if (rc != 0) {
+        return rc;
+    }
     while (!*stop) {
         PGconn *c = idm_db_conn(s->db);
         if (PQstatus(c) != CONNECTION_OK) {

@@ -38,6 +38,11 @@ typedef struct idm_conf {
     char *ldap_base;
     char *ldap_admin_dn;
     char *ldap_admin_password; /* from admin_password_file; wiped on free */
+    int ldap_release_blocked_names; /* 0/1: names of blocked persons in LDAP */
+    char *ldap_scope;           /* eduPerson scope; NULL: from base's dc= */
+    int ldap_sync_poll_seconds; /* idm-ldap-sync fallback poll */
+    int ldap_sync_batch;        /* outbox rows per batch */
+    int ldap_sync_window;       /* LDAP operations in flight */
     /* [import] */
     int import_grace_days;       /* disabled leavers are deleted after this */
     int import_max_leaver_share; /* percent of a school; more needs --yes */

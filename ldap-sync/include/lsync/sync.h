@@ -29,11 +29,13 @@ typedef struct lsync_opts {
     int window;                /* outstanding LDAP operations */
     int poll_seconds;          /* fallback poll in daemon mode */
     int net_timeout;           /* seconds for connect and each result */
+    int read_only;             /* only lsync_reconcile() dry runs: no lock,
+                                * no tables created, nothing written */
 } lsync_opts;
 
 #define LSYNC_OPTS_INIT                                                        \
     {                                                                          \
-        NULL, NULL, NULL, NULL, NULL, 0, 2000, 256, 5, 30                      \
+        NULL, NULL, NULL, NULL, NULL, 0, 2000, 256, 5, 30, 0                   \
     }
 
 /** Counts of one run. */
@@ -53,7 +55,9 @@ typedef struct lsync_diff {
 
 /**
  * Create the sync's own tables (schema lsync) if missing and take the
- * advisory lock that keeps a second instance out.
+ * advisory lock that keeps a second instance out. With opts->read_only
+ * neither happens, and the handle serves lsync_reconcile() dry runs only
+ * (the others return IDM_EINVAL), so a dry run works beside the daemon.
  * @param[out] out  new handle; free with lsync_close(). db is borrowed and
  *                  must outlive it.
  * @return 0, IDM_ECONFIG (missing ldap settings), IDM_ECONFLICT (another

@@ -36,9 +36,13 @@ admin_password_file = $L_PW
 CONF_EOF
     sed -i 's/^level = warn/level = notice/' "$CONF"
     idm migrate > /dev/null
-    # a clean base for this test
-    ladmin ldapdelete -r "$BASE" > /dev/null 2>&1
-    if [ "$BASE" != "$L_ROOT" ]; then
+    # a clean base for this test (the root entry itself stays)
+    if [ "$BASE" = "$L_ROOT" ]; then
+        for ou in people groups orgs services; do
+            ladmin ldapdelete -r "ou=$ou,$BASE" > /dev/null 2>&1
+        done
+    else
+        ladmin ldapdelete -r "$BASE" > /dev/null 2>&1
         printf 'dn: %s\nobjectClass: domain\ndc: %s\n' "$BASE" \
             "$(printf '%s' "${BASE%%,*}" | sed 's/^dc=//')" |
             ladmin ldapadd > /dev/null || echo "Bail out! cannot add $BASE"
@@ -99,4 +103,48 @@ uuid_of() {
 full_clean() {
     lsync --full --dry-run
     expect_out "summary missing=0 extra=0 different=0" "$1"
+}
+
+# lservice NAME PASSWORD: (re)create the read-only service account
+# cn=NAME,ou=services,BASE with that password (set by the admin).
+lservice() {
+    ladmin ldapadd > /dev/null 2>&1 <<LDIF
+dn: ou=services,$BASE
+objectClass: organizationalUnit
+ou: services
+LDIF
+    ladmin ldapdelete "cn=$1,ou=services,$BASE" > /dev/null 2>&1
+    ladmin ldapadd > /dev/null <<LDIF
+dn: cn=$1,ou=services,$BASE
+objectClass: applicationProcess
+objectClass: simpleSecurityObject
+cn: $1
+userPassword: $2
+LDIF
+}
+
+# las DN PASSWORD TOOL ARGS...: an ldap tool bound as DN ("" = anonymous).
+las() {
+    _dn=$1 _pw=$2 _tool=$3
+    shift 3
+    if [ -z "$_dn" ]; then
+        "$_tool" -x -H "$L_URI" "$@"
+    else
+        printf '%s' "$_pw" > "$T_TMP/aspw"
+        "$_tool" -x -H "$L_URI" -D "$_dn" -y "$T_TMP/aspw" "$@"
+    fi
+}
+
+# lsee DN PASSWORD ENTRY_DN: the attribute names (lower case, sorted, one
+# line) of ENTRY_DN that DN can read; empty if it sees no entry.
+lsee() {
+    las "$1" "$2" ldapsearch -LLL -o ldif-wrap=no -b "$3" -s base \
+        '(objectClass=*)' '*' '+' 2>/dev/null |
+        sed -n 's/^\([A-Za-z0-9;-]*\)::\{0,1\} .*/\1/p' | grep -v '^dn$' |
+        tr 'A-Z' 'a-z' | LC_ALL=C sort -u | tr '\n' ' ' | sed 's/ $//'
+}
+
+# lcount DN PASSWORD BASE FILTER: entries DN finds below BASE.
+lcount() {
+    las "$1" "$2" ldapsearch -LLL -b "$3" "$4" dn 2>/dev/null | grep -c '^dn:'
 }

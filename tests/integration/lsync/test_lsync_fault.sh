@@ -44,12 +44,20 @@ count() { # count entries matching a filter in ou=people
     ladmin ldapsearch -LLL -b "ou=people,$BASE" "$1" dn 2>/dev/null | grep -c '^dn:'
 }
 
-"$LSYNC" --config "$CONF" --poll 1 --timeout 5 > "$T_TMP/daemon.log" 2>&1 &
+# the poll interval from the config ([ldap] sync_poll_seconds)
+sed -i 's/^\[ldap\]$/[ldap]\nsync_poll_seconds = 1/' "$CONF"
+"$LSYNC" --config "$CONF" --timeout 5 > "$T_TMP/daemon.log" 2>&1 &
 DPID=$!
 idm user add --school 75123 --role teacher --given Erste --family Person > /dev/null
 wait_backlog 30
 expect_eq "$?" 0 "daemon applies the first change"
 expect_eq "$(count '(uid=erste.person)')" 1 "entry there"
+lsync --full --dry-run
+expect_rc 0 "--full --dry-run works while the daemon runs (read-only, no lock)"
+expect_out "summary missing=0 extra=0 different=0" "and compares"
+lsync --once
+expect_rc 1 "a second writer is still refused"
+expect_err "another idm-ldap-sync is running" "with a message"
 
 # --- slapd down during 1,000 changes --------------------------------------------
 idm_slapd_stop "$SD/s"

@@ -250,4 +250,15 @@ expect_eq "$(grep -c "^dn: $(pdn quinn.queue)$" "$T_TMP/all.ldif")" 1 "persons e
 lsync --status
 expect_out "backlog=0" "checkpoint recorded by the export"
 
+# --- [ldap] settings in the config (the command line overrides them) -----------
+printf 'release_blocked_names = 1\nscope = example.org\n' >> "$CONF"
+idm user add --school 75123 --role pupil --given Cleo --family Config --info-block > /dev/null
+lsync --once
+expect_rc 0 "config with release_blocked_names and scope"
+expect_eq "$(lget "$(pdn cleo.config)" givenName)" "Cleo" "release_blocked_names = 1: name of a blocked person released"
+expect_eq "$(lget "$(pdn cleo.config)" eduPersonPrincipalName)" "cleo.config@example.org" "scope from the config"
+idm user add --school 75123 --role pupil --given Cid --family Config --info-block > /dev/null
+lsync --once --scope cli.example
+expect_eq "$(lget "$(pdn cid.config)" eduPersonPrincipalName)" "cid.config@cli.example" "--scope overrides the config"
+
 finish

@@ -158,6 +158,11 @@ static void check_defaults(const idm_conf *c)
     assert_null(c->ldap_base);
     assert_null(c->ldap_admin_dn);
     assert_null(c->ldap_admin_password);
+    assert_int_equal(c->ldap_release_blocked_names, 0);
+    assert_null(c->ldap_scope);
+    assert_int_equal(c->ldap_sync_poll_seconds, 5);
+    assert_int_equal(c->ldap_sync_batch, 2000);
+    assert_int_equal(c->ldap_sync_window, 256);
     assert_int_equal(c->log_level, IDM_LOG_INFO);
 }
 
@@ -208,6 +213,11 @@ static void test_full_file(void **state)
         "base = dc=schule,dc=example\n"
         "admin_dn = cn=idm-sync,ou=system,dc=schule,dc=example\n"
         "admin_password_file = %s\n"
+        "release_blocked_names = 1\n"
+        "scope = schule.example\n"
+        "sync_poll_seconds = 2\n"
+        "sync_batch = 500\n"
+        "sync_window = 64\n"
         "\n"
         "[log]\n"
         "level = debug\n",
@@ -235,6 +245,11 @@ static void test_full_file(void **state)
     assert_string_equal(c->ldap_admin_dn,
                         "cn=idm-sync,ou=system,dc=schule,dc=example");
     assert_string_equal(c->ldap_admin_password, "ldap s3cret");
+    assert_int_equal(c->ldap_release_blocked_names, 1);
+    assert_string_equal(c->ldap_scope, "schule.example");
+    assert_int_equal(c->ldap_sync_poll_seconds, 2);
+    assert_int_equal(c->ldap_sync_batch, 500);
+    assert_int_equal(c->ldap_sync_window, 64);
     assert_int_equal(c->log_level, IDM_LOG_DEBUG);
     assert_string_equal(c->path, fx->conf_path);
     g_free(text);
