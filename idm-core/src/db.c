@@ -10,10 +10,16 @@
 #include "idm/db.h"
 #include "idm/log.h"
 
+/* Statements idm_db_query_prepared may keep per connection; more are
+ * run unprepared. */
+#define PREPARED_MAX 32
+
 struct idm_db {
     PGconn *conn;
-    int depth;  /* open transaction levels */
-    int doomed; /* an inner level rolled back */
+    int depth;                    /* open transaction levels */
+    int doomed;                   /* an inner level rolled back */
+    char *prepared[PREPARED_MAX]; /* texts; statement i is named "idm_<i>" */
+    int nprepared;
 };
 
 static void notice_quiet(void *arg, const PGresult *res)
@@ -83,6 +89,9 @@ void idm_db_close(idm_db *db)
     if (db->conn != NULL) {
         PQfinish(db->conn); /* the server rolls back an open transaction */
     }
+    for (int i = 0; i < db->nprepared; i++) {
+        free(db->prepared[i]);
+    }
     free(db);
 }
 
@@ -130,18 +139,12 @@ static int map_error(const PGresult *res, idm_db *db, idm_err *err)
     return code;
 }
 
-int idm_db_query(PGresult **out, idm_db *db, const char *sql, int nparams,
-                 const char *const *params, idm_err *err)
+/* Hand over or map the result of a statement; takes res. */
+static int finish(PGresult **out, idm_db *db, PGresult *res, idm_err *err)
 {
-    PGresult *res;
-    ExecStatusType st;
-    int rc = 0;
+    ExecStatusType st = res != NULL ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    int rc;
 
-    if (out != NULL) {
-        *out = NULL;
-    }
-    res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
-    st = res != NULL ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
         rc = map_error(res, db, err);
         if (db->depth > 0) {
@@ -156,6 +159,67 @@ int idm_db_query(PGresult **out, idm_db *db, const char *sql, int nparams,
         PQclear(res);
     }
     return 0;
+}
+
+int idm_db_query(PGresult **out, idm_db *db, const char *sql, int nparams,
+                 const char *const *params, idm_err *err)
+{
+    if (out != NULL) {
+        *out = NULL;
+    }
+    return finish(
+        out, db,
+        PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0), err);
+}
+
+/* SQLSTATE 26000: the server no longer knows a statement name (a pooler
+ * or DISCARD ALL dropped them). */
+static int lost_statement(const PGresult *res)
+{
+    const char *state =
+        res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    return state != NULL && strcmp(state, "26000") == 0;
+}
+
+int idm_db_query_prepared(PGresult **out, idm_db *db, const char *sql,
+                          int nparams, const char *const *params, idm_err *err)
+{
+    PGresult *res;
+    char name[16];
+    int i = 0;
+
+    if (out != NULL) {
+        *out = NULL;
+    }
+    while (i < db->nprepared && strcmp(db->prepared[i], sql) != 0) {
+        i++;
+    }
+    if (i == db->nprepared) {
+        if (i == PREPARED_MAX) {
+            return idm_db_query(out, db, sql, nparams, params, err);
+        }
+        snprintf(name, sizeof(name), "idm_%d", i);
+        res = PQprepare(db->conn, name, sql, nparams, NULL);
+        if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
+            return finish(NULL, db, res, err);
+        }
+        PQclear(res);
+        db->prepared[db->nprepared++] = idm_xstrdup(sql);
+    }
+    snprintf(name, sizeof(name), "idm_%d", i);
+    res = PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0);
+    if (lost_statement(res) && db->depth == 0) {
+        /* start over: none is known to the server any more, run this one
+         * unprepared; the next calls prepare again */
+        PQclear(res);
+        PQclear(PQexec(db->conn, "DEALLOCATE ALL"));
+        for (int j = 0; j < db->nprepared; j++) {
+            free(db->prepared[j]);
+        }
+        db->nprepared = 0;
+        return idm_db_query(out, db, sql, nparams, params, err);
+    }
+    return finish(out, db, res, err);
 }
 
 int idm_db_exec_script(idm_db *db, const char *script, idm_err *err)

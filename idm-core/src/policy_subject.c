@@ -10,27 +10,50 @@
 #include "idm/policy.h"
 #include "idm/user.h"
 
+/* One round trip: the person (kind 0), the roles valid today (1) and the
+ * staff groups (2), ordered as idm_subject lists them. */
+static const char subject_sql[] =
+    "WITH a AS (SELECT person_id, login, must_change_password, "
+    "status = 'active' AS active FROM account "
+    "WHERE lower(login) = lower($1)) "
+    "SELECT 0 AS k, p.uuid::text, a.login, p.given_name, p.family_name, "
+    "to_char(p.birth_date, 'YYYY-MM-DD'), p.info_block::text, "
+    "p.processing_restricted::text, a.must_change_password::text, "
+    "a.active::text, NULL::text AS s1, NULL::idm_role AS s2 "
+    "FROM a JOIN person p ON p.id = a.person_id "
+    "UNION ALL "
+    "SELECT 1, r.role::text, o.type::text, o.code, o.school_code, g.name, "
+    "NULL, NULL, NULL, NULL, o.code, r.role "
+    "FROM a JOIN role_assignment r ON r.person_id = a.person_id "
+    "JOIN org_unit o ON o.id = r.org_unit_id "
+    "LEFT JOIN person_group g ON g.id = r.group_id "
+    "WHERE r.valid_from <= current_date "
+    "AND (r.valid_until IS NULL OR r.valid_until > current_date) "
+    "UNION ALL "
+    "SELECT 2, o.code || '/' || g.name, NULL, NULL, NULL, NULL, "
+    "NULL, NULL, NULL, NULL, o.code || '/' || g.name, NULL "
+    "FROM a JOIN group_member m ON m.person_id = a.person_id "
+    "JOIN person_group g ON g.id = m.group_id "
+    "JOIN org_unit o ON o.id = g.org_unit_id "
+    "WHERE g.kind = 'staff' "
+    "ORDER BY k, s1, s2";
+
 int idm_subject_load(idm_subject **out, idm_db *db, const char *login,
                      idm_err *err)
 {
     PGresult *res = NULL;
     idm_subject *s = NULL;
     GPtrArray *groups = NULL;
-    int rc, rows;
+    int rc, rows, i = 1;
 
     *out = NULL;
-    rc = idm_db__q(&res, db,
-                   "SELECT p.id, p.uuid, a.login, p.given_name, p.family_name, "
-                   "to_char(p.birth_date, 'YYYY-MM-DD'), p.info_block, "
-                   "p.processing_restricted, a.must_change_password, "
-                   "a.status = 'active' "
-                   "FROM account a JOIN person p ON p.id = a.person_id "
-                   "WHERE lower(a.login) = lower($1)",
-                   err, login);
+    rc = idm_db_query_prepared(&res, db, subject_sql, 1,
+                               (const char *const[]){login}, err);
     if (rc != 0) {
         goto cleanup;
     }
-    if (PQntuples(res) == 0) {
+    rows = PQntuples(res);
+    if (rows == 0 || strcmp(PQgetvalue(res, 0, 0), "0") != 0) {
         rc = idm_err_set(err, IDM_ENOTFOUND, "no account \"%s\"", login);
         goto cleanup;
     }
@@ -44,59 +67,28 @@ int idm_subject_load(idm_subject **out, idm_db *db, const char *login,
     s->processing_restricted = idm_db__bool(res, 0, 7);
     s->must_change_password = idm_db__bool(res, 0, 8);
     s->active = idm_db__bool(res, 0, 9);
-    PQclear(res);
-    res = NULL;
 
-    rc = idm_db__q(&res, db,
-                   "SELECT r.role, o.type, o.code, o.school_code, g.name "
-                   "FROM role_assignment r "
-                   "JOIN account a ON a.person_id = r.person_id "
-                   "JOIN org_unit o ON o.id = r.org_unit_id "
-                   "LEFT JOIN person_group g ON g.id = r.group_id "
-                   "WHERE lower(a.login) = lower($1) "
-                   "AND r.valid_from <= current_date "
-                   "AND (r.valid_until IS NULL "
-                   "     OR r.valid_until > current_date) "
-                   "ORDER BY o.code, r.role",
-                   err, login);
-    if (rc != 0) {
-        goto cleanup;
-    }
-    rows = PQntuples(res);
     s->roles = idm_xcalloc((size_t)rows, sizeof(*s->roles));
-    for (int i = 0; i < rows; i++) {
-        const idm_role_info *info = idm_role_lookup(PQgetvalue(res, i, 0));
+    for (; i < rows && strcmp(PQgetvalue(res, i, 0), "1") == 0; i++) {
+        const idm_role_info *info = idm_role_lookup(PQgetvalue(res, i, 1));
         idm_org_type type;
         idm_subject_role *r;
 
         if (info == NULL ||
-            idm_org_type_parse(&type, PQgetvalue(res, i, 1)) != 0) {
+            idm_org_type_parse(&type, PQgetvalue(res, i, 2)) != 0) {
             continue; /* unknown to this build: grants nothing */
         }
         r = &s->roles[s->nroles++];
         r->role = info->role;
         r->org_type = type;
-        r->org_code = idm_db__strdup(res, i, 2);
-        r->school_code = idm_db__strdup(res, i, 3);
-        r->group_name = idm_db__strdup(res, i, 4);
+        r->org_code = idm_db__strdup(res, i, 3);
+        r->school_code = idm_db__strdup(res, i, 4);
+        r->group_name = idm_db__strdup(res, i, 5);
     }
-    PQclear(res);
-    res = NULL;
 
-    rc = idm_db__q(&res, db,
-                   "SELECT o.code || '/' || g.name FROM group_member m "
-                   "JOIN account a ON a.person_id = m.person_id "
-                   "JOIN person_group g ON g.id = m.group_id "
-                   "JOIN org_unit o ON o.id = g.org_unit_id "
-                   "WHERE lower(a.login) = lower($1) AND g.kind = 'staff' "
-                   "ORDER BY 1",
-                   err, login);
-    if (rc != 0) {
-        goto cleanup;
-    }
     groups = g_ptr_array_new();
-    for (int i = 0; i < PQntuples(res); i++) {
-        g_ptr_array_add(groups, g_strdup(PQgetvalue(res, i, 0)));
+    for (; i < rows; i++) {
+        g_ptr_array_add(groups, g_strdup(PQgetvalue(res, i, 1)));
     }
     g_ptr_array_add(groups, NULL);
     s->staff_groups = (char **)g_ptr_array_free(groups, FALSE);

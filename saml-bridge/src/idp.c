@@ -202,11 +202,23 @@ void saml_resp_cookie(saml_ctx *ctx, const char *name, const char *value,
     free(c);
 }
 
+void saml_audit_log(saml_ctx *ctx, const char *action, idm_audit_result result,
+                    const char *sp, const char *reason)
+{
+    char qa[96], qs[256], qr[256];
+
+    idm_log(result == IDM_AUDIT_OK ? IDM_LOG_INFO : IDM_LOG_NOTICE, "saml",
+            action, "from=%s sp=%s reason=%s",
+            idm_log_quote(qa, sizeof(qa), ctx->actor.addr),
+            idm_log_quote(qs, sizeof(qs), sp != NULL ? sp : "-"),
+            idm_log_quote(qr, sizeof(qr), reason != NULL ? reason : "-"));
+}
+
 void saml_audit(saml_ctx *ctx, const char *action, const char *target,
                 idm_audit_result result, const char *sp, const char *reason)
 {
     json_t *j = json_object();
-    char *details, qa[96], qs[256], qr[256];
+    char *details;
     idm_db *db = NULL;
     idm_err err = IDM_ERR_INIT;
 
@@ -218,11 +230,7 @@ void saml_audit(saml_ctx *ctx, const char *action, const char *target,
     }
     details = json_dumps(j, JSON_COMPACT);
     json_decref(j);
-    idm_log(result == IDM_AUDIT_OK ? IDM_LOG_INFO : IDM_LOG_NOTICE, "saml",
-            action, "from=%s sp=%s reason=%s",
-            idm_log_quote(qa, sizeof(qa), ctx->actor.addr),
-            idm_log_quote(qs, sizeof(qs), sp != NULL ? sp : "-"),
-            idm_log_quote(qr, sizeof(qr), reason != NULL ? reason : "-"));
+    saml_audit_log(ctx, action, result, sp, reason);
     if (saml_ctx_db(&db, ctx, &err) == 0) {
         idm_audit_write_detached(db, &ctx->actor, action, target, result,
                                  details);

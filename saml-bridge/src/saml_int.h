@@ -317,9 +317,13 @@ int saml_session_create(saml_ctx *ctx, const char *uuid, const char *login,
                         int must_change, idm_err *err);
 int saml_session_destroy(saml_ctx *ctx, idm_err *err);
 int saml_session_clear_must_change(saml_ctx *ctx, idm_err *err);
-int saml_session_add_sp(saml_ctx *ctx, const char *sp, const char *name_id,
-                        const char *format, const char *session_index,
-                        idm_err *err);
+/* An assertion issued to sp for login: audit saml.assertion_issue and,
+ * unless session_id is 0, join the SP to that session for Single Logout;
+ * both or neither, in one round trip. */
+int saml_assertion_record(saml_ctx *ctx, int64_t session_id, const char *login,
+                          const char *sp, const char *name_id,
+                          const char *format, const char *session_index,
+                          idm_err *err);
 int saml_throttle_blocked(int *blocked, saml_ctx *ctx, idm_err *err);
 int saml_throttle_fail(saml_ctx *ctx, idm_err *err);
 /* 0 if first seen, IDM_EEXISTS if replayed. */
@@ -335,6 +339,10 @@ int saml_pending_take(char **binding_out, char **message_out, char **relay_out,
 
 void saml_audit(saml_ctx *ctx, const char *action, const char *target,
                 idm_audit_result result, const char *sp, const char *reason);
+/* Only the log line of saml_audit (for callers writing the row
+ * themselves). */
+void saml_audit_log(saml_ctx *ctx, const char *action, idm_audit_result result,
+                    const char *sp, const char *reason);
 
 /* nameid.c: persistent pairwise id of a person for an SP. */
 char *saml_nameid_pairwise(const saml_idp *idp, const char *person_uuid,

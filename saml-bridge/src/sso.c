@@ -492,21 +492,18 @@ static void issue(saml_ctx *ctx, sso_req *r, const saml_session *who,
         assertion->AttributeStatement =
             g_list_append(assertion->AttributeStatement, stmt);
     }
-    /* for Single Logout; a fresh login of another person than the
-     * session's has no session to join (who->id == 0) */
-    rc = who->id == 0
-             ? 0
-             : saml_session_add_sp(ctx, r->sp->entity_id, name_id, r->format,
-                                   authn != NULL && authn->SessionIndex != NULL
-                                       ? authn->SessionIndex
-                                       : assertion->ID,
-                                   &err);
+    /* audit, and the SP joins the session for Single Logout; a fresh
+     * login of another person than the session's has no session to join
+     * (who->id == 0) */
+    rc = saml_assertion_record(
+        ctx, who->id, who->login, r->sp->entity_id, name_id, r->format,
+        authn != NULL && authn->SessionIndex != NULL ? authn->SessionIndex
+                                                     : assertion->ID,
+        &err);
     if (rc != 0) {
         reject(ctx, r->sp->entity_id, "the session could not be updated", &err);
         return;
     }
-    saml_audit(ctx, "saml.assertion_issue", who->login, IDM_AUDIT_OK,
-               r->sp->entity_id, NULL);
     atomic_fetch_add(&((saml_sp_info *)(uintptr_t)r->sp)->assertions, 1);
     send_response(ctx, r);
 }

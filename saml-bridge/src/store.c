@@ -39,7 +39,7 @@ int saml_session_lookup(saml_ctx *ctx, idm_err *err)
         return rc;
     }
     /* one round trip: find, check both timeouts, touch */
-    rc = idm_db_query(
+    rc = idm_db_query_prepared(
         &res, db,
         "UPDATE saml_session SET last_seen = now() "
         "WHERE token_hash = $1::bytea AND expires_at > now() "
@@ -152,9 +152,10 @@ int saml_session_clear_must_change(saml_ctx *ctx, idm_err *err)
                         1, (const char *const[]){id}, err);
 }
 
-int saml_session_add_sp(saml_ctx *ctx, const char *sp, const char *name_id,
-                        const char *format, const char *session_index,
-                        idm_err *err)
+int saml_assertion_record(saml_ctx *ctx, int64_t session_id, const char *login,
+                          const char *sp, const char *name_id,
+                          const char *format, const char *session_index,
+                          idm_err *err)
 {
     char id[24];
     idm_db *db;
@@ -163,15 +164,29 @@ int saml_session_add_sp(saml_ctx *ctx, const char *sp, const char *name_id,
     if (rc != 0) {
         return rc;
     }
-    snprintf(id, sizeof(id), "%lld", (long long)ctx->session.id);
-    return idm_db_query(
+    snprintf(id, sizeof(id), "%lld", (long long)session_id);
+    /* one statement, so one round trip and all or nothing: the session SP
+     * (none for session 0) and the audit row idm_audit_write would add */
+    rc = idm_db_query_prepared(
         NULL, db,
-        "INSERT INTO saml_session_sp (session_id, sp_entity_id, name_id, "
-        "name_id_format, session_index) VALUES ($1, $2, $3, $4, $5) "
+        "WITH s AS (INSERT INTO saml_session_sp (session_id, sp_entity_id, "
+        "name_id, name_id_format, session_index) "
+        "SELECT $1::bigint, $2, $3, $4, $5 WHERE $1::bigint <> 0 "
         "ON CONFLICT (session_id, sp_entity_id) DO UPDATE SET "
-        "name_id = $3, name_id_format = $4, session_index = $5, "
-        "issued_at = now()",
-        5, (const char *const[]){id, sp, name_id, format, session_index}, err);
+        "name_id = EXCLUDED.name_id, name_id_format = EXCLUDED.name_id_format, "
+        "session_index = EXCLUDED.session_index, issued_at = now()) "
+        "INSERT INTO audit_log (actor, addr, action, target, result, details) "
+        "VALUES ($6, $7, 'saml.assertion_issue', $8, 'ok', "
+        "jsonb_build_object('sp', $2::text))",
+        8,
+        (const char *const[]){
+            id, sp, name_id, format, session_index, ctx->actor.name,
+            ctx->actor.addr != NULL ? ctx->actor.addr : "", login},
+        err);
+    if (rc == 0) {
+        saml_audit_log(ctx, "saml.assertion_issue", IDM_AUDIT_OK, sp, NULL);
+    }
+    return rc;
 }
 
 int saml_throttle_blocked(int *blocked, saml_ctx *ctx, idm_err *err)
@@ -237,11 +252,12 @@ int saml_replay_check(saml_ctx *ctx, const char *sp, const char *id,
         return rc;
     }
     snprintf(exp, sizeof(exp), "%lld", (long long)expires);
-    rc = idm_db_query(&res, db,
-                      "INSERT INTO saml_replay (sp_entity_id, request_id, "
-                      "expires_at) VALUES ($1, $2, to_timestamp($3)) "
-                      "ON CONFLICT DO NOTHING RETURNING 1",
-                      3, (const char *const[]){sp, id, exp}, err);
+    rc = idm_db_query_prepared(
+        &res, db,
+        "INSERT INTO saml_replay (sp_entity_id, request_id, "
+        "expires_at) VALUES ($1, $2, to_timestamp($3)) "
+        "ON CONFLICT DO NOTHING RETURNING 1",
+        3, (const char *const[]){sp, id, exp}, err);
     if (rc == 0 && PQntuples(res) == 0) {
         rc = idm_err_set(err, IDM_EEXISTS, "request ID seen before");
     }

@@ -44,6 +44,17 @@ IDM_MUST_CHECK int idm_db_query(PGresult **out, idm_db *db, const char *sql,
                                 int nparams, const char *const *params,
                                 idm_err *err);
 
+/**
+ * Same as idm_db_query, for statements run on every request: the text is
+ * prepared once per connection (PQprepare, parameter types inferred) and
+ * executed by name from then on. Up to 32 texts per connection are kept;
+ * further ones run unprepared. Only for texts that are constants.
+ */
+IDM_MUST_CHECK int idm_db_query_prepared(PGresult **out, idm_db *db,
+                                         const char *sql, int nparams,
+                                         const char *const *params,
+                                         idm_err *err);
+
 /** Run a multi-statement script with the simple protocol (migrations). */
 IDM_MUST_CHECK int idm_db_exec_script(idm_db *db, const char *script,
                                       idm_err *err);
