@@ -4,6 +4,10 @@
  * at most one operation outstanding, so operations on one entry keep
  * their order; an add that finds the entry becomes a modify, a modify that
  * misses it becomes an add, a delete of a missing entry counts as done.
+ * Groups of the sync whose last written state is known (s->written) are
+ * skipped when unchanged and otherwise get a modify of the changed values
+ * only (ST_DELTA), which falls back to a replace of every managed
+ * attribute if the server disagrees with what we remember.
  */
 #include <stdint.h>
 #include <string.h>
@@ -17,6 +21,7 @@ enum {
     ST_DELOLD,
     ST_ADD,
     ST_MODIFY,
+    ST_DELTA,
     ST_DELETE
 };
 
@@ -54,12 +59,63 @@ int lsync__ldap_transient(int code)
     }
 }
 
+void lsync__written_clear(lsync *s)
+{
+    if (s->written != NULL) {
+        g_hash_table_remove_all(s->written);
+    }
+}
+
 void lsync__ldap_drop(lsync *s)
 {
     if (s->ld != NULL) {
         ldap_unbind_ext_s(s->ld, NULL, NULL);
         s->ld = NULL;
     }
+    /* the server may come back restored from a backup */
+    lsync__written_clear(s);
+}
+
+static lsync_entry *entry_copy(const lsync_entry *e)
+{
+    lsync_entry *c = lsync_entry_new(e->dn);
+
+    for (size_t i = 0; i < e->n; i++) {
+        for (size_t j = 0; j < e->attrs[i].n; j++) {
+            lsync_entry_append(c, e->attrs[i].name, e->attrs[i].vals[j]);
+        }
+    }
+    return c;
+}
+
+/* Record the outcome of a finished item in s->written. */
+static void written_note(lsync *s, const lsync_item *it)
+{
+    if (s->written == NULL) {
+        s->written = g_hash_table_new_full(
+            g_str_hash, g_str_equal, g_free,
+            (GDestroyNotify)lsync_entry_free);
+    }
+    if (it->cache && it->done == 1 && it->kind == LSYNC_ITEM_UPSERT &&
+        it->entry != NULL) {
+        g_hash_table_replace(s->written, g_strdup(it->key),
+                             entry_copy(it->entry));
+    } else {
+        g_hash_table_remove(s->written, it->key);
+    }
+}
+
+/* The remembered state an item may be diffed against, or NULL. */
+static const lsync_entry *written_prev(const lsync *s, const lsync_item *it)
+{
+    const lsync_entry *prev;
+
+    if (!it->cache || s->written == NULL || it->kind != LSYNC_ITEM_UPSERT ||
+        it->old_dn != NULL || it->drop_attrs != NULL || it->entry == NULL) {
+        return NULL;
+    }
+    prev = g_hash_table_lookup(s->written, it->key);
+    return prev != NULL && strcmp(prev->dn, it->dn) == 0 ? prev : NULL;
 }
 
 static int ensure_containers(lsync *s, idm_err *err)
@@ -173,6 +229,96 @@ static void mods_free(LDAPMod **mods)
     g_free(mods);
 }
 
+/* Values of a not in b (all of a if b is NULL); borrowed strings in a
+ * new NULL-terminated array, NULL if there are none. */
+static char **vals_minus(const lsync_attr *a, const lsync_attr *b)
+{
+    GPtrArray *out = g_ptr_array_new();
+    GHashTable *set = NULL;
+
+    if (b != NULL && b->n > 8) {
+        set = g_hash_table_new(g_str_hash, g_str_equal);
+        for (size_t i = 0; i < b->n; i++) {
+            g_hash_table_add(set, b->vals[i]);
+        }
+    }
+    for (size_t i = 0; a != NULL && i < a->n; i++) {
+        int found = 0;
+        if (set != NULL) {
+            found = g_hash_table_contains(set, a->vals[i]);
+        } else {
+            for (size_t j = 0; b != NULL && j < b->n && !found; j++) {
+                found = strcmp(a->vals[i], b->vals[j]) == 0;
+            }
+        }
+        if (!found) {
+            g_ptr_array_add(out, a->vals[i]);
+        }
+    }
+    if (set != NULL) {
+        g_hash_table_destroy(set);
+    }
+    if (out->len == 0) {
+        g_ptr_array_free(out, TRUE);
+        return NULL;
+    }
+    g_ptr_array_add(out, NULL);
+    return (char **)g_ptr_array_free(out, FALSE);
+}
+
+static void delta_add(GPtrArray *mods, int op, const char *attr, char **vals)
+{
+    LDAPMod *m = g_new0(LDAPMod, 1);
+
+    m->mod_op = op;
+    m->mod_type = (char *)(uintptr_t)attr;
+    m->mod_values = vals;
+    g_ptr_array_add(mods, m);
+}
+
+/* The modify that turns prev into it->entry: for each managed attribute
+ * the removed values are deleted and the new ones added (an attribute
+ * that disappears entirely is deleted as a whole). NULL if nothing
+ * changed. Free with delta_free. */
+static LDAPMod **delta_build(const lsync_item *it, const lsync_entry *prev)
+{
+    GPtrArray *mods = g_ptr_array_new();
+
+    for (size_t i = 0; it->managed[i] != NULL; i++) {
+        const char *name = it->managed[i];
+        const lsync_attr *want = lsync_entry_get(it->entry, name);
+        const lsync_attr *had = lsync_entry_get(prev, name);
+        char **gone = vals_minus(had, want);
+        char **fresh = vals_minus(want, had);
+
+        if (gone != NULL && want == NULL) {
+            g_free(gone);
+            delta_add(mods, LDAP_MOD_DELETE, name, NULL);
+        } else if (gone != NULL) {
+            delta_add(mods, LDAP_MOD_DELETE, name, gone);
+        }
+        if (fresh != NULL) {
+            delta_add(mods, LDAP_MOD_ADD, name, fresh);
+        }
+    }
+    if (mods->len == 0) {
+        g_ptr_array_free(mods, TRUE);
+        return NULL;
+    }
+    g_ptr_array_add(mods, NULL);
+    return (LDAPMod **)g_ptr_array_free(mods, FALSE);
+}
+
+static void delta_free(LDAPMod **mods)
+{
+    for (size_t i = 0; mods != NULL && mods[i] != NULL; i++) {
+        g_free(mods[i]->mod_values);
+    }
+    if (mods != NULL) {
+        mods_free(mods);
+    }
+}
+
 /* Send the operation of item's current state. @return LDAP code of the
  * send (LDAP_SUCCESS if sent). */
 static int send_op(lsync *s, lsync_item *it)
@@ -206,6 +352,18 @@ static int send_op(lsync *s, lsync_item *it)
         rc = ldap_modify_ext(s->ld, it->dn, mods, NULL, NULL, &it->msgid);
         mods_free(mods);
         break;
+    case ST_DELTA: {
+        const lsync_entry *prev = written_prev(s, it);
+        mods = prev != NULL ? delta_build(it, prev) : NULL;
+        if (mods == NULL) {
+            /* first_state saw a difference; replace to be safe */
+            it->state = ST_MODIFY;
+            return send_op(s, it);
+        }
+        rc = ldap_modify_ext(s->ld, it->dn, mods, NULL, NULL, &it->msgid);
+        delta_free(mods);
+        break;
+    }
     case ST_DELETE:
         rc = ldap_delete_ext(s->ld, it->dn, NULL, NULL, &it->msgid);
         break;
@@ -215,15 +373,28 @@ static int send_op(lsync *s, lsync_item *it)
     return rc;
 }
 
-static void first_state(lsync_item *it)
+/* @return 0 if an operation must be sent, 1 if the item is already in
+ * shape (its remembered state is the wanted one). */
+static int first_state(const lsync *s, lsync_item *it)
 {
-    if (it->kind == LSYNC_ITEM_DELETE) {
+    const lsync_entry *prev = written_prev(s, it);
+
+    if (prev != NULL) {
+        LDAPMod **mods = delta_build(it, prev);
+        if (mods == NULL) {
+            it->done = 1;
+            return 1;
+        }
+        delta_free(mods);
+        it->state = ST_DELTA;
+    } else if (it->kind == LSYNC_ITEM_DELETE) {
         it->state = ST_DELETE;
     } else if (it->old_dn != NULL) {
         it->state = ST_RENAME;
     } else {
         it->state = it->exists ? ST_MODIFY : ST_ADD;
     }
+    return 0;
 }
 
 static void fail_item(lsync_item *it, int code, const char *text)
@@ -283,6 +454,14 @@ static int step(lsync_item *it, int code, const char *text)
         }
         fail_item(it, code, text);
         return 0;
+    case ST_DELTA:
+        if (code == LDAP_SUCCESS) {
+            it->done = 1;
+            return 0;
+        }
+        /* the entry is not what we remember: write it whole */
+        it->state = code == LDAP_NO_SUCH_OBJECT ? ST_ADD : ST_MODIFY;
+        return 1;
     case ST_DELETE:
         if (code == LDAP_SUCCESS || code == LDAP_NO_SUCH_OBJECT) {
             it->done = 1;
@@ -331,13 +510,19 @@ int lsync__ldap_apply(lsync *s, GPtrArray *items, long *writes, idm_err *err)
             }
             it->done = 0;
             it->tried_add = it->tried_mod = 0;
-            first_state(it);
+            if (first_state(s, it)) {
+                finished++; /* unchanged since we wrote it */
+                continue;
+            }
             r = send_op(s, it);
             if (r != LDAP_SUCCESS) {
                 rc = unavailable(s, r, err);
                 goto cleanup;
             }
             g_hash_table_insert(inflight, GINT_TO_POINTER(it->msgid), it);
+        }
+        if (g_hash_table_size(inflight) == 0) {
+            continue; /* the rest needed no operation: nothing to wait for */
         }
         r = ldap_result(s->ld, LDAP_RES_ANY, LDAP_MSG_ONE, &tv, &msg);
         if (r <= 0) {
@@ -374,6 +559,7 @@ int lsync__ldap_apply(lsync *s, GPtrArray *items, long *writes, idm_err *err)
             continue;
         }
         ldap_memfree(text);
+        written_note(s, it);
         finished++;
     }
 cleanup:

@@ -38,6 +38,11 @@ struct lsync {
     int read_only; /* see lsync_opts */
     LDAP *ld; /* NULL while disconnected */
     int containers_ok;
+    /* group key -> lsync_entry last confirmed in LDAP over the current
+     * connection (owned; emptied when the connection drops). Lets the sync
+     * skip unchanged groups and send member changes instead of the list. */
+    GHashTable *written;
+    int initial; /* this run started at an empty checkpoint: add first */
 };
 
 /* ---- LDAP engine (ldapc.c) ---------------------------------------------- */
@@ -58,6 +63,7 @@ typedef struct lsync_item {
     const char *const *managed; /* replaced on modify */
     char **drop_attrs;  /* reconcile: foreign attributes to remove */
     int exists;         /* hint: modify first */
+    int cache;          /* group of the sync: may use s->written */
     /* engine state */
     int state;
     int msgid;
@@ -69,6 +75,10 @@ typedef struct lsync_item {
 } lsync_item;
 
 void lsync__item_free(lsync_item *item);
+
+/** Forget every written state of s->written (after writes that bypass
+ * it, e.g. a reconcile). */
+void lsync__written_clear(lsync *s);
 
 /** Connect and bind if not connected; creates the containers once. */
 int lsync__ldap_connect(lsync *s, idm_err *err);

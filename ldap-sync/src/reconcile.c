@@ -403,6 +403,8 @@ int lsync_reconcile(lsync *s, int dry_run, FILE *report, lsync_diff *diff,
     if (rc != 0) {
         goto cleanup;
     }
+    /* the tree is read and repaired here: remembered states may be stale */
+    lsync__written_clear(s);
     rc = scan_subtree(&sc, LSYNC_OU_ORGS, err);
     if (rc == 0) {
         rc = scan_subtree(&sc, LSYNC_OU_PEOPLE, err);

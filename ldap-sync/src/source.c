@@ -367,7 +367,10 @@ int lsync__load_groups(lsync_load *load, idm_db *db, const char *gids,
             "JOIN account a ON a.person_id = r.person_id "
             "AND a.status <> 'deleted' WHERE " VALID_ROLE
             " AND ($1::text[] IS NULL OR "
-            "('r:' || o.code || ':' || r.role::text) = ANY($1::text[])) "
+            /* the org codes first, so the indexes find the rows */
+            "(o.code = ANY(ARRAY(SELECT regexp_replace(k, '^r:(.*):[^:]*$', "
+            "'\\1') FROM unnest($1::text[]) k)) AND "
+            "('r:' || o.code || ':' || r.role::text) = ANY($1::text[]))) "
             "ORDER BY 1, 2, 3",
             err, 1, all ? NULL : rkeys);
         if (rc != 0) {

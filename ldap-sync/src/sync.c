@@ -148,6 +148,9 @@ void lsync_close(lsync *s)
     g_free(s->base);
     g_free(s->bind_dn);
     g_free(s->scope);
+    if (s->written != NULL) {
+        g_hash_table_destroy(s->written);
+    }
     g_free(s);
 }
 
@@ -266,7 +269,9 @@ static int group_items(lsync *s, GPtrArray *items, lsync_load *load,
                       g->key, dn);
         it->entry = e;
         it->managed = lsync_group_attrs;
-        it->exists = 1;
+        /* an initial load creates groups; later they mostly exist */
+        it->exists = !s->initial;
+        it->cache = 1;
         g_ptr_array_add(items, it);
         g_free(dn);
     }
@@ -553,11 +558,13 @@ done:
     return rc;
 }
 
-static int process_batch(lsync *s, lsync_stats *st, int *more, idm_err *err)
+static int process_batch(lsync *s, lsync_stats *st, int first, int *more,
+                         idm_err *err)
 {
     batch b;
     PGresult *res = NULL;
     long writes = 0;
+    gint64 t0 = g_get_monotonic_time(), t1 = 0, t2 = 0;
     int rc;
 
     memset(&b, 0, sizeof(b));
@@ -568,6 +575,10 @@ static int process_batch(lsync *s, lsync_stats *st, int *more, idm_err *err)
                   err, 0);
     if (rc != 0) {
         goto cleanup;
+    }
+    if (first) {
+        s->initial = strcmp(PQgetvalue(res, 0, 0), "0") == 0 &&
+                     strcmp(PQgetvalue(res, 0, 1), "0") == 0;
     }
     rc = lsync__fetch_events(&b.events, s->db, PQgetvalue(res, 0, 0),
                              PQgetvalue(res, 0, 1), s->batch_size, err);
@@ -602,10 +613,12 @@ static int process_batch(lsync *s, lsync_stats *st, int *more, idm_err *err)
     if (rc != 0) {
         goto cleanup;
     }
+    t1 = g_get_monotonic_time();
     rc = lsync__ldap_apply(s, b.items, &writes, err);
     if (rc != 0) {
         goto cleanup;
     }
+    t2 = g_get_monotonic_time();
     rc = commit_batch(s, &b, st, err);
     if (rc != 0) {
         goto cleanup;
@@ -616,8 +629,11 @@ static int process_batch(lsync *s, lsync_stats *st, int *more, idm_err *err)
         st->batches++;
     }
     idm_log(IDM_LOG_INFO, LSYNC_COMP, "sync.batch",
-            "events=%u items=%u writes=%ld last_id=%s", b.events->len,
-            b.items->len, writes,
+            "events=%u items=%u writes=%ld db_ms=%ld ldap_ms=%ld "
+            "commit_ms=%ld last_id=%s",
+            b.events->len, b.items->len, writes, (long)((t1 - t0) / 1000),
+            (long)((t2 - t1) / 1000),
+            (long)((g_get_monotonic_time() - t2) / 1000),
             ((lsync_event *)g_ptr_array_index(b.events, b.events->len - 1))
                 ->id);
     *more = (int)b.events->len >= s->batch_size;
@@ -650,14 +666,15 @@ int lsync__check_writable(const lsync *s, idm_err *err)
 
 int lsync_run_once(lsync *s, lsync_stats *st, idm_err *err)
 {
-    int more = 1, rc;
+    int more = 1, first = 1, rc;
 
     rc = lsync__check_writable(s, err);
     if (rc != 0) {
         return rc;
     }
     while (more) {
-        rc = process_batch(s, st, &more, err);
+        rc = process_batch(s, st, first, &more, err);
+        first = 0;
         if (rc != 0) {
             if (err != NULL) {
                 record_error(s, err);

@@ -59,6 +59,33 @@ lsync --once
 expect_rc 1 "a second writer is still refused"
 expect_err "another idm-ldap-sync is running" "with a message"
 
+# --- groups in the daemon: changed members only, whole on disagreement ----------
+RP="cn=75123-role-pupil,ou=groups,$BASE"
+members() { # member values of the pupil role group, sorted, on one line
+    ladmin ldapsearch -LLL -b "$RP" -s base '(objectClass=*)' member 2>/dev/null |
+        sed -n 's/^member: //p' | sort | tr '\n' ' '
+}
+for fam in Eins Zwei Drei; do
+    idm user add --school 75123 --role pupil --given Gruppe --family "$fam" > /dev/null
+done
+wait_backlog 30
+expect_eq "$(members)" "$(pdn gruppe.drei) $(pdn gruppe.eins) $(pdn gruppe.zwei) " "role group with three pupils"
+idm user delete gruppe.eins --yes > /dev/null
+wait_backlog 30
+expect_eq "$(members)" "$(pdn gruppe.drei) $(pdn gruppe.zwei) " "a deleted pupil leaves the group"
+# members added behind the sync's back: adding one again fails, so the
+# group is written whole (the stranger goes)
+printf 'dn: %s\nchangetype: modify\nadd: member\nmember: %s\nmember: %s\n' \
+    "$RP" "$(pdn gruppe.vier)" "$(pdn stranger)" | ladmin ldapmodify > /dev/null
+idm user add --school 75123 --role pupil --given Gruppe --family Vier > /dev/null
+wait_backlog 30
+expect_eq "$(members)" "$(pdn gruppe.drei) $(pdn gruppe.vier) $(pdn gruppe.zwei) " "group right after a change made outside the sync"
+lsync --status
+expect_out "parked_total=0" "nothing parked for it"
+for u in gruppe.drei gruppe.vier gruppe.zwei; do idm user delete "$u" --yes > /dev/null; done
+wait_backlog 30
+expect_eq "$(members)" "" "group without pupils deleted"
+
 # --- slapd down during 1,000 changes --------------------------------------------
 idm_slapd_stop "$SD/s"
 for i in $(seq 1 250); do

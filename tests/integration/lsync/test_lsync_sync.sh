@@ -242,6 +242,14 @@ expect_eq "$(lget "$ZDN" cn)" "$GN $FN" "cn repaired"
 lexists "uid=outside,ou=apps,$BASE"
 expect_eq "$?" 0 "entry outside the managed subtree untouched"
 
+# --- later batches of one run find their groups unchanged: nothing to write ---
+idm group add --org 75123 --kind course --name twice --year 2026/27 > /dev/null
+idm group add-member --org 75123 --name twice --user "$ZLOGIN" > /dev/null
+idm group add-member --org 75123 --name twice --user mia.k > /dev/null
+lsync --once --batch 1 --timeout 5
+expect_rc 0 "batches with nothing left to write finish"
+expect_eq "$(lget "cn=75123-course-twice-2026/27,ou=groups,$BASE" member)" "$(printf '%s\n%s' "$MIA2" "$ZDN" | LC_ALL=C sort)" "both members"
+
 # --- export ---------------------------------------------------------------------------------
 lsync --export-ldif "$T_TMP/all.ldif"
 expect_rc 0 "--export-ldif"
