@@ -186,8 +186,11 @@ int idm_import_read_data(idm_import **out, const char *data, size_t len,
     imp->name = idm_xstrdup(name != NULL ? name : "(input)");
     imp->source = idm_xstrdup(opts->source != NULL ? opts->source : "sip");
     imp->schools = idm_xcalloc(opts->nschools + 1, sizeof(char *));
+    imp->scope = g_hash_table_new(g_str_hash, g_str_equal);
     for (size_t i = 0; i < opts->nschools; i++) {
         imp->schools[i] = idm_xstrdup(opts->schools[i]);
+        g_hash_table_insert(imp->scope, imp->schools[i],
+                            GSIZE_TO_POINTER(i + 1));
     }
     /* the option pointers are borrowed only during this call */
     imp->opts.schools = NULL;
@@ -509,6 +512,9 @@ void idm_import_free(idm_import *imp)
         free(imp->schools[i]);
     }
     free(imp->schools);
+    if (imp->scope != NULL) {
+        g_hash_table_destroy(imp->scope);
+    }
     for (size_t i = 0; imp->letters != NULL && imp->letters[i] != NULL; i++) {
         free(imp->letters[i]);
     }

@@ -191,17 +191,19 @@ typedef struct step {
 } step;
 
 static const step steps[] = {
-    /* classes of the school year (idm_group_add) */
+    /* classes of the school year (idm_group_add). The unique key skips
+     * the existing ones: an anti-join against person_group was planned as
+     * a quadratic nested loop while its statistics were stale (seconds
+     * for a few thousand classes). A skipped class only uses up an id. */
     {"apply.groups",
      "WITH need AS (SELECT DISTINCT o.id AS org_id, x.class "
      " FROM import_act x JOIN org_unit o ON o.code = x.school "
      " AND o.type = 'school' WHERE x.grant_ AND x.class IS NOT NULL), "
      "ins AS (INSERT INTO person_group (org_unit_id, kind, name, "
      " school_year) SELECT n.org_id, 'class', n.class, $1 FROM need n "
-     " WHERE NOT EXISTS (SELECT 1 FROM person_group g "
-     "  WHERE g.org_unit_id = n.org_id AND g.kind = 'class' "
-     "  AND g.name = n.class AND g.school_year = $1) "
-     " ORDER BY n.org_id, n.class RETURNING id, org_unit_id, name) "
+     " ORDER BY n.org_id, n.class "
+     " ON CONFLICT (org_unit_id, kind, name, school_year) DO NOTHING "
+     " RETURNING id, org_unit_id, name) "
      "INSERT INTO import_change (action, target, aggregate, key, event, "
      " details) SELECT 'group.add', o.code || '/' || ins.name, 'group', "
      " ins.id::text, 'group.created', jsonb_build_object('org', o.code, "
@@ -228,11 +230,20 @@ static const step steps[] = {
      "SELECT person_id, login, hash, now(), true FROM import_act "
      "WHERE act = 'new' ORDER BY idx",
      0, 0, 0},
+    /* A new person is one change: user.add, whose details also name the
+     * role context it starts with (what idm_user_add followed by
+     * idm_grant_add records as two). Consumers re-read the person on any
+     * event of it (ldap-sync keys on aggregate and key only), and a
+     * second audit entry and event per person would double the writes. */
     {"apply.changes_new",
      "INSERT INTO import_change (action, target, aggregate, key, event, "
      " details) SELECT 'user.add', login, 'person', uuid::text, "
-     " 'person.created', jsonb_build_object('uuid', uuid, 'login', login, "
-     " 'source', $1::text, 'key', key) "
+     " 'person.created', CASE WHEN class IS NULL "
+     " THEN jsonb_build_object('uuid', uuid, 'login', login, "
+     "  'source', $1::text, 'key', key, 'org', school, 'role', role) "
+     " ELSE jsonb_build_object('uuid', uuid, 'login', login, "
+     "  'source', $1::text, 'key', key, 'org', school, 'role', role, "
+     "  'group', class) END "
      "FROM import_act WHERE act = 'new' ORDER BY idx",
      0, 1, 0},
     /* name and birth date changes; the login stays */
@@ -309,7 +320,7 @@ static const step steps[] = {
      " details) SELECT 'role.grant', login, 'person', uuid::text, "
      " 'person.role_granted', jsonb_strip_nulls(jsonb_build_object('uuid', "
      " uuid, 'org', org, 'role', role, 'group', group_name, "
-     " 'source', 'import')) FROM src ORDER BY idx",
+     " 'source', 'import')) FROM src WHERE act <> 'new' ORDER BY idx",
      1, 0, 0},
     /* leavers: disabled now, deleted after the grace period */
     {"apply.leavers",
@@ -425,13 +436,15 @@ int idm_import__apply(idm_import *imp, idm_db *db, const idm_conf *conf,
 
 void idm_import__analyze(idm_import *imp, idm_db *db)
 {
-    size_t nnew = 0, ngrant = 0, nstatus = 0, nleave = 0;
-    char a[32], b[32], c[32], d[32];
+    size_t nnew = 0, ngrant = 0, nstatus = 0, nleave = 0, ngroups = 0;
+    char a[32], b[32], c[32], d[32], e[32];
     PGresult *res = NULL;
 
     for (size_t i = 0; i < imp->nrows; i++) {
         const import_row *row = &imp->rows[i];
         nnew += row->action == IDM_IMPORT_NEW;
+        ngroups += row->grant && row->v[IMPORT_F_CLASS] != NULL &&
+                   row->action != IDM_IMPORT_ERROR;
         ngrant += row->grant && row->action != IDM_IMPORT_ERROR;
         nleave += row->action == IDM_IMPORT_LEAVING;
         nstatus += row->action == IDM_IMPORT_LEAVING ||
@@ -442,17 +455,18 @@ void idm_import__analyze(idm_import *imp, idm_db *db)
     snprintf(b, sizeof(b), "%zu", ngrant);
     snprintf(c, sizeof(c), "%zu", nnew + nstatus);
     snprintf(d, sizeof(d), "%zu", nleave);
+    snprintf(e, sizeof(e), "%zu", ngroups); /* at most: classes are shared */
     /* the tables the plan queries, with the rows this run wrote to each */
     if (idm_db__q(&res, db,
                   "SELECT string_agg(quote_ident(v.t), ', ') "
                   "FROM (VALUES ('person', $1::bigint), "
                   " ('person_external_key', $1), ('login_ledger', $1), "
                   " ('account', $3::bigint), ('role_assignment', $2::bigint), "
-                  " ('group_member', $2), ('import_leaver', $4::bigint)) "
-                  " v (t, n) "
+                  " ('group_member', $2), ('import_leaver', $4::bigint), "
+                  " ('person_group', $5::bigint)) v (t, n) "
                   "JOIN pg_class c ON c.oid = to_regclass(v.t) "
                   "WHERE v.n > 1000 + 0.1 * greatest(c.reltuples, 0)",
-                  NULL, a, b, c, d) == 0 &&
+                  NULL, a, b, c, d, e) == 0 &&
         !PQgetisnull(res, 0, 0)) {
         char *sql = g_strdup_printf("ANALYZE %s", PQgetvalue(res, 0, 0));
         if (idm_db_exec_script(db, sql, NULL) != 0) {

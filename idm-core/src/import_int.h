@@ -196,7 +196,8 @@ typedef struct import_row {
 struct idm_import {
     idm_import_opts opts; /* borrowed pointers, see idm_import_read */
     char *source;
-    char **schools; /* copies, NULL-ended */
+    char **schools;    /* copies, NULL-ended */
+    GHashTable *scope; /* school number -> its index in schools + 1 */
     import_profile *profile;
     import_enc enc;
     char delimiter;

@@ -146,8 +146,7 @@ static int stage_keys(idm_import *imp, idm_db *db, idm_err *err)
     }
     rc = idm_import__copy(db, "COPY import_row FROM STDIN", buf, err);
     if (rc == 0) {
-        rc = idm_db_exec_script(
-            db, "CREATE INDEX ON import_row (key); ANALYZE import_row", err);
+        rc = idm_db_exec_script(db, "ANALYZE import_row", err);
     }
 cleanup:
     g_string_free(buf, TRUE);
@@ -186,14 +185,61 @@ enum {
     C_ORG,
     C_ROLE,
     C_CLASS,
-    C_YEAR
+    C_YEAR,
+    C_RID
 };
 
-/* Decide one known row from its person's state (rows first..last). */
+/* A row of the plan query, for sorting by (file row, assignment id). */
+typedef struct plan_ref {
+    int64_t idx, rid;
+    int row;
+} plan_ref;
+
+static int plan_ref_cmp(const void *a, const void *b)
+{
+    const plan_ref *x = a, *y = b;
+
+    if (x->idx != y->idx) {
+        return x->idx < y->idx ? -1 : 1;
+    }
+    return x->rid < y->rid ? -1 : x->rid > y->rid;
+}
+
+/* A person counted by the mass-leaving guard at a scoped school. */
+typedef struct census_entry {
+    size_t school; /* index in imp->schools */
+    int64_t person_id;
+} census_entry;
+
+static int census_cmp(const void *a, const void *b)
+{
+    const census_entry *x = a, *y = b;
+
+    if (x->school != y->school) {
+        return x->school < y->school ? -1 : 1;
+    }
+    return x->person_id < y->person_id ? -1 : x->person_id > y->person_id;
+}
+
+/* Count person at org_code if that is a scoped school. */
+static void census_add(idm_import *imp, GArray *census, const char *org_code,
+                       int64_t person_id)
+{
+    size_t s = GPOINTER_TO_SIZE(g_hash_table_lookup(imp->scope, org_code));
+
+    if (s > 0) {
+        census_entry e = {s - 1, person_id};
+        g_array_append_val(census, e);
+    }
+}
+
+/* Decide one known row from its person's state (result rows ord[from..to];
+ * their person columns are the same). */
 static void decide(idm_import *imp, import_row *row, const PGresult *res,
-                   int first, int last)
+                   const plan_ref *ord, int from, int to)
 {
     const idm_import_lang lang = imp->opts.lang;
+    const int first = ord[from].row;
     const char *status = PQgetvalue(res, first, C_STATUS);
     const char *school = row->v[IMPORT_F_SCHOOL];
     const char *cls = row->v[IMPORT_F_CLASS];
@@ -235,7 +281,8 @@ static void decide(idm_import *imp, import_row *row, const PGresult *res,
                                       or_dash(PQgetvalue(res, first, C_BIRTH)),
                                       row->birth));
     }
-    for (int i = first; i <= last; i++) {
+    for (int j = from; j <= to; j++) {
+        const int i = ord[j].row;
         const char *org, *role, *gcls, *gyear;
         if (PQgetisnull(res, i, C_ORG)) {
             continue;
@@ -320,10 +367,17 @@ static void decide(idm_import *imp, import_row *row, const PGresult *res,
     }
 }
 
+/*
+ * What the database knows about the file's keys, one result row per role
+ * assignment, and each row's action. Rows with errors are looked up too
+ * (not decided): their persons still count for the guard, like every
+ * active person of a scoped school found here, in census.
+ */
 static int plan_rows(idm_import *imp, idm_db *db, const idm_conf *conf,
-                     idm_err *err)
+                     GArray *census, idm_err *err)
 {
     PGresult *res = NULL;
+    plan_ref *ord = NULL;
     size_t done = 0;
     int rc, n;
 
@@ -332,7 +386,7 @@ static int plan_rows(idm_import *imp, idm_db *db, const idm_conf *conf,
                    "p.given_name, p.family_name, "
                    "coalesce(to_char(p.birth_date, 'YYYY-MM-DD'), ''), "
                    "l.person_id IS NOT NULL, o.code, r.role, g.name, "
-                   "g.school_year "
+                   "g.school_year, r.id "
                    "FROM import_row s "
                    "JOIN person_external_key k ON k.source = $1 "
                    " AND k.key = s.key "
@@ -342,14 +396,29 @@ static int plan_rows(idm_import *imp, idm_db *db, const idm_conf *conf,
                    "LEFT JOIN role_assignment r ON r.person_id = p.id "
                    " AND r.source = 'import' AND r.role = ANY ($2::idm_role[]) "
                    "LEFT JOIN org_unit o ON o.id = r.org_unit_id "
-                   "LEFT JOIN person_group g ON g.id = r.group_id "
-                   "WHERE NOT s.skip ORDER BY s.idx, r.id",
+                   "LEFT JOIN person_group g ON g.id = r.group_id",
                    err, imp->source, idm_import__roles_array(imp));
     if (rc != 0) {
         return rc;
     }
     idm_import__time(imp, "plan.query");
     n = PQntuples(res);
+    /* sorted here: a sort of the wide rows costs the server more */
+    ord = idm_xcalloc((size_t)n + 1, sizeof(*ord));
+    for (int i = 0; i < n; i++) {
+        const char *status = PQgetvalue(res, i, C_STATUS);
+        ord[i].idx = idm_db__int(res, i, C_IDX);
+        ord[i].rid =
+            PQgetisnull(res, i, C_RID) ? INT64_MAX : idm_db__int(res, i, C_RID);
+        ord[i].row = i;
+        if (!PQgetisnull(res, i, C_ORG) &&
+            (strcmp(status, "active") == 0 || strcmp(status, "locked") == 0) &&
+            strcmp(PQgetvalue(res, i, C_LEAVER), "f") == 0) {
+            census_add(imp, census, PQgetvalue(res, i, C_ORG),
+                       idm_db__int(res, i, C_PID));
+        }
+    }
+    qsort(ord, (size_t)n, sizeof(*ord), plan_ref_cmp);
     /* every valid row without a match is new */
     for (size_t i = 0; i < imp->file_rows; i++) {
         if (imp->rows[i].action != IDM_IMPORT_ERROR) {
@@ -357,14 +426,13 @@ static int plan_rows(idm_import *imp, idm_db *db, const idm_conf *conf,
         }
     }
     for (int i = 0; i < n;) {
-        size_t idx = (size_t)idm_db__int(res, i, C_IDX);
+        size_t idx = (size_t)ord[i].idx;
         int last = i;
-        while (last + 1 < n &&
-               (size_t)idm_db__int(res, last + 1, C_IDX) == idx) {
+        while (last + 1 < n && (size_t)ord[last + 1].idx == idx) {
             last++;
         }
-        if (idx < imp->file_rows) {
-            decide(imp, &imp->rows[idx], res, i, last);
+        if (idx < imp->file_rows && imp->rows[idx].action != IDM_IMPORT_ERROR) {
+            decide(imp, &imp->rows[idx], res, ord, i, last);
         }
         i = last + 1;
         if (++done % 8192 == 0) {
@@ -373,6 +441,7 @@ static int plan_rows(idm_import *imp, idm_db *db, const idm_conf *conf,
         }
     }
     PQclear(res);
+    free(ord);
     /* new persons: their login must be formable from the names */
     for (size_t i = 0; i < imp->file_rows; i++) {
         import_row *row = &imp->rows[i];
@@ -393,16 +462,19 @@ static int plan_rows(idm_import *imp, idm_db *db, const idm_conf *conf,
     return 0;
 }
 
-/* Persons of the scoped schools from this source missing from the file. */
+/* Persons of the scoped schools from this source missing from the file
+ * (each at the school of their first assignment); all of their scoped
+ * schools go into census. */
 static int plan_leavers(idm_import *imp, idm_db *db, const idm_conf *conf,
-                        const char *schools, idm_err *err)
+                        const char *schools, GArray *census, idm_err *err)
 {
     PGresult *res = NULL;
+    int64_t prev = -1;
     int rc, n;
 
     rc =
         idm_db__q(&res, db,
-                  "SELECT DISTINCT ON (p.id) p.id, p.uuid, a.login, "
+                  "SELECT p.id, p.uuid, a.login, "
                   "a.status, p.given_name, p.family_name, o.code, o.id, "
                   "r.role, g.name, k.key "
                   "FROM role_assignment r "
@@ -426,9 +498,17 @@ static int plan_leavers(idm_import *imp, idm_db *db, const idm_conf *conf,
     }
     n = PQntuples(res);
     for (int i = 0; i < n; i++) {
-        import_row *row = idm_import__add_row(imp);
+        int64_t pid = idm_db__int(res, i, 0);
+        import_row *row;
+
+        census_add(imp, census, PQgetvalue(res, i, 6), pid);
+        if (pid == prev) {
+            continue; /* the person's first assignment decides */
+        }
+        prev = pid;
+        row = idm_import__add_row(imp);
         row->action = IDM_IMPORT_LEAVING;
-        row->person_id = idm_db__int(res, i, 0);
+        row->person_id = pid;
         snprintf(row->uuid, sizeof(row->uuid), "%s", PQgetvalue(res, i, 1));
         row->login = idm_import__str(imp, PQgetvalue(res, i, 2));
         row->from_status = idm_import__str(imp, PQgetvalue(res, i, 3));
@@ -501,63 +581,86 @@ static int plan_deletions(idm_import *imp, idm_db *db, const idm_conf *conf,
     return 0;
 }
 
-/* The mass-leaving guard, per school. */
-static int plan_guard(idm_import *imp, idm_db *db, const idm_conf *conf,
-                      const char *schools, idm_err *err)
+static int school_code_cmp(const void *a, const void *b, void *data)
+{
+    char *const *schools = data;
+
+    return strcmp(schools[*(const size_t *)a], schools[*(const size_t *)b]);
+}
+
+/*
+ * The mass-leaving guard, per school: census holds every active person of
+ * a scoped school (from this source, with a role of the profile, not yet
+ * a leaver) that the plan query or the leavers query found; the two
+ * together see them all, so no third pass over the database is needed.
+ */
+static void plan_guard(idm_import *imp, const idm_conf *conf, GArray *census)
 {
     const idm_import_lang lang = imp->opts.lang;
-    PGresult *res = NULL;
-    int rc, n;
+    size_t nschools = 0, *order = NULL;
+    size_t *total = NULL, *leaving = NULL, *inrows = NULL;
 
-    rc =
-        idm_db__q(&res, db,
-                  "SELECT o.code, count(DISTINCT r.person_id) "
-                  "FROM role_assignment r "
-                  "JOIN org_unit o ON o.id = r.org_unit_id "
-                  " AND o.code = ANY ($2::text[]) "
-                  "JOIN person_external_key k ON k.person_id = r.person_id "
-                  " AND k.source = $1 "
-                  "JOIN account a ON a.person_id = r.person_id "
-                  "WHERE r.source = 'import' AND r.role = ANY ($3::idm_role[]) "
-                  "AND a.status IN ('active', 'locked') "
-                  "AND NOT EXISTS (SELECT 1 FROM import_leaver l "
-                  "                WHERE l.person_id = r.person_id) "
-                  "GROUP BY o.code ORDER BY o.code",
-                  err, imp->source, schools, idm_import__roles_array(imp));
-    if (rc != 0) {
-        return rc;
+    while (imp->schools[nschools] != NULL) {
+        nschools++;
     }
-    n = PQntuples(res);
-    for (int i = 0; i < n && imp->guard_rc == 0; i++) {
-        const char *code = PQgetvalue(res, i, 0);
-        size_t total = (size_t)idm_db__int(res, i, 1), leaving = 0, inrows = 0;
-
-        for (size_t j = 0; j < imp->nrows; j++) {
-            const import_row *row = &imp->rows[j];
-            if (row->v[IMPORT_F_SCHOOL] == NULL ||
-                strcmp(row->v[IMPORT_F_SCHOOL], code) != 0) {
-                continue;
-            }
-            leaving += row->action == IDM_IMPORT_LEAVING;
-            inrows += row->line > 0;
+    total = idm_xcalloc(nschools + 1, sizeof(*total));
+    leaving = idm_xcalloc(nschools + 1, sizeof(*leaving));
+    inrows = idm_xcalloc(nschools + 1, sizeof(*inrows));
+    order = idm_xcalloc(nschools + 1, sizeof(*order));
+    /* distinct persons per school */
+    g_array_sort(census, census_cmp);
+    for (guint i = 0; i < census->len; i++) {
+        const census_entry *e = &g_array_index(census, census_entry, i);
+        const census_entry *p =
+            i > 0 ? &g_array_index(census, census_entry, i - 1) : NULL;
+        if (p == NULL || census_cmp(p, e) != 0) {
+            total[e->school]++;
         }
-        if (total > 0 && inrows == 0) {
+    }
+    /* leavers and file rows per school */
+    for (size_t j = 0; j < imp->nrows; j++) {
+        const import_row *row = &imp->rows[j];
+        size_t s = row->v[IMPORT_F_SCHOOL] == NULL
+                       ? 0
+                       : GPOINTER_TO_SIZE(g_hash_table_lookup(
+                             imp->scope, row->v[IMPORT_F_SCHOOL]));
+        if (s > 0) {
+            leaving[s - 1] += row->action == IDM_IMPORT_LEAVING;
+            inrows[s - 1] += row->line > 0;
+        }
+    }
+    /* the first school in code order that fails names the refusal */
+    for (size_t i = 0; i < nschools; i++) {
+        order[i] = i;
+    }
+    g_qsort_with_data(order, (gint)nschools, sizeof(*order), school_code_cmp,
+                      imp->schools);
+    for (size_t k = 0; k < nschools && imp->guard_rc == 0; k++) {
+        const size_t i = order[k];
+        const char *code = imp->schools[i];
+
+        if (k > 0 && strcmp(imp->schools[order[k - 1]], code) == 0) {
+            continue; /* given twice */
+        }
+        if (total[i] > 0 && inrows[i] == 0) {
             /* never overridable: an empty or cut file is not a closure */
             imp->guard_rc = IDM_EDENIED;
             snprintf(imp->guard_msg, sizeof(imp->guard_msg),
-                     idm_import__msg(lang, M_RUN_NO_ROWS), code, total);
-        } else if (total > 0 && !imp->opts.confirm_leavers &&
-                   leaving * 100 >
-                       (size_t)conf->import_max_leaver_share * total) {
+                     idm_import__msg(lang, M_RUN_NO_ROWS), code, total[i]);
+        } else if (total[i] > 0 && !imp->opts.confirm_leavers &&
+                   leaving[i] * 100 >
+                       (size_t)conf->import_max_leaver_share * total[i]) {
             imp->guard_rc = IDM_EDENIED;
             snprintf(imp->guard_msg, sizeof(imp->guard_msg),
-                     idm_import__msg(lang, M_RUN_GUARD), code, leaving, total,
-                     (leaving * 100 + total / 2) / total,
+                     idm_import__msg(lang, M_RUN_GUARD), code, leaving[i],
+                     total[i], (leaving[i] * 100 + total[i] / 2) / total[i],
                      conf->import_max_leaver_share);
         }
     }
-    PQclear(res);
-    return 0;
+    free(total);
+    free(leaving);
+    free(inrows);
+    free(order);
 }
 
 /*
@@ -582,7 +685,7 @@ static int guard_stale_stats(idm_db *db, idm_err *err)
                       "WHERE s.relid IN ('person'::regclass, "
                       " 'person_external_key'::regclass, 'account'::regclass, "
                       " 'role_assignment'::regclass, "
-                      " 'import_leaver'::regclass) "
+                      " 'import_leaver'::regclass, 'person_group'::regclass) "
                       "AND s.n_mod_since_analyze > "
                       " 1000 + 0.2 * greatest(c.reltuples, 0)",
                       0, NULL, err);
@@ -597,6 +700,7 @@ int idm_import__plan(idm_import *imp, idm_db *db, const idm_conf *conf,
                      idm_err *err)
 {
     char *schools = idm_import__schools_array(imp);
+    GArray *census = g_array_new(FALSE, FALSE, sizeof(census_entry));
     int rc;
 
     /* One import at a time: two runs planning against each other's
@@ -621,11 +725,11 @@ int idm_import__plan(idm_import *imp, idm_db *db, const idm_conf *conf,
         goto cleanup;
     }
     idm_import__time(imp, "plan.stage");
-    rc = plan_rows(imp, db, conf, err);
+    rc = plan_rows(imp, db, conf, census, err);
     if (rc != 0) {
         goto cleanup;
     }
-    rc = plan_leavers(imp, db, conf, schools, err);
+    rc = plan_leavers(imp, db, conf, schools, census, err);
     if (rc != 0) {
         goto cleanup;
     }
@@ -635,11 +739,12 @@ int idm_import__plan(idm_import *imp, idm_db *db, const idm_conf *conf,
         goto cleanup;
     }
     idm_import__time(imp, "plan.deletions");
-    rc = plan_guard(imp, db, conf, schools, err);
+    plan_guard(imp, conf, census);
     idm_import__time(imp, "plan.guard");
     idm_import__progress(imp, IDM_IMPORT_PHASE_PLAN, imp->file_rows,
                          imp->file_rows);
 cleanup:
     g_free(schools);
+    g_array_free(census, TRUE);
     return rc;
 }

@@ -22,7 +22,9 @@
 /* One record as libcsv hands it over. */
 typedef struct reader {
     idm_import *imp;
-    GPtrArray *cells; /* char *, owned */
+    GString *rec;     /* the record's cells, each NUL-terminated */
+    GArray *offs;     /* size_t: where each cell starts in rec */
+    GPtrArray *cells; /* char * into rec, set when the record is complete */
     int too_long;     /* a cell exceeded IDM_IMPORT_CELL_MAX */
     int line;         /* physical line being fed */
     int record_line;  /* first line of the current record */
@@ -35,7 +37,12 @@ typedef struct reader {
     size_t nbad, bad_pos;
     int fatal; /* a file-level error is in err */
     idm_err *err;
+    /* Names and dates repeat (Müller, Anna, 01.08.2016): each distinct
+     * cell is normalised once. Raw cell -> chunk string, or bad_value. */
+    GHashTable *names, *dates;
 } reader;
+
+static char bad_value[] = ""; /* never written */
 
 static int is_blank_space(unsigned char c)
 {
@@ -45,12 +52,38 @@ static int is_blank_space(unsigned char c)
 static void on_cell(void *s, size_t len, void *data)
 {
     reader *r = data;
+    size_t off = r->rec->len;
 
     if (len > IDM_IMPORT_CELL_MAX) {
         r->too_long = 1;
         len = IDM_IMPORT_CELL_MAX;
     }
-    g_ptr_array_add(r->cells, g_strndup(s != NULL ? s : "", len));
+    /* a cell may hold a NUL byte (decoded as U+FFFD, but be safe): the
+     * C string ends there, as g_strndup would have it */
+    if (s != NULL) {
+        const char *nul = memchr(s, '\0', len);
+        g_string_append_len(
+            r->rec, s, (gssize)(nul != NULL ? (size_t)(nul - (char *)s) : len));
+    }
+    g_string_append_c(r->rec, '\0');
+    g_array_append_val(r->offs, off);
+}
+
+/* The record is complete: point the cells into its buffer. */
+static void record_cells(reader *r)
+{
+    g_ptr_array_set_size(r->cells, 0);
+    for (guint i = 0; i < r->offs->len; i++) {
+        g_ptr_array_add(r->cells,
+                        r->rec->str + g_array_index(r->offs, size_t, i));
+    }
+}
+
+static void record_reset(reader *r)
+{
+    g_string_truncate(r->rec, 0);
+    g_array_set_size(r->offs, 0);
+    g_ptr_array_set_size(r->cells, 0);
 }
 
 static char detect_delimiter(const char *text, size_t len)
@@ -86,7 +119,15 @@ static char detect_delimiter(const char *text, size_t len)
 static char *trim(char *s)
 {
     char *start = s, *end;
+    size_t n;
 
+    /* most cells start and end with a printable ASCII character */
+    if ((unsigned char)s[0] > ' ' && (unsigned char)s[0] < 0x7F) {
+        n = strlen(s);
+        if ((unsigned char)s[n - 1] > ' ' && (unsigned char)s[n - 1] < 0x7F) {
+            return s;
+        }
+    }
     while (*start != '\0' && g_unichar_isspace(g_utf8_get_char(start))) {
         start = g_utf8_next_char(start);
     }
@@ -109,10 +150,32 @@ static int valid_school(const char *s)
     return (n == 5 || n == 6) && idm__digits(s, n);
 }
 
+/* 1: only printable ASCII, at most max bytes (s not empty); 0: a control
+ * character, or too long; -1: not ASCII (check per character). */
+static int ascii_printable(const char *s, size_t max)
+{
+    size_t i;
+
+    for (i = 0; s[i] != '\0'; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80) {
+            return -1;
+        }
+        if (c < 0x20 || c == 0x7F || i >= max) {
+            return 0;
+        }
+    }
+    return i > 0;
+}
+
 static int valid_key(const char *s)
 {
     glong n;
+    int a = ascii_printable(s, 128);
 
+    if (a >= 0) {
+        return a;
+    }
     if (!g_utf8_validate(s, -1, NULL)) {
         return 0;
     }
@@ -132,8 +195,25 @@ static int valid_key(const char *s)
 /* Class names as written: "7a", "10/2", "BF-Kfz 1". */
 static int valid_class(const char *s)
 {
-    glong n = g_utf8_strlen(s, -1);
+    glong n;
+    int a = ascii_printable(s, 64);
 
+    if (a == 0) {
+        return 0;
+    }
+    if (a == 1) {
+        if (!g_ascii_isalnum(s[0])) {
+            return 0;
+        }
+        for (const char *p = s; *p != '\0'; p++) {
+            if (!g_ascii_isalnum(*p) && *p != ' ' && *p != '/' && *p != '-' &&
+                *p != '.' && *p != '_') {
+                return 0;
+            }
+        }
+        return 1;
+    }
+    n = g_utf8_strlen(s, -1);
     if (n < 1 || n > 64 || !g_unichar_isalnum(g_utf8_get_char(s))) {
         return 0;
     }
@@ -277,6 +357,41 @@ static int set_header(reader *r)
     return 0;
 }
 
+/* A name normalised (NFC, checked) in the chunk, or bad_value. */
+static const char *norm_name(reader *r, const char *v)
+{
+    char *res = g_hash_table_lookup(r->names, v), *norm = NULL;
+
+    if (res != NULL) {
+        return res;
+    }
+    if (idm_name_normalize(&norm, "name", v, NULL) != 0 ||
+        strstr(norm, "\xEF\xBF\xBD") != NULL) {
+        res = bad_value;
+    } else {
+        res = g_string_chunk_insert(r->imp->chunk, norm);
+    }
+    g_free(norm);
+    g_hash_table_insert(r->names, g_strdup(v), res);
+    return res;
+}
+
+/* A date as YYYY-MM-DD in the chunk, or bad_value. */
+static const char *norm_date(reader *r, const char *v)
+{
+    char *res = g_hash_table_lookup(r->dates, v);
+    char iso[11];
+
+    if (res != NULL) {
+        return res;
+    }
+    res = idm_date_parse(iso, "birth", v, NULL) == 0
+              ? g_string_chunk_insert(r->imp->chunk, iso)
+              : bad_value;
+    g_hash_table_insert(r->dates, g_strdup(v), res);
+    return res;
+}
+
 /* Validate one data record into a row. */
 static void add_record(reader *r)
 {
@@ -333,22 +448,15 @@ static void add_record(reader *r)
             continue;
         }
         switch (fld) {
-        case IMPORT_F_SCHOOL: {
-            int in_scope = 0;
+        case IMPORT_F_SCHOOL:
             if (!valid_school(v)) {
                 idm_import__row_error(imp, row, col_no(r, fld),
                                       col_name(r, fld), M_ROW_BAD_SCHOOL, v);
-                break;
-            }
-            for (size_t i = 0; imp->schools[i] != NULL; i++) {
-                in_scope |= strcmp(imp->schools[i], v) == 0;
-            }
-            if (!in_scope) {
+            } else if (!g_hash_table_contains(imp->scope, v)) {
                 idm_import__row_error(imp, row, col_no(r, fld),
                                       col_name(r, fld), M_ROW_OUT_OF_SCOPE, v);
             }
             break;
-        }
         case IMPORT_F_KEY:
             if (!valid_key(v)) {
                 idm_import__row_error(imp, row, col_no(r, fld),
@@ -357,24 +465,26 @@ static void add_record(reader *r)
             break;
         case IMPORT_F_FAMILY:
         case IMPORT_F_GIVEN: {
-            char *norm = NULL;
-            if (idm_name_normalize(&norm, idm_import__field_name(fld), v,
-                                   NULL) != 0 ||
-                strstr(norm, "\xEF\xBF\xBD") != NULL) {
+            const char *name = norm_name(r, v);
+            if (name == bad_value) {
                 idm_import__row_error(imp, row, col_no(r, fld),
                                       col_name(r, fld), M_ROW_BAD_NAME);
             } else {
-                row->v[f] = idm_import__str(imp, norm);
+                row->v[f] = name;
             }
-            g_free(norm);
             break;
         }
-        case IMPORT_F_BIRTH:
-            if (idm_date_parse(row->birth, "birth", v, NULL) != 0) {
+        case IMPORT_F_BIRTH: {
+            const char *date = norm_date(r, v);
+            if (date == bad_value) {
+                row->birth[0] = '\0';
                 idm_import__row_error(imp, row, col_no(r, fld),
                                       col_name(r, fld), M_ROW_BAD_DATE, v);
+            } else {
+                memcpy(row->birth, date, sizeof(row->birth));
             }
             break;
+        }
         case IMPORT_F_CLASS:
             if (!valid_class(v)) {
                 idm_import__row_error(imp, row, col_no(r, fld),
@@ -414,6 +524,7 @@ static void on_record(int term, void *data)
     int blank = 1;
 
     (void)term;
+    record_cells(r);
     for (guint i = 0; i < r->cells->len; i++) {
         const char *c = g_ptr_array_index(r->cells, i);
         blank &= c[0] == '\0' || strspn(c, " \t") == strlen(c);
@@ -431,7 +542,7 @@ static void on_record(int term, void *data)
             }
         }
     }
-    g_ptr_array_set_size(r->cells, 0);
+    record_reset(r);
     r->too_long = 0;
 }
 
@@ -508,7 +619,11 @@ int idm_import__parse(idm_import *imp, const char *text, size_t len,
 
     memset(&p, 0, sizeof(p));
     r.imp = imp;
-    r.cells = g_ptr_array_new_with_free_func(g_free);
+    r.rec = g_string_sized_new(256);
+    r.offs = g_array_new(FALSE, FALSE, sizeof(size_t));
+    r.cells = g_ptr_array_new();
+    r.names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    r.dates = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     r.bad = bad;
     r.nbad = nbad;
     r.err = err;
@@ -549,7 +664,7 @@ int idm_import__parse(idm_import *imp, const char *text, size_t len,
                                       csv_strerror(csv_error(&p)));
                 imp->file_rows++;
             }
-            g_ptr_array_set_size(r.cells, 0);
+            record_reset(&r);
             csv_reset(&p, imp->delimiter);
         }
         pos += n;
@@ -588,7 +703,11 @@ int idm_import__parse(idm_import *imp, const char *text, size_t len,
                          imp->file_rows);
 cleanup:
     csv_free(&p);
+    g_string_free(r.rec, TRUE);
+    g_array_free(r.offs, TRUE);
     g_ptr_array_free(r.cells, TRUE);
+    g_hash_table_destroy(r.names);
+    g_hash_table_destroy(r.dates);
     g_strfreev(r.header);
     g_strfreev(r.header_raw);
     return rc;

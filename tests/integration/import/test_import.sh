@@ -120,7 +120,12 @@ expect_eq "$(sql "select string_agg(login, ',' order by login) from account wher
 expect_eq "$(sql "select count(*) from account where must_change_password and password_hash like '\$argon2id\$v=19\$m=64,t=1,p=1\$%'")" 10 \
     "initial passwords: cheap Argon2id, must change"
 expect_eq "$(sql "select count(*) from audit_log where action = 'user.add'")" 10 "one user.add audit entry per person"
-expect_eq "$(sql "select count(*) from outbox where event = 'person.role_granted'")" 10 "outbox event per grant"
+expect_eq "$(sql "select count(*) from outbox where event = 'person.created' and payload->>'org' = '75123' and payload->>'role' = 'pupil' and payload ? 'group'")" 10 \
+    "one outbox event per new person, naming school, role and class"
+expect_eq "$(sql "select count(*) from audit_log a join outbox o on o.key = a.details->>'uuid' where a.action = 'user.add' and o.event = 'person.created' and a.details = o.payload")" 10 \
+    "audit entry and event of a new person carry the same details"
+expect_eq "$(sql "select count(*) from audit_log where action = 'role.grant'")|$(sql "select count(*) from outbox where event = 'person.role_granted'")" "0|0" \
+    "a new person's role context is part of its user.add change"
 expect_eq "$(sql "select count(*) from person_group where kind = 'class'")" 5 "classes created"
 expect_eq "$(ls "$T_TMP/letters" | sort | tr '\n' ' ')" \
     "75123_10_2.pdf 75123_7a.pdf 75123_8b.pdf 75123_9c.pdf 75123_BF-Kfz_1.pdf " "one letter PDF per class"
@@ -156,7 +161,7 @@ idm import sip "$D/class_change.csv" --school 75123 --json
 expect_rc 0 "class change applied"
 expect_eq "$(json "(j['counts']['moved_class'], j['changes'])")" "(1, 1)" "one class change"
 expect_eq "$(sql "select g.name from group_member m join person_group g on g.id = m.group_id join account a on a.person_id = m.person_id where a.login = '$login1'")" 7b "member of 7b only"
-expect_eq "$(sql "select count(*) from audit_log where action in ('role.revoke', 'role.grant') and target = '$login1'")" 3 "revoke + grant audited"
+expect_eq "$(sql "select count(*) from audit_log where action in ('role.revoke', 'role.grant') and target = '$login1'")" 2 "revoke + grant audited"
 expect_eq "$(sql "select o.payload->>'org' || '/' || (o.payload->>'group') || '/' || (a.details->>'group') from outbox o, audit_log a where o.event = 'person.role_granted' and a.action = 'role.grant' and a.target = '$login1' and o.payload->>'uuid' = a.details->>'uuid' order by o.id desc, a.id desc limit 1")" \
     "75123/7b/7b" "grant event and audit entry name the school and the new class"
 expect_eq "$(json "all(isinstance(j['timings'][k], float) for k in ('read.parse', 'plan.query', 'apply.grant', 'apply.outbox', 'commit'))")" True \
