@@ -32,6 +32,7 @@ int saml_idp_new(saml_idp **out, const idm_conf *conf, int pool_size,
                  idm_err *err)
 {
     saml_idp *idp = NULL;
+    unsigned char key[32];
     int rc;
 
     *out = NULL;
@@ -53,10 +54,17 @@ int saml_idp_new(saml_idp **out, const idm_conf *conf, int pool_size,
     idp->slo_url = saml__printf("%s/saml/slo", conf->idp_base_url);
     idp->secure_cookies = strncmp(conf->idp_base_url, "https://", 8) == 0;
     /* two keys from one secret, separated by label */
-    saml__hmac_sha256(idp->pairwise_key, conf->idp_pairwise_salt,
+    saml__hmac_sha256(key, conf->idp_pairwise_salt,
                       strlen(conf->idp_pairwise_salt), "pairwise-id", 11);
-    saml__hmac_sha256(idp->csrf_key, conf->idp_pairwise_salt,
+    idp->pairwise_mac = saml__mac_new(key, sizeof(key));
+    saml__hmac_sha256(key, conf->idp_pairwise_salt,
                       strlen(conf->idp_pairwise_salt), "csrf-token", 10);
+    idp->csrf_mac = saml__mac_new(key, sizeof(key));
+    OPENSSL_cleanse(key, sizeof(key));
+    if (idp->pairwise_mac == NULL || idp->csrf_mac == NULL) {
+        rc = idm_err_set(err, IDM_EINTERNAL, "HMAC-SHA256 is not available");
+        goto cleanup;
+    }
     idp->metrics = saml_metrics_new();
     rc = saml_keys_load(&idp->keys, conf, err);
     if (rc != 0) {
@@ -91,8 +99,8 @@ void saml_idp_free(saml_idp *idp)
     saml_dbpool_free(idp->pool);
     saml_keys_clear(&idp->keys);
     saml_metrics_free(idp->metrics);
-    OPENSSL_cleanse(idp->pairwise_key, sizeof(idp->pairwise_key));
-    OPENSSL_cleanse(idp->csrf_key, sizeof(idp->csrf_key));
+    EVP_MAC_CTX_free(idp->pairwise_mac); /* wipes the key */
+    EVP_MAC_CTX_free(idp->csrf_mac);
     free(idp->metadata);
     free(idp->entity_id);
     free(idp->sso_url);

@@ -133,8 +133,7 @@ char *saml_csrf_token(saml_ctx *ctx)
     unsigned char mac[32];
     char *tok;
 
-    saml__hmac_sha256(mac, ctx->idp->csrf_key, sizeof(ctx->idp->csrf_key),
-                      ctx->browser, strlen(ctx->browser));
+    saml__mac(mac, ctx->idp->csrf_mac, ctx->browser, strlen(ctx->browser));
     tok = saml__b64url_encode(mac, sizeof(mac));
     return saml_pool_add(ctx->pool, free, tok);
 }

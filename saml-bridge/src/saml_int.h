@@ -81,7 +81,14 @@ void saml__html_append(GString *out, const char *s);
 /* Cookie value by name from a Cookie header; caller frees, or NULL. */
 char *saml__cookie_get(const char *header, const char *name);
 
+/* SHA-256, fetched from the provider once (thread-safe). */
+const EVP_MD *saml__sha256_md(void);
 void saml__sha256(unsigned char out[32], const void *data, size_t len);
+/* HMAC-SHA256 keyed once (NULL if OpenSSL fails); saml__mac() computes
+ * with a copy, so one keyed context serves every thread. */
+EVP_MAC_CTX *saml__mac_new(const void *key, size_t klen);
+void saml__mac(unsigned char out[32], const EVP_MAC_CTX *keyed,
+               const void *data, size_t len);
 void saml__hmac_sha256(unsigned char out[32], const void *key, size_t klen,
                        const void *data, size_t len);
 /* bytea literal "\\x.." for a 32-byte hash; out holds 67 bytes. */
@@ -153,6 +160,13 @@ typedef struct saml_keys {
 int saml_keys_load(saml_keys *out, const idm_conf *conf, idm_err *err);
 void saml_keys_clear(saml_keys *keys);
 
+/* ---- signed Responses (sign.c) ---- */
+
+/* The login's Response (and every Assertion in it) with enveloped
+ * RSA-SHA256 signatures, Destination acs_url, as base64 in *out (free()). */
+int saml_sign_response(char **out, LassoLogin *login, const char *acs_url,
+                       const saml_keys *keys, idm_err *err);
+
 /* ---- database pool ---- */
 
 typedef struct saml_dbpool saml_dbpool;
@@ -187,8 +201,8 @@ struct saml_idp {
     char *slo_url;
     int secure_cookies; /* base URL is https */
     saml_keys keys;
-    unsigned char pairwise_key[32]; /* HMAC key of pairwise ids */
-    unsigned char csrf_key[32];     /* HMAC key of CSRF tokens */
+    EVP_MAC_CTX *pairwise_mac; /* keyed HMAC of pairwise ids */
+    EVP_MAC_CTX *csrf_mac;     /* keyed HMAC of CSRF tokens */
     pthread_mutex_t srv_lock;
     saml_server *srv;
     atomic_llong last_refresh; /* monotonic seconds */
@@ -234,6 +248,7 @@ typedef struct saml_ctx {
     char *browser;        /* browser token (CSRF, pending binding) */
     int browser_new;      /* must be sent as a cookie */
     saml_session session; /* valid if session.id != 0 */
+    int session_checked;  /* session looked up (found or not) */
     char *session_token;  /* the cookie value of the session */
     idm_policy *policy;   /* referenced on first use, unref'd at the end */
     int64_t fresh_auth;   /* epoch of a password check in this request */
@@ -326,7 +341,9 @@ int saml_assertion_record(saml_ctx *ctx, int64_t session_id, const char *login,
                           idm_err *err);
 int saml_throttle_blocked(int *blocked, saml_ctx *ctx, idm_err *err);
 int saml_throttle_fail(saml_ctx *ctx, idm_err *err);
-/* 0 if first seen, IDM_EEXISTS if replayed. */
+/* 0 if the request ID is seen first, IDM_EEXISTS if replayed; in the same
+ * round trip the browser's session is looked up as saml_session_lookup()
+ * does. */
 int saml_replay_check(saml_ctx *ctx, const char *sp, const char *id,
                       int64_t expires, idm_err *err);
 int saml_pending_store(char **id_out, saml_ctx *ctx, const char *binding,

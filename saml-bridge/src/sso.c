@@ -143,7 +143,15 @@ static int check_request(saml_ctx *ctx, sso_req *r, int resume)
     if (strcmp(r->binding, "redirect") == 0) {
         rc = saml_msg_decode_redirect(&r->msg, r->raw, strlen(r->raw),
                                       "SAMLRequest", &err);
-        lasso_msg = r->msg.unsigned_query;
+        /* Lasso gets the XML decoded (and its query signature checked)
+         * here, base64 as if posted: its second inflate and query parse
+         * would add nothing but CPU */
+        lasso_msg =
+            rc == 0 ? saml_pool_add(ctx->pool, free,
+                                    saml__b64_encode(
+                                        (const unsigned char *)r->msg.xml,
+                                        r->msg.xml_len))
+                    : NULL;
     } else {
         size_t len = strlen(r->raw);
         b64 = saml_pool_add(ctx->pool, free,
@@ -299,35 +307,29 @@ static void set_status(LassoLogin *login, const char *top, const char *sub)
     resp->Status = st;
 }
 
-/* Sign and encode the Response for the ACS (profile->msg_body). */
-static int build_response(sso_req *r, idm_err *err)
+/* The Response for the ACS, signed (sign.c), base64, in ctx's pool. */
+static int build_response(const char **out, saml_ctx *ctx, sso_req *r,
+                          idm_err *err)
 {
-    LassoProfile *profile = LASSO_PROFILE(r->login);
-    int rc;
+    char *b64 = NULL;
+    int rc = saml_sign_response(&b64, r->login, r->acs_url,
+                                &ctx->idp->keys, err);
 
-    lasso_profile_set_signature_hint(profile,
-                                     LASSO_PROFILE_SIGNATURE_HINT_FORCE);
-    rc = lasso_login_build_authn_response_msg(r->login);
-    if (rc != 0 || profile->msg_url == NULL || profile->msg_body == NULL ||
-        strcmp(profile->msg_url, r->acs_url) != 0) {
-        idm_err_set(err, IDM_EINTERNAL, "response not built");
-        idm_err_detail(err, "lasso %d: %s", rc, lasso_strerror(rc));
-        return -1;
-    }
-    return 0;
+    *out = rc == 0 ? saml_pool_add(ctx->pool, free, b64) : NULL;
+    return rc;
 }
 
 static void send_response(saml_ctx *ctx, sso_req *r)
 {
-    LassoProfile *profile = LASSO_PROFILE(r->login);
     idm_err err = IDM_ERR_INIT;
+    const char *body;
 
-    if (build_response(r, &err) != 0) {
+    if (build_response(&body, ctx, r, &err) != 0) {
         reject(ctx, r->sp->entity_id, "the response could not be built", &err);
         return;
     }
-    saml_page_post_form(ctx, profile->msg_url, "SAMLResponse",
-                        profile->msg_body, r->msg.relay_state);
+    saml_page_post_form(ctx, r->acs_url, "SAMLResponse", body,
+                        r->msg.relay_state);
 }
 
 /* A SAML error Response to the SP (NoPassive, InvalidNameIDPolicy). */
@@ -350,7 +352,6 @@ static void send_error(saml_ctx *ctx, sso_req *r, const char *top,
 static void deny(saml_ctx *ctx, sso_req *r, const idm_decision *d,
                  const char *who)
 {
-    LassoProfile *profile = LASSO_PROFILE(r->login);
     idm_err err = IDM_ERR_INIT;
     const char *body = NULL;
     char reason[512];
@@ -364,9 +365,7 @@ static void deny(saml_ctx *ctx, sso_req *r, const idm_decision *d,
     if (strcmp(r->binding, "init") != 0) {
         set_status(r->login, LASSO_SAML2_STATUS_CODE_RESPONDER,
                    LASSO_SAML2_STATUS_CODE_REQUEST_DENIED);
-        if (build_response(r, &err) == 0) {
-            body = profile->msg_body;
-        } else {
+        if (build_response(&body, ctx, r, &err) != 0) {
             idm_log(IDM_LOG_WARN, "saml", "policy.deny_response",
                     "detail=\"%s\"", err.detail);
         }
@@ -535,7 +534,7 @@ static void decide(saml_ctx *ctx, sso_req *r, int resume)
         deny(ctx, r, &d, NULL);
         return;
     }
-    if (ctx->session.id == 0 && saml_session_lookup(ctx, &err) != 0) {
+    if (!ctx->session_checked && saml_session_lookup(ctx, &err) != 0) {
         saml_page_error(ctx, 503, saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
         return;
     }

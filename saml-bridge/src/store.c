@@ -17,49 +17,70 @@ static void token_hash(char out[67], const char *token)
     saml__bytea_hex(out, h);
 }
 
-int saml_session_lookup(saml_ctx *ctx, idm_err *err)
+/* The session columns every lookup returns, from column col of row 0. */
+#define SESSION_COLS                                                           \
+    "id, person_uuid, login, extract(epoch FROM auth_instant)::bigint, "      \
+    "must_change_password"
+/* Find the session, check both timeouts, touch it. */
+#define SESSION_TOUCH                                                          \
+    "UPDATE saml_session SET last_seen = now() "                               \
+    "WHERE token_hash = $1::bytea AND expires_at > now() "                     \
+    "AND last_seen > now() - make_interval(mins => $2::int) "                  \
+    "RETURNING " SESSION_COLS
+
+static void session_fill(saml_ctx *ctx, const PGresult *res, int col,
+                         char *token)
+{
+    ctx->session.id = strtoll(PQgetvalue(res, 0, col), NULL, 10);
+    snprintf(ctx->session.person_uuid, sizeof(ctx->session.person_uuid), "%s",
+             PQgetvalue(res, 0, col + 1));
+    snprintf(ctx->session.login, sizeof(ctx->session.login), "%s",
+             PQgetvalue(res, 0, col + 2));
+    ctx->session.auth_instant = strtoll(PQgetvalue(res, 0, col + 3), NULL, 10);
+    ctx->session.must_change_password = PQgetvalue(res, 0, col + 4)[0] == 't';
+    ctx->session_token = token;
+    ctx->actor.name = saml_pool_strdup(ctx->pool, ctx->session.login);
+}
+
+/* The browser's session token (pooled) and its hash, or NULL. */
+static char *session_token(saml_ctx *ctx, char hash[67], char idle[16])
 {
     char *token = saml__cookie_get(ctx->req->cookie, "idm_s");
+
+    snprintf(idle, 16, "%d", ctx->idp->conf->idp_session_idle_minutes);
+    if (token == NULL || strlen(token) != 43) {
+        free(token);
+        return NULL;
+    }
+    saml_pool_add(ctx->pool, free, token);
+    token_hash(hash, token);
+    return token;
+}
+
+int saml_session_lookup(saml_ctx *ctx, idm_err *err)
+{
     char hash[67], idle[16];
+    char *token;
     PGresult *res = NULL;
     idm_db *db;
     int rc = 0;
 
     memset(&ctx->session, 0, sizeof(ctx->session));
-    if (token == NULL || strlen(token) != 43) {
-        free(token);
+    ctx->session_checked = 1;
+    token = session_token(ctx, hash, idle);
+    if (token == NULL) {
         return 0;
     }
-    saml_pool_add(ctx->pool, free, token);
-    token_hash(hash, token);
-    snprintf(idle, sizeof(idle), "%d",
-             ctx->idp->conf->idp_session_idle_minutes);
     rc = saml_ctx_db(&db, ctx, err);
     if (rc != 0) {
         return rc;
     }
     /* one round trip: find, check both timeouts, touch */
-    rc = idm_db_query_prepared(
-        &res, db,
-        "UPDATE saml_session SET last_seen = now() "
-        "WHERE token_hash = $1::bytea AND expires_at > now() "
-        "AND last_seen > now() - make_interval(mins => $2::int) "
-        "RETURNING id, person_uuid, login, "
-        "extract(epoch FROM auth_instant)::bigint, must_change_password",
-        2, (const char *const[]){hash, idle}, err);
-    if (rc != 0 || PQntuples(res) != 1) {
-        goto cleanup;
+    rc = idm_db_query_prepared(&res, db, SESSION_TOUCH, 2,
+                               (const char *const[]){hash, idle}, err);
+    if (rc == 0 && PQntuples(res) == 1) {
+        session_fill(ctx, res, 0, token);
     }
-    ctx->session.id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    snprintf(ctx->session.person_uuid, sizeof(ctx->session.person_uuid), "%s",
-             PQgetvalue(res, 0, 1));
-    snprintf(ctx->session.login, sizeof(ctx->session.login), "%s",
-             PQgetvalue(res, 0, 2));
-    ctx->session.auth_instant = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
-    ctx->session.must_change_password = PQgetvalue(res, 0, 4)[0] == 't';
-    ctx->session_token = token;
-    ctx->actor.name = saml_pool_strdup(ctx->pool, ctx->session.login);
-cleanup:
     PQclear(res);
     return rc;
 }
@@ -107,6 +128,7 @@ int saml_session_create(saml_ctx *ctx, const char *uuid, const char *login,
              uuid);
     snprintf(ctx->session.login, sizeof(ctx->session.login), "%s", login);
     ctx->session.must_change_password = must_change;
+    ctx->session_checked = 1;
     ctx->session_token = token;
     ctx->actor.name = saml_pool_strdup(ctx->pool, login);
     saml_resp_cookie(ctx, "idm_s", token, -1);
@@ -243,7 +265,8 @@ int saml_throttle_fail(saml_ctx *ctx, idm_err *err)
 int saml_replay_check(saml_ctx *ctx, const char *sp, const char *id,
                       int64_t expires, idm_err *err)
 {
-    char exp[24];
+    char exp[24], hash[67], idle[16];
+    char *token;
     PGresult *res = NULL;
     idm_db *db;
     int rc = saml_ctx_db(&db, ctx, err);
@@ -251,15 +274,29 @@ int saml_replay_check(saml_ctx *ctx, const char *sp, const char *id,
     if (rc != 0) {
         return rc;
     }
+    memset(&ctx->session, 0, sizeof(ctx->session));
+    ctx->session_checked = 1;
+    token = session_token(ctx, hash, idle);
     snprintf(exp, sizeof(exp), "%lld", (long long)expires);
+    /* one round trip for both: the request ID (first seen or not) and the
+     * session the SSO will need next (row of NULLs without one) */
     rc = idm_db_query_prepared(
         &res, db,
-        "INSERT INTO saml_replay (sp_entity_id, request_id, "
-        "expires_at) VALUES ($1, $2, to_timestamp($3)) "
-        "ON CONFLICT DO NOTHING RETURNING 1",
-        3, (const char *const[]){sp, id, exp}, err);
-    if (rc == 0 && PQntuples(res) == 0) {
+        "WITH r AS (INSERT INTO saml_replay (sp_entity_id, request_id, "
+        "expires_at) VALUES ($3, $4, to_timestamp($5)) "
+        "ON CONFLICT DO NOTHING RETURNING 1), "
+        "s AS (" SESSION_TOUCH ") "
+        "SELECT EXISTS (SELECT 1 FROM r), s.* "
+        "FROM (VALUES (1)) v LEFT JOIN s ON true",
+        5,
+        (const char *const[]){token != NULL ? hash : NULL, idle, sp, id, exp},
+        err);
+    if (rc == 0 && PQntuples(res) != 1) {
+        rc = idm_err_set(err, IDM_EINTERNAL, "replay check without result");
+    } else if (rc == 0 && PQgetvalue(res, 0, 0)[0] != 't') {
         rc = idm_err_set(err, IDM_EEXISTS, "request ID seen before");
+    } else if (rc == 0 && token != NULL && !PQgetisnull(res, 0, 1)) {
+        session_fill(ctx, res, 1, token);
     }
     PQclear(res);
     return rc;

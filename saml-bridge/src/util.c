@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <openssl/core_names.h>
 #include <openssl/sha.h>
 
 #include "saml_int.h"
@@ -337,8 +338,14 @@ char *saml__form_get(const char *form, size_t len, const char *name)
 
 void saml__html_append(GString *out, const char *s)
 {
-    for (; s != NULL && *s != '\0'; s++) {
+    while (s != NULL && *s != '\0') {
+        size_t n = strcspn(s, "&<>\"'");
+
+        g_string_append_len(out, s, (gssize)n); /* a run needing nothing */
+        s += n;
         switch (*s) {
+        case '\0':
+            return;
         case '&':
             g_string_append(out, "&amp;");
             break;
@@ -351,12 +358,10 @@ void saml__html_append(GString *out, const char *s)
         case '"':
             g_string_append(out, "&quot;");
             break;
-        case '\'':
+        default: /* '\'' */
             g_string_append(out, "&#39;");
-            break;
-        default:
-            g_string_append_c(out, *s);
         }
+        s++;
     }
 }
 
@@ -390,16 +395,68 @@ char *saml__cookie_get(const char *header, const char *name)
 
 /* ---- hashes and randomness ---- */
 
+/* OpenSSL 3 looks an algorithm up by name on every implicit use
+ * (SHA256(), HMAC(), EVP_sha256() in an init): fetch SHA-256 once. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+    if (sha256_md == NULL) {
+        abort(); /* the default provider always has it */
+    }
+}
+
+const EVP_MD *saml__sha256_md(void)
+{
+    pthread_once(&sha256_once, sha256_fetch);
+    return sha256_md;
+}
+
 void saml__sha256(unsigned char out[32], const void *data, size_t len)
 {
-    SHA256(data, len, out);
+    if (EVP_Digest(data, len, out, NULL, saml__sha256_md(), NULL) != 1) {
+        abort(); /* cannot fail for SHA-256 in memory */
+    }
 }
 
 void saml__hmac_sha256(unsigned char out[32], const void *key, size_t klen,
                        const void *data, size_t len)
 {
     unsigned int olen = 32;
-    HMAC(EVP_sha256(), key, (int)klen, data, len, out, &olen);
+    HMAC(saml__sha256_md(), key, (int)klen, data, len, out, &olen);
+}
+
+EVP_MAC_CTX *saml__mac_new(const void *key, size_t klen)
+{
+    char digest[] = "SHA2-256";
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *ctx = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+        OSSL_PARAM_construct_end(),
+    };
+
+    EVP_MAC_free(mac); /* the context holds its own reference */
+    if (ctx != NULL && EVP_MAC_init(ctx, key, klen, params) != 1) {
+        EVP_MAC_CTX_free(ctx);
+        ctx = NULL;
+    }
+    return ctx;
+}
+
+void saml__mac(unsigned char out[32], const EVP_MAC_CTX *keyed,
+               const void *data, size_t len)
+{
+    EVP_MAC_CTX *c = EVP_MAC_CTX_dup(keyed);
+    size_t olen = 0;
+
+    if (c == NULL || EVP_MAC_update(c, data, len) != 1 ||
+        EVP_MAC_final(c, out, &olen, 32) != 1 || olen != 32) {
+        abort(); /* out of memory: nothing sensible to return */
+    }
+    EVP_MAC_CTX_free(c);
 }
 
 void saml__bytea_hex(char out[67], const unsigned char hash[32])

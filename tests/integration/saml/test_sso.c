@@ -32,6 +32,9 @@
 #include <libxml/xpathInternals.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <xmlsec/crypto.h>
+#include <xmlsec/xmldsig.h>
+#include <xmlsec/xmltree.h>
 #include <zlib.h>
 
 #include "idm/conf.h"
@@ -1082,6 +1085,104 @@ static void test_positive_path(void **state)
     browser_clear(&br);
 }
 
+/*
+ * xmlsec's verdict on the ds:Signature child of el, with the IdP's
+ * certificate as the only key and only same-document references (an
+ * implementation independent of the signing code in sign.c).
+ */
+static int xmlsec_verifies(xmlDoc *doc, xmlNode *el)
+{
+    xmlNode *sig = xmlSecFindChild(el, xmlSecNodeSignature, xmlSecDSigNs);
+    xmlSecDSigCtx *ctx = xmlSecDSigCtxCreate(NULL);
+    char *crt = data_path("idp.crt");
+    xmlAttr *id = xmlHasProp(el, (const xmlChar *)"ID");
+    xmlChar *idv = xmlGetProp(el, (const xmlChar *)"ID");
+    int ok;
+
+    assert_non_null(sig);
+    assert_non_null(ctx);
+    assert_non_null(idv);
+    if (xmlGetID(doc, idv) == NULL) {
+        assert_non_null(xmlAddID(NULL, doc, idv, id));
+    }
+    ctx->enabledReferenceUris = xmlSecTransformUriTypeSameDocument;
+    ctx->signKey = xmlSecCryptoAppKeyLoad(crt, xmlSecKeyDataFormatCertPem,
+                                          NULL, NULL, NULL);
+    assert_non_null(ctx->signKey);
+    assert_int_equal(xmlSecDSigCtxVerify(ctx, sig), 0);
+    ok = ctx->status == xmlSecDSigStatusSucceeded;
+    xmlSecDSigCtxDestroy(ctx);
+    xmlFree(idv);
+    g_free(crt);
+    return ok;
+}
+
+static xmlNode *xp_node(const got *r, const char *path)
+{
+    xmlXPathObject *o = xmlXPathEvalExpression((const xmlChar *)path, r->xp);
+    xmlNode *n;
+
+    assert_non_null(o);
+    assert_non_null(o->nodesetval);
+    assert_int_equal(o->nodesetval->nodeNr, 1);
+    n = o->nodesetval->nodeTab[0];
+    xmlXPathFreeObject(o);
+    return n;
+}
+
+/* The Response's and the Assertion's signatures verify with xmlsec and
+ * the IdP's certificate; after a change to the signed content (the
+ * NameID) both fail, and Lasso's SP refuses the Response. */
+static void test_response_signatures(void **state)
+{
+    browser br = {0};
+    req_opts o = REQ_OPTS_INIT;
+    sent s;
+    got r;
+    xmlNode *resp, *asrt, *nid;
+    char *xml, *b64;
+    int len;
+
+    (void)state;
+    round_trip(&r, &br, &s, &o, "https://sp1.test.invalid/acs");
+    resp = xp_node(&r, "/samlp:Response");
+    asrt = xp_node(&r, "/samlp:Response/saml:Assertion");
+    /* each Signature right after its Issuer, over its own ID */
+    assert_xpath(&r, "local-name(/samlp:Response/*[2])", "Signature");
+    assert_xpath(&r, "local-name(/samlp:Response/saml:Assertion/*[2])",
+                 "Signature");
+    assert_xpath(&r,
+                 "/samlp:Response/ds:Signature/ds:SignedInfo/ds:Reference/"
+                 "@URI = concat('#', /samlp:Response/@ID)",
+                 "true");
+    assert_xpath(&r,
+                 "/samlp:Response/saml:Assertion/ds:Signature/ds:SignedInfo/"
+                 "ds:Reference/@URI = concat('#', "
+                 "/samlp:Response/saml:Assertion/@ID)",
+                 "true");
+    /* no KeyInfo: the SP takes our keys from the metadata */
+    assert_xpath(&r, "count(//ds:KeyInfo)", "0");
+    assert_true(xmlsec_verifies(r.doc, asrt));
+    assert_true(xmlsec_verifies(r.doc, resp));
+
+    /* tampered: another NameID */
+    nid = xp_node(&r, "//saml:Subject/saml:NameID");
+    xmlNodeSetContent(nid, (const xmlChar *)"someone-else");
+    assert_false(xmlsec_verifies(r.doc, asrt));
+    assert_false(xmlsec_verifies(r.doc, resp));
+    xmlDocDumpMemory(r.doc, (xmlChar **)&xml, &len);
+    b64 = g_base64_encode((const guchar *)xml, (gsize)len);
+    lasso_profile_set_signature_verify_hint(
+        LASSO_PROFILE(s.login), LASSO_PROFILE_SIGNATURE_VERIFY_HINT_FORCE);
+    assert_int_not_equal(lasso_login_process_authn_response_msg(s.login, b64),
+                         0);
+    g_free(b64);
+    xmlFree(xml);
+    got_clear(&r);
+    sent_clear(&s);
+    browser_clear(&br);
+}
+
 /* Lasso's own signed HTTP-Redirect request (sp2 must sign): accepted. */
 static void test_signed_redirect_ok(void **state)
 {
@@ -1450,6 +1551,7 @@ int main(void)
 {
     static const struct CMUnitTest fixed[] = {
         cmocka_unit_test(test_positive_path),
+        cmocka_unit_test(test_response_signatures),
         cmocka_unit_test(test_signed_redirect_ok),
         cmocka_unit_test(test_signed_redirect_openssl_ok),
         cmocka_unit_test(test_replay_cache_in_db),

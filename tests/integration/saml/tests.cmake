@@ -17,10 +17,12 @@ endif()
 # check (golden cases in tests/data/saml/authn-*/case.ini).
 if(TARGET saml_bridge)
     pkg_check_modules(SAMLT_ZLIB REQUIRED IMPORTED_TARGET zlib)
+    pkg_check_modules(SAMLT_XMLSEC REQUIRED IMPORTED_TARGET xmlsec1-openssl)
     add_executable(test_saml_sso ${CMAKE_CURRENT_SOURCE_DIR}/integration/saml/test_sso.c)
     target_link_libraries(test_saml_sso PRIVATE saml_bridge idm_core idm_warnings
         PkgConfig::CMOCKA PkgConfig::GLIB PkgConfig::LASSO PkgConfig::XML2
-        PkgConfig::OPENSSL PkgConfig::PQ PkgConfig::SAMLT_ZLIB)
+        PkgConfig::OPENSSL PkgConfig::PQ PkgConfig::SAMLT_ZLIB
+        PkgConfig::SAMLT_XMLSEC)
     add_test(NAME integration.saml_sso COMMAND test_saml_sso)
     set_tests_properties(integration.saml_sso PROPERTIES
         FIXTURES_REQUIRED pg
