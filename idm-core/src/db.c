@@ -20,6 +20,9 @@ struct idm_db {
     int doomed;                   /* an inner level rolled back */
     char *prepared[PREPARED_MAX]; /* texts; statement i is named "idm_<i>" */
     int nprepared;
+    const char *pending_sql; /* sent by idm_db_send_prepared, not yet */
+    int pending_nparams;     /* waited for (borrowed from the caller) */
+    const char *const *pending_params;
 };
 
 static void notice_quiet(void *arg, const PGresult *res)
@@ -181,23 +184,19 @@ static int lost_statement(const PGresult *res)
     return state != NULL && strcmp(state, "26000") == 0;
 }
 
-int idm_db_query_prepared(PGresult **out, idm_db *db, const char *sql,
-                          int nparams, const char *const *params, idm_err *err)
+/* The index of sql among db's prepared statements, preparing it on first
+ * use; -1 if it is to run unprepared (all slots taken). */
+static int prepared_index(int *index, idm_db *db, const char *sql,
+                          int nparams, idm_err *err)
 {
     PGresult *res;
     char name[16];
     int i = 0;
 
-    if (out != NULL) {
-        *out = NULL;
-    }
     while (i < db->nprepared && strcmp(db->prepared[i], sql) != 0) {
         i++;
     }
-    if (i == db->nprepared) {
-        if (i == PREPARED_MAX) {
-            return idm_db_query(out, db, sql, nparams, params, err);
-        }
+    if (i == db->nprepared && i < PREPARED_MAX) {
         snprintf(name, sizeof(name), "idm_%d", i);
         res = PQprepare(db->conn, name, sql, nparams, NULL);
         if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
@@ -206,19 +205,90 @@ int idm_db_query_prepared(PGresult **out, idm_db *db, const char *sql,
         PQclear(res);
         db->prepared[db->nprepared++] = idm_xstrdup(sql);
     }
+    *index = i < PREPARED_MAX ? i : -1;
+    return 0;
+}
+
+/* Forget every prepared statement (the server lost them). */
+static void forget_prepared(idm_db *db)
+{
+    PQclear(PQexec(db->conn, "DEALLOCATE ALL"));
+    for (int j = 0; j < db->nprepared; j++) {
+        free(db->prepared[j]);
+    }
+    db->nprepared = 0;
+}
+
+int idm_db_query_prepared(PGresult **out, idm_db *db, const char *sql,
+                          int nparams, const char *const *params, idm_err *err)
+{
+    PGresult *res;
+    char name[16];
+    int i, rc;
+
+    if (out != NULL) {
+        *out = NULL;
+    }
+    rc = prepared_index(&i, db, sql, nparams, err);
+    if (rc != 0 || i < 0) {
+        return rc != 0 ? rc : idm_db_query(out, db, sql, nparams, params, err);
+    }
     snprintf(name, sizeof(name), "idm_%d", i);
     res = PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0);
     if (lost_statement(res) && db->depth == 0) {
         /* start over: none is known to the server any more, run this one
          * unprepared; the next calls prepare again */
         PQclear(res);
-        PQclear(PQexec(db->conn, "DEALLOCATE ALL"));
-        for (int j = 0; j < db->nprepared; j++) {
-            free(db->prepared[j]);
-        }
-        db->nprepared = 0;
+        forget_prepared(db);
         return idm_db_query(out, db, sql, nparams, params, err);
     }
+    return finish(out, db, res, err);
+}
+
+int idm_db_send_prepared(idm_db *db, const char *sql, int nparams,
+                         const char *const *params, idm_err *err)
+{
+    char name[16];
+    int i, ok;
+    int rc = prepared_index(&i, db, sql, nparams, err);
+
+    if (rc != 0) {
+        return rc;
+    }
+    snprintf(name, sizeof(name), "idm_%d", i);
+    ok = i < 0 ? PQsendQueryParams(db->conn, sql, nparams, NULL, params, NULL,
+                                   NULL, 0)
+               : PQsendQueryPrepared(db->conn, name, nparams, params, NULL,
+                                     NULL, 0);
+    if (!ok) {
+        return finish(NULL, db, NULL, err);
+    }
+    db->pending_sql = sql;
+    db->pending_nparams = nparams;
+    db->pending_params = params;
+    return 0;
+}
+
+int idm_db_wait(PGresult **out, idm_db *db, idm_err *err)
+{
+    PGresult *res = PQgetResult(db->conn), *more;
+
+    if (out != NULL) {
+        *out = NULL;
+    }
+    /* the statement's result, then NULL: read up to it */
+    while ((more = PQgetResult(db->conn)) != NULL) {
+        PQclear(more);
+    }
+    if (lost_statement(res) && db->depth == 0 && db->pending_sql != NULL) {
+        /* as idm_db_query_prepared: run it once more, unprepared */
+        PQclear(res);
+        forget_prepared(db);
+        res = PQexecParams(db->conn, db->pending_sql, db->pending_nparams,
+                           NULL, db->pending_params, NULL, NULL, 0);
+    }
+    db->pending_sql = NULL;
+    db->pending_params = NULL;
     return finish(out, db, res, err);
 }
 

@@ -275,8 +275,9 @@ int idm_import__apply(idm_import *imp, idm_db *db, const idm_conf *conf,
                       const idm_actor *actor, idm_err *err);
 
 /**
- * After a committed apply: ANALYZE the tables it changed by more than a
- * tenth (and 1,000 rows). Errors are ignored (statistics only).
+ * After a committed apply: VACUUM (ANALYZE) the tables it changed by more
+ * than a tenth (and 1,000 rows). Errors are ignored (statistics and the
+ * visibility map only).
  */
 void idm_import__analyze(idm_import *imp, idm_db *db);
 

@@ -23,6 +23,7 @@ void saml_msg_clear(saml_msg *m)
         return;
     }
     free(m->xml);
+    xmlFreeDoc(m->doc);
     free(m->id);
     free(m->issuer);
     free(m->destination);
@@ -237,6 +238,8 @@ static int parse_xml(saml_msg *m, idm_err *err)
         rc = idm_err_set(err, IDM_EINVAL, "the message names no issuer");
         goto cleanup;
     }
+    m->doc = doc;
+    doc = NULL;
 cleanup:
     xmlFreeDoc(doc);
     return rc;
@@ -247,9 +250,16 @@ static int inflate_capped(char **out, size_t *out_len, const unsigned char *in,
                           size_t len, idm_err *err)
 {
     z_stream zs;
-    char *buf = saml__xmalloc(SAML_MSG_XML_MAX + 1);
+    /* grown as needed: requests are a few KiB, the cap is 128 KiB, and a
+     * cap-sized buffer per request is a fresh mapping to fault in */
+    size_t cap = 8 * len + 1024;
+    char *buf;
     int zrc, rc = 0;
 
+    if (cap > SAML_MSG_XML_MAX + 1) {
+        cap = SAML_MSG_XML_MAX + 1;
+    }
+    buf = saml__xmalloc(cap);
     memset(&zs, 0, sizeof(zs));
     if (inflateInit2(&zs, -15) != Z_OK) {
         free(buf);
@@ -257,20 +267,31 @@ static int inflate_capped(char **out, size_t *out_len, const unsigned char *in,
     }
     zs.next_in = (unsigned char *)(uintptr_t)in;
     zs.avail_in = (uInt)len;
-    zs.next_out = (unsigned char *)buf;
-    zs.avail_out = SAML_MSG_XML_MAX + 1;
-    zrc = inflate(&zs, Z_FINISH);
-    if (zrc == Z_BUF_ERROR && zs.avail_out == 0) {
-        rc = idm_err_set(err, IDM_ETOOBIG, "the message is too large");
-        goto cleanup;
-    }
-    if (zrc != Z_STREAM_END) {
-        rc = idm_err_set(err, IDM_EINVAL, "the message is not valid DEFLATE");
-        goto cleanup;
+    for (;;) {
+        zs.next_out = (unsigned char *)buf + zs.total_out;
+        zs.avail_out = (uInt)(cap - zs.total_out);
+        zrc = inflate(&zs, Z_FINISH);
+        if (zrc == Z_STREAM_END) {
+            break;
+        }
+        if ((zrc != Z_OK && zrc != Z_BUF_ERROR) || zs.avail_out != 0) {
+            rc = idm_err_set(err, IDM_EINVAL,
+                             "the message is not valid DEFLATE");
+            goto cleanup;
+        }
+        if (cap > SAML_MSG_XML_MAX) {
+            rc = idm_err_set(err, IDM_ETOOBIG, "the message is too large");
+            goto cleanup;
+        }
+        cap = 2 * cap > SAML_MSG_XML_MAX + 1 ? SAML_MSG_XML_MAX + 1 : 2 * cap;
+        buf = saml__xrealloc(buf, cap);
     }
     if (zs.total_out > SAML_MSG_XML_MAX) {
         rc = idm_err_set(err, IDM_ETOOBIG, "the message is too large");
         goto cleanup;
+    }
+    if (zs.total_out == cap) {
+        buf = saml__xrealloc(buf, cap + 1);
     }
     buf[zs.total_out] = '\0';
     *out_len = zs.total_out;

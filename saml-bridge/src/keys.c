@@ -141,6 +141,14 @@ int saml_keys_load(saml_keys *out, const idm_conf *conf, idm_err *err)
                          "[idp] key_file could not be loaded for signing");
         goto cleanup;
     }
+    out->sign_md = EVP_MD_CTX_new();
+    if (out->sign_md == NULL ||
+        EVP_DigestSignInit(out->sign_md, NULL, saml__sha256_md(), NULL,
+                           pkey) != 1) {
+        rc = idm_err_set(err, IDM_ECONFIG,
+                         "[idp] key_file cannot sign with RSA-SHA256");
+        goto cleanup;
+    }
     out->pkey = pkey;
     pkey = NULL;
 cleanup:
@@ -166,6 +174,7 @@ void saml_keys_clear(saml_keys *keys)
     free(keys->cert_pem);
     free(keys->cert_b64);
     free(keys->next_cert_b64);
+    EVP_MD_CTX_free(keys->sign_md);
     EVP_PKEY_free(keys->pkey);
     if (keys->sign_key != NULL) {
         g_object_unref(keys->sign_key);

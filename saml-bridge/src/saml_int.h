@@ -39,6 +39,7 @@
 /* ---- allocation and the per-request pool ---- */
 
 void *saml__xmalloc(size_t size);
+void *saml__xrealloc(void *p, size_t size);
 void *saml__xcalloc(size_t n, size_t size);
 char *saml__xstrdup(const char *s);
 char *saml__xstrndup(const char *s, size_t n);
@@ -155,6 +156,8 @@ typedef struct saml_keys {
     LassoKey *sign_key;  /* preloaded key, no certificate in KeyInfo */
     LassoKey *meta_key;  /* key with certificate, signs the metadata */
     EVP_PKEY *pkey;      /* the same key, for HTTP-Redirect signatures */
+    EVP_MD_CTX *sign_md; /* RSA-SHA256 with pkey, initialised once: a
+                          * copy per signature skips the provider fetch */
 } saml_keys;
 
 int saml_keys_load(saml_keys *out, const idm_conf *conf, idm_err *err);
@@ -334,11 +337,14 @@ int saml_session_destroy(saml_ctx *ctx, idm_err *err);
 int saml_session_clear_must_change(saml_ctx *ctx, idm_err *err);
 /* An assertion issued to sp for login: audit saml.assertion_issue and,
  * unless session_id is 0, join the SP to that session for Single Logout;
- * both or neither, in one round trip. */
-int saml_assertion_record(saml_ctx *ctx, int64_t session_id, const char *login,
-                          const char *sp, const char *name_id,
-                          const char *format, const char *session_index,
-                          idm_err *err);
+ * both or neither, in one statement. _send() returns once it is on its
+ * way (the caller signs meanwhile, touching no database); _wait() gives
+ * its outcome: the Response may leave only after it returned 0. */
+int saml_assertion_record_send(saml_ctx *ctx, int64_t session_id,
+                               const char *login, const char *sp,
+                               const char *name_id, const char *format,
+                               const char *session_index, idm_err *err);
+int saml_assertion_record_wait(saml_ctx *ctx, const char *sp, idm_err *err);
 int saml_throttle_blocked(int *blocked, saml_ctx *ctx, idm_err *err);
 int saml_throttle_fail(saml_ctx *ctx, idm_err *err);
 /* 0 if the request ID is seen first, IDM_EEXISTS if replayed; in the same

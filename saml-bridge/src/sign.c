@@ -187,8 +187,7 @@ static int signature_append(GString *out, const unsigned char *digest,
         goto cleanup;
     }
     if (c14n_append(c, doc, si) != 0 ||
-        EVP_DigestSignInit(md, NULL, saml__sha256_md(), NULL, keys->pkey) !=
-            1 ||
+        EVP_MD_CTX_copy_ex(md, keys->sign_md) != 1 ||
         EVP_DigestSign(md, rsa, &slen, (const unsigned char *)c->str,
                        c->len) != 1) {
         goto cleanup;

@@ -143,15 +143,14 @@ static int check_request(saml_ctx *ctx, sso_req *r, int resume)
     if (strcmp(r->binding, "redirect") == 0) {
         rc = saml_msg_decode_redirect(&r->msg, r->raw, strlen(r->raw),
                                       "SAMLRequest", &err);
-        /* Lasso gets the XML decoded (and its query signature checked)
-         * here, base64 as if posted: its second inflate and query parse
-         * would add nothing but CPU */
-        lasso_msg =
-            rc == 0 ? saml_pool_add(ctx->pool, free,
-                                    saml__b64_encode(
-                                        (const unsigned char *)r->msg.xml,
-                                        r->msg.xml_len))
-                    : NULL;
+        /* an XML signature inside a Redirect request (its query signature
+         * was checked here) goes to Lasso as the XML, base64 as if posted */
+        lasso_msg = rc == 0 && r->msg.xml_signed
+                        ? saml_pool_add(ctx->pool, free,
+                                        saml__b64_encode(
+                                            (const unsigned char *)r->msg.xml,
+                                            r->msg.xml_len))
+                        : NULL;
     } else {
         size_t len = strlen(r->raw);
         b64 = saml_pool_add(ctx->pool, free,
@@ -213,7 +212,31 @@ static int check_request(saml_ctx *ctx, sso_req *r, int resume)
         profile, r->msg.xml_signed
                      ? LASSO_PROFILE_SIGNATURE_VERIFY_HINT_FORCE
                      : LASSO_PROFILE_SIGNATURE_VERIFY_HINT_IGNORE);
-    rc = lasso_login_process_authn_request_msg(r->login, lasso_msg);
+    if (r->msg.xml_signed) {
+        rc = lasso_login_process_authn_request_msg(r->login, lasso_msg);
+    } else {
+        /* nothing for Lasso to verify: it takes the request as decoded and
+         * checked here (as in its IdP-initiated path) instead of decoding
+         * and parsing the message a second time */
+        LassoNode *node = lasso_node_new_from_xmlNode(
+            xmlDocGetRootElement((xmlDoc *)r->msg.doc));
+
+        if (!LASSO_IS_SAMLP2_AUTHN_REQUEST(node)) {
+            if (node != NULL) {
+                g_object_unref(node);
+            }
+            reject(ctx, r->sp->entity_id, "the request was not accepted",
+                   NULL);
+            return -1;
+        }
+        if (profile->request != NULL) {
+            g_object_unref(profile->request);
+        }
+        profile->request = node;
+        g_free(profile->remote_providerID);
+        profile->remote_providerID = g_strdup(r->msg.issuer);
+        rc = lasso_login_process_authn_request_msg(r->login, NULL);
+    }
     /* some Lasso codes are positive: anything but 0 fails */
     if (rc != 0 || (r->msg.xml_signed &&
                     lasso_profile_get_signature_status(profile) != 0)) {
@@ -388,7 +411,9 @@ static void issue(saml_ctx *ctx, sso_req *r, const saml_session *who,
     LassoSaml2SubjectConfirmationData *scd;
     LassoSaml2AuthnStatement *authn;
     GList *attrs = NULL;
-    idm_err err = IDM_ERR_INIT;
+    idm_err err = IDM_ERR_INIT, err2 = IDM_ERR_INIT;
+    const char *body = NULL;
+    const char *reason = "the response could not be built";
     char instant[32], not_before[32], not_after[32], session_end[32];
     char *name_id;
     int64_t now = (int64_t)time(NULL);
@@ -493,18 +518,31 @@ static void issue(saml_ctx *ctx, sso_req *r, const saml_session *who,
     }
     /* audit, and the SP joins the session for Single Logout; a fresh
      * login of another person than the session's has no session to join
-     * (who->id == 0) */
-    rc = saml_assertion_record(
+     * (who->id == 0). The statement runs while the Response is signed;
+     * the Response leaves only once it is committed. */
+    rc = saml_assertion_record_send(
         ctx, who->id, who->login, r->sp->entity_id, name_id, r->format,
         authn != NULL && authn->SessionIndex != NULL ? authn->SessionIndex
                                                      : assertion->ID,
         &err);
+    if (rc == 0) {
+        rc = build_response(&body, ctx, r, &err);
+        if (saml_assertion_record_wait(ctx, r->sp->entity_id,
+                                       rc == 0 ? &err : &err2) != 0 &&
+            rc == 0) {
+            rc = -1;
+            reason = "the session could not be updated";
+        }
+    } else {
+        reason = "the session could not be updated";
+    }
     if (rc != 0) {
-        reject(ctx, r->sp->entity_id, "the session could not be updated", &err);
+        reject(ctx, r->sp->entity_id, reason, &err);
         return;
     }
     atomic_fetch_add(&((saml_sp_info *)(uintptr_t)r->sp)->assertions, 1);
-    send_response(ctx, r);
+    saml_page_post_form(ctx, r->acs_url, "SAMLResponse", body,
+                        r->msg.relay_state);
 }
 
 static int load_subject(idm_subject **out, saml_ctx *ctx, const char *login,

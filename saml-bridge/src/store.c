@@ -174,23 +174,33 @@ int saml_session_clear_must_change(saml_ctx *ctx, idm_err *err)
                         1, (const char *const[]){id}, err);
 }
 
-int saml_assertion_record(saml_ctx *ctx, int64_t session_id, const char *login,
-                          const char *sp, const char *name_id,
-                          const char *format, const char *session_index,
-                          idm_err *err)
+int saml_assertion_record_send(saml_ctx *ctx, int64_t session_id,
+                               const char *login, const char *sp,
+                               const char *name_id, const char *format,
+                               const char *session_index, idm_err *err)
 {
-    char id[24];
+    /* in the pool: the statement's parameters outlive this call */
+    const char **p = saml_pool_add(ctx->pool, free,
+                                   saml__xcalloc(8, sizeof(*p)));
     idm_db *db;
     int rc = saml_ctx_db(&db, ctx, err);
 
     if (rc != 0) {
         return rc;
     }
-    snprintf(id, sizeof(id), "%lld", (long long)session_id);
+    p[0] = saml_pool_add(ctx->pool, free,
+                         saml__printf("%lld", (long long)session_id));
+    p[1] = sp;
+    p[2] = name_id;
+    p[3] = format;
+    p[4] = session_index;
+    p[5] = ctx->actor.name;
+    p[6] = ctx->actor.addr != NULL ? ctx->actor.addr : "";
+    p[7] = login;
     /* one statement, so one round trip and all or nothing: the session SP
      * (none for session 0) and the audit row idm_audit_write would add */
-    rc = idm_db_query_prepared(
-        NULL, db,
+    return idm_db_send_prepared(
+        db,
         "WITH s AS (INSERT INTO saml_session_sp (session_id, sp_entity_id, "
         "name_id, name_id_format, session_index) "
         "SELECT $1::bigint, $2, $3, $4, $5 WHERE $1::bigint <> 0 "
@@ -200,11 +210,13 @@ int saml_assertion_record(saml_ctx *ctx, int64_t session_id, const char *login,
         "INSERT INTO audit_log (actor, addr, action, target, result, details) "
         "VALUES ($6, $7, 'saml.assertion_issue', $8, 'ok', "
         "jsonb_build_object('sp', $2::text))",
-        8,
-        (const char *const[]){
-            id, sp, name_id, format, session_index, ctx->actor.name,
-            ctx->actor.addr != NULL ? ctx->actor.addr : "", login},
-        err);
+        8, p, err);
+}
+
+int saml_assertion_record_wait(saml_ctx *ctx, const char *sp, idm_err *err)
+{
+    int rc = idm_db_wait(NULL, ctx->db, err);
+
     if (rc == 0) {
         saml_audit_log(ctx, "saml.assertion_issue", IDM_AUDIT_OK, sp, NULL);
     }

@@ -32,6 +32,15 @@ void *saml__xmalloc(size_t size)
     return p;
 }
 
+void *saml__xrealloc(void *p, size_t size)
+{
+    void *q = realloc(p, size != 0 ? size : 1);
+    if (q == NULL) {
+        oom();
+    }
+    return q;
+}
+
 void *saml__xcalloc(size_t n, size_t size)
 {
     void *p = calloc(n != 0 ? n : 1, size != 0 ? size : 1);

@@ -55,6 +55,20 @@ IDM_MUST_CHECK int idm_db_query_prepared(PGresult **out, idm_db *db,
                                          const char *const *params,
                                          idm_err *err);
 
+/**
+ * idm_db_query_prepared in two halves, so that the caller can work while
+ * the server executes: idm_db_send_prepared() sends the statement and
+ * returns at once; idm_db_wait() waits for its result (same result and
+ * errors as idm_db_query_prepared). One statement in flight per
+ * connection, nothing else on db in between; sql and params must stay
+ * valid until idm_db_wait() returns. Every send needs its wait.
+ */
+IDM_MUST_CHECK int idm_db_send_prepared(idm_db *db, const char *sql,
+                                        int nparams,
+                                        const char *const *params,
+                                        idm_err *err);
+IDM_MUST_CHECK int idm_db_wait(PGresult **out, idm_db *db, idm_err *err);
+
 /** Run a multi-statement script with the simple protocol (migrations). */
 IDM_MUST_CHECK int idm_db_exec_script(idm_db *db, const char *script,
                                       idm_err *err);

@@ -34,6 +34,7 @@ typedef struct saml_msg {
     saml_msg_kind kind;
     char *xml; /* decoded XML text */
     size_t xml_len;
+    struct _xmlDoc *doc; /* xml parsed (libxml2), as checked here */
     char *id;
     char *issuer;
     char *destination;
