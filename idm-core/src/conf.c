@@ -457,7 +457,8 @@ static const conf_def defs[OPT__COUNT] = {
                .min = 0,
                .max = 256,
                .offset = OFF(idp_threads),
-               .doc = "HTTP worker threads (0: two per core)",
+               .doc = "idmd requests served at once with a database "
+                      "connection (0: two per core)",
                .check = NULL},
     [OPT_IDP_KEY_FILE] = {.group = "idp",
                .key = "key_file",

@@ -3,9 +3,13 @@
  * passwords from OpenSSL's CSPRNG.
  */
 #include <argon2.h>
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -15,6 +19,34 @@
 
 #define SALT_LEN 16
 #define HASH_LEN 32
+
+/* At most one Argon2id computation per core at a time: each holds its
+ * memory cost (19 MiB by default) and a second one per core adds memory,
+ * not speed. A burst of logins (idmd serves a thread per connection)
+ * queues here instead of growing the process by 19 MiB per login. */
+static sem_t slots;
+static pthread_once_t slots_once = PTHREAD_ONCE_INIT;
+
+static void slots_init(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+    if (sem_init(&slots, 0, n > 0 ? (unsigned)n : 1) != 0) {
+        abort(); /* only fails for a count above SEM_VALUE_MAX */
+    }
+}
+
+static void slot_take(void)
+{
+    pthread_once(&slots_once, slots_init);
+    while (sem_wait(&slots) != 0 && errno == EINTR) {
+    }
+}
+
+static void slot_give(void)
+{
+    sem_post(&slots);
+}
 
 /* No 0/O, 1/l/I: passwords are read off paper letters. */
 static const char alphabet[] = "abcdefghijkmnopqrstuvwxyz"
@@ -43,9 +75,11 @@ int idm_password_hash(char **out, const idm_argon2_params *params,
         argon2_encodedlen(params->iterations, params->memory_kib,
                           params->parallelism, SALT_LEN, HASH_LEN, Argon2_id);
     encoded = idm_xmalloc(enclen);
+    slot_take();
     arc = argon2id_hash_encoded(params->iterations, params->memory_kib,
                                 params->parallelism, password, pwlen, salt,
                                 SALT_LEN, HASH_LEN, encoded, enclen);
+    slot_give();
     if (arc != ARGON2_OK) {
         rc = idm_err_set(err, IDM_EINTERNAL, "password hashing failed");
         idm_err_detail(err, "argon2: %s", argon2_error_message(arc));
@@ -143,7 +177,9 @@ int idm_password_verify(const char *encoded, const char *password, idm_err *err)
         return idm_err_set(err, IDM_EAUTH, "wrong password");
     }
     /* argon2_verify compares the digests in constant time. */
+    slot_take();
     arc = argon2id_verify(encoded, password, pwlen);
+    slot_give();
     if (arc == ARGON2_OK) {
         return 0;
     }
@@ -178,9 +214,11 @@ void idm_password_dummy_verify(const idm_argon2_params *params,
     if (pwlen > IDM_PASSWORD_MAX_LEN) {
         pwlen = IDM_PASSWORD_MAX_LEN;
     }
+    slot_take();
     (void)argon2id_hash_raw(params->iterations, params->memory_kib,
                             params->parallelism, password, pwlen, salt,
                             SALT_LEN, hash, sizeof(hash));
+    slot_give();
     OPENSSL_cleanse(hash, sizeof(hash));
 }
 

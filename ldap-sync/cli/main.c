@@ -4,19 +4,17 @@
  * [--dry-run], --export-ldif FILE, --status, --list-parked.
  */
 #include <errno.h>
-#include <stddef.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <idm/conf.h>
 #include <idm/db.h>
 #include <idm/log.h>
+#include <idm/notify.h>
 
 #include "lsync/sync.h"
 
@@ -28,33 +26,11 @@ static void on_signal(int sig)
     stop_flag = 1;
 }
 
-/* systemd notify protocol (sd_notify(3)) without libsystemd. */
+/* the daemon loop's state lines to systemd */
 static void sd_notify_line(const char *state, void *ctx)
 {
-    const char *path = getenv("NOTIFY_SOCKET");
-    struct sockaddr_un sa;
-    socklen_t len;
-    int fd;
-
     (void)ctx;
-    if (path == NULL || path[0] == '\0' ||
-        strlen(path) >= sizeof(sa.sun_path)) {
-        return;
-    }
-    memset(&sa, 0, sizeof(sa));
-    sa.sun_family = AF_UNIX;
-    memcpy(sa.sun_path, path, strlen(path));
-    if (sa.sun_path[0] == '@') {
-        sa.sun_path[0] = '\0'; /* abstract namespace */
-    }
-    len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
-    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        return;
-    }
-    (void)sendto(fd, state, strlen(state), MSG_NOSIGNAL,
-                 (const struct sockaddr *)&sa, len);
-    close(fd);
+    idm_notify(state);
 }
 
 static void usage(FILE *fp)

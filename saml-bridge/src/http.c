@@ -172,7 +172,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 }
 
 int saml_http_start(saml_http **out, saml_idp *idp, const char *addr, int port,
-                    int threads, idm_err *err)
+                    idm_err *err)
 {
     saml_http *h = saml__xcalloc(1, sizeof(*h));
     struct sockaddr_in sin;
@@ -187,11 +187,20 @@ int saml_http_start(saml_http **out, saml_idp *idp, const char *addr, int port,
                            "[idp] listen \"%s\" is not an IPv4 address", addr);
     }
     h->idp = idp;
+    /* A thread per connection: a request blocks its thread on PostgreSQL
+     * and on Argon2id (~20 ms). A worker pool multiplexes connections on
+     * few threads, and libmicrohttpd's epoll mode accepts up to ten
+     * connections in a row on one worker: a proxy's few keep-alive
+     * connections then all wait behind one login's hash (measured: the
+     * login rate of one core on two). The stack holds libxml2's parser,
+     * whose depth is capped at 256 elements. */
     h->mhd = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, (uint16_t)port, NULL,
-        NULL, handler, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+            MHD_USE_POLL,
+        (uint16_t)port, NULL, NULL, handler, h, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&sin, MHD_OPTION_THREAD_STACK_SIZE,
+        (size_t)(2 * 1024 * 1024), MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)30,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4096,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
         MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL, MHD_OPTION_NOTIFY_COMPLETED,

@@ -252,6 +252,7 @@ typedef struct saml_ctx {
     int browser_new;      /* must be sent as a cookie */
     saml_session session; /* valid if session.id != 0 */
     int session_checked;  /* session looked up (found or not) */
+    struct saml_replay_q *replay; /* a replay check in flight (store.c) */
     char *session_token;  /* the cookie value of the session */
     idm_policy *policy;   /* referenced on first use, unref'd at the end */
     int64_t fresh_auth;   /* epoch of a password check in this request */
@@ -347,11 +348,14 @@ int saml_assertion_record_send(saml_ctx *ctx, int64_t session_id,
 int saml_assertion_record_wait(saml_ctx *ctx, const char *sp, idm_err *err);
 int saml_throttle_blocked(int *blocked, saml_ctx *ctx, idm_err *err);
 int saml_throttle_fail(saml_ctx *ctx, idm_err *err);
-/* 0 if the request ID is seen first, IDM_EEXISTS if replayed; in the same
- * round trip the browser's session is looked up as saml_session_lookup()
- * does. */
-int saml_replay_check(saml_ctx *ctx, const char *sp, const char *id,
-                      int64_t expires, idm_err *err);
+/* The replay check of a request ID in two halves (idm_db_send_prepared):
+ * _send() puts it on its way, the caller works meanwhile without the
+ * database, _wait() returns 0 if the ID is seen first, IDM_EEXISTS if
+ * replayed. In the same round trip the browser's session is looked up as
+ * saml_session_lookup() does. */
+int saml_replay_send(saml_ctx *ctx, const char *sp, const char *id,
+                     int64_t expires, idm_err *err);
+int saml_replay_wait(saml_ctx *ctx, idm_err *err);
 int saml_pending_store(char **id_out, saml_ctx *ctx, const char *binding,
                        const char *message, const char *relay_state,
                        idm_err *err);

@@ -122,6 +122,82 @@ static const char *choose_acs(const saml_sp_info *sp, const saml_msg *m)
 }
 
 /*
+ * The checks Lasso and the request's fields make, after the cheap ones and
+ * without the database (a replay check may be in flight): NULL if the
+ * request passes, else the reason for the error page (details in err).
+ */
+static const char *lasso_checks(saml_ctx *ctx, sso_req *r,
+                                const char *lasso_msg, int resume,
+                                idm_err *err)
+{
+    saml_server *srv = saml_ctx_server(ctx);
+    const idm_conf *conf = ctx->idp->conf;
+    int64_t now = (int64_t)time(NULL), t;
+    LassoProfile *profile;
+    int rc;
+
+    r->login = lasso_login_new(srv->lasso);
+    profile = LASSO_PROFILE(r->login);
+    /* never MAYBE: an XML signature that is present must verify */
+    lasso_profile_set_signature_verify_hint(
+        profile, r->msg.xml_signed
+                     ? LASSO_PROFILE_SIGNATURE_VERIFY_HINT_FORCE
+                     : LASSO_PROFILE_SIGNATURE_VERIFY_HINT_IGNORE);
+    if (r->msg.xml_signed) {
+        rc = lasso_login_process_authn_request_msg(r->login, lasso_msg);
+    } else {
+        /* nothing for Lasso to verify: it takes the request as decoded and
+         * checked here (as in its IdP-initiated path) instead of decoding
+         * and parsing the message a second time */
+        LassoNode *node = lasso_node_new_from_xmlNode(
+            xmlDocGetRootElement((xmlDoc *)r->msg.doc));
+
+        if (!LASSO_IS_SAMLP2_AUTHN_REQUEST(node)) {
+            if (node != NULL) {
+                g_object_unref(node);
+            }
+            return "the request was not accepted";
+        }
+        if (profile->request != NULL) {
+            g_object_unref(profile->request);
+        }
+        profile->request = node;
+        g_free(profile->remote_providerID);
+        profile->remote_providerID = g_strdup(r->msg.issuer);
+        rc = lasso_login_process_authn_request_msg(r->login, NULL);
+    }
+    /* some Lasso codes are positive: anything but 0 fails */
+    if (rc != 0 || (r->msg.xml_signed &&
+                    lasso_profile_get_signature_status(profile) != 0)) {
+        idm_err_set(err, IDM_EINVAL, "request not accepted");
+        idm_err_detail(err, "lasso %d: %s", rc, lasso_strerror(rc));
+        /* Lasso's xmldsig errors are the 1xx codes */
+        return r->msg.xml_signed &&
+                       (lasso_profile_get_signature_status(profile) != 0 ||
+                        (abs(rc) >= 100 && abs(rc) < 200))
+                   ? "the request signature is invalid"
+                   : "the request was not accepted";
+    }
+    if (profile->remote_providerID == NULL ||
+        strcmp(profile->remote_providerID, r->sp->entity_id) != 0) {
+        return "issuer mismatch";
+    }
+    /* core 3.2.1: Destination must be our endpoint */
+    if (r->msg.destination == NULL ||
+        strcmp(r->msg.destination, ctx->idp->sso_url) != 0) {
+        return "the request is addressed to another destination";
+    }
+    if (!resume) {
+        t = saml__time_parse(r->msg.issue_instant);
+        if (t < 0 || t > now + conf->idp_clock_skew ||
+            t < now - conf->idp_request_max_age - conf->idp_clock_skew) {
+            return "the request is expired or not yet valid";
+        }
+    }
+    return NULL;
+}
+
+/*
  * Decode and check an AuthnRequest. resume: it was checked before the
  * login page (time window and replay are not checked twice). On failure
  * the error page is set and -1 returned.
@@ -129,10 +205,10 @@ static const char *choose_acs(const saml_sp_info *sp, const saml_msg *m)
 static int check_request(saml_ctx *ctx, sso_req *r, int resume)
 {
     saml_server *srv = saml_ctx_server(ctx);
-    LassoProfile *profile;
-    idm_err err = IDM_ERR_INIT;
+    idm_err err = IDM_ERR_INIT, err2 = IDM_ERR_INIT;
     char *b64 = NULL, *relay = NULL, *lasso_msg;
-    int64_t now = (int64_t)time(NULL), t;
+    const char *why;
+    int64_t now = (int64_t)time(NULL);
     const idm_conf *conf = ctx->idp->conf;
     int rc;
 
@@ -205,85 +281,29 @@ static int check_request(saml_ctx *ctx, sso_req *r, int resume)
                NULL);
         return -1;
     }
-    r->login = lasso_login_new(srv->lasso);
-    profile = LASSO_PROFILE(r->login);
-    /* never MAYBE: an XML signature that is present must verify */
-    lasso_profile_set_signature_verify_hint(
-        profile, r->msg.xml_signed
-                     ? LASSO_PROFILE_SIGNATURE_VERIFY_HINT_FORCE
-                     : LASSO_PROFILE_SIGNATURE_VERIFY_HINT_IGNORE);
-    if (r->msg.xml_signed) {
-        rc = lasso_login_process_authn_request_msg(r->login, lasso_msg);
-    } else {
-        /* nothing for Lasso to verify: it takes the request as decoded and
-         * checked here (as in its IdP-initiated path) instead of decoding
-         * and parsing the message a second time */
-        LassoNode *node = lasso_node_new_from_xmlNode(
-            xmlDocGetRootElement((xmlDoc *)r->msg.doc));
-
-        if (!LASSO_IS_SAMLP2_AUTHN_REQUEST(node)) {
-            if (node != NULL) {
-                g_object_unref(node);
-            }
-            reject(ctx, r->sp->entity_id, "the request was not accepted",
-                   NULL);
-            return -1;
-        }
-        if (profile->request != NULL) {
-            g_object_unref(profile->request);
-        }
-        profile->request = node;
-        g_free(profile->remote_providerID);
-        profile->remote_providerID = g_strdup(r->msg.issuer);
-        rc = lasso_login_process_authn_request_msg(r->login, NULL);
-    }
-    /* some Lasso codes are positive: anything but 0 fails */
-    if (rc != 0 || (r->msg.xml_signed &&
-                    lasso_profile_get_signature_status(profile) != 0)) {
-        idm_err_set(&err, IDM_EINVAL, "request not accepted");
-        idm_err_detail(&err, "lasso %d: %s", rc, lasso_strerror(rc));
-        /* Lasso's xmldsig errors are the 1xx codes */
-        reject(ctx, r->sp->entity_id,
-               r->msg.xml_signed &&
-                       (lasso_profile_get_signature_status(profile) != 0 ||
-                        (abs(rc) >= 100 && abs(rc) < 200))
-                   ? "the request signature is invalid"
-                   : "the request was not accepted",
-               &err);
-        return -1;
-    }
-    if (profile->remote_providerID == NULL ||
-        strcmp(profile->remote_providerID, r->sp->entity_id) != 0) {
-        reject(ctx, r->sp->entity_id, "issuer mismatch", NULL);
-        return -1;
-    }
-    /* core 3.2.1: Destination must be our endpoint */
-    if (r->msg.destination == NULL ||
-        strcmp(r->msg.destination, ctx->idp->sso_url) != 0) {
-        reject(ctx, r->sp->entity_id,
-               "the request is addressed to another destination", NULL);
-        return -1;
-    }
     if (!resume) {
-        t = saml__time_parse(r->msg.issue_instant);
-        if (t < 0 || t > now + conf->idp_clock_skew ||
-            t < now - conf->idp_request_max_age - conf->idp_clock_skew) {
-            reject(ctx, r->sp->entity_id,
-                   "the request is expired or not yet valid", NULL);
-            return -1;
-        }
-    }
-    if (!resume) {
-        rc = saml_replay_check(
+        /* the replay entry (and the session lookup) run while Lasso works */
+        rc = saml_replay_send(
             ctx, r->sp->entity_id, r->msg.id,
             now + conf->idp_request_max_age + 2 * conf->idp_clock_skew, &err);
         if (rc != 0) {
-            reject(ctx, r->sp->entity_id,
-                   rc == IDM_EEXISTS ? "the request was replayed"
-                                     : "the request could not be checked",
+            reject(ctx, r->sp->entity_id, "the request could not be checked",
                    &err);
             return -1;
         }
+    }
+    why = lasso_checks(ctx, r, lasso_msg, resume, &err);
+    rc = resume ? 0 : saml_replay_wait(ctx, &err2);
+    if (why != NULL) {
+        reject(ctx, r->sp->entity_id, why, &err);
+        return -1;
+    }
+    if (rc != 0) {
+        reject(ctx, r->sp->entity_id,
+               rc == IDM_EEXISTS ? "the request was replayed"
+                                 : "the request could not be checked",
+               &err2);
+        return -1;
     }
     return 0;
 }

@@ -274,41 +274,63 @@ int saml_throttle_fail(saml_ctx *ctx, idm_err *err)
         3, (const char *const[]){ctx->actor.addr, max, win}, err);
 }
 
-int saml_replay_check(saml_ctx *ctx, const char *sp, const char *id,
-                      int64_t expires, idm_err *err)
-{
+/* A replay check in flight: what its statement borrows until the wait. */
+struct saml_replay_q {
     char exp[24], hash[67], idle[16];
     char *token;
-    PGresult *res = NULL;
+    const char *params[5];
+};
+
+int saml_replay_send(saml_ctx *ctx, const char *sp, const char *id,
+                     int64_t expires, idm_err *err)
+{
+    struct saml_replay_q *q =
+        saml_pool_add(ctx->pool, free, saml__xcalloc(1, sizeof(*q)));
     idm_db *db;
     int rc = saml_ctx_db(&db, ctx, err);
 
     if (rc != 0) {
         return rc;
     }
-    memset(&ctx->session, 0, sizeof(ctx->session));
-    ctx->session_checked = 1;
-    token = session_token(ctx, hash, idle);
-    snprintf(exp, sizeof(exp), "%lld", (long long)expires);
+    q->token = session_token(ctx, q->hash, q->idle);
+    snprintf(q->exp, sizeof(q->exp), "%lld", (long long)expires);
+    q->params[0] = q->token != NULL ? q->hash : NULL;
+    q->params[1] = q->idle;
+    q->params[2] = sp;
+    q->params[3] = id;
+    q->params[4] = q->exp;
     /* one round trip for both: the request ID (first seen or not) and the
      * session the SSO will need next (row of NULLs without one) */
-    rc = idm_db_query_prepared(
-        &res, db,
+    rc = idm_db_send_prepared(
+        db,
         "WITH r AS (INSERT INTO saml_replay (sp_entity_id, request_id, "
         "expires_at) VALUES ($3, $4, to_timestamp($5)) "
         "ON CONFLICT DO NOTHING RETURNING 1), "
         "s AS (" SESSION_TOUCH ") "
         "SELECT EXISTS (SELECT 1 FROM r), s.* "
         "FROM (VALUES (1)) v LEFT JOIN s ON true",
-        5,
-        (const char *const[]){token != NULL ? hash : NULL, idle, sp, id, exp},
-        err);
+        5, q->params, err);
+    if (rc == 0) {
+        ctx->replay = q;
+    }
+    return rc;
+}
+
+int saml_replay_wait(saml_ctx *ctx, idm_err *err)
+{
+    struct saml_replay_q *q = ctx->replay;
+    PGresult *res = NULL;
+    int rc = idm_db_wait(&res, ctx->db, err);
+
+    ctx->replay = NULL;
+    memset(&ctx->session, 0, sizeof(ctx->session));
+    ctx->session_checked = 1;
     if (rc == 0 && PQntuples(res) != 1) {
         rc = idm_err_set(err, IDM_EINTERNAL, "replay check without result");
     } else if (rc == 0 && PQgetvalue(res, 0, 0)[0] != 't') {
         rc = idm_err_set(err, IDM_EEXISTS, "request ID seen before");
-    } else if (rc == 0 && token != NULL && !PQgetisnull(res, 0, 1)) {
-        session_fill(ctx, res, 1, token);
+    } else if (rc == 0 && q->token != NULL && !PQgetisnull(res, 0, 1)) {
+        session_fill(ctx, res, 1, q->token);
     }
     PQclear(res);
     return rc;

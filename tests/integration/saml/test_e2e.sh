@@ -53,17 +53,35 @@ expect_eq "$(json 'j[0]["app"]')" lms "sp list"
 idm sp show "$SPB/sp"
 expect_out "allow_http:    yes" "sp show"
 
-"$IDMD" --config "$CONF" > "$T_TMP/a.log" 2>&1 &
+# node A as systemd runs it (Type=notify): the states it reports
+/usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+open(sys.argv[2] + ".up", "w").close()
+with open(sys.argv[2], "a") as f:
+    while True:
+        f.write(s.recv(4096).decode() + "\n")
+        f.flush()
+' "$T_TMP/notify.sock" "$T_TMP/notify.log" &
+PID_N=$!
+for i in $(seq 50); do [ -e "$T_TMP/notify.log.up" ] && break; sleep 0.1; done
+NOTIFY_SOCKET="$T_TMP/notify.sock" "$IDMD" --config "$CONF" > "$T_TMP/a.log" 2>&1 &
 PID_A=$!
 "$IDMD" --config "$CONF" --port "$PB" > "$T_TMP/b.log" 2>&1 &
 PID_B=$!
-trap 'kill $PID_A $PID_B 2>/dev/null; rm -rf "$T_TMP"' EXIT
+trap 'kill $PID_A $PID_B $PID_N 2>/dev/null; rm -rf "$T_TMP"' EXIT
 for i in $(seq 50); do
     curl -sf "http://127.0.0.1:$PA/readyz" > /dev/null && curl -sf "http://127.0.0.1:$PB/readyz" > /dev/null && break
     sleep 0.2
 done
 run curl -sf "http://127.0.0.1:$PA/healthz"
 expect_rc 0 "healthz"
+expect_eq "$(cat "$T_TMP/notify.log")" "READY=1" "sd_notify READY=1 once serving"
+kill -HUP "$PID_A"
+for i in $(seq 50); do [ "$(wc -l < "$T_TMP/notify.log")" -ge 3 ] && break; sleep 0.1; done
+expect_eq "$(tr '\n' ' ' < "$T_TMP/notify.log")" "READY=1 RELOADING=1 READY=1 " \
+    "sd_notify RELOADING=1 then READY=1 around SIGHUP"
 run curl -sI "http://127.0.0.1:$PA/"
 expect_out "X-Frame-Options: DENY" "security headers"
 expect_out "Content-Security-Policy" "CSP header"
@@ -93,4 +111,6 @@ idm sp remove "$SPB/sp"
 expect_rc 0 "sp remove"
 kill "$PID_A" "$PID_B"
 wait "$PID_A" "$PID_B" 2>/dev/null
+expect_eq "$(tail -n 1 "$T_TMP/notify.log")" "STOPPING=1" "sd_notify STOPPING=1"
+kill "$PID_N" 2>/dev/null
 finish
