@@ -186,8 +186,8 @@ static int lost_statement(const PGresult *res)
 
 /* The index of sql among db's prepared statements, preparing it on first
  * use; -1 if it is to run unprepared (all slots taken). */
-static int prepared_index(int *index, idm_db *db, const char *sql,
-                          int nparams, idm_err *err)
+static int prepared_index(int *index, idm_db *db, const char *sql, int nparams,
+                          idm_err *err)
 {
     PGresult *res;
     char name[16];
@@ -284,8 +284,8 @@ int idm_db_wait(PGresult **out, idm_db *db, idm_err *err)
         /* as idm_db_query_prepared: run it once more, unprepared */
         PQclear(res);
         forget_prepared(db);
-        res = PQexecParams(db->conn, db->pending_sql, db->pending_nparams,
-                           NULL, db->pending_params, NULL, NULL, 0);
+        res = PQexecParams(db->conn, db->pending_sql, db->pending_nparams, NULL,
+                           db->pending_params, NULL, NULL, 0);
     }
     db->pending_sql = NULL;
     db->pending_params = NULL;

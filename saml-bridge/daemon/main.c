@@ -138,8 +138,7 @@ int main(int argc, char **argv)
     }
     idm_log(IDM_LOG_NOTICE, "saml", "start",
             "listen=%s:%d db_connections=%d base=%s", conf->idp_listen,
-            port > 0 ? port : conf->idp_port, threads + 1,
-            conf->idp_base_url);
+            port > 0 ? port : conf->idp_port, threads + 1, conf->idp_base_url);
     /* listening, keys loaded, the database answered (saml_idp_new) */
     idm_notify("READY=1");
     while (!stop_flag) {

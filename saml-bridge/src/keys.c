@@ -143,8 +143,8 @@ int saml_keys_load(saml_keys *out, const idm_conf *conf, idm_err *err)
     }
     out->sign_md = EVP_MD_CTX_new();
     if (out->sign_md == NULL ||
-        EVP_DigestSignInit(out->sign_md, NULL, saml__sha256_md(), NULL,
-                           pkey) != 1) {
+        EVP_DigestSignInit(out->sign_md, NULL, saml__sha256_md(), NULL, pkey) !=
+            1) {
         rc = idm_err_set(err, IDM_ECONFIG,
                          "[idp] key_file cannot sign with RSA-SHA256");
         goto cleanup;

@@ -248,14 +248,14 @@ typedef struct saml_ctx {
     idm_db *db;       /* borrowed from the pool on first use */
     saml_server *srv; /* acquired on first use */
     idm_actor actor;
-    char *browser;        /* browser token (CSRF, pending binding) */
-    int browser_new;      /* must be sent as a cookie */
-    saml_session session; /* valid if session.id != 0 */
-    int session_checked;  /* session looked up (found or not) */
+    char *browser;                /* browser token (CSRF, pending binding) */
+    int browser_new;              /* must be sent as a cookie */
+    saml_session session;         /* valid if session.id != 0 */
+    int session_checked;          /* session looked up (found or not) */
     struct saml_replay_q *replay; /* a replay check in flight (store.c) */
-    char *session_token;  /* the cookie value of the session */
-    idm_policy *policy;   /* referenced on first use, unref'd at the end */
-    int64_t fresh_auth;   /* epoch of a password check in this request */
+    char *session_token;          /* the cookie value of the session */
+    idm_policy *policy; /* referenced on first use, unref'd at the end */
+    int64_t fresh_auth; /* epoch of a password check in this request */
 } saml_ctx;
 
 int saml_ctx_db(idm_db **out, saml_ctx *ctx, idm_err *err);

@@ -26,7 +26,7 @@
  * declaration on the first output element that uses the prefix, unless an
  * output ancestor rendered the same one: a Signature uses only "ds", and
  * an Assertion nothing the Response's start tag declares (checked:
- * compose() fails closed otherwise). Canonical text escapes every '<', so
+ * composable() fails closed otherwise). Canonical text escapes every '<', so
  * the first "</p:Issuer>" is the Issuer's end tag.
  */
 #include <string.h>
@@ -91,7 +91,8 @@ static xmlNode *add(xmlNode *parent, xmlNs *ns, const char *name,
     xmlNode *n = xmlNewChild(parent, ns, (const xmlChar *)name, NULL);
 
     if (n != NULL && alg != NULL &&
-        xmlNewProp(n, (const xmlChar *)"Algorithm", (const xmlChar *)alg) == NULL) {
+        xmlNewProp(n, (const xmlChar *)"Algorithm", (const xmlChar *)alg) ==
+            NULL) {
         return NULL;
     }
     if (n != NULL && text != NULL) {
@@ -151,11 +152,13 @@ static int signature_append(GString *out, const unsigned char *digest,
                             const saml_keys *keys)
 {
     xmlDoc *doc = xmlNewDoc((const xmlChar *)"1.0");
-    xmlNode *sig = doc != NULL ? xmlNewDocNode(doc, NULL, (const xmlChar *)"Signature",
-                                               NULL)
-                               : NULL;
+    xmlNode *sig =
+        doc != NULL
+            ? xmlNewDocNode(doc, NULL, (const xmlChar *)"Signature", NULL)
+            : NULL;
     xmlNode *si, *ref, *tr, *value = NULL;
-    xmlNs *ds = sig != NULL ? xmlNewNs(sig, (const xmlChar *)DS_NS, (const xmlChar *)"ds")
+    xmlNs *ds = sig != NULL ? xmlNewNs(sig, (const xmlChar *)DS_NS,
+                                       (const xmlChar *)"ds")
                             : NULL;
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     GString *c = g_string_sized_new(1024);
@@ -188,8 +191,8 @@ static int signature_append(GString *out, const unsigned char *digest,
     }
     if (c14n_append(c, doc, si) != 0 ||
         EVP_MD_CTX_copy_ex(md, keys->sign_md) != 1 ||
-        EVP_DigestSign(md, rsa, &slen, (const unsigned char *)c->str,
-                       c->len) != 1) {
+        EVP_DigestSign(md, rsa, &slen, (const unsigned char *)c->str, c->len) !=
+            1) {
         goto cleanup;
     }
     free(b64);
@@ -327,8 +330,7 @@ int saml_sign_response(char **out, LassoLogin *login, const char *acs_url,
     for (GList *a = assertions; a != NULL; a = a->next) {
         doc = lasso_doc(LASSO_NODE(a->data));
         if (doc == NULL ||
-            sign_part(inner, xmlDocGetRootElement(doc), NULL, keys, err) !=
-                0) {
+            sign_part(inner, xmlDocGetRootElement(doc), NULL, keys, err) != 0) {
             goto cleanup;
         }
         xmlFreeDoc(doc);

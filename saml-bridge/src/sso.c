@@ -127,8 +127,7 @@ static const char *choose_acs(const saml_sp_info *sp, const saml_msg *m)
  * request passes, else the reason for the error page (details in err).
  */
 static const char *lasso_checks(saml_ctx *ctx, sso_req *r,
-                                const char *lasso_msg, int resume,
-                                idm_err *err)
+                                const char *lasso_msg, int resume, idm_err *err)
 {
     saml_server *srv = saml_ctx_server(ctx);
     const idm_conf *conf = ctx->idp->conf;
@@ -355,8 +354,8 @@ static int build_response(const char **out, saml_ctx *ctx, sso_req *r,
                           idm_err *err)
 {
     char *b64 = NULL;
-    int rc = saml_sign_response(&b64, r->login, r->acs_url,
-                                &ctx->idp->keys, err);
+    int rc =
+        saml_sign_response(&b64, r->login, r->acs_url, &ctx->idp->keys, err);
 
     *out = rc == 0 ? saml_pool_add(ctx->pool, free, b64) : NULL;
     return rc;

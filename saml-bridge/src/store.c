@@ -19,7 +19,7 @@ static void token_hash(char out[67], const char *token)
 
 /* The session columns every lookup returns, from column col of row 0. */
 #define SESSION_COLS                                                           \
-    "id, person_uuid, login, extract(epoch FROM auth_instant)::bigint, "      \
+    "id, person_uuid, login, extract(epoch FROM auth_instant)::bigint, "       \
     "must_change_password"
 /* Find the session, check both timeouts, touch it. */
 #define SESSION_TOUCH                                                          \
@@ -180,8 +180,8 @@ int saml_assertion_record_send(saml_ctx *ctx, int64_t session_id,
                                const char *session_index, idm_err *err)
 {
     /* in the pool: the statement's parameters outlive this call */
-    const char **p = saml_pool_add(ctx->pool, free,
-                                   saml__xcalloc(8, sizeof(*p)));
+    const char **p =
+        saml_pool_add(ctx->pool, free, saml__xcalloc(8, sizeof(*p)));
     idm_db *db;
     int rc = saml_ctx_db(&db, ctx, err);
 

@@ -64,8 +64,7 @@ IDM_MUST_CHECK int idm_db_query_prepared(PGresult **out, idm_db *db,
  * valid until idm_db_wait() returns. Every send needs its wait.
  */
 IDM_MUST_CHECK int idm_db_send_prepared(idm_db *db, const char *sql,
-                                        int nparams,
-                                        const char *const *params,
+                                        int nparams, const char *const *params,
                                         idm_err *err);
 IDM_MUST_CHECK int idm_db_wait(PGresult **out, idm_db *db, idm_err *err);
 

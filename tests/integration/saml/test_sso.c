@@ -1106,8 +1106,8 @@ static int xmlsec_verifies(xmlDoc *doc, xmlNode *el)
         assert_non_null(xmlAddID(NULL, doc, idv, id));
     }
     ctx->enabledReferenceUris = xmlSecTransformUriTypeSameDocument;
-    ctx->signKey = xmlSecCryptoAppKeyLoad(crt, xmlSecKeyDataFormatCertPem,
-                                          NULL, NULL, NULL);
+    ctx->signKey = xmlSecCryptoAppKeyLoad(crt, xmlSecKeyDataFormatCertPem, NULL,
+                                          NULL, NULL);
     assert_non_null(ctx->signKey);
     assert_int_equal(xmlSecDSigCtxVerify(ctx, sig), 0);
     ok = ctx->status == xmlSecDSigStatusSucceeded;
