@@ -39,7 +39,6 @@ void saml_msg_clear(saml_msg *m)
     free(m->relay_state);
     free(m->signed_octets);
     free(m->signature);
-    free(m->unsigned_query);
     memset(m, 0, sizeof(*m));
 }
 
@@ -363,9 +362,6 @@ int saml_msg_decode_redirect(saml_msg *out, const char *query, size_t len,
             has_rs ? "&RelayState=" : "", (int)rs_len, has_rs ? rs_raw : "", "",
             0, "", (int)alg_len, alg_raw);
     }
-    out->unsigned_query = saml__printf("%s=%.*s%s%.*s", param, (int)req_len,
-                                       req_raw, has_rs ? "&RelayState=" : "",
-                                       (int)rs_len, has_rs ? rs_raw : "");
     b64 = saml__url_decode(req_raw, req_len);
     if (b64 == NULL) {
         rc = idm_err_set(err, IDM_EINVAL, "malformed %s", param);

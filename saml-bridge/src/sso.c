@@ -264,8 +264,8 @@ static int check_request(saml_ctx *ctx, sso_req *r, int resume)
                NULL);
         return -1;
     }
-    /* Redirect signatures are verified here, with the SP's metadata keys,
-     * and stripped before Lasso sees the query: that keeps the verify
+    /* Redirect signatures are verified here, with the SP's metadata keys;
+     * Lasso only ever sees the decoded request: that keeps the verify
      * decision explicit and avoids the ~259-byte leak of Lasso's signed
      * Redirect path. */
     if (r->msg.redirect_signed && verify_redirect(r->sp, &r->msg) != 0) {

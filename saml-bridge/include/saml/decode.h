@@ -60,7 +60,6 @@ typedef struct saml_msg {
     char *signed_octets;      /* "SAMLRequest=..&RelayState=..&SigAlg=.." */
     unsigned char *signature; /* decoded Signature parameter */
     size_t signature_len;
-    char *unsigned_query; /* the query without Signature and SigAlg */
 } saml_msg;
 
 /**
