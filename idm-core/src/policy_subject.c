@@ -10,21 +10,24 @@
 #include "idm/policy.h"
 #include "idm/user.h"
 
-/* One round trip: the person (kind 0), the roles valid today (1) and the
- * staff groups (2), ordered as idm_subject lists them. */
-static const char subject_sql[] =
-    "WITH a AS (SELECT person_id, login, must_change_password, "
+/* The subject's rows as two CTEs, for the login that %s yields: the
+ * person (kind 0), the roles valid today (1) and the staff groups (2);
+ * IDM_SUBJECT_ORDER orders them as idm_subject lists them. */
+static const char subject_ctes[] =
+    "idm_subject_a AS (SELECT person_id, login, must_change_password, "
     "status = 'active' AS active FROM account "
-    "WHERE lower(login) = lower($1)) "
-    "SELECT 0 AS k, p.uuid::text, a.login, p.given_name, p.family_name, "
-    "to_char(p.birth_date, 'YYYY-MM-DD'), p.info_block::text, "
-    "p.processing_restricted::text, a.must_change_password::text, "
-    "a.active::text, NULL::text AS s1, NULL::idm_role AS s2 "
-    "FROM a JOIN person p ON p.id = a.person_id "
+    "WHERE lower(login) = lower(%s)), "
+    "idm_subject AS ("
+    "SELECT 0 AS k, p.uuid::text AS v1, a.login AS v2, p.given_name AS v3, "
+    "p.family_name AS v4, to_char(p.birth_date, 'YYYY-MM-DD') AS v5, "
+    "p.info_block::text AS v6, p.processing_restricted::text AS v7, "
+    "a.must_change_password::text AS v8, a.active::text AS v9, "
+    "NULL::text AS s1, NULL::idm_role AS s2 "
+    "FROM idm_subject_a a JOIN person p ON p.id = a.person_id "
     "UNION ALL "
     "SELECT 1, r.role::text, o.type::text, o.code, o.school_code, g.name, "
     "NULL, NULL, NULL, NULL, o.code, r.role "
-    "FROM a JOIN role_assignment r ON r.person_id = a.person_id "
+    "FROM idm_subject_a a JOIN role_assignment r ON r.person_id = a.person_id "
     "JOIN org_unit o ON o.id = r.org_unit_id "
     "LEFT JOIN person_group g ON g.id = r.group_id "
     "WHERE r.valid_from <= current_date "
@@ -32,72 +35,90 @@ static const char subject_sql[] =
     "UNION ALL "
     "SELECT 2, o.code || '/' || g.name, NULL, NULL, NULL, NULL, "
     "NULL, NULL, NULL, NULL, o.code || '/' || g.name, NULL "
-    "FROM a JOIN group_member m ON m.person_id = a.person_id "
+    "FROM idm_subject_a a JOIN group_member m ON m.person_id = a.person_id "
     "JOIN person_group g ON g.id = m.group_id "
     "JOIN org_unit o ON o.id = g.org_unit_id "
-    "WHERE g.kind = 'staff' "
-    "ORDER BY k, s1, s2";
+    "WHERE g.kind = 'staff')";
 
-int idm_subject_load(idm_subject **out, idm_db *db, const char *login,
-                     idm_err *err)
+char *idm_subject_sql(const char *login_sql)
 {
-    PGresult *res = NULL;
+    return g_strdup_printf(subject_ctes, login_sql);
+}
+
+int idm_subject_read(idm_subject **out, const PGresult *res, int col,
+                     const char *login, idm_err *err)
+{
     idm_subject *s = NULL;
     GPtrArray *groups = NULL;
-    int rc, rows, i = 1;
+    int rows = PQntuples(res), i = 1;
 
     *out = NULL;
-    rc = idm_db_query_prepared(&res, db, subject_sql, 1,
-                               (const char *const[]){login}, err);
-    if (rc != 0) {
-        goto cleanup;
-    }
-    rows = PQntuples(res);
-    if (rows == 0 || strcmp(PQgetvalue(res, 0, 0), "0") != 0) {
-        rc = idm_err_set(err, IDM_ENOTFOUND, "no account \"%s\"", login);
-        goto cleanup;
+    if (rows == 0 || PQnfields(res) < col + IDM_SUBJECT_COLUMNS ||
+        PQgetisnull(res, 0, col) || strcmp(PQgetvalue(res, 0, col), "0") != 0) {
+        return idm_err_set(err, IDM_ENOTFOUND, "no account \"%s\"", login);
     }
     s = idm_xcalloc(1, sizeof(*s));
-    s->uuid = idm_db__strdup(res, 0, 1);
-    s->login = idm_db__strdup(res, 0, 2);
-    s->given_name = idm_db__strdup(res, 0, 3);
-    s->family_name = idm_db__strdup(res, 0, 4);
-    s->birth_date = idm_db__strdup(res, 0, 5);
-    s->info_block = idm_db__bool(res, 0, 6);
-    s->processing_restricted = idm_db__bool(res, 0, 7);
-    s->must_change_password = idm_db__bool(res, 0, 8);
-    s->active = idm_db__bool(res, 0, 9);
+    s->uuid = idm_db__strdup(res, 0, col + 1);
+    s->login = idm_db__strdup(res, 0, col + 2);
+    s->given_name = idm_db__strdup(res, 0, col + 3);
+    s->family_name = idm_db__strdup(res, 0, col + 4);
+    s->birth_date = idm_db__strdup(res, 0, col + 5);
+    s->info_block = idm_db__bool(res, 0, col + 6);
+    s->processing_restricted = idm_db__bool(res, 0, col + 7);
+    s->must_change_password = idm_db__bool(res, 0, col + 8);
+    s->active = idm_db__bool(res, 0, col + 9);
 
     s->roles = idm_xcalloc((size_t)rows, sizeof(*s->roles));
-    for (; i < rows && strcmp(PQgetvalue(res, i, 0), "1") == 0; i++) {
-        const idm_role_info *info = idm_role_lookup(PQgetvalue(res, i, 1));
+    for (; i < rows && strcmp(PQgetvalue(res, i, col), "1") == 0; i++) {
+        const idm_role_info *info =
+            idm_role_lookup(PQgetvalue(res, i, col + 1));
         idm_org_type type;
         idm_subject_role *r;
 
         if (info == NULL ||
-            idm_org_type_parse(&type, PQgetvalue(res, i, 2)) != 0) {
+            idm_org_type_parse(&type, PQgetvalue(res, i, col + 2)) != 0) {
             continue; /* unknown to this build: grants nothing */
         }
         r = &s->roles[s->nroles++];
         r->role = info->role;
         r->org_type = type;
-        r->org_code = idm_db__strdup(res, i, 3);
-        r->school_code = idm_db__strdup(res, i, 4);
-        r->group_name = idm_db__strdup(res, i, 5);
+        r->org_code = idm_db__strdup(res, i, col + 3);
+        r->school_code = idm_db__strdup(res, i, col + 4);
+        r->group_name = idm_db__strdup(res, i, col + 5);
     }
 
     groups = g_ptr_array_new();
     for (; i < rows; i++) {
-        g_ptr_array_add(groups, g_strdup(PQgetvalue(res, i, 1)));
+        g_ptr_array_add(groups, g_strdup(PQgetvalue(res, i, col + 1)));
     }
     g_ptr_array_add(groups, NULL);
     s->staff_groups = (char **)g_ptr_array_free(groups, FALSE);
-    groups = NULL;
     *out = s;
-    s = NULL;
-cleanup:
+    return 0;
+}
+
+int idm_subject_load(idm_subject **out, idm_db *db, const char *login,
+                     idm_err *err)
+{
+    /* built once; the text is also the prepared statement's key */
+    static char *sql;
+    PGresult *res = NULL;
+    int rc;
+
+    *out = NULL;
+    if (g_once_init_enter(&sql)) {
+        char *ctes = idm_subject_sql("$1");
+        g_once_init_leave(&sql, g_strdup_printf("WITH %s SELECT * FROM "
+                                                "idm_subject ORDER BY %s",
+                                                ctes, IDM_SUBJECT_ORDER));
+        g_free(ctes);
+    }
+    rc = idm_db_query_prepared(&res, db, sql, 1, (const char *const[]){login},
+                               err);
+    if (rc == 0) {
+        rc = idm_subject_read(out, res, 0, login, err);
+    }
     PQclear(res);
-    idm_subject_free(s);
     return rc;
 }
 

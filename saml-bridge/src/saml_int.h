@@ -252,6 +252,8 @@ typedef struct saml_ctx {
     int browser_new;              /* must be sent as a cookie */
     saml_session session;         /* valid if session.id != 0 */
     int session_checked;          /* session looked up (found or not) */
+    idm_subject *session_subject; /* the session's person, if the lookup
+                                     read it (pooled), else NULL */
     struct saml_replay_q *replay; /* a replay check in flight (store.c) */
     char *session_token;          /* the cookie value of the session */
     idm_policy *policy; /* referenced on first use, unref'd at the end */
@@ -352,7 +354,7 @@ int saml_throttle_fail(saml_ctx *ctx, idm_err *err);
  * _send() puts it on its way, the caller works meanwhile without the
  * database, _wait() returns 0 if the ID is seen first, IDM_EEXISTS if
  * replayed. In the same round trip the browser's session is looked up as
- * saml_session_lookup() does. */
+ * saml_session_lookup() does, with its person (ctx->session_subject). */
 int saml_replay_send(saml_ctx *ctx, const char *sp, const char *id,
                      int64_t expires, idm_err *err);
 int saml_replay_wait(saml_ctx *ctx, idm_err *err);

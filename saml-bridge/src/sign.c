@@ -17,9 +17,9 @@
  *  - an element's digest is taken over its canonical bytes before its
  *    Signature exists, which is what the enveloped-signature transform
  *    gives the verifier;
- *  - its ds:Signature (SAML core 5.4.1: right after the Issuer) is built
- *    and canonicalised on its own and its bytes inserted after the
- *    Issuer's end tag;
+ *  - its ds:Signature (SAML core 5.4.1: right after the Issuer), always
+ *    the same elements, is written in canonical form and inserted after
+ *    the Issuer's end tag;
  *  - the Assertions' bytes go before the Response's end tag (after
  *    Status, the schema's order).
  * This composition is exact because exclusive c14n renders a namespace
@@ -45,33 +45,15 @@
 #define ALG_ENVELOPED DS_NS "enveloped-signature"
 #define ALG_SHA256 "http://www.w3.org/2001/04/xmlenc#sha256"
 
-/* c14n visibility: the apex element and everything below it (attributes
- * and namespace nodes are asked for with their element as parent). */
-static int in_apex(void *apex, xmlNodePtr node, xmlNodePtr parent)
-{
-    const xmlNode *n = node;
-
-    if (node == NULL || node->type == XML_NAMESPACE_DECL ||
-        node->type == XML_ATTRIBUTE_NODE) {
-        n = parent;
-    }
-    for (; n != NULL; n = n->parent) {
-        if (n == apex) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 static int append(void *out, const char *buf, int len)
 {
     g_string_append_len(out, buf, len);
     return len;
 }
 
-/* Exclusive c14n (no comments, no inclusive prefixes) of apex in doc, or
- * of the whole doc if apex is NULL, appended to out. */
-static int c14n_append(GString *out, xmlDoc *doc, xmlNode *apex)
+/* Exclusive c14n (no comments, no inclusive prefixes) of doc, appended to
+ * out. */
+static int c14n_append(GString *out, xmlDoc *doc)
 {
     xmlOutputBuffer *ob = xmlOutputBufferCreateIO(append, NULL, out, NULL);
     int n;
@@ -79,26 +61,9 @@ static int c14n_append(GString *out, xmlDoc *doc, xmlNode *apex)
     if (ob == NULL) {
         return -1;
     }
-    n = xmlC14NExecute(doc, apex != NULL ? in_apex : NULL, apex,
-                       XML_C14N_EXCLUSIVE_1_0, NULL, 0, ob);
+    n = xmlC14NExecute(doc, NULL, NULL, XML_C14N_EXCLUSIVE_1_0, NULL, 0, ob);
     /* flushes; the result is bytes written or < 0 */
     return xmlOutputBufferClose(ob) < 0 || n < 0 ? -1 : 0;
-}
-
-static xmlNode *add(xmlNode *parent, xmlNs *ns, const char *name,
-                    const char *alg, const char *text)
-{
-    xmlNode *n = xmlNewChild(parent, ns, (const xmlChar *)name, NULL);
-
-    if (n != NULL && alg != NULL &&
-        xmlNewProp(n, (const xmlChar *)"Algorithm", (const xmlChar *)alg) ==
-            NULL) {
-        return NULL;
-    }
-    if (n != NULL && text != NULL) {
-        xmlNodeAddContent(n, (const xmlChar *)text);
-    }
-    return n;
 }
 
 static xmlNode *first_element(xmlNode *n)
@@ -139,11 +104,46 @@ static char *end_tag(const xmlNode *el)
                      : saml__printf("</%s>", el->name);
 }
 
+/* The canonical text of our ds:SignedInfo between its start tag and
+ * the element's ID, and from there to the digest (XML-DSig core 4.4;
+ * empty elements have end tags in canonical XML). */
+#define SI_HEAD                                                                \
+    "<ds:CanonicalizationMethod Algorithm=\"" ALG_EXC_C14N "\">"               \
+    "</ds:CanonicalizationMethod>"                                             \
+    "<ds:SignatureMethod Algorithm=\"" ALG_RSA_SHA256                          \
+    "\"></ds:SignatureMethod>"                                                 \
+    "<ds:Reference URI=\"#"
+#define SI_MID                                                                 \
+    "\"><ds:Transforms>"                                                       \
+    "<ds:Transform Algorithm=\"" ALG_ENVELOPED "\"></ds:Transform>"            \
+    "<ds:Transform Algorithm=\"" ALG_EXC_C14N "\"></ds:Transform>"             \
+    "</ds:Transforms>"                                                         \
+    "<ds:DigestMethod Algorithm=\"" ALG_SHA256 "\"></ds:DigestMethod>"         \
+    "<ds:DigestValue>"
+#define SI_TAIL "</ds:DigestValue></ds:Reference></ds:SignedInfo>"
+
+/* An ID that canonical XML writes as it is (no character to escape) and
+ * that is an NCName, as xml:id and SAML's ID type require. */
+static int plain_id(const char *id)
+{
+    if (id == NULL || !(g_ascii_isalpha(id[0]) || id[0] == '_')) {
+        return 0;
+    }
+    for (const char *c = id; *c != '\0'; c++) {
+        if (!g_ascii_isalnum(*c) && *c != '_' && *c != '-' && *c != '.') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /*
  * The canonical ds:Signature over digest for the element with this ID,
- * appended to out: SignedInfo built in a document of its own, canonicalised
- * as the verifier will (it inherits only the ds namespace of Signature)
- * and signed with the key; no KeyInfo, since SPs verify with the keys of
+ * appended to out, signed with the key. Our Signature is always the same
+ * elements, so its exclusive canonical form is written directly: the
+ * SignedInfo as the verifier canonicalises it on its own (with the ds
+ * namespace, which it uses), inside the Signature without it (declared
+ * by the Signature). There is no KeyInfo: SPs verify with the keys of
  * our metadata (metadata interoperability profile), which keeps every
  * Response about 3 KiB smaller than with the certificate.
  */
@@ -151,60 +151,42 @@ static int signature_append(GString *out, const unsigned char *digest,
                             unsigned dlen, const char *id,
                             const saml_keys *keys)
 {
-    xmlDoc *doc = xmlNewDoc((const xmlChar *)"1.0");
-    xmlNode *sig =
-        doc != NULL
-            ? xmlNewDocNode(doc, NULL, (const xmlChar *)"Signature", NULL)
-            : NULL;
-    xmlNode *si, *ref, *tr, *value = NULL;
-    xmlNs *ds = sig != NULL ? xmlNewNs(sig, (const xmlChar *)DS_NS,
-                                       (const xmlChar *)"ds")
-                            : NULL;
     EVP_MD_CTX *md = EVP_MD_CTX_new();
-    GString *c = g_string_sized_new(1024);
+    GString *si = g_string_sized_new(1024);
     unsigned char rsa[1024];
-    size_t slen = sizeof(rsa);
-    char *b64 = saml__b64_encode(digest, dlen);
-    char *uri = saml__printf("#%s", id);
+    size_t slen = sizeof(rsa), body;
+    char *b64 = saml__b64_encode(digest, dlen), *sig = NULL;
     int rc = -1;
 
-    if (ds == NULL || md == NULL ||
+    if (md == NULL || !plain_id(id) ||
         (size_t)EVP_PKEY_get_size(keys->pkey) > sizeof(rsa)) {
-        xmlFreeNode(sig);
         goto cleanup;
     }
-    xmlSetNs(sig, ds);
-    xmlDocSetRootElement(doc, sig);
-    si = add(sig, ds, "SignedInfo", NULL, NULL);
-    if (si == NULL ||
-        add(si, ds, "CanonicalizationMethod", ALG_EXC_C14N, NULL) == NULL ||
-        add(si, ds, "SignatureMethod", ALG_RSA_SHA256, NULL) == NULL ||
-        (ref = add(si, ds, "Reference", NULL, NULL)) == NULL ||
-        xmlNewProp(ref, (const xmlChar *)"URI", (const xmlChar *)uri) == NULL ||
-        (tr = add(ref, ds, "Transforms", NULL, NULL)) == NULL ||
-        add(tr, ds, "Transform", ALG_ENVELOPED, NULL) == NULL ||
-        add(tr, ds, "Transform", ALG_EXC_C14N, NULL) == NULL ||
-        add(ref, ds, "DigestMethod", ALG_SHA256, NULL) == NULL ||
-        add(ref, ds, "DigestValue", NULL, b64) == NULL ||
-        (value = add(sig, ds, "SignatureValue", NULL, NULL)) == NULL) {
+    g_string_append(si, "<ds:SignedInfo xmlns:ds=\"" DS_NS "\">");
+    body = si->len;
+    g_string_append(si, SI_HEAD);
+    g_string_append(si, id);
+    g_string_append(si, SI_MID);
+    g_string_append(si, b64);
+    g_string_append(si, SI_TAIL);
+    if (EVP_MD_CTX_copy_ex(md, keys->sign_md) != 1 ||
+        EVP_DigestSign(md, rsa, &slen, (const unsigned char *)si->str,
+                       si->len) != 1) {
         goto cleanup;
     }
-    if (c14n_append(c, doc, si) != 0 ||
-        EVP_MD_CTX_copy_ex(md, keys->sign_md) != 1 ||
-        EVP_DigestSign(md, rsa, &slen, (const unsigned char *)c->str, c->len) !=
-            1) {
-        goto cleanup;
-    }
-    free(b64);
-    b64 = saml__b64_encode(rsa, slen);
-    xmlNodeAddContent(value, (const xmlChar *)b64);
-    rc = c14n_append(out, doc, NULL);
+    sig = saml__b64_encode(rsa, slen);
+    g_string_append(out, "<ds:Signature xmlns:ds=\"" DS_NS "\">"
+                         "<ds:SignedInfo>");
+    g_string_append_len(out, si->str + body, (gssize)(si->len - body));
+    g_string_append(out, "<ds:SignatureValue>");
+    g_string_append(out, sig);
+    g_string_append(out, "</ds:SignatureValue></ds:Signature>");
+    rc = 0;
 cleanup:
-    xmlFreeDoc(doc);
     EVP_MD_CTX_free(md);
-    g_string_free(c, TRUE);
+    g_string_free(si, TRUE);
     free(b64);
-    free(uri);
+    free(sig);
     return rc;
 }
 
@@ -229,7 +211,7 @@ static int sign_part(GString *out, xmlNode *el, const GString *inner,
     if (id == NULL || id[0] == '\0' || el->doc == NULL ||
         xmlDocGetRootElement(el->doc) != el ||
         !is_el(issuer, LASSO_SAML2_ASSERTION_HREF, "Issuer") ||
-        c14n_append(c, el->doc, NULL) != 0 || c->len < tail ||
+        c14n_append(c, el->doc) != 0 || c->len < tail ||
         memcmp(c->str + c->len - tail, end, tail) != 0) {
         goto cleanup;
     }

@@ -137,6 +137,9 @@ static const char *lasso_checks(saml_ctx *ctx, sso_req *r,
 
     r->login = lasso_login_new(srv->lasso);
     profile = LASSO_PROFILE(r->login);
+    /* sign.c signs; Lasso prepares no signature of its own */
+    lasso_profile_set_signature_hint(profile,
+                                     LASSO_PROFILE_SIGNATURE_HINT_FORBID);
     /* never MAYBE: an XML signature that is present must verify */
     lasso_profile_set_signature_verify_hint(
         profile, r->msg.xml_signed
@@ -574,13 +577,35 @@ static int load_subject(idm_subject **out, saml_ctx *ctx, const char *login,
     return rc != 0 ? rc : idm_subject_load(out, db, login, err);
 }
 
+static void subject_free(void *subject)
+{
+    idm_subject_free(subject);
+}
+
+/* The session's person (borrowed from ctx): as the session lookup read
+ * it, else from the database. */
+static int session_subject(const idm_subject **out, saml_ctx *ctx, idm_err *err)
+{
+    idm_subject *s = NULL;
+    int rc = 0;
+
+    if (ctx->session_subject == NULL) {
+        rc = load_subject(&s, ctx, ctx->session.login, err);
+        if (rc == 0) {
+            ctx->session_subject = saml_pool_add(ctx->pool, subject_free, s);
+        }
+    }
+    *out = ctx->session_subject;
+    return rc;
+}
+
 /* After the checks: the policy answers, or the browser goes to the login
  * page (no session, ForceAuthn, or an application that wants a fresh
  * password every time). */
 static void decide(saml_ctx *ctx, sso_req *r, int resume)
 {
     idm_err err = IDM_ERR_INIT;
-    idm_subject *subject = NULL;
+    const idm_subject *subject = NULL;
     idm_decision d;
     char *pending = NULL;
     int need_login, reauth = 0;
@@ -598,7 +623,7 @@ static void decide(saml_ctx *ctx, sso_req *r, int resume)
     need_login = ctx->session.id == 0 || ctx->session.must_change_password ||
                  (r->msg.force_authn && !resume);
     if (!need_login) {
-        if (load_subject(&subject, ctx, ctx->session.login, &err) != 0) {
+        if (session_subject(&subject, ctx, &err) != 0) {
             reject(ctx, r->sp->entity_id, "the user's data could not be read",
                    &err);
             return;
@@ -613,7 +638,6 @@ static void decide(saml_ctx *ctx, sso_req *r, int resume)
              * by saml_sso_login_done) */
             reauth = need_login = 1;
         }
-        idm_subject_free(subject);
         if (!need_login) {
             return;
         }
@@ -692,6 +716,8 @@ static int init_request(saml_ctx *ctx, sso_req *r, const char *query)
     r->msg.relay_state = target != NULL ? saml__xstrdup(target) : NULL;
     r->msg.acs_index = -1;
     r->login = lasso_login_new(srv->lasso);
+    lasso_profile_set_signature_hint(LASSO_PROFILE(r->login),
+                                     LASSO_PROFILE_SIGNATURE_HINT_FORBID);
     rc = lasso_login_init_idp_initiated_authn_request(r->login,
                                                       r->sp->entity_id);
     if (rc == 0) {

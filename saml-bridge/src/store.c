@@ -42,6 +42,19 @@ static void session_fill(saml_ctx *ctx, const PGresult *res, int col,
     ctx->actor.name = saml_pool_strdup(ctx->pool, ctx->session.login);
 }
 
+static void subject_free(void *subject)
+{
+    idm_subject_free(subject);
+}
+
+/* No session known (yet) in this request. */
+static void session_reset(saml_ctx *ctx)
+{
+    memset(&ctx->session, 0, sizeof(ctx->session));
+    ctx->session_subject = NULL;
+    ctx->session_token = NULL;
+}
+
 /* The browser's session token (pooled) and its hash, or NULL. */
 static char *session_token(saml_ctx *ctx, char hash[67], char idle[16])
 {
@@ -65,7 +78,7 @@ int saml_session_lookup(saml_ctx *ctx, idm_err *err)
     idm_db *db;
     int rc = 0;
 
-    memset(&ctx->session, 0, sizeof(ctx->session));
+    session_reset(ctx);
     ctx->session_checked = 1;
     token = session_token(ctx, hash, idle);
     if (token == NULL) {
@@ -128,6 +141,7 @@ int saml_session_create(saml_ctx *ctx, const char *uuid, const char *login,
              uuid);
     snprintf(ctx->session.login, sizeof(ctx->session.login), "%s", login);
     ctx->session.must_change_password = must_change;
+    ctx->session_subject = NULL;
     ctx->session_checked = 1;
     ctx->session_token = token;
     ctx->actor.name = saml_pool_strdup(ctx->pool, login);
@@ -151,8 +165,7 @@ int saml_session_destroy(saml_ctx *ctx, idm_err *err)
     snprintf(id, sizeof(id), "%lld", (long long)ctx->session.id);
     rc = idm_db_query(NULL, db, "DELETE FROM saml_session WHERE id = $1", 1,
                       (const char *const[]){id}, err);
-    memset(&ctx->session, 0, sizeof(ctx->session));
-    ctx->session_token = NULL;
+    session_reset(ctx);
     saml_resp_cookie(ctx, "idm_s", "", 0);
     return rc;
 }
@@ -281,6 +294,32 @@ struct saml_replay_q {
     const char *params[5];
 };
 
+/* The replay entry, the session and its person in one statement: the
+ * request ID (first seen or not) in column 0, the session in 1..5 (NULLs
+ * without one) and idm_subject_read()'s rows from column 6. */
+static const char *replay_sql(void)
+{
+    static char *sql;
+
+    if (g_once_init_enter(&sql)) {
+        char *subject = idm_subject_sql("(SELECT login FROM s)");
+
+        g_once_init_leave(
+            &sql,
+            g_strdup_printf(
+                "WITH r AS (INSERT INTO saml_replay (sp_entity_id, "
+                "request_id, expires_at) VALUES ($3, $4, to_timestamp($5)) "
+                "ON CONFLICT DO NOTHING RETURNING 1), "
+                "s AS (" SESSION_TOUCH "), %s "
+                "SELECT EXISTS (SELECT 1 FROM r), s.*, idm_subject.* "
+                "FROM (VALUES (1)) v LEFT JOIN s ON true "
+                "LEFT JOIN idm_subject ON true ORDER BY %s",
+                subject, IDM_SUBJECT_ORDER));
+        g_free(subject);
+    }
+    return sql;
+}
+
 int saml_replay_send(saml_ctx *ctx, const char *sp, const char *id,
                      int64_t expires, idm_err *err)
 {
@@ -299,17 +338,7 @@ int saml_replay_send(saml_ctx *ctx, const char *sp, const char *id,
     q->params[2] = sp;
     q->params[3] = id;
     q->params[4] = q->exp;
-    /* one round trip for both: the request ID (first seen or not) and the
-     * session the SSO will need next (row of NULLs without one) */
-    rc = idm_db_send_prepared(
-        db,
-        "WITH r AS (INSERT INTO saml_replay (sp_entity_id, request_id, "
-        "expires_at) VALUES ($3, $4, to_timestamp($5)) "
-        "ON CONFLICT DO NOTHING RETURNING 1), "
-        "s AS (" SESSION_TOUCH ") "
-        "SELECT EXISTS (SELECT 1 FROM r), s.* "
-        "FROM (VALUES (1)) v LEFT JOIN s ON true",
-        5, q->params, err);
+    rc = idm_db_send_prepared(db, replay_sql(), 5, q->params, err);
     if (rc == 0) {
         ctx->replay = q;
     }
@@ -319,18 +348,27 @@ int saml_replay_send(saml_ctx *ctx, const char *sp, const char *id,
 int saml_replay_wait(saml_ctx *ctx, idm_err *err)
 {
     struct saml_replay_q *q = ctx->replay;
+    idm_err ignored = IDM_ERR_INIT;
+    idm_subject *subject = NULL;
     PGresult *res = NULL;
     int rc = idm_db_wait(&res, ctx->db, err);
 
     ctx->replay = NULL;
-    memset(&ctx->session, 0, sizeof(ctx->session));
+    session_reset(ctx);
     ctx->session_checked = 1;
-    if (rc == 0 && PQntuples(res) != 1) {
+    if (rc == 0 && PQntuples(res) < 1) {
         rc = idm_err_set(err, IDM_EINTERNAL, "replay check without result");
     } else if (rc == 0 && PQgetvalue(res, 0, 0)[0] != 't') {
         rc = idm_err_set(err, IDM_EEXISTS, "request ID seen before");
     } else if (rc == 0 && q->token != NULL && !PQgetisnull(res, 0, 1)) {
         session_fill(ctx, res, 1, q->token);
+        /* none for an account gone since: the SSO reads it again and
+         * fails as it would have */
+        if (idm_subject_read(&subject, res, 6, ctx->session.login, &ignored) ==
+            0) {
+            ctx->session_subject =
+                saml_pool_add(ctx->pool, subject_free, subject);
+        }
     }
     PQclear(res);
     return rc;

@@ -142,6 +142,25 @@ IDM_MUST_CHECK int idm_subject_load(idm_subject **out, idm_db *db,
                                     const char *login, idm_err *err);
 void idm_subject_free(idm_subject *subject);
 
+/*
+ * The subject inside a statement of the caller's, so that it comes in the
+ * same round trip as the caller's other work (the IdP's session lookup).
+ * idm_subject_sql(login_sql) returns two CTEs, to follow the caller's own
+ * in its WITH list: "idm_subject" holds the rows of the account whose
+ * login the SQL expression login_sql yields (a constant text over the
+ * statement's parameters and CTEs, never data), "idm_subject_a" helps.
+ * The caller selects idm_subject.* as IDM_SUBJECT_COLUMNS columns from col
+ * on, ORDER BY IDM_SUBJECT_ORDER, and gives the result to
+ * idm_subject_read(). Free the text with g_free().
+ */
+#define IDM_SUBJECT_COLUMNS 12
+#define IDM_SUBJECT_ORDER "idm_subject.k, idm_subject.s1, idm_subject.s2"
+char *idm_subject_sql(const char *login_sql);
+/** @param[out] out  free with idm_subject_free(). login: for the message.
+ * @return 0, or IDM_ENOTFOUND if the rows hold no account. */
+IDM_MUST_CHECK int idm_subject_read(idm_subject **out, const PGresult *res,
+                                    int col, const char *login, idm_err *err);
+
 typedef enum idm_verdict {
     IDM_VERDICT_DENY,
     IDM_VERDICT_ALLOW, /* an SSO session suffices */
