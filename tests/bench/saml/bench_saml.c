@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: EUPL-1.2
  * Benchmark of a running idmd over HTTP/1.1 keep-alive (plain sockets):
  * SSO with an existing session (idmd CPU per signed Response next to the
- * RSA sign rate), latency at half the peak rate, password logins next to
- * the raw Argon2id rate at the configured parameters, and idmd's resident
- * memory after many sessions. Every figure is printed with its reference.
+ * RSA sign rate; on shared cores, then with idmd alone on CPU 0 and
+ * PostgreSQL and this client on the others), latency at half the peak
+ * rate, password logins next to the raw Argon2id rate at the configured
+ * parameters, and idmd's resident memory after many sessions. Every
+ * figure is printed with its reference.
  * Driven by tests/bench/saml/run, which starts PostgreSQL and idmd.
  */
+#define _GNU_SOURCE /* sched_setaffinity, CPU_SET */
 #include <argon2.h>
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -14,6 +17,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,12 +47,12 @@ typedef struct opts {
 /* One keep-alive connection and its last response. */
 typedef struct hconn {
     int fd;
-    char *buf;           /* headers + body of the last response */
-    size_t len, cap;     /* bytes read, allocated */
-    size_t head_len;     /* end of the headers in buf */
+    char *buf;       /* headers + body of the last response */
+    size_t len, cap; /* bytes read, allocated */
+    size_t head_len; /* end of the headers in buf */
     size_t body_len;
     int status;
-    int close_after;     /* the server said Connection: close */
+    int close_after; /* the server said Connection: close */
 } hconn;
 
 static opts o;
@@ -98,17 +102,16 @@ static double proc_cpu(int pid)
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
-/* CPU of the PostgreSQL backends: the children of the postmaster. */
-static double pg_cpu(int postmaster)
+/* fn(pid, arg) for the postmaster and each of its children. */
+static void pg_each(int postmaster, void (*fn)(int, void *), void *arg)
 {
     char path[300], line[1024], *p;
-    double total = 0;
     struct dirent *de;
     DIR *d;
     FILE *fp;
 
     if (postmaster <= 0 || (d = opendir("/proc")) == NULL) {
-        return 0;
+        return;
     }
     while ((de = readdir(d)) != NULL) {
         int pid = atoi(de->d_name), ppid = 0;
@@ -126,11 +129,103 @@ static double pg_cpu(int postmaster)
         }
         fclose(fp);
         if (ppid == postmaster || pid == postmaster) {
-            total += proc_cpu(pid);
+            fn(pid, arg);
         }
     }
     closedir(d);
+}
+
+static void add_cpu(int pid, void *total)
+{
+    *(double *)total += proc_cpu(pid);
+}
+
+/* CPU of the PostgreSQL backends: the children of the postmaster. */
+static double pg_cpu(int postmaster)
+{
+    double total = 0;
+
+    pg_each(postmaster, add_cpu, &total);
     return total;
+}
+
+/* Every thread of process pid onto the CPUs of mask (threads started
+ * later inherit it from their creator). */
+static void pin(int pid, void *mask)
+{
+    char path[64];
+    struct dirent *de;
+    DIR *d;
+
+    snprintf(path, sizeof(path), "/proc/%d/task", pid);
+    if ((d = opendir(path)) == NULL) {
+        return;
+    }
+    while ((de = readdir(d)) != NULL) {
+        int tid = atoi(de->d_name);
+        if (tid > 0) {
+            sched_setaffinity(tid, sizeof(cpu_set_t), mask);
+        }
+    }
+    closedir(d);
+}
+
+/* Whether every thread of idmd may run on exactly the CPUs of mask. */
+static int idmd_on(const cpu_set_t *mask)
+{
+    char path[64];
+    struct dirent *de;
+    cpu_set_t m;
+    int ok = 1;
+    DIR *d;
+
+    snprintf(path, sizeof(path), "/proc/%d/task", o.pid);
+    if ((d = opendir(path)) == NULL) {
+        return 0;
+    }
+    while ((de = readdir(d)) != NULL) {
+        int tid = atoi(de->d_name);
+        if (tid > 0 && (sched_getaffinity(tid, sizeof(m), &m) != 0 ||
+                        !CPU_EQUAL(&m, mask))) {
+            ok = 0;
+        }
+    }
+    closedir(d);
+    return ok;
+}
+
+/* idmd onto the first CPU this benchmark may use, PostgreSQL and this
+ * process (the threads it starts next) onto the others; 0 if done. */
+static int place_apart(const cpu_set_t *allowed)
+{
+    cpu_set_t one, rest = *allowed;
+    int first = -1;
+
+    for (int i = 0; i < CPU_SETSIZE && first < 0; i++) {
+        if (CPU_ISSET(i, allowed)) {
+            first = i;
+        }
+    }
+    if (first < 0 || CPU_COUNT(allowed) < 2) {
+        return -1;
+    }
+    CPU_ZERO(&one);
+    CPU_SET(first, &one);
+    CPU_CLR(first, &rest);
+    pin(o.pid, &one);
+    pg_each(o.pg_pid, pin, &rest);
+    if (sched_setaffinity(0, sizeof(rest), &rest) != 0 || !idmd_on(&one)) {
+        return -1;
+    }
+    return first;
+}
+
+/* Everything back onto the CPUs it had. */
+static void place_together(cpu_set_t *allowed)
+{
+    pin(o.pid, allowed);
+    pg_each(o.pg_pid, pin, allowed);
+    sched_setaffinity(0, sizeof(*allowed), allowed);
 }
 
 static long proc_status_kib(int pid, const char *key)
@@ -444,13 +539,13 @@ static void reqset_free(reqset *rs)
 typedef struct worker {
     pthread_t tid;
     reqset *rs;
-    double end;       /* stop at this time */
-    double interval;  /* paced: seconds between requests; 0 = flat out */
-    double start;     /* paced: first scheduled send */
+    double end;      /* stop at this time */
+    double interval; /* paced: seconds between requests; 0 = flat out */
+    double start;    /* paced: first scheduled send */
     long ok, bad;
-    double *lat;      /* paced: latencies in seconds */
+    double *lat; /* paced: latencies in seconds */
     long nlat, caplat;
-    long logins;      /* login phase: requests to make */
+    long logins;       /* login phase: requests to make */
     const char *login; /* login phase: the account */
 } worker;
 
@@ -563,8 +658,7 @@ static double raw_argon2_rate(const idm_conf *conf, int threads)
 }
 
 /* Cookie NAME from the Set-Cookie headers of the last response. */
-static int take_cookie(char *out, size_t size, const hconn *c,
-                       const char *name)
+static int take_cookie(char *out, size_t size, const hconn *c, const char *name)
 {
     char pat[32];
     const char *p;
@@ -638,12 +732,11 @@ static double run_workers(worker *w, int n, void *(*fn)(void *))
 
 static void usage(void)
 {
-    fprintf(stderr,
-            "usage: bench_saml --config FILE --port N --pid IDMD_PID "
-            "--sp ENTITY --acs URL\n"
-            "       --login L [--login L2 ...] --password P "
-            "--rsa-sign-rate R [--pg-pid PID]\n"
-            "       [--conns N] [--seconds S] [--sessions N]\n");
+    fprintf(stderr, "usage: bench_saml --config FILE --port N --pid IDMD_PID "
+                    "--sp ENTITY --acs URL\n"
+                    "       --login L [--login L2 ...] --password P "
+                    "--rsa-sign-rate R [--pg-pid PID]\n"
+                    "       [--conns N] [--seconds S] [--sessions N]\n");
 }
 
 static int parse_args(int argc, char **argv)
@@ -670,12 +763,24 @@ static int parse_args(int argc, char **argv)
     o.sessions = 10000;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (opt) {
-        case 'c': o.config = optarg; break;
-        case 'P': o.port = atoi(optarg); break;
-        case 'i': o.pid = atoi(optarg); break;
-        case 'g': o.pg_pid = atoi(optarg); break;
-        case 's': o.sp = optarg; break;
-        case 'a': o.acs = optarg; break;
+        case 'c':
+            o.config = optarg;
+            break;
+        case 'P':
+            o.port = atoi(optarg);
+            break;
+        case 'i':
+            o.pid = atoi(optarg);
+            break;
+        case 'g':
+            o.pg_pid = atoi(optarg);
+            break;
+        case 's':
+            o.sp = optarg;
+            break;
+        case 'a':
+            o.acs = optarg;
+            break;
         case 'l':
             if (o.nlogins == THREADS_MAX) {
                 return -1;
@@ -683,12 +788,23 @@ static int parse_args(int argc, char **argv)
             o.logins[o.nlogins++] = optarg;
             o.login = o.logins[0];
             break;
-        case 'w': o.password = optarg; break;
-        case 'r': o.rsa_sign_rate = atof(optarg); break;
-        case 'n': o.conns = atoi(optarg); break;
-        case 't': o.seconds = atof(optarg); break;
-        case 'S': o.sessions = atoi(optarg); break;
-        default: return -1;
+        case 'w':
+            o.password = optarg;
+            break;
+        case 'r':
+            o.rsa_sign_rate = atof(optarg);
+            break;
+        case 'n':
+            o.conns = atoi(optarg);
+            break;
+        case 't':
+            o.seconds = atof(optarg);
+            break;
+        case 'S':
+            o.sessions = atoi(optarg);
+            break;
+        default:
+            return -1;
         }
     }
     if (o.config == NULL || o.port <= 0 || o.pid <= 0 || o.sp == NULL ||
@@ -700,6 +816,67 @@ static int parse_args(int argc, char **argv)
     return 0;
 }
 
+/* Phase (a): SSO requests with a session, flat out for o.seconds, and
+ * idmd's CPU per response against the RSA sign rate. alone_on >= 0: idmd
+ * runs on that CPU only and PostgreSQL and this client on the others
+ * (place_apart()), as openssl speed had its core to itself; -1: all share
+ * the ncpu cores. */
+static int sso_flat_out(worker *w, int ncpu, int alone_on, double *peak,
+                        double *cpu_ms)
+{
+    reqset rs;
+    double cpu0, cpu1, pg0, pg1, el, per_core;
+    long ok = 0, bad = 0;
+
+    reqset_build(&rs, 200000);
+    memset(w, 0, THREADS_MAX * sizeof(*w));
+    for (int i = 0; i < o.conns; i++) {
+        w[i].rs = &rs;
+        w[i].end = now_s() + o.seconds;
+    }
+    cpu0 = proc_cpu(o.pid);
+    pg0 = pg_cpu(o.pg_pid);
+    el = run_workers(w, o.conns, sso_worker);
+    cpu1 = proc_cpu(o.pid);
+    pg1 = pg_cpu(o.pg_pid);
+    for (int i = 0; i < o.conns; i++) {
+        ok += w[i].ok;
+        bad += w[i].bad;
+    }
+    reqset_free(&rs);
+    if (ok == 0) {
+        fprintf(stderr, "bench_saml: no SSO request succeeded (%ld failed)\n",
+                bad);
+        return -1;
+    }
+    *peak = (double)ok / el;
+    *cpu_ms = (cpu1 - cpu0) * 1000.0 / (double)ok;
+    per_core = 1000.0 / *cpu_ms;
+    if (alone_on >= 0) {
+        printf("(a) SSO with a session, idmd alone on CPU %d (PostgreSQL and "
+               "this client on the other %d): %ld signed responses in %.1f s "
+               "(%ld failed)\n",
+               alone_on, ncpu - 1, ok, el, bad);
+        printf("    throughput (wall, idmd on 1 core): %.1f responses/s\n",
+               *peak);
+    } else {
+        printf("(a) SSO with a session: %ld signed responses in %.1f s "
+               "(%ld failed)\n",
+               ok, el, bad);
+        printf("    throughput (wall, %d cores shared with PostgreSQL and "
+               "this client): %.1f responses/s\n",
+               ncpu, *peak);
+    }
+    printf("    idmd CPU per response: %.2f ms; PostgreSQL CPU per response: "
+           "%.2f ms\n",
+           *cpu_ms, (pg1 - pg0) * 1000.0 / (double)ok);
+    printf("    responses/s per idmd core: %.1f   reference: RSA 2048 sign/s "
+           "%.1f   ratio %.3f (ceiling 0.5: two signatures; target >= "
+           "0.35)\n\n",
+           per_core, o.rsa_sign_rate, per_core / o.rsa_sign_rate);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     idm_conf *conf = NULL;
@@ -707,7 +884,8 @@ int main(int argc, char **argv)
     worker w[THREADS_MAX];
     reqset rs;
     int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN), n = 0;
-    double cpu0, cpu1, pg0, pg1, el, peak, cpu_ms, per_core, raw, raw2, target;
+    double el, peak, cpu_ms, raw, raw2, target;
+    cpu_set_t allowed;
     double *all;
     long ok = 0, bad = 0, nlat = 0, rss0, rss1, hwm, per;
 
@@ -729,44 +907,26 @@ int main(int argc, char **argv)
            "(openssl speed, 1 core): %.1f\n\n",
            o.pid, o.conns, ncpu, o.rsa_sign_rate);
 
-    /* (a) SSO with an existing session, flat out */
-    reqset_build(&rs, 200000);
-    memset(w, 0, sizeof(w));
-    for (int i = 0; i < o.conns; i++) {
-        w[i].rs = &rs;
-        w[i].end = now_s() + o.seconds;
-    }
-    cpu0 = proc_cpu(o.pid);
-    pg0 = pg_cpu(o.pg_pid);
-    el = run_workers(w, o.conns, sso_worker);
-    cpu1 = proc_cpu(o.pid);
-    pg1 = pg_cpu(o.pg_pid);
-    for (int i = 0; i < o.conns; i++) {
-        ok += w[i].ok;
-        bad += w[i].bad;
-    }
-    reqset_free(&rs);
-    if (ok == 0) {
-        fprintf(stderr, "bench_saml: no SSO request succeeded (%ld failed)\n",
-                bad);
+    /* (a) SSO with an existing session, flat out: on shared cores, then
+     * with idmd on a core of its own */
+    if (sso_flat_out(w, ncpu, -1, &peak, &cpu_ms) != 0) {
         return 1;
     }
-    peak = (double)ok / el;
-    cpu_ms = (cpu1 - cpu0) * 1000.0 / (double)ok;
-    per_core = 1000.0 / cpu_ms;
-    printf("(a) SSO with a session: %ld signed responses in %.1f s "
-           "(%ld failed)\n",
-           ok, el, bad);
-    printf("    throughput (wall, %d cores shared with PostgreSQL and this "
-           "client): %.1f responses/s\n",
-           ncpu, peak);
-    printf("    idmd CPU per response: %.2f ms; PostgreSQL CPU per response: "
-           "%.2f ms\n",
-           cpu_ms, (pg1 - pg0) * 1000.0 / (double)ok);
-    printf("    responses/s per idmd core: %.1f   reference: RSA 2048 sign/s "
-           "%.1f   ratio %.3f (ceiling 0.5: two signatures; target >= "
-           "0.35)\n\n",
-           per_core, o.rsa_sign_rate, per_core / o.rsa_sign_rate);
+    if (o.pg_pid > 0 && sched_getaffinity(0, sizeof(allowed), &allowed) == 0) {
+        double peak1, cpu_ms1;
+        int cpu = place_apart(&allowed);
+
+        n = cpu >= 0
+                ? sso_flat_out(w, CPU_COUNT(&allowed), cpu, &peak1, &cpu_ms1)
+                : 0;
+        place_together(&allowed);
+        if (cpu < 0) {
+            printf("(a) idmd alone on a core: not measured (fewer than two "
+                   "CPUs, or the threads could not be placed)\n\n");
+        } else if (n != 0) {
+            return 1;
+        }
+    }
 
     /* (c) latency at half the peak rate, paced (open loop per conn) */
     target = peak / 2;
