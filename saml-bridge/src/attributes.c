@@ -36,21 +36,25 @@ static void add_value(LassoSaml2Attribute *a, const char *value)
 }
 
 /* "<64 hex>@schule-mv.de": the unique-id part of the profile's syntax
- * ([a-zA-Z0-9][a-zA-Z0-9=-]{0,126}) and a scope the platform owns. */
+ * ([a-zA-Z0-9][a-zA-Z0-9=-]{0,126}) and a scope the platform owns; id is
+ * the pairwise HMAC for label, computed here if NULL. */
 static void add_scoped_id(LassoSaml2Attribute *a, const saml_idp *idp,
-                          const char *person_uuid, const char *label)
+                          const char *person_uuid, const char *label,
+                          const char *id)
 {
-    char *id = saml_nameid_pairwise(idp, person_uuid, label);
-    char *v = saml__printf("%s@%s", id, IDM_POLICY_DOMAIN);
+    char *own =
+        id == NULL ? saml_nameid_pairwise(idp, person_uuid, label) : NULL;
+    char *v = saml__printf("%s@%s", id != NULL ? id : own, IDM_POLICY_DOMAIN);
 
     add_value(a, v);
     free(v);
-    free(id);
+    free(own);
 }
 
 int saml_attributes_build(GList **out, saml_ctx *ctx, const saml_sp_info *sp,
-                          const char *person_uuid, const idm_decision *d,
-                          const idm_subject *subject, idm_err *err)
+                          const char *person_uuid, const char *pairwise,
+                          const idm_decision *d, const idm_subject *subject,
+                          idm_err *err)
 {
     idm_attr_value *values = NULL;
     size_t n = 0;
@@ -64,9 +68,9 @@ int saml_attributes_build(GList **out, saml_ctx *ctx, const saml_sp_info *sp,
         LassoSaml2Attribute *a = attribute(info->saml, info->name);
 
         if (info->attr == IDM_ATTR_PAIRWISE_ID) {
-            add_scoped_id(a, ctx->idp, person_uuid, sp->entity_id);
+            add_scoped_id(a, ctx->idp, person_uuid, sp->entity_id, pairwise);
         } else if (info->attr == IDM_ATTR_SUBJECT_ID) {
-            add_scoped_id(a, ctx->idp, person_uuid, SUBJECT_ID_LABEL);
+            add_scoped_id(a, ctx->idp, person_uuid, SUBJECT_ID_LABEL, NULL);
         } else {
             for (char **v = values[i].values; v != NULL && *v != NULL; v++) {
                 add_value(a, *v);

@@ -334,6 +334,9 @@ void saml_page_denied(saml_ctx *ctx, const char *app_name, const char *acs_url,
 /* ---- sessions, throttling, replay, pending requests (store.c) ---- */
 
 int saml_session_lookup(saml_ctx *ctx, idm_err *err);
+/* The session's person (borrowed from ctx): as the session lookup read it
+ * (saml_replay_wait), else read now. */
+int saml_session_subject(const idm_subject **out, saml_ctx *ctx, idm_err *err);
 int saml_session_create(saml_ctx *ctx, const char *uuid, const char *login,
                         int must_change, idm_err *err);
 int saml_session_destroy(saml_ctx *ctx, idm_err *err);
@@ -378,10 +381,13 @@ char *saml_nameid_pairwise(const saml_idp *idp, const char *person_uuid,
                            const char *sp_entity_id);
 
 /* attributes.c: exactly the attributes the decision releases to sp, for
- * the person person_uuid (pairwise-id and subject-id computed here). */
+ * the person person_uuid (pairwise-id and subject-id computed here;
+ * pairwise: the person's pairwise id for sp if the caller has it, or
+ * NULL). */
 int saml_attributes_build(GList **out, saml_ctx *ctx, const saml_sp_info *sp,
-                          const char *person_uuid, const idm_decision *d,
-                          const idm_subject *subject, idm_err *err);
+                          const char *person_uuid, const char *pairwise,
+                          const idm_decision *d, const idm_subject *subject,
+                          idm_err *err);
 
 /* policy.c: the rights policy at the IdP */
 int saml_policy_open(saml_idp *idp, idm_err *err);

@@ -437,7 +437,7 @@ static void issue(saml_ctx *ctx, sso_req *r, const saml_session *who,
     const char *body = NULL;
     const char *reason = "the response could not be built";
     char instant[32], not_before[32], not_after[32], session_end[32];
-    char *name_id;
+    char *name_id, *pairwise = NULL;
     int64_t now = (int64_t)time(NULL);
     int64_t lifetime = ctx->idp->conf->idp_assertion_lifetime;
     int rc;
@@ -494,7 +494,7 @@ static void issue(saml_ctx *ctx, sso_req *r, const saml_session *who,
     }
     saml_pool_add(ctx->pool, g_object_unref, assertion);
     if (strcmp(r->format, FMT_PERSISTENT) == 0) {
-        name_id = saml_pool_add(
+        name_id = pairwise = saml_pool_add(
             ctx->pool, free,
             saml_nameid_pairwise(ctx->idp, who->person_uuid, r->sp->entity_id));
     } else {
@@ -524,8 +524,8 @@ static void issue(saml_ctx *ctx, sso_req *r, const saml_session *who,
         g_free(authn->SessionNotOnOrAfter);
         authn->SessionNotOnOrAfter = g_strdup(session_end);
     }
-    rc = saml_attributes_build(&attrs, ctx, r->sp, who->person_uuid, d, subject,
-                               &err);
+    rc = saml_attributes_build(&attrs, ctx, r->sp, who->person_uuid, pairwise,
+                               d, subject, &err);
     if (rc != 0) {
         reject(ctx, r->sp->entity_id, "the user's data could not be read",
                &err);
@@ -577,28 +577,6 @@ static int load_subject(idm_subject **out, saml_ctx *ctx, const char *login,
     return rc != 0 ? rc : idm_subject_load(out, db, login, err);
 }
 
-static void subject_free(void *subject)
-{
-    idm_subject_free(subject);
-}
-
-/* The session's person (borrowed from ctx): as the session lookup read
- * it, else from the database. */
-static int session_subject(const idm_subject **out, saml_ctx *ctx, idm_err *err)
-{
-    idm_subject *s = NULL;
-    int rc = 0;
-
-    if (ctx->session_subject == NULL) {
-        rc = load_subject(&s, ctx, ctx->session.login, err);
-        if (rc == 0) {
-            ctx->session_subject = saml_pool_add(ctx->pool, subject_free, s);
-        }
-    }
-    *out = ctx->session_subject;
-    return rc;
-}
-
 /* After the checks: the policy answers, or the browser goes to the login
  * page (no session, ForceAuthn, or an application that wants a fresh
  * password every time). */
@@ -623,7 +601,7 @@ static void decide(saml_ctx *ctx, sso_req *r, int resume)
     need_login = ctx->session.id == 0 || ctx->session.must_change_password ||
                  (r->msg.force_authn && !resume);
     if (!need_login) {
-        if (session_subject(&subject, ctx, &err) != 0) {
+        if (saml_session_subject(&subject, ctx, &err) != 0) {
             reject(ctx, r->sp->entity_id, "the user's data could not be read",
                    &err);
             return;

@@ -98,6 +98,23 @@ int saml_session_lookup(saml_ctx *ctx, idm_err *err)
     return rc;
 }
 
+int saml_session_subject(const idm_subject **out, saml_ctx *ctx, idm_err *err)
+{
+    idm_subject *s = NULL;
+    idm_db *db;
+    int rc = 0;
+
+    if (ctx->session_subject == NULL) {
+        rc = saml_ctx_db(&db, ctx, err);
+        rc = rc != 0 ? rc : idm_subject_load(&s, db, ctx->session.login, err);
+        if (rc == 0) {
+            ctx->session_subject = saml_pool_add(ctx->pool, subject_free, s);
+        }
+    }
+    *out = ctx->session_subject;
+    return rc;
+}
+
 int saml_session_create(saml_ctx *ctx, const char *uuid, const char *login,
                         int must_change, idm_err *err)
 {
