@@ -515,6 +515,9 @@ void idm_import_free(idm_import *imp)
     if (imp->scope != NULL) {
         g_hash_table_destroy(imp->scope);
     }
+    if (imp->keys != NULL) {
+        g_hash_table_destroy(imp->keys);
+    }
     for (size_t i = 0; imp->letters != NULL && imp->letters[i] != NULL; i++) {
         free(imp->letters[i]);
     }

@@ -198,6 +198,7 @@ struct idm_import {
     char *source;
     char **schools;    /* copies, NULL-ended */
     GHashTable *scope; /* school number -> its index in schools + 1 */
+    GHashTable *keys;  /* external key -> index of its first row + 1 */
     import_profile *profile;
     import_enc enc;
     char delimiter;

@@ -554,7 +554,8 @@ static void csv_reset(struct csv_parser *p, char delim)
     csv_set_space_func(p, is_blank_space);
 }
 
-/* Duplicate keys are an error for every row holding them. */
+/* Duplicate keys are an error for every row holding them. The keys stay
+ * in imp->keys for the plan. */
 static void mark_duplicates(idm_import *imp)
 {
     GHashTable *first =
@@ -606,7 +607,10 @@ static void mark_duplicates(idm_import *imp)
         }
         g_string_free(ls, TRUE);
     }
-    g_hash_table_destroy(first);
+    if (imp->keys != NULL) {
+        g_hash_table_destroy(imp->keys);
+    }
+    imp->keys = first;
 }
 
 int idm_import__parse(idm_import *imp, const char *text, size_t len,

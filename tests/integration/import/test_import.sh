@@ -171,6 +171,12 @@ idm import sip "$D/name_change.csv" --school 75123 --json
 expect_eq "$(json "j['counts']['updated']")" 1 "name change planned as update"
 expect_eq "$(sql "select family_name || ' ' || a.login from person p join account a on a.person_id = p.id where a.login = '$login2'")" \
     "Łukasiewicz-Brandt $login2" "name updated, login kept"
+idm import sip "$D/birth_change.csv" --school 75123 --json
+expect_eq "$(json "(j['counts']['updated'], j['changes'])")" "(1, 1)" "birth date change planned as update"
+expect_eq "$(sql "select p.birth_date from person p join person_external_key k on k.person_id = p.id where k.key = '1003'")" \
+    2011-06-15 "birth date updated"
+idm import sip "$D/birth_change.csv" --school 75123 --year 2027/28 --dry-run --json
+expect_eq "$(json "(j['counts']['moved_class'], j['changes'])")" "(10, 10)" "a new school year: every pupil moves to its new class"
 
 # ---- school change between two files ----
 idm import sip "$D/school_a.csv" --school 75123 --yes
