@@ -175,7 +175,13 @@ static int stage_changes(idm_import *imp, idm_db *db, idm_err *err)
                               known, err);
     }
     if (rc == 0) {
-        rc = idm_db_exec_script(db, "ANALYZE import_act", err);
+        /* the columns the steps filter and join on: statistics of the
+         * others (names, logins, hashes) cost more than the rest of the
+         * staging */
+        rc = idm_db_exec_script(db,
+                                "ANALYZE import_act (act, grant_, upd, react, "
+                                "person_id, school, class)",
+                                err);
     }
 cleanup:
     g_string_free(fresh, TRUE);
@@ -188,6 +194,8 @@ typedef struct step {
     const char *name; /* for the timings */
     const char *sql;
     int year, source, roles; /* which parameters it takes, in this order */
+    int probe; /* IMPORT_JOIN_PROBE: changes of existing persons, a few
+                  rows of big tables each, found by their indexes */
 } step;
 
 static const step steps[] = {
@@ -209,27 +217,27 @@ static const step steps[] = {
      " ins.id::text, 'group.created', jsonb_build_object('org', o.code, "
      " 'kind', 'class', 'name', ins.name, 'year', $1::text) "
      "FROM ins JOIN org_unit o ON o.id = ins.org_unit_id ORDER BY ins.id",
-     1, 0, 0},
+     1, 0, 0, 0},
     /* new persons (idm_user_add); ids and UUIDs came with the COPY */
     {"apply.persons",
      "INSERT INTO person (id, uuid, given_name, family_name, birth_date) "
      "OVERRIDING SYSTEM VALUE SELECT person_id, uuid, given, family, birth "
      "FROM import_act WHERE act = 'new' ORDER BY idx",
-     0, 0, 0},
+     0, 0, 0, 0},
     {"apply.keys",
      "INSERT INTO person_external_key (source, key, person_id) "
      "SELECT $1, key, person_id FROM import_act WHERE act = 'new'",
-     0, 1, 0},
+     0, 1, 0, 0},
     {"apply.ledger",
      "INSERT INTO login_ledger (login) "
      "SELECT login FROM import_act WHERE act = 'new'",
-     0, 0, 0},
+     0, 0, 0, 0},
     {"apply.accounts",
      "INSERT INTO account (person_id, login, password_hash, "
      " password_changed_at, must_change_password) "
      "SELECT person_id, login, hash, now(), true FROM import_act "
      "WHERE act = 'new' ORDER BY idx",
-     0, 0, 0},
+     0, 0, 0, 0},
     /* A new person is one change: user.add, whose details also name the
      * role context it starts with (what idm_user_add followed by
      * idm_grant_add records as two). Consumers re-read the person on any
@@ -245,7 +253,7 @@ static const step steps[] = {
      "  'source', $1::text, 'key', key, 'org', school, 'role', role, "
      "  'group', class) END "
      "FROM import_act WHERE act = 'new' ORDER BY idx",
-     0, 1, 0},
+     0, 1, 0, 0},
     /* name and birth date changes; the login stays */
     {"apply.updates",
      "WITH u AS (UPDATE person p SET given_name = x.given, "
@@ -258,7 +266,7 @@ static const step steps[] = {
      " 'person.updated', jsonb_build_object('uuid', uuid, 'login', login, "
      " 'changed', to_jsonb(string_to_array(changed, ','))) "
      "FROM u ORDER BY idx",
-     0, 0, 0},
+     0, 0, 0, 1},
     /* back within the grace period (idm_user_set_status ENABLE) */
     {"apply.reactivate",
      "WITH u AS (UPDATE account a SET status = 'active', "
@@ -272,7 +280,7 @@ static const step steps[] = {
      " details) SELECT 'user.enable', login, 'person', uuid::text, "
      " 'account.enabled', jsonb_build_object('uuid', uuid, 'login', login, "
      " 'from', 'disabled', 'to', 'active') FROM u ORDER BY idx",
-     0, 0, 0},
+     0, 0, 0, 1},
     /* old role contexts (idm_grant_revoke) */
     {"apply.revoke",
      "WITH del AS (DELETE FROM role_assignment r USING import_act x "
@@ -288,7 +296,7 @@ static const step steps[] = {
      " del.uuid, 'org', o.code, 'role', del.role, 'group', g.name)) "
      "FROM del JOIN org_unit o ON o.id = del.org_unit_id "
      "LEFT JOIN person_group g ON g.id = del.group_id ORDER BY del.idx, del.id",
-     0, 0, 1},
+     0, 0, 1, 1},
     /* new role contexts and class memberships (idm_grant_add). Every
      * source row is inserted or (ON CONFLICT) updated, so the source rows
      * are the changes: no RETURNING joined back. A new person holds no
@@ -321,7 +329,7 @@ static const step steps[] = {
      " 'person.role_granted', jsonb_strip_nulls(jsonb_build_object('uuid', "
      " uuid, 'org', org, 'role', role, 'group', group_name, "
      " 'source', 'import')) FROM src WHERE act <> 'new' ORDER BY idx",
-     1, 0, 0},
+     1, 0, 0, 0},
     /* leavers: disabled now, deleted after the grace period */
     {"apply.leavers",
      "WITH u AS (UPDATE account a SET status = 'disabled', "
@@ -339,7 +347,7 @@ static const step steps[] = {
      " details) SELECT 'user.disable', login, 'person', uuid::text, "
      " 'account.disabled', jsonb_build_object('uuid', uuid, 'login', login, "
      " 'from', from_status, 'to', 'disabled') FROM u ORDER BY idx",
-     0, 1, 0},
+     0, 1, 0, 1},
     /* grace period over (idm_user_set_status DELETE); the external key
      * goes too (GDPR), so a returning person is a new one */
     {"apply.delete",
@@ -362,7 +370,7 @@ static const step steps[] = {
      " details) SELECT 'user.delete', login, 'person', uuid::text, "
      " 'person.deleted', jsonb_build_object('uuid', uuid, 'login', login, "
      " 'from', 'disabled', 'to', 'deleted') FROM u ORDER BY idx",
-     0, 1, 0},
+     0, 1, 0, 1},
 };
 
 int idm_import__apply(idm_import *imp, idm_db *db, const idm_conf *conf,
@@ -401,7 +409,10 @@ int idm_import__apply(idm_import *imp, idm_db *db, const idm_conf *conf,
         if (steps[i].roles) {
             params[n++] = idm_import__roles_array(imp);
         }
-        rc = idm_db_query(NULL, db, steps[i].sql, n, params, err);
+        rc = steps[i].probe
+                 ? idm_import__query_joins(NULL, db, IMPORT_JOIN_PROBE,
+                                           steps[i].sql, n, params, err)
+                 : idm_db_query(NULL, db, steps[i].sql, n, params, err);
         if (rc != 0) {
             idm_err_detail(err, "import step %zu", i);
             return rc;

@@ -263,6 +263,22 @@ void idm_import__copy_text(GString *buf, const char *s);
 /** Run "COPY ... FROM STDIN" with data in text format. */
 int idm_import__copy(idm_db *db, const char *sql, const GString *data,
                      idm_err *err);
+/** How a statement of idm_import__query_joins joins. */
+typedef enum import_joins {
+    IMPORT_JOIN_MERGE, /* whole tables along their indexes, in order */
+    IMPORT_JOIN_PROBE  /* a few rows of big tables, by index lookups */
+} import_joins;
+
+/**
+ * idm_db_query with hash joins (and for PROBE merge joins) off for this
+ * one statement. The planner takes hashing a whole 200,000-row table for
+ * a fraction of what it costs, and prefers it to reading the table in
+ * index order or to a few thousand index lookups. Every join of such a
+ * statement must have an index to use.
+ */
+int idm_import__query_joins(PGresult **out, idm_db *db, import_joins joins,
+                            const char *sql, int nparams,
+                            const char *const *params, idm_err *err);
 /** The roles the profile manages, as an SQL array literal (static). */
 const char *idm_import__roles_array(const idm_import *imp);
 /** The scoped schools as an SQL array literal; g_free(). */

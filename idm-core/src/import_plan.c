@@ -86,6 +86,34 @@ int idm_import__copy(idm_db *db, const char *sql, const GString *data,
     return rc;
 }
 
+int idm_import__query_joins(PGresult **out, idm_db *db, import_joins joins,
+                            const char *sql, int nparams,
+                            const char *const *params, idm_err *err)
+{
+    PGresult *res = NULL;
+    int rc;
+
+    rc = idm_db__q(&res, db,
+                   "SELECT current_setting('enable_hashjoin'), "
+                   "current_setting('enable_mergejoin'), "
+                   "set_config('enable_hashjoin', 'off', true), "
+                   "set_config('enable_mergejoin', CASE WHEN $1::boolean "
+                   " THEN 'off' ELSE current_setting('enable_mergejoin') END, "
+                   " true)",
+                   err, joins == IMPORT_JOIN_PROBE ? "t" : "f");
+    if (rc == 0) {
+        rc = idm_db_query(out, db, sql, nparams, params, err);
+    }
+    if (rc == 0) {
+        rc = idm_db__q(NULL, db,
+                       "SELECT set_config('enable_hashjoin', $1, true), "
+                       "set_config('enable_mergejoin', $2, true)",
+                       err, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+    }
+    PQclear(res);
+    return rc;
+}
+
 /* Role names the profile manages, as an SQL array literal. */
 const char *idm_import__roles_array(const idm_import *imp)
 {
@@ -784,34 +812,6 @@ static int source_ref(const idm_import *imp, const plan_ctx *ctx,
 }
 
 /*
- * plan_sql_source by merge joins: the four tables are read along their
- * person_id indexes in one ordered pass. The planner would rather build
- * four hash tables of the whole source, which takes 1.7 times as long.
- */
-static int query_source(PGresult **out, idm_db *db, const idm_import *imp,
-                        idm_err *err)
-{
-    PGresult *res = NULL;
-    int rc;
-
-    rc = idm_db_query(&res, db,
-                      "SELECT current_setting('enable_hashjoin'), "
-                      "set_config('enable_hashjoin', 'off', true)",
-                      0, NULL, err);
-    if (rc == 0) {
-        rc = idm_db__q(out, db, plan_sql_source, err, imp->source,
-                       idm_import__roles_array(imp));
-    }
-    if (rc == 0) {
-        rc = idm_db__q(NULL, db,
-                       "SELECT set_config('enable_hashjoin', $1, true)", err,
-                       PQgetvalue(res, 0, 0));
-    }
-    PQclear(res);
-    return rc;
-}
-
-/*
  * One query for what the database knows about the file's keys (one result
  * row per role assignment) and about the persons of the scoped schools
  * missing from the file (leavers, each at the school of their first
@@ -826,11 +826,15 @@ static int plan_rows(idm_import *imp, idm_db *db, const idm_conf *conf,
     PGresult *res = NULL, *orgs_res = NULL, *groups_res = NULL;
     GHashTable *orgs = g_hash_table_new(g_str_hash, g_str_equal);
     GHashTable *groups = g_hash_table_new(g_str_hash, g_str_equal);
+    const char *params[] = {imp->source, idm_import__roles_array(imp)};
     plan_ref *ord = NULL;
     size_t done = 0;
     int rc, n = 0;
 
-    rc = all ? query_source(&res, db, imp, err)
+    /* the whole source by merge joins along the person_id indexes, in one
+     * ordered pass: hashing the four tables takes 1.7 times as long */
+    rc = all ? idm_import__query_joins(&res, db, IMPORT_JOIN_MERGE,
+                                       plan_sql_source, 2, params, err)
              : idm_db__q(&res, db, plan_sql_some, err, imp->source,
                          idm_import__roles_array(imp), ctx->org_array);
     if (rc != 0) {
