@@ -276,6 +276,24 @@ static long days_since_2000(const char *ymd)
     return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 730425;
 }
 
+/* "YYYY-MM-DD" of days since 2000-01-01 (the inverse of the above); the
+ * buffer holds any long, which the compiler cannot rule out. */
+#define DATE_TEXT_MAX 64
+static void date_of_days(char out[DATE_TEXT_MAX], long days)
+{
+    const long z = days + 730425;
+    const long era = (z >= 0 ? z : z - 146096) / 146097;
+    const long doe = z - era * 146097;
+    const long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const long mp = (5 * doy + 2) / 153;
+    const long d = doy - (153 * mp + 2) / 5 + 1;
+    const long m = mp < 10 ? mp + 3 : mp - 9;
+
+    snprintf(out, DATE_TEXT_MAX, "%04ld-%02ld-%02ld",
+             yoe + era * 400 + (m <= 2), m, d);
+}
+
 /*
  * The file's rows with a key, as the plan query compares them: names,
  * birth date (days since 2000: a date's text input would cost more than
@@ -372,27 +390,26 @@ static void append_msg(idm_import *imp, import_row *row, const char *text)
 }
 
 /* Columns of the plan queries: one row per role assignment (or none) of a
- * person. plan_sql_some gives the persons the file names (C_IDX set) and
- * the leaver candidates (C_IDX NULL); C_OK says the stored state is the
- * file row's, and such a row carries no more (its assignment is the file
- * row's school, role and class). plan_sql_source gives every person of
- * the source with all columns but C_IDX and C_OK (see source_ref). */
+ * person. plan_sql_source gives every person of the source (see
+ * source_ref). plan_sql_some gives the persons the file names (C_IDX set)
+ * and the leaver candidates (C_IDX NULL); C_OK says the stored state is
+ * the file row's, and such a row carries no more (its assignment is the
+ * file row's school, role and class). */
 enum {
-    C_IDX,
     C_PID,
     C_LOGIN,
     C_RID,
-    C_OK,
-    C_UUID,
     C_STATUS,
     C_GIVEN,
     C_FAMILY,
-    C_BIRTH,
+    C_BIRTH, /* days since 2000-01-01 (a date's text costs more) */
     C_LEAVER,
     C_ORG, /* org_unit id */
     C_ROLE,
     C_GROUP, /* person_group id */
-    C_KEY    /* leaver candidates only */
+    C_KEY,   /* plan_sql_some: leaver candidates only */
+    C_IDX,   /* plan_sql_some only */
+    C_OK     /* plan_sql_some only */
 };
 
 /*
@@ -410,7 +427,7 @@ enum {
     "AND r.group_id IS NOT DISTINCT FROM s.group_id "                          \
     "AND NOT p.id IN (SELECT person_id FROM import_leaver), false)"
 #define PLAN_COLS                                                              \
-    "p.id AS pid, a.login, r.id AS rid, p.uuid, a.status, p.given_name, "      \
+    "p.id AS pid, a.login, r.id AS rid, a.status, p.given_name, "              \
     "p.family_name, p.birth_date, r.org_unit_id AS org, r.role, "              \
     "r.group_id AS grp, k.key"
 #define PLAN_ASSIGN                                                            \
@@ -425,23 +442,22 @@ enum {
  * keeps the planner from repeating "ok" in every column). Org and class
  * are ids: a lookup per row here would cost more than the whole join. */
 #define PLAN_OUTER                                                             \
-    "SELECT idx, pid, login, rid, ok, CASE WHEN NOT ok THEN uuid END, "        \
-    "CASE WHEN NOT ok THEN status END, CASE WHEN NOT ok THEN given_name END, " \
-    "CASE WHEN NOT ok THEN family_name END, CASE WHEN NOT ok THEN "            \
-    " coalesce(to_char(birth_date, 'YYYY-MM-DD'), '') END, "                   \
+    "SELECT pid, login, rid, CASE WHEN NOT ok THEN status END, "               \
+    "CASE WHEN NOT ok THEN given_name END, "                                   \
+    "CASE WHEN NOT ok THEN family_name END, "                                  \
+    "CASE WHEN NOT ok THEN birth_date - DATE '2000-01-01' END, "               \
     "CASE WHEN NOT ok THEN pid IN (SELECT person_id FROM import_leaver) END, " \
     "CASE WHEN NOT ok THEN org END, CASE WHEN NOT ok THEN role END, "          \
-    "CASE WHEN NOT ok THEN grp END, CASE WHEN idx IS NULL THEN key END "       \
-    "FROM ("
+    "CASE WHEN NOT ok THEN grp END, CASE WHEN idx IS NULL THEN key END, "      \
+    "idx, ok FROM ("
 
 /* The file holds most keys of the source: every person of the source with
  * the columns above, compared with the file here (source_ref): the
  * server's hash joins against a staged copy of the file cost more than
  * staging, joining and comparing here together. */
 static const char plan_sql_source[] =
-    "SELECT NULL::int, p.id, a.login, r.id, NULL::boolean, p.uuid, "
-    "a.status, p.given_name, p.family_name, "
-    "coalesce(to_char(p.birth_date, 'YYYY-MM-DD'), ''), "
+    "SELECT p.id, a.login, r.id, a.status, p.given_name, p.family_name, "
+    "p.birth_date - DATE '2000-01-01', "
     "p.id IN (SELECT person_id FROM import_leaver), r.org_unit_id, r.role, "
     "r.group_id, k.key "
     "FROM person_external_key k JOIN person p ON p.id = k.person_id "
@@ -472,6 +488,7 @@ typedef struct plan_ref {
     int row;
     int ok;
     const char *org, *cls, *year; /* assignment; org NULL if none */
+    const char *uuid;             /* the person's, if not ok */
 } plan_ref;
 
 static int plan_ref_cmp(const void *a, const void *b)
@@ -528,16 +545,19 @@ static void decide(idm_import *imp, import_row *row, const PGresult *res,
     const char *old_org = NULL, *old_role = NULL, *old_class = NULL,
                *old_year = NULL;
 
+    const char *uuid = "";
+    char old_birth[DATE_TEXT_MAX] = "";
+
     for (int j = from; j <= to; j++) {
         if (!ord[j].ok) {
             first = ord[j].row;
+            uuid = ord[j].uuid;
             break;
         }
     }
     status = PQgetvalue(res, first, C_STATUS);
     row->person_id = idm_db__int(res, first, C_PID);
-    snprintf(row->uuid, sizeof(row->uuid), "%s",
-             PQgetvalue(res, first, C_UUID));
+    snprintf(row->uuid, sizeof(row->uuid), "%s", uuid);
     row->login = idm_import__str(imp, PQgetvalue(res, first, C_LOGIN));
     row->from_status = idm_import__str(imp, status);
     row->action = IDM_IMPORT_UNCHANGED;
@@ -561,13 +581,14 @@ static void decide(idm_import *imp, import_row *row, const PGresult *res,
                        idm_import__printf(imp, "%s %s", row->v[IMPORT_F_GIVEN],
                                           row->v[IMPORT_F_FAMILY])));
     }
-    if (row->birth[0] != '\0' &&
-        strcmp(PQgetvalue(res, first, C_BIRTH), row->birth) != 0) {
+    if (!PQgetisnull(res, first, C_BIRTH)) {
+        date_of_days(old_birth, idm_db__int(res, first, C_BIRTH));
+    }
+    if (row->birth[0] != '\0' && strcmp(old_birth, row->birth) != 0) {
         row->changes |= IMPORT_CH_BIRTH;
         append_msg(imp, row,
                    idm_import__printf(imp, idm_import__msg(lang, M_CH_BIRTH),
-                                      or_dash(PQgetvalue(res, first, C_BIRTH)),
-                                      row->birth));
+                                      or_dash(old_birth), row->birth));
     }
     for (int j = from; j <= to; j++) {
         const char *org = ord[j].org, *role, *gcls = ord[j].cls,
@@ -679,50 +700,75 @@ static char *ids_array(GHashTable *set)
 }
 
 /*
- * Codes of the schools and names and years of the classes that the rows
- * needing a decision refer to, by id: orgs maps an org id to its code,
- * groups a group id to the result row of *groups_res (name, year).
+ * What the rows needing a decision refer to by id, each set of ids in one
+ * query: school codes, class names and years, person UUIDs.
  */
-static int resolve_ids(PGresult **orgs_res, PGresult **groups_res,
-                       GHashTable *orgs, GHashTable *groups, idm_db *db,
-                       const PGresult *res, const plan_ref *ord, int n,
-                       idm_err *err)
+typedef struct plan_ids {
+    PGresult *orgs_res, *groups_res, *uuids_res;
+    GHashTable *orgs;   /* org id -> code */
+    GHashTable *groups; /* group id -> its row in groups_res + 1 */
+    GHashTable *uuids;  /* person id -> UUID */
+} plan_ids;
+
+static void plan_ids_free(plan_ids *ids)
+{
+    PQclear(ids->orgs_res);
+    PQclear(ids->groups_res);
+    PQclear(ids->uuids_res);
+    if (ids->orgs != NULL) { /* else none of them was made */
+        g_hash_table_destroy(ids->orgs);
+        g_hash_table_destroy(ids->groups);
+        g_hash_table_destroy(ids->uuids);
+    }
+}
+
+/* Run sql for the ids in column col of the rows that are not ok; map
+ * the first column of its result to the second (or to the row + 1). */
+static int lookup_ids(PGresult **out, GHashTable *map, int to_row, idm_db *db,
+                      const char *sql, const PGresult *res, const plan_ref *ord,
+                      int n, int col, idm_err *err)
 {
     GHashTable *set = g_hash_table_new(g_str_hash, g_str_equal);
-    char *arr = NULL;
+    char *arr;
     int rc;
 
-    collect_ids(set, res, ord, n, C_ORG);
+    collect_ids(set, res, ord, n, col);
     arr = ids_array(set);
-    rc =
-        idm_db__q(orgs_res, db,
-                  "SELECT id, code FROM org_unit WHERE id = ANY ($1::bigint[])",
-                  err, arr);
-    if (rc != 0) {
-        goto cleanup;
+    rc = idm_db__q(out, db, sql, err, arr);
+    for (int i = 0; rc == 0 && i < PQntuples(*out); i++) {
+        g_hash_table_insert(map, PQgetvalue(*out, i, 0),
+                            to_row ? GINT_TO_POINTER(i + 1)
+                                   : PQgetvalue(*out, i, 1));
     }
-    for (int i = 0; i < PQntuples(*orgs_res); i++) {
-        g_hash_table_insert(orgs, PQgetvalue(*orgs_res, i, 0),
-                            PQgetvalue(*orgs_res, i, 1));
-    }
-    g_hash_table_remove_all(set);
-    g_free(arr);
-    collect_ids(set, res, ord, n, C_GROUP);
-    arr = ids_array(set);
-    rc = idm_db__q(groups_res, db,
-                   "SELECT id, name, school_year FROM person_group "
-                   "WHERE id = ANY ($1::bigint[])",
-                   err, arr);
-    if (rc != 0) {
-        goto cleanup;
-    }
-    for (int i = 0; i < PQntuples(*groups_res); i++) {
-        g_hash_table_insert(groups, PQgetvalue(*groups_res, i, 0),
-                            GINT_TO_POINTER(i + 1));
-    }
-cleanup:
     g_hash_table_destroy(set);
     g_free(arr);
+    return rc;
+}
+
+static int resolve_ids(plan_ids *ids, idm_db *db, const PGresult *res,
+                       const plan_ref *ord, int n, idm_err *err)
+{
+    int rc;
+
+    ids->orgs = g_hash_table_new(g_str_hash, g_str_equal);
+    ids->groups = g_hash_table_new(g_str_hash, g_str_equal);
+    ids->uuids = g_hash_table_new(g_str_hash, g_str_equal);
+    rc = lookup_ids(&ids->orgs_res, ids->orgs, 0, db,
+                    "SELECT id, code FROM org_unit "
+                    "WHERE id = ANY ($1::bigint[])",
+                    res, ord, n, C_ORG, err);
+    if (rc == 0) {
+        rc = lookup_ids(&ids->groups_res, ids->groups, 1, db,
+                        "SELECT id, name, school_year FROM person_group "
+                        "WHERE id = ANY ($1::bigint[])",
+                        res, ord, n, C_GROUP, err);
+    }
+    if (rc == 0) {
+        rc = lookup_ids(&ids->uuids_res, ids->uuids, 0, db,
+                        "SELECT id, uuid FROM person "
+                        "WHERE id = ANY ($1::bigint[])",
+                        res, ord, n, C_PID, err);
+    }
     return rc;
 }
 
@@ -735,7 +781,7 @@ static void add_leaver(idm_import *imp, const idm_conf *conf,
 
     row->action = IDM_IMPORT_LEAVING;
     row->person_id = ref->pid;
-    snprintf(row->uuid, sizeof(row->uuid), "%s", PQgetvalue(res, i, C_UUID));
+    snprintf(row->uuid, sizeof(row->uuid), "%s", ref->uuid);
     row->login = idm_import__str(imp, PQgetvalue(res, i, C_LOGIN));
     row->from_status = idm_import__str(imp, PQgetvalue(res, i, C_STATUS));
     row->v[IMPORT_F_GIVEN] = idm_import__str(imp, PQgetvalue(res, i, C_GIVEN));
@@ -773,7 +819,8 @@ static int unchanged(const idm_import *imp, const plan_ctx *ctx,
         strcmp(PQgetvalue(res, i, C_GIVEN), row->v[IMPORT_F_GIVEN]) != 0 ||
         strcmp(PQgetvalue(res, i, C_FAMILY), row->v[IMPORT_F_FAMILY]) != 0 ||
         (row->birth[0] != '\0' &&
-         strcmp(PQgetvalue(res, i, C_BIRTH), row->birth) != 0) ||
+         (PQgetisnull(res, i, C_BIRTH) ||
+          idm_db__int(res, i, C_BIRTH) != days_since_2000(row->birth))) ||
         strcmp(PQgetvalue(res, i, C_ORG), ctx->org_ids[k - 1]) != 0 ||
         strcmp(PQgetvalue(res, i, C_ROLE), row->role) != 0) {
         return 0;
@@ -823,9 +870,8 @@ static int source_ref(const idm_import *imp, const plan_ctx *ctx,
 static int plan_rows(idm_import *imp, idm_db *db, const idm_conf *conf,
                      const plan_ctx *ctx, int all, GArray *census, idm_err *err)
 {
-    PGresult *res = NULL, *orgs_res = NULL, *groups_res = NULL;
-    GHashTable *orgs = g_hash_table_new(g_str_hash, g_str_equal);
-    GHashTable *groups = g_hash_table_new(g_str_hash, g_str_equal);
+    PGresult *res = NULL;
+    plan_ids ids = {0};
     const char *params[] = {imp->source, idm_import__roles_array(imp)};
     plan_ref *ord = NULL;
     size_t done = 0;
@@ -859,8 +905,7 @@ static int plan_rows(idm_import *imp, idm_db *db, const idm_conf *conf,
         o->row = i;
         n++;
     }
-    rc =
-        resolve_ids(&orgs_res, &groups_res, orgs, groups, db, res, ord, n, err);
+    rc = resolve_ids(&ids, db, res, ord, n, err);
     if (rc != 0) {
         goto cleanup;
     }
@@ -876,17 +921,21 @@ static int plan_rows(idm_import *imp, idm_db *db, const idm_conf *conf,
             census_add(imp, census, o->org, o->pid);
             continue;
         }
+        o->uuid = g_hash_table_lookup(ids.uuids, PQgetvalue(res, i, C_PID));
+        if (o->uuid == NULL) {
+            o->uuid = ""; /* cannot happen: the person was just read */
+        }
         if (!PQgetisnull(res, i, C_ORG)) {
-            o->org = g_hash_table_lookup(orgs, PQgetvalue(res, i, C_ORG));
+            o->org = g_hash_table_lookup(ids.orgs, PQgetvalue(res, i, C_ORG));
         }
         if (!PQgetisnull(res, i, C_GROUP)) {
             int g = GPOINTER_TO_INT(
-                g_hash_table_lookup(groups, PQgetvalue(res, i, C_GROUP)));
+                g_hash_table_lookup(ids.groups, PQgetvalue(res, i, C_GROUP)));
             if (g > 0) {
-                o->cls = PQgetvalue(groups_res, g - 1, 1);
-                o->year = PQgetisnull(groups_res, g - 1, 2)
+                o->cls = PQgetvalue(ids.groups_res, g - 1, 1);
+                o->year = PQgetisnull(ids.groups_res, g - 1, 2)
                               ? NULL
-                              : PQgetvalue(groups_res, g - 1, 2);
+                              : PQgetvalue(ids.groups_res, g - 1, 2);
             }
         }
         if (o->org != NULL) {
@@ -959,10 +1008,7 @@ static int plan_rows(idm_import *imp, idm_db *db, const idm_conf *conf,
     idm_import__time(imp, "plan.leavers");
 cleanup:
     free(ord);
-    g_hash_table_destroy(orgs);
-    g_hash_table_destroy(groups);
-    PQclear(groups_res);
-    PQclear(orgs_res);
+    plan_ids_free(&ids);
     PQclear(res);
     return rc;
 }

@@ -171,8 +171,9 @@ idm import sip "$D/name_change.csv" --school 75123 --json
 expect_eq "$(json "j['counts']['updated']")" 1 "name change planned as update"
 expect_eq "$(sql "select family_name || ' ' || a.login from person p join account a on a.person_id = p.id where a.login = '$login2'")" \
     "Łukasiewicz-Brandt $login2" "name updated, login kept"
-idm import sip "$D/birth_change.csv" --school 75123 --json
+idm import sip "$D/birth_change.csv" --school 75123 --json --report "$T_TMP/birth.csv"
 expect_eq "$(json "(j['counts']['updated'], j['changes'])")" "(1, 1)" "birth date change planned as update"
+expect_eq "$(grep -c 'birth date 2011-06-05 → 2011-06-15' "$T_TMP/birth.csv")" 1 "the report names the old and the new birth date"
 expect_eq "$(sql "select p.birth_date from person p join person_external_key k on k.person_id = p.id where k.key = '1003'")" \
     2011-06-15 "birth date updated"
 idm import sip "$D/birth_change.csv" --school 75123 --year 2027/28 --dry-run --json
