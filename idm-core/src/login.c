@@ -91,25 +91,30 @@ static int is_separator(gunichar c)
 }
 
 /* Drop leading/trailing '.'/'-' and collapse runs of them, in place. */
-static void tidy(GString *s)
+static size_t tidy_buf(char *s, size_t len)
 {
-    gsize o = 0;
+    size_t o = 0;
 
-    for (gsize i = 0; i < s->len; i++) {
-        char c = s->str[i];
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
         int punct = c == '-' || c == '.';
-        if (punct && (o == 0 || s->str[o - 1] == '-' || s->str[o - 1] == '.')) {
+        if (punct && (o == 0 || s[o - 1] == '-' || s[o - 1] == '.')) {
             if (o > 0 && c == '.') {
-                s->str[o - 1] = '.'; /* "a-.b" keeps the dot */
+                s[o - 1] = '.'; /* "a-.b" keeps the dot */
             }
             continue;
         }
-        s->str[o++] = c;
+        s[o++] = c;
     }
-    while (o > 0 && (s->str[o - 1] == '-' || s->str[o - 1] == '.')) {
+    while (o > 0 && (s[o - 1] == '-' || s[o - 1] == '.')) {
         o--;
     }
-    g_string_truncate(s, o);
+    return o;
+}
+
+static void tidy(GString *s)
+{
+    g_string_truncate(s, tidy_buf(s->str, s->len));
 }
 
 int idm_login_fold(char **out, const char *name, idm_err *err)
@@ -232,30 +237,30 @@ int idm_login_candidate(char *out, size_t size, const char *base, unsigned n,
                         int max_len, idm_err *err)
 {
     char suffix[16] = "";
-    GString *s = g_string_new(base);
-    size_t slen;
-    int rc = 0;
+    size_t slen, len = strlen(base);
 
+    /* called for every number an import tries: no allocation */
     if (n >= 2) {
         snprintf(suffix, sizeof(suffix), "%u", n);
     }
     slen = strlen(suffix);
-    if ((size_t)max_len <= slen) {
-        rc = idm_err_set(err, IDM_ETOOBIG,
-                         "login suffix exceeds the maximum "
-                         "length");
-        goto cleanup;
+    if (max_len >= 0 && (size_t)max_len <= slen) {
+        return idm_err_set(err, IDM_ETOOBIG,
+                           "login suffix exceeds the maximum length");
     }
-    cut(s, max_len - (int)slen);
-    g_string_append(s, suffix);
-    if (s->len + 1 > size) {
-        rc = idm_err_set(err, IDM_ETOOBIG, "login buffer too small");
-        goto cleanup;
+    if (max_len > 0 && len > (size_t)max_len - slen) {
+        len = (size_t)max_len - slen; /* no limit below 0 */
     }
-    memcpy(out, s->str, s->len + 1);
-cleanup:
-    g_string_free(s, TRUE);
-    return rc;
+    if (len + 1 > size) {
+        return idm_err_set(err, IDM_ETOOBIG, "login buffer too small");
+    }
+    memcpy(out, base, len);
+    len = tidy_buf(out, len);
+    if (len + slen + 1 > size) {
+        return idm_err_set(err, IDM_ETOOBIG, "login buffer too small");
+    }
+    memcpy(out + len, suffix, slen + 1);
+    return 0;
 }
 
 unsigned idm_login_pick(const char *base, const char *const *taken,
