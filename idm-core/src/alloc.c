@@ -35,6 +35,20 @@ void *idm_xcalloc(size_t n, size_t size)
     return p;
 }
 
+void *idm_xreallocarray(void *p, size_t n, size_t size)
+{
+    void *q;
+
+    if (size != 0 && n > SIZE_MAX / size) {
+        oom(SIZE_MAX);
+    }
+    q = realloc(p, n * size == 0 ? 1 : n * size);
+    if (q == NULL) {
+        oom(n * size);
+    }
+    return q;
+}
+
 char *idm_xstrdup(const char *s)
 {
     size_t len;

@@ -12,9 +12,11 @@
 #include "idm/db.h"
 #include "idm/err.h"
 
-/** malloc/calloc/strdup that abort with a message when memory runs out. */
+/** malloc/calloc/realloc/strdup that abort with a message when memory runs
+ * out; idm_xreallocarray also when n * size overflows. */
 void *idm_xmalloc(size_t size);
 void *idm_xcalloc(size_t n, size_t size);
+void *idm_xreallocarray(void *p, size_t n, size_t size);
 char *idm_xstrdup(const char *s);
 
 /** 1 if the first n bytes of s are ASCII digits (no sign, no blanks). */
