@@ -49,7 +49,6 @@ static const char schema_sql[] =
     "  reason text NOT NULL,\n"
     "  parked_at timestamptz NOT NULL DEFAULT now(),\n"
     "  resolved_at timestamptz);\n"
-    "CREATE INDEX IF NOT EXISTS outbox_txid_id_idx ON outbox (txid, id);\n"
     "COMMIT;\n";
 
 int lsync_schema_ensure(idm_db *db, idm_err *err)
