@@ -236,10 +236,11 @@ cleanup:
 int idm_login_candidate(char *out, size_t size, const char *base, unsigned n,
                         int max_len, idm_err *err)
 {
-    char suffix[16] = "";
+    char suffix[16] = "", local[IDM_LOGIN_MAX + 16];
+    char *cand = local;
     size_t slen, len = strlen(base);
+    int rc = 0;
 
-    /* called for every number an import tries: no allocation */
     if (n >= 2) {
         snprintf(suffix, sizeof(suffix), "%u", n);
     }
@@ -248,19 +249,27 @@ int idm_login_candidate(char *out, size_t size, const char *base, unsigned n,
         return idm_err_set(err, IDM_ETOOBIG,
                            "login suffix exceeds the maximum length");
     }
+    /* cut to leave room for the number (max_len < 0: no limit) */
     if (max_len > 0 && len > (size_t)max_len - slen) {
-        len = (size_t)max_len - slen; /* no limit below 0 */
+        len = (size_t)max_len - slen;
     }
-    if (len + 1 > size) {
-        return idm_err_set(err, IDM_ETOOBIG, "login buffer too small");
+    /* an import tries every number of a common name: no allocation for
+     * a base of login size */
+    if (len >= sizeof(local)) {
+        cand = idm_xmalloc(len + 1);
     }
-    memcpy(out, base, len);
-    len = tidy_buf(out, len);
+    memcpy(cand, base, len);
+    len = tidy_buf(cand, len);
     if (len + slen + 1 > size) {
-        return idm_err_set(err, IDM_ETOOBIG, "login buffer too small");
+        rc = idm_err_set(err, IDM_ETOOBIG, "login buffer too small");
+    } else {
+        memcpy(out, cand, len);
+        memcpy(out + len, suffix, slen + 1);
     }
-    memcpy(out + len, suffix, slen + 1);
-    return 0;
+    if (cand != local) {
+        free(cand);
+    }
+    return rc;
 }
 
 unsigned idm_login_pick(const char *base, const char *const *taken,

@@ -449,6 +449,26 @@ static void test_candidate_errors(void **state)
     assert_non_null(strstr(err->msg, "buffer"));
 }
 
+/* The buffer must hold the tidied candidate, not the cut base; on an
+ * error out is left as it was. */
+static void test_candidate_small_buffer(void **state)
+{
+    idm_err *err = *state;
+    char out[5];
+
+    assert_int_equal(
+        idm_login_candidate(out, sizeof(out), "anna.mueller", 0, 5, err), 0);
+    assert_string_equal(out, "anna");
+    assert_int_equal(idm_login_candidate(out, 4, "-abc", 1, 32, err), 0);
+    assert_string_equal(out, "abc");
+    memset(out, 'x', sizeof(out));
+    assert_int_equal(
+        idm_login_candidate(out, sizeof(out), "abcdef", 2, 32, err),
+        IDM_ETOOBIG);
+    assert_memory_equal(out, "xxxxx", sizeof(out));
+    idm_err_clear(err);
+}
+
 static void test_candidate_always_valid(void **state)
 {
     static const char *const bases[] = {
@@ -640,6 +660,7 @@ int main(void)
         T(test_candidate_suffix),
         T(test_candidate_shortens_base),
         T(test_candidate_errors),
+        T(test_candidate_small_buffer),
         T(test_candidate_always_valid),
         T(test_pick_free_base),
         T(test_pick_collisions),
