@@ -415,7 +415,10 @@ int idm_import__apply(idm_import *imp, idm_db *db, const idm_conf *conf,
         if (steps[i].roles) {
             params[n++] = idm_import__roles_array(imp);
         }
-        rc = steps[i].probe
+        /* with stale statistics the plan turned nested loops off, and
+         * hash joins stay on: a lookup loop over a table the planner
+         * takes for tiny could be a quadratic scan loop */
+        rc = steps[i].probe && !imp->stale_stats
                  ? idm_import__query_joins(NULL, db, IMPORT_JOIN_PROBE,
                                            steps[i].sql, n, params, err)
                  : idm_db_query(NULL, db, steps[i].sql, n, params, err);

@@ -210,6 +210,7 @@ struct idm_import {
     size_t file_rows; /* rows from the file (the rest are leavers) */
     size_t nerrors;
     int planned, applied, refused;
+    int stale_stats;     /* planned with nested loops off (guard_stale_stats) */
     int guard_rc;        /* mass-leaving guard or empty school: refuse */
     char guard_msg[512]; /* its message, in the import's language */
     char **letters;      /* files written, NULL-ended, for removal */

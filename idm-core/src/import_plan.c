@@ -445,7 +445,8 @@ enum {
     "SELECT pid, login, rid, CASE WHEN NOT ok THEN status END, "               \
     "CASE WHEN NOT ok THEN given_name END, "                                   \
     "CASE WHEN NOT ok THEN family_name END, "                                  \
-    "CASE WHEN NOT ok THEN birth_date - DATE '2000-01-01' END, "               \
+    "CASE WHEN NOT ok AND isfinite(birth_date) "                               \
+    " THEN birth_date - DATE '2000-01-01' END, "                               \
     "CASE WHEN NOT ok THEN pid IN (SELECT person_id FROM import_leaver) END, " \
     "CASE WHEN NOT ok THEN org END, CASE WHEN NOT ok THEN role END, "          \
     "CASE WHEN NOT ok THEN grp END, CASE WHEN idx IS NULL THEN key END, "      \
@@ -457,7 +458,8 @@ enum {
  * staging, joining and comparing here together. */
 static const char plan_sql_source[] =
     "SELECT p.id, a.login, r.id, a.status, p.given_name, p.family_name, "
-    "p.birth_date - DATE '2000-01-01', "
+    "CASE WHEN isfinite(p.birth_date) THEN p.birth_date - DATE '2000-01-01' "
+    "END, "
     "p.id IN (SELECT person_id FROM import_leaver), r.org_unit_id, r.role, "
     "r.group_id, k.key "
     "FROM person_external_key k JOIN person p ON p.id = k.person_id "
@@ -544,7 +546,6 @@ static void decide(idm_import *imp, import_row *row, const PGresult *res,
     int exact = 0, nassign = 0, same_school = 0;
     const char *old_org = NULL, *old_role = NULL, *old_class = NULL,
                *old_year = NULL;
-
     const char *uuid = "";
     char old_birth[DATE_TEXT_MAX] = "";
 
@@ -1161,7 +1162,7 @@ static void plan_guard(idm_import *imp, const idm_conf *conf, GArray *census)
  * loops instead: hash and merge joins are never quadratic, and they are
  * the right choice for a whole file anyway.
  */
-static int guard_stale_stats(idm_db *db, idm_err *err)
+static int guard_stale_stats(idm_import *imp, idm_db *db, idm_err *err)
 {
     PGresult *res = NULL;
     int rc;
@@ -1177,6 +1178,7 @@ static int guard_stale_stats(idm_db *db, idm_err *err)
                       " 1000 + 0.2 * greatest(c.reltuples, 0)",
                       0, NULL, err);
     if (rc == 0 && idm_db__int(res, 0, 0) > 0) {
+        imp->stale_stats = 1;
         rc = idm_db_exec_script(db, "SET LOCAL enable_nestloop = off", err);
     }
     PQclear(res);
@@ -1205,7 +1207,7 @@ int idm_import__plan(idm_import *imp, idm_db *db, const idm_conf *conf,
         goto cleanup;
     }
     idm_import__time(imp, "plan.lock");
-    rc = guard_stale_stats(db, err);
+    rc = guard_stale_stats(imp, db, err);
     if (rc != 0) {
         goto cleanup;
     }
@@ -1214,8 +1216,9 @@ int idm_import__plan(idm_import *imp, idm_db *db, const idm_conf *conf,
     if (rc != 0) {
         goto cleanup;
     }
-    if (imp->keys == NULL) { /* rows added by hand (tests) */
-        imp->keys = g_hash_table_new(g_str_hash, g_str_equal);
+    if (imp->keys == NULL) { /* idm_import__parse makes it */
+        rc = idm_err_set(err, IDM_EINTERNAL, "import: file not read");
+        goto cleanup;
     }
     nkeys = g_hash_table_size(imp->keys);
     /* the whole source in one pass pays when the file holds at least

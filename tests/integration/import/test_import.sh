@@ -286,4 +286,45 @@ idm import sip "$D/utf8_semicolon.csv" --school 75123
 expect_rc 0 "re-run after the kill"
 expect_out "applied: 10 change(s)" "re-run completes the import"
 
+# ---- both ways of planning give the same plan ----
+# A file with at least half of its source's keys is compared in C with
+# every person of the source; a smaller one is staged and compared on the
+# server. Two databases in the same state, except that the second holds 30
+# more persons of the source at a school outside the scope, must give the
+# same plan for a file with every kind of row.
+H="Schulnummer;Schülernummer;Nachname;Vorname;Geschlecht;Geburtsdatum;Klasse;Jahrgangsstufe"
+{
+    grep -v -e '^75123;1010;' -e '^75123;1008;' "$D/birth_change.csv"
+    echo "75123;1008;Schmidt;Lena;w;14.02.2009;10/2;10"
+    echo "75123;1008;Schmidt;Lea;w;14.02.2009;10/2;10"
+    echo "75123;8001;Lorenz;Finn;m;01.01.2011;8a;8"
+    echo "75123;8100;Neu;Nina;w;01.01.2012;5a;5"
+    echo "75123;8101;Fehler;Fritz;m;31.02.2012;5a;5"
+} > "$T_TMP/mixed.csv"
+{ echo "$H"; for i in $(seq 30); do echo "75125;95$i;Weit;Kind$i;w;01.01.2012;5a;5"; done; } > "$T_TMP/far.csv"
+for db in import_pa import_ps; do
+    newdb "$db"
+    idm migrate
+    idm org add --type ministry --code bm-mv --name Ministerium
+    idm org add --type authority --code ssa-schwerin --name SSA --parent bm-mv
+    for nr in 75123 75124 75125; do
+        idm org add --type school --number "$nr" --name "Schule $nr" --parent ssa-schwerin
+    done
+    idm import sip "$D/utf8_semicolon.csv" --school 75123
+    idm import sip "$D/school_b.csv" --school 75124
+    sql "update account set status = 'disabled' from person_external_key k where k.person_id = account.person_id and k.key = '1007'" > /dev/null
+    if [ "$db" = import_ps ]; then
+        idm import sip "$T_TMP/far.csv" --school 75125
+        expect_rc 0 "30 more persons of the source elsewhere"
+    fi
+    idm import sip "$T_TMP/mixed.csv" --school 75123 --dry-run --yes --max-errors 5 --json --report "$T_TMP/$db.csv"
+    expect_rc 0 "$db: mixed file planned"
+    json "sorted(j['counts'].items())" > "$T_TMP/$db.counts"
+done
+expect_eq "$(cat "$T_TMP/import_pa.counts")" \
+    "[('deleted', 0), ('error', 3), ('leaving', 1), ('moved_class', 1), ('moved_school', 1), ('new', 1), ('reactivated', 0), ('unchanged', 5), ('updated', 2)]" \
+    "every kind of row in the mixed file"
+expect_eq "$(cat "$T_TMP/import_ps.counts")" "$(cat "$T_TMP/import_pa.counts")" "same counts both ways"
+expect_eq "$(cat "$T_TMP/import_ps.csv")" "$(cat "$T_TMP/import_pa.csv")" "same report both ways, row by row"
+
 finish
