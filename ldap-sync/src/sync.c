@@ -654,6 +654,9 @@ static void record_error(lsync *s, const idm_err *e)
                    &ignore, 1, e->msg);
 }
 
+/* How long --once waits for transactions older than its start. */
+#define ONCE_WAIT_MS 30000
+
 int lsync__check_writable(const lsync *s, idm_err *err)
 {
     if (s->read_only) {
@@ -663,17 +666,14 @@ int lsync__check_writable(const lsync *s, idm_err *err)
     return 0;
 }
 
-int lsync_run_once(lsync *s, lsync_stats *st, idm_err *err)
+/* Apply the events that are final now (see lsync__fetch_events). */
+static int run_backlog(lsync *s, lsync_stats *st, int *first, idm_err *err)
 {
-    int more = 1, first = 1, rc;
+    int more = 1, rc = 0;
 
-    rc = lsync__check_writable(s, err);
-    if (rc != 0) {
-        return rc;
-    }
     while (more) {
-        rc = process_batch(s, st, first, &more, err);
-        first = 0;
+        rc = process_batch(s, st, *first, &more, err);
+        *first = 0;
         if (rc != 0) {
             if (err != NULL) {
                 record_error(s, err);
@@ -681,6 +681,59 @@ int lsync_run_once(lsync *s, lsync_stats *st, idm_err *err)
             break;
         }
     }
+    return rc;
+}
+
+/*
+ * 1 once every event committed before target (the newest txid seen at
+ * the start) is final: no transaction older than it still runs, in any
+ * database of the cluster.
+ */
+static int backlog_final(lsync *s, const char *target, idm_err *err)
+{
+    PGresult *res = NULL;
+    int rc =
+        lsync__q(&res, s->db,
+                 "SELECT pg_snapshot_xmin(pg_current_snapshot()) > $1::xid8",
+                 err, 1, target);
+
+    rc = rc == 0 ? *PQgetvalue(res, 0, 0) == 't' : rc;
+    PQclear(res);
+    return rc;
+}
+
+int lsync_run_once(lsync *s, lsync_stats *st, idm_err *err)
+{
+    PGresult *res = NULL;
+    int first = 1, final = 1, rc;
+
+    rc = lsync__check_writable(s, err);
+    if (rc != 0) {
+        return rc;
+    }
+    /* Every event committed before the start, also one that waits behind
+     * an older transaction still running (an import elsewhere): up to
+     * ONCE_WAIT_MS for it to end, then what is final. */
+    rc = lsync__q(&res, s->db, "SELECT max(txid)::text FROM outbox", err, 0);
+    if (rc == 0 && !PQgetisnull(res, 0, 0)) {
+        final = backlog_final(s, PQgetvalue(res, 0, 0), err);
+        rc = final < 0 ? final : 0;
+    }
+    if (rc == 0) {
+        rc = run_backlog(s, st, &first, err);
+    }
+    for (int waited = 0; rc == 0 && final == 0; waited += 20) {
+        const struct timespec pause = {0, 20 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+        final = backlog_final(s, PQgetvalue(res, 0, 0), err);
+        if (final < 0) {
+            rc = final;
+        } else if (final || waited >= ONCE_WAIT_MS) {
+            rc = run_backlog(s, st, &first, err);
+            final = 1;
+        }
+    }
+    PQclear(res);
     return rc;
 }
 
