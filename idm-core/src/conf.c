@@ -64,6 +64,7 @@ typedef enum conf_opt {
     OPT_IMPORT_ITERATIONS,
     OPT_IMPORT_PARALLELISM,
     OPT_IMPORT_HASH_THREADS,
+    OPT_IMPORT_PLAN_CONNECTIONS,
     OPT_IDP_BASE_URL,
     OPT_IDP_LISTEN,
     OPT_IDP_PORT,
@@ -423,6 +424,17 @@ static const conf_def defs[OPT__COUNT] = {
                                  .doc = "threads hashing initial passwords "
                                         "(0: one per core)",
                                  .check = NULL},
+    [OPT_IMPORT_PLAN_CONNECTIONS] = {.group = "import",
+                                     .key = "plan_connections",
+                                     .type = T_INT,
+                                     .def = "2",
+                                     .min = 1,
+                                     .max = 2,
+                                     .offset = OFF(import_plan_connections),
+                                     .doc = "connections reading a whole "
+                                            "source for the plan (2: two "
+                                            "more, a half each)",
+                                     .check = NULL},
     [OPT_IDP_BASE_URL] = {.group = "idp",
                .key = "base_url",
                .type = T_STRING,

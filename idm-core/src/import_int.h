@@ -280,6 +280,20 @@ typedef enum import_joins {
 int idm_import__query_joins(PGresult **out, idm_db *db, import_joins joins,
                             const char *sql, int nparams,
                             const char *const *params, idm_err *err);
+/**
+ * Run sql ($1 param1, $2 param2, and person ids in [$3, $4)) in two halves
+ * by person id at the same time, on two more connections ([database] of
+ * conf, the database of db) in a read-only transaction on db's snapshot,
+ * with merge joins as IMPORT_JOIN_MERGE (and nested loops off if
+ * stale_stats). If the connections cannot be had or [import]
+ * plan_connections is 1, it runs once over db.
+ * @param[out] out  the halves' results (out[1] NULL after a fallback);
+ *                  PQclear() each.
+ */
+int idm_import__query_split(PGresult *out[2], idm_db *db, const idm_conf *conf,
+                            int stale_stats, const char *sql,
+                            const char *param1, const char *param2,
+                            idm_err *err);
 /** The roles the profile manages, as an SQL array literal (static). */
 const char *idm_import__roles_array(const idm_import *imp);
 /** The scoped schools as an SQL array literal; g_free(). */

@@ -453,9 +453,10 @@ enum {
     "idx, ok FROM ("
 
 /* The file holds most keys of the source: every person of the source with
- * the columns above, compared with the file here (source_ref): the
- * server's hash joins against a staged copy of the file cost more than
- * staging, joining and comparing here together. */
+ * the columns above (persons with ids in [$3, $4): read in two halves at
+ * once, idm_import__query_split), compared with the file here
+ * (source_ref): the server's hash joins against a staged copy of the file
+ * cost more than staging, joining and comparing here together. */
 static const char plan_sql_source[] =
     "SELECT p.id, a.login, r.id, a.status, p.given_name, p.family_name, "
     "CASE WHEN isfinite(p.birth_date) THEN p.birth_date - DATE '2000-01-01' "
@@ -463,7 +464,9 @@ static const char plan_sql_source[] =
     "p.id IN (SELECT person_id FROM import_leaver), r.org_unit_id, r.role, "
     "r.group_id, k.key "
     "FROM person_external_key k JOIN person p ON p.id = k.person_id "
-    "JOIN account a ON a.person_id = p.id " PLAN_ASSIGN "WHERE k.source = $1";
+    "JOIN account a ON a.person_id = p.id " PLAN_ASSIGN
+    "AND r.person_id >= $3::bigint AND r.person_id < $4::bigint "
+    "WHERE k.source = $1 AND p.id >= $3::bigint AND p.id < $4::bigint";
 
 /* A small file among many keys: its rows by key, the leavers by school. */
 static const char plan_sql_some[] = PLAN_OUTER
@@ -487,6 +490,7 @@ static const char plan_sql_some[] = PLAN_OUTER
  * (file row, assignment id); leaver candidates by (person, assignment). */
 typedef struct plan_ref {
     int64_t idx, rid, pid;
+    const PGresult *res; /* the plan query's result holding it, at row */
     int row;
     int ok;
     const char *org, *cls, *year; /* assignment; org NULL if none */
@@ -536,9 +540,10 @@ static void census_add(idm_import *imp, GArray *census, const char *org_code,
 
 /* Decide one known row from its person's state (ord[from..to]; at least
  * one of them is not ok and carries the person's columns). */
-static void decide(idm_import *imp, import_row *row, const PGresult *res,
-                   const plan_ref *ord, int from, int to)
+static void decide(idm_import *imp, import_row *row, const plan_ref *ord,
+                   int from, int to)
 {
+    const PGresult *res = ord[from].res;
     const idm_import_lang lang = imp->opts.lang;
     int first = ord[from].row;
     const char *status, *school = row->v[IMPORT_F_SCHOOL];
@@ -551,6 +556,7 @@ static void decide(idm_import *imp, import_row *row, const PGresult *res,
 
     for (int j = from; j <= to; j++) {
         if (!ord[j].ok) {
+            res = ord[j].res;
             first = ord[j].row;
             uuid = ord[j].uuid;
             break;
@@ -598,7 +604,8 @@ static void decide(idm_import *imp, import_row *row, const PGresult *res,
             continue;
         }
         nassign++;
-        role = ord[j].ok ? row->role : PQgetvalue(res, ord[j].row, C_ROLE);
+        role =
+            ord[j].ok ? row->role : PQgetvalue(ord[j].res, ord[j].row, C_ROLE);
         if (strcmp(org, school) == 0 && strcmp(role, row->role) == 0 &&
             same(gcls, cls) && (cls == NULL || same(gyear, imp->school_year))) {
             exact = 1;
@@ -674,12 +681,11 @@ static void decide(idm_import *imp, import_row *row, const PGresult *res,
 }
 
 /* Add the ids in column col of the rows that are not ok to set (text). */
-static void collect_ids(GHashTable *set, const PGresult *res,
-                        const plan_ref *ord, int n, int col)
+static void collect_ids(GHashTable *set, const plan_ref *ord, int n, int col)
 {
     for (int i = 0; i < n; i++) {
-        if (!ord[i].ok && !PQgetisnull(res, ord[i].row, col)) {
-            g_hash_table_add(set, PQgetvalue(res, ord[i].row, col));
+        if (!ord[i].ok && !PQgetisnull(ord[i].res, ord[i].row, col)) {
+            g_hash_table_add(set, PQgetvalue(ord[i].res, ord[i].row, col));
         }
     }
 }
@@ -726,14 +732,14 @@ static void plan_ids_free(plan_ids *ids)
 /* Run sql for the ids in column col of the rows that are not ok; map
  * the first column of its result to the second (or to the row + 1). */
 static int lookup_ids(PGresult **out, GHashTable *map, int to_row, idm_db *db,
-                      const char *sql, const PGresult *res, const plan_ref *ord,
-                      int n, int col, idm_err *err)
+                      const char *sql, const plan_ref *ord, int n, int col,
+                      idm_err *err)
 {
     GHashTable *set = g_hash_table_new(g_str_hash, g_str_equal);
     char *arr;
     int rc;
 
-    collect_ids(set, res, ord, n, col);
+    collect_ids(set, ord, n, col);
     arr = ids_array(set);
     rc = idm_db__q(out, db, sql, err, arr);
     for (int i = 0; rc == 0 && i < PQntuples(*out); i++) {
@@ -746,8 +752,8 @@ static int lookup_ids(PGresult **out, GHashTable *map, int to_row, idm_db *db,
     return rc;
 }
 
-static int resolve_ids(plan_ids *ids, idm_db *db, const PGresult *res,
-                       const plan_ref *ord, int n, idm_err *err)
+static int resolve_ids(plan_ids *ids, idm_db *db, const plan_ref *ord, int n,
+                       idm_err *err)
 {
     int rc;
 
@@ -757,26 +763,27 @@ static int resolve_ids(plan_ids *ids, idm_db *db, const PGresult *res,
     rc = lookup_ids(&ids->orgs_res, ids->orgs, 0, db,
                     "SELECT id, code FROM org_unit "
                     "WHERE id = ANY ($1::bigint[])",
-                    res, ord, n, C_ORG, err);
+                    ord, n, C_ORG, err);
     if (rc == 0) {
         rc = lookup_ids(&ids->groups_res, ids->groups, 1, db,
                         "SELECT id, name, school_year FROM person_group "
                         "WHERE id = ANY ($1::bigint[])",
-                        res, ord, n, C_GROUP, err);
+                        ord, n, C_GROUP, err);
     }
     if (rc == 0) {
         rc = lookup_ids(&ids->uuids_res, ids->uuids, 0, db,
                         "SELECT id, uuid FROM person "
                         "WHERE id = ANY ($1::bigint[])",
-                        res, ord, n, C_PID, err);
+                        ord, n, C_PID, err);
     }
     return rc;
 }
 
 /* A leaver candidate (the person's first scoped assignment) as a row. */
 static void add_leaver(idm_import *imp, const idm_conf *conf,
-                       const PGresult *res, const plan_ref *ref)
+                       const plan_ref *ref)
 {
+    const PGresult *res = ref->res;
     const int i = ref->row;
     import_row *row = idm_import__add_row(imp);
 
@@ -871,48 +878,58 @@ static int source_ref(const idm_import *imp, const plan_ctx *ctx,
 static int plan_rows(idm_import *imp, idm_db *db, const idm_conf *conf,
                      const plan_ctx *ctx, int all, GArray *census, idm_err *err)
 {
-    PGresult *res = NULL;
+    PGresult *part[2] = {NULL, NULL};
     plan_ids ids = {0};
-    const char *params[] = {imp->source, idm_import__roles_array(imp)};
     plan_ref *ord = NULL;
-    size_t done = 0;
+    size_t done = 0, total = 0;
     int rc, n = 0;
 
     /* the whole source by merge joins along the person_id indexes, in one
-     * ordered pass: hashing the four tables takes 1.7 times as long */
-    rc = all ? idm_import__query_joins(&res, db, IMPORT_JOIN_MERGE,
-                                       plan_sql_source, 2, params, err)
-             : idm_db__q(&res, db, plan_sql_some, err, imp->source,
+     * ordered pass (hashing the four tables takes 1.7 times as long), in
+     * two halves at once */
+    rc = all ? idm_import__query_split(part, db, conf, imp->stale_stats,
+                                       plan_sql_source, imp->source,
+                                       idm_import__roles_array(imp), err)
+             : idm_db__q(&part[0], db, plan_sql_some, err, imp->source,
                          idm_import__roles_array(imp), ctx->org_array);
     if (rc != 0) {
         goto cleanup;
     }
-    /* sorted here: a sort of the wide rows costs the server more */
-    ord = idm_xcalloc((size_t)PQntuples(res) + 1, sizeof(*ord));
-    for (int i = 0; i < PQntuples(res); i++) {
-        plan_ref *o = &ord[n];
-        if (all) {
-            if (!source_ref(imp, ctx, res, i, o)) {
-                continue;
-            }
-        } else {
-            o->idx =
-                PQgetisnull(res, i, C_IDX) ? -1 : idm_db__int(res, i, C_IDX);
-            o->ok = *PQgetvalue(res, i, C_OK) == 't';
-        }
-        o->rid =
-            PQgetisnull(res, i, C_RID) ? INT64_MAX : idm_db__int(res, i, C_RID);
-        o->pid = idm_db__int(res, i, C_PID);
-        o->row = i;
-        n++;
+    for (int h = 0; h < 2; h++) {
+        total += part[h] != NULL ? (size_t)PQntuples(part[h]) : 0;
     }
-    rc = resolve_ids(&ids, db, res, ord, n, err);
+    /* sorted here: a sort of the wide rows costs the server more */
+    ord = idm_xcalloc(total + 1, sizeof(*ord));
+    for (int h = 0; h < 2 && part[h] != NULL; h++) {
+        const PGresult *res = part[h];
+        for (int i = 0; i < PQntuples(res); i++) {
+            plan_ref *o = &ord[n];
+            if (all) {
+                if (!source_ref(imp, ctx, res, i, o)) {
+                    continue;
+                }
+            } else {
+                o->idx = PQgetisnull(res, i, C_IDX)
+                             ? -1
+                             : idm_db__int(res, i, C_IDX);
+                o->ok = *PQgetvalue(res, i, C_OK) == 't';
+            }
+            o->rid = PQgetisnull(res, i, C_RID) ? INT64_MAX
+                                                : idm_db__int(res, i, C_RID);
+            o->pid = idm_db__int(res, i, C_PID);
+            o->res = res;
+            o->row = i;
+            n++;
+        }
+    }
+    rc = resolve_ids(&ids, db, ord, n, err);
     if (rc != 0) {
         goto cleanup;
     }
     idm_import__time(imp, "plan.query");
     for (int j = 0; j < n; j++) {
         plan_ref *o = &ord[j];
+        const PGresult *res = o->res;
         const int i = o->row;
         if (o->ok) {
             const import_row *row = &imp->rows[o->idx];
@@ -969,12 +986,12 @@ static int plan_rows(idm_import *imp, idm_db *db, const idm_conf *conf,
             import_row *row = &imp->rows[idx];
             if (last == i && ord[i].ok) {
                 row->person_id = ord[i].pid;
-                row->login =
-                    idm_import__str(imp, PQgetvalue(res, ord[i].row, C_LOGIN));
+                row->login = idm_import__str(
+                    imp, PQgetvalue(ord[i].res, ord[i].row, C_LOGIN));
                 row->from_status = "active";
                 row->action = IDM_IMPORT_UNCHANGED;
             } else {
-                decide(imp, row, res, ord, i, last);
+                decide(imp, row, ord, i, last);
             }
         }
         i = last + 1;
@@ -1003,14 +1020,15 @@ static int plan_rows(idm_import *imp, idm_db *db, const idm_conf *conf,
     /* leaver candidates sort first, by person: the first assignment */
     for (int i = 0; i < n && ord[i].idx < 0; i++) {
         if (i == 0 || ord[i - 1].pid != ord[i].pid) {
-            add_leaver(imp, conf, res, &ord[i]);
+            add_leaver(imp, conf, &ord[i]);
         }
     }
     idm_import__time(imp, "plan.leavers");
 cleanup:
     free(ord);
     plan_ids_free(&ids);
-    PQclear(res);
+    PQclear(part[0]);
+    PQclear(part[1]);
     return rc;
 }
 

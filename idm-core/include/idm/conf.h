@@ -51,6 +51,7 @@ typedef struct idm_conf {
     uint32_t import_argon2_iterations; /* bits): cheap hash, upgraded at */
     uint32_t import_argon2_parallelism; /* the first login */
     int import_hash_threads;            /* 0 = one per core */
+    int import_plan_connections; /* 1: the import's; 2: two more, halves */
     /* [idp] */
     char *idp_base_url;      /* public base URL, no trailing slash */
     char *idp_listen;        /* IPv4 address to bind */

@@ -286,12 +286,13 @@ idm import sip "$D/utf8_semicolon.csv" --school 75123
 expect_rc 0 "re-run after the kill"
 expect_out "applied: 10 change(s)" "re-run completes the import"
 
-# ---- both ways of planning give the same plan ----
+# ---- every way of planning gives the same plan ----
 # A file with at least half of its source's keys is compared in C with
-# every person of the source; a smaller one is staged and compared on the
-# server. Two databases in the same state, except that the second holds 30
-# more persons of the source at a school outside the scope, must give the
-# same plan for a file with every kind of row.
+# every person of the source, read in two halves at once (import_pa) or,
+# with [import] plan_connections = 1, in one query (import_p1); a smaller
+# one is staged and compared on the server (import_ps, which holds 30 more
+# persons of the source at a school outside the scope). All three must
+# give the same plan for a file with every kind of row.
 H="Schulnummer;Schülernummer;Nachname;Vorname;Geschlecht;Geburtsdatum;Klasse;Jahrgangsstufe"
 {
     grep -v -e '^75123;1010;' -e '^75123;1008;' "$D/birth_change.csv"
@@ -302,8 +303,11 @@ H="Schulnummer;Schülernummer;Nachname;Vorname;Geschlecht;Geburtsdatum;Klasse;Ja
     echo "75123;8101;Fehler;Fritz;m;31.02.2012;5a;5"
 } > "$T_TMP/mixed.csv"
 { echo "$H"; for i in $(seq 30); do echo "75125;95$i;Weit;Kind$i;w;01.01.2012;5a;5"; done; } > "$T_TMP/far.csv"
-for db in import_pa import_ps; do
+for db in import_pa import_p1 import_ps; do
     newdb "$db"
+    if [ "$db" = import_p1 ]; then
+        printf '[import]\nplan_connections = 1\n' >> "$CONF"
+    fi
     idm migrate
     idm org add --type ministry --code bm-mv --name Ministerium
     idm org add --type authority --code ssa-schwerin --name SSA --parent bm-mv
@@ -324,7 +328,9 @@ done
 expect_eq "$(cat "$T_TMP/import_pa.counts")" \
     "[('deleted', 0), ('error', 3), ('leaving', 1), ('moved_class', 1), ('moved_school', 1), ('new', 1), ('reactivated', 0), ('unchanged', 5), ('updated', 2)]" \
     "every kind of row in the mixed file"
-expect_eq "$(cat "$T_TMP/import_ps.counts")" "$(cat "$T_TMP/import_pa.counts")" "same counts both ways"
-expect_eq "$(cat "$T_TMP/import_ps.csv")" "$(cat "$T_TMP/import_pa.csv")" "same report both ways, row by row"
+for db in import_p1 import_ps; do
+    expect_eq "$(cat "$T_TMP/$db.counts")" "$(cat "$T_TMP/import_pa.counts")" "$db: same counts"
+    expect_eq "$(cat "$T_TMP/$db.csv")" "$(cat "$T_TMP/import_pa.csv")" "$db: same report, row by row"
+done
 
 finish
