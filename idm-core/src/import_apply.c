@@ -20,10 +20,11 @@
 static int pick_logins(idm_import *imp, idm_db *db, const idm_conf *conf,
                        idm_err *err)
 {
-    GHashTable *taken =
-        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    /* the ledger's logins stay in res, the picked ones in picked */
+    GHashTable *taken = g_hash_table_new(g_str_hash, g_str_equal);
     GHashTable *next =
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    GStringChunk *picked = g_string_chunk_new(4096);
     PGresult *res = NULL;
     char cand[IDM_LOGIN_MAX + 16];
     int rc, n;
@@ -40,7 +41,7 @@ static int pick_logins(idm_import *imp, idm_db *db, const idm_conf *conf,
     }
     n = PQntuples(res);
     for (int i = 0; i < n; i++) {
-        g_hash_table_add(taken, g_strdup(PQgetvalue(res, i, 0)));
+        g_hash_table_add(taken, PQgetvalue(res, i, 0));
     }
     for (size_t i = 0; i < imp->nrows; i++) {
         import_row *row = &imp->rows[i];
@@ -63,12 +64,13 @@ static int pick_logins(idm_import *imp, idm_db *db, const idm_conf *conf,
             }
         }
         row->login = idm_import__str(imp, cand);
-        g_hash_table_add(taken, g_strdup(row->login));
+        g_hash_table_add(taken, g_string_chunk_insert(picked, row->login));
         g_hash_table_insert(next, g_strdup(row->base), GUINT_TO_POINTER(k + 1));
     }
 cleanup:
     g_hash_table_destroy(taken);
     g_hash_table_destroy(next);
+    g_string_chunk_free(picked);
     PQclear(res);
     return rc;
 }

@@ -1240,11 +1240,17 @@ int idm_import__plan(idm_import *imp, idm_db *db, const idm_conf *conf,
     }
     nkeys = g_hash_table_size(imp->keys);
     /* the whole source in one pass pays when the file holds at least
-     * half of its keys; counting stops there */
+     * half of its keys; counting stops there, and is skipped when the
+     * table's statistics say it holds no more keys of all sources (a
+     * wrong estimate costs speed, never correctness) */
     snprintf(limit, sizeof(limit), "%zu", nkeys * 2 + 1);
     rc = idm_db__q(&res, db,
-                   "SELECT count(*) FROM (SELECT 1 FROM person_external_key "
-                   "WHERE source = $1 LIMIT $2::bigint) x",
+                   "SELECT CASE WHEN c.reltuples BETWEEN 0 AND $2::bigint - 1 "
+                   " THEN 0 ELSE (SELECT count(*) FROM (SELECT 1 "
+                   "  FROM person_external_key WHERE source = $1 "
+                   "  LIMIT $2::bigint) x) END "
+                   "FROM pg_class c "
+                   "WHERE c.oid = 'person_external_key'::regclass",
                    err, imp->source, limit);
     if (rc != 0) {
         goto cleanup;
