@@ -17,7 +17,7 @@ export IDM_LDAP_DIR="$SRC/deploy/ldap"
 DPID=
 cleanup() {
     [ -n "$DPID" ] && kill "$DPID" 2>/dev/null
-    idm_slapd_stop "$SD" > /dev/null 2>&1
+    idm_slapd_stop "$SD/s" > /dev/null 2>&1
     rm -rf "$SD" "$T_TMP"
 }
 trap cleanup EXIT
