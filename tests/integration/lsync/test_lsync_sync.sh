@@ -269,4 +269,20 @@ idm user add --school 75123 --role pupil --given Cid --family Config --info-bloc
 lsync --once --scope cli.example
 expect_eq "$(lget "$(pdn cid.config)" eduPersonPrincipalName)" "cid.config@cli.example" "--scope overrides the config"
 
+# --- --once waits for an older transaction still running --------------------------
+# (an import in another database, say): the event committed after it is
+# not final until it ends, and --once must not leave it behind
+psql -X -q -h "$IDM_TEST_PG_HOST" -p "$IDM_TEST_PG_PORT" -U "$IDM_TEST_PG_USER" -d postgres \
+    -c "BEGIN; SELECT pg_current_xact_id(); SELECT pg_sleep(2); COMMIT" > /dev/null &
+older=$!
+for _ in $(seq 50); do
+    [ "$(sql "select count(*) from pg_stat_activity where backend_xid is not null and query like '%pg_sleep(2)%'")" -gt 0 ] && break
+    sleep 0.1
+done
+idm user add --school 75123 --role pupil --given Olga --family Older > /dev/null
+lsync --once
+expect_rc 0 "--once behind an older transaction"
+expect_eq "$(lget "$(pdn olga.older)" givenName)" "Olga" "applied once the older transaction ended"
+wait "$older"
+
 finish
