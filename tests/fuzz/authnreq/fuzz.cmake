@@ -1,17 +1,18 @@
 # SPDX-License-Identifier: EUPL-1.2
-# The AuthnRequest decoder fuzz target (included from
-# tests/integration/saml/tests.cmake; paths relative to tests/).
+# The AuthnRequest decoder fuzz target (included from tests/fuzz/tests.cmake).
 # Every build replays the corpus through the standalone driver as the ctest
 # fuzz.authnreq_corpus (ASan/UBSan in the debug/ci presets). The fuzz preset
 # (clang, -fsanitize=fuzzer-no-link,address) also builds fuzz_authnreq, the
 # libFuzzer binary:
 #   fuzz_authnreq -max_total_time=300 -max_len=300000 NEW_DIR \
 #       tests/fuzz/authnreq/corpus
-option(IDM_FUZZ "Build libFuzzer binaries (clang, fuzz preset)" OFF)
-set(IDM_FUZZ_AUTHNREQ ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/authnreq)
+if(NOT TARGET saml_bridge)
+    return()
+endif()
+set(IDM_FUZZ_AUTHNREQ ${CMAKE_CURRENT_LIST_DIR})
 
 add_executable(fuzz_authnreq_replay ${IDM_FUZZ_AUTHNREQ}/fuzz_authnreq.c
-               ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/driver.c)
+               ${IDM_FUZZ_DIR}/driver.c)
 target_link_libraries(fuzz_authnreq_replay PRIVATE saml_bridge idm_core
                       idm_warnings)
 add_test(NAME fuzz.authnreq_corpus

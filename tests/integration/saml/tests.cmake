@@ -43,8 +43,3 @@ if(TARGET idmd)
         LABELS "integration;saml;policy"
         TIMEOUT 600)
 endif()
-
-# Fuzz target of the AuthnRequest decoder; its corpus replays in every build.
-if(TARGET saml_bridge)
-    include(${CMAKE_CURRENT_SOURCE_DIR}/fuzz/authnreq/fuzz.cmake)
-endif()
