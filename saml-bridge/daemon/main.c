@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: EUPL-1.2
  * idmd: the SAML 2.0 Identity Provider daemon. Parses options, loads the
  * config, sets up logging, starts the IdP and its HTTP server, and then
- * refreshes the SP registry and the rights policies and cleans up expired
- * state until SIGTERM or SIGINT; SIGHUP forces a reload of the service
+ * rebuilds the SP registry when PostgreSQL announces a change, polls the
+ * rights policies and cleans up expired state until SIGTERM or SIGINT; SIGHUP forces a reload of the service
  * providers and the policies.
  */
 #include <errno.h>
@@ -10,7 +10,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "idm/conf.h"
@@ -37,6 +39,13 @@ static void on_signal(int sig)
     } else {
         stop_flag = 1;
     }
+}
+
+static int64_t mono_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec;
 }
 
 static void usage(FILE *fp)
@@ -68,7 +77,8 @@ int main(int argc, char **argv)
     saml_http *http = NULL;
     idm_err err = IDM_ERR_INIT;
     struct sigaction sa;
-    int port = -1, check = 0, threads, rc = 1, opt, ticks = 0;
+    int port = -1, check = 0, threads, rc = 1, opt, listen_failed = 0;
+    int64_t next_sp_poll = 0, next_policy_poll = 0, next_housekeeping;
 
     /* Without TZ, glibc stats /etc/localtime on every localtime(), which
      * Lasso calls for each debug line it formats (several per request);
@@ -141,14 +151,32 @@ int main(int argc, char **argv)
             port > 0 ? port : conf->idp_port, threads + 1, conf->idp_base_url);
     /* listening, keys loaded, the database answered (saml_idp_new) */
     idm_notify("READY=1");
+    next_housekeeping = mono_seconds() + 300;
     while (!stop_flag) {
-        sleep(1);
-        ticks++;
-        /* SP changes are picked up within two seconds, on every node */
-        if (reload_flag || ticks % 2 == 0) {
-            idm_err rerr = IDM_ERR_INIT, perr = IDM_ERR_INIT;
-            int force = reload_flag;
-            reload_flag = 0;
+        idm_err werr = IDM_ERR_INIT;
+        int64_t now;
+        int force;
+        /* SP changes arrive by NOTIFY within milliseconds on every node;
+         * the version poll every 30 s only backs up a lost listener */
+        int changed = saml_idp_wait_sp_change(idp, 1000, &werr);
+        if (changed < 0) {
+            if (!listen_failed) {
+                idm_log(IDM_LOG_WARN, "saml", "sp.listen_fail",
+                        "reason=\"%s\"", werr.msg);
+            }
+            listen_failed = 1;
+            sleep(1);
+        } else {
+            listen_failed = 0;
+        }
+        if (changed == 1) {
+            idm_log(IDM_LOG_INFO, "saml", "sp.notify", "source=postgresql");
+        }
+        now = mono_seconds();
+        force = reload_flag; /* SIGHUP: rebuild and reload now */
+        reload_flag = 0;
+        if (force || changed > 0 || now >= next_sp_poll) {
+            idm_err rerr = IDM_ERR_INIT;
             if (force) {
                 idm_notify("RELOADING=1");
             }
@@ -156,19 +184,25 @@ int main(int argc, char **argv)
                 idm_log(IDM_LOG_WARN, "saml", "sp.reload_fail", "reason=\"%s\"",
                         rerr.msg);
             }
-            /* policy files are polled too (mtime, size, count); an invalid
-             * policy is refused and logged there, the active one stays */
-            (void)saml_idp_policy_reload(idp, force, &perr);
-            if (force) {
-                idm_notify("READY=1");
-            }
+            next_sp_poll = now + 30;
         }
-        if (ticks % 300 == 0) {
+        /* policy files are polled (mtime, size, count) every 2 s; an
+         * invalid policy is refused and logged there, the active one stays */
+        if (force || now >= next_policy_poll) {
+            idm_err perr = IDM_ERR_INIT;
+            (void)saml_idp_policy_reload(idp, force, &perr);
+            next_policy_poll = now + 2;
+        }
+        if (force) {
+            idm_notify("READY=1");
+        }
+        if (now >= next_housekeeping) {
             idm_err herr = IDM_ERR_INIT;
             if (saml_idp_housekeeping(idp, &herr) != 0) {
                 idm_log(IDM_LOG_WARN, "saml", "housekeeping.fail",
                         "reason=\"%s\"", herr.msg);
             }
+            next_housekeeping = now + 300;
         }
     }
     idm_notify("STOPPING=1");

@@ -97,6 +97,7 @@ void saml_idp_free(saml_idp *idp)
     saml_server_release(idp->srv);
     idm_policy_store_free(idp->policies);
     saml_dbpool_free(idp->pool);
+    idm_db_close(idp->sp_listen);
     saml_keys_clear(&idp->keys);
     saml_metrics_free(idp->metrics);
     EVP_MAC_CTX_free(idp->pairwise_mac); /* wipes the key */

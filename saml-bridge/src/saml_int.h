@@ -216,6 +216,7 @@ struct saml_idp {
     int64_t metadata_made;       /* epoch seconds */
     idm_policy_store *policies;  /* rights policies (policy.c) */
     atomic_ulong policy_reloads; /* successful reloads, for metrics */
+    idm_db *sp_listen;           /* LISTEN saml_sp (spwatch.c), main thread */
 };
 
 saml_server *saml_server_acquire(saml_idp *idp);

@@ -85,6 +85,21 @@ void saml_response_clear(saml_response *resp);
 IDM_MUST_CHECK int saml_idp_refresh(saml_idp *idp, int force, idm_err *err);
 
 /**
+ * Wait up to ms milliseconds for a change of the registered service
+ * providers, announced by PostgreSQL (NOTIFY saml_sp from the saml_sp
+ * trigger) to every node. Keeps its own listening connection, opened on
+ * the first call and again after it was lost. Not thread-safe: one caller
+ * (idmd's main thread).
+ * @return 1 a change was announced, 2 just (re)connected so a change may
+ *         have been missed: in both cases call saml_idp_refresh();
+ *         0 nothing within ms;
+ *         IDM_EDB / IDM_EUNAVAIL when the database cannot be reached (the
+ *         caller sleeps and tries again).
+ */
+IDM_MUST_CHECK int saml_idp_wait_sp_change(saml_idp *idp, int ms,
+                                           idm_err *err);
+
+/**
  * Reload the rights policies ([policy] dir). An invalid policy is refused:
  * its problems are logged with file:line, counted on /metrics, and the
  * active policy stays; running requests keep the policy they started with.

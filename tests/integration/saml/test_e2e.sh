@@ -25,6 +25,8 @@ next_cert_file = $DATA/idp-next.crt
 pairwise_salt_file = $DATA/pairwise_salt
 EOF_CONF
 
+# info: the SP rebuilds (sp.notify, sp.reload) are checked below
+sed -i 's/^level = warn$/level = info/' "$CONF"
 idm migrate
 expect_rc 0 "migrate"
 idm org add --type ministry --code bm --name Ministerium
@@ -106,6 +108,23 @@ run sql "SELECT count(*) FROM audit_log WHERE action = 'saml.assertion_issue' AN
 expect_eq "$OUT" 3 "assertions audited with the SP"
 run sql "SELECT count(*) FROM audit_log WHERE details::text LIKE '%Secret-Pass%'"
 expect_eq "$OUT" 0 "no password in the audit log"
+
+# an SP added while both nodes run is announced by NOTIFY, not found by
+# the 30 s version poll: both nodes rebuild at once
+SPC=http://127.0.0.1:11
+/usr/bin/python3 "$SRC/tests/integration/saml/sp_pysaml2.py" metadata "$SPC" "$DATA" > "$T_TMP/spc.xml"
+idm sp add --app lms --allow-http "$T_TMP/spc.xml"
+expect_rc 0 "second sp add"
+for i in $(seq 50); do
+    grep -q 'sps=2' "$T_TMP/a.log" && grep -q 'sps=2' "$T_TMP/b.log" && break
+    sleep 0.1
+done
+for n in a b; do
+    run sed -n '/sp.notify/,$p' "$T_TMP/$n.log"
+    expect_out 'sps=2' "node $n rebuilt after the NOTIFY of the new SP"
+done
+run curl -s "http://127.0.0.1:$PB/saml/metadata"
+expect_rc 0 "metadata after the SP change"
 
 idm sp remove "$SPB/sp"
 expect_rc 0 "sp remove"
