@@ -163,6 +163,15 @@ int main(int argc, char **argv)
                 idm_notify("READY=1");
             }
         }
+        if (ticks % 10 == 0) {
+            idm_err ferr = IDM_ERR_INIT;
+            /* rejections of finished minutes: one audit row per address,
+             * reason and minute (reject.c) */
+            if (saml_idp_reject_flush(idp, 0, &ferr) != 0) {
+                idm_log(IDM_LOG_WARN, "saml", "reject.flush_fail",
+                        "reason=\"%s\"", ferr.msg);
+            }
+        }
         if (ticks % 300 == 0) {
             idm_err herr = IDM_ERR_INIT;
             if (saml_idp_housekeeping(idp, &herr) != 0) {
