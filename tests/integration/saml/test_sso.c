@@ -56,6 +56,11 @@
 #define FMT_PERSISTENT "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
 #define REJECT "saml.authn_reject"
 #define NSP 2
+/* tests/integration/hostile/test_sso_hostile.c reuses this file's
+ * fixture and helpers with its own database and main() */
+#ifndef SAML_SSO_TEST_DB
+#define SAML_SSO_TEST_DB "saml_sso"
+#endif
 
 /* sp1 does not sign its requests; sp2 is registered with sign_requests */
 static const char *const sp_name[NSP] = {"sp1", "sp2"};
@@ -895,8 +900,8 @@ static int group_setup(void **state)
         return -1;
     }
     g.data = g_build_filename(src, "tests", "data", "saml", NULL);
-    snprintf(cmd, sizeof(cmd), "%s/tests/harness/pg newdb %s saml_sso", src,
-             st);
+    snprintf(cmd, sizeof(cmd), "%s/tests/harness/pg newdb %s %s", src, st,
+             SAML_SSO_TEST_DB);
     p = popen(cmd, "r");
     if (p == NULL || fgets(g.conninfo, sizeof(g.conninfo), p) == NULL ||
         pclose(p) != 0) {
