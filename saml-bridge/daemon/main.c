@@ -78,7 +78,8 @@ int main(int argc, char **argv)
     idm_err err = IDM_ERR_INIT;
     struct sigaction sa;
     int port = -1, check = 0, threads, rc = 1, opt, listen_failed = 0;
-    int64_t next_sp_poll = 0, next_policy_poll = 0, next_housekeeping;
+    int64_t next_sp_poll = 0, next_policy_poll = 0, next_reject_flush = 0;
+    int64_t next_housekeeping;
 
     /* Without TZ, glibc stats /etc/localtime on every localtime(), which
      * Lasso calls for each debug line it formats (several per request);
@@ -195,6 +196,16 @@ int main(int argc, char **argv)
         }
         if (force) {
             idm_notify("READY=1");
+        }
+        if (now >= next_reject_flush) {
+            idm_err ferr = IDM_ERR_INIT;
+            /* rejections of finished minutes: one audit row per address,
+             * reason and minute (reject.c) */
+            if (saml_idp_reject_flush(idp, 0, &ferr) != 0) {
+                idm_log(IDM_LOG_WARN, "saml", "reject.flush_fail",
+                        "reason=\"%s\"", ferr.msg);
+            }
+            next_reject_flush = now + 10;
         }
         if (now >= next_housekeeping) {
             idm_err herr = IDM_ERR_INIT;

@@ -2,11 +2,14 @@
  * Decoding of SAML protocol messages before Lasso sees them: every size is
  * capped before work is spent on it, DEFLATE output is bounded (no bombs),
  * DTDs are refused, and SHA-1 signatures are refused in both bindings.
+ * A SAX pre-parse caps elements, depth and attributes before a tree is
+ * built, and elements the schema allows once are refused when repeated.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <libxml/parser.h>
+#include <libxml/parserInternals.h>
 #include <libxml/tree.h>
 #include <zlib.h>
 
@@ -90,6 +93,180 @@ static int is_true(const char *v)
     return v != NULL && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
 }
 
+/* ---- the pre-parse: SAX, caps, no tree ---- */
+
+typedef struct xml_pre {
+    xmlParserCtxtPtr ctxt;
+    int elements;
+    int depth;
+    int rc;          /* 0, IDM_EINVAL or IDM_ETOOBIG */
+    const char *why; /* safe for users */
+} xml_pre;
+
+static void pre_stop(xml_pre *p, int rc, const char *why)
+{
+    if (p->rc == 0) {
+        p->rc = rc;
+        p->why = why;
+    }
+    xmlStopParser(p->ctxt);
+}
+
+static void pre_start(void *ud, const xmlChar *localname,
+                      const xmlChar *prefix, const xmlChar *uri,
+                      int nb_namespaces, const xmlChar **namespaces,
+                      int nb_attributes, int nb_defaulted,
+                      const xmlChar **attributes)
+{
+    xml_pre *p = ud;
+
+    (void)localname;
+    (void)prefix;
+    (void)uri;
+    (void)namespaces;
+    (void)nb_defaulted;
+    (void)attributes;
+    if (++p->elements > SAML_XML_MAX_ELEMENTS) {
+        pre_stop(p, IDM_ETOOBIG, "the message has too many elements");
+    } else if (++p->depth > SAML_XML_MAX_DEPTH) {
+        pre_stop(p, IDM_ETOOBIG, "the message is nested too deeply");
+    } else if (nb_attributes > SAML_XML_MAX_ATTRS ||
+               nb_namespaces > SAML_XML_MAX_NSDECLS) {
+        pre_stop(p, IDM_ETOOBIG, "an element has too many attributes");
+    }
+}
+
+static void pre_end(void *ud, const xmlChar *localname, const xmlChar *prefix,
+                    const xmlChar *uri)
+{
+    xml_pre *p = ud;
+
+    (void)localname;
+    (void)prefix;
+    (void)uri;
+    p->depth--;
+}
+
+/* SAML core 1.3: no DTDs, so no entities either */
+static void pre_dtd(void *ud, const xmlChar *name, const xmlChar *ext_id,
+                    const xmlChar *sys_id)
+{
+    (void)name;
+    (void)ext_id;
+    (void)sys_id;
+    pre_stop(ud, IDM_EINVAL, "the message holds a DTD");
+}
+
+static void pre_entity(void *ud, const xmlChar *name, int type,
+                       const xmlChar *public_id, const xmlChar *system_id,
+                       xmlChar *content)
+{
+    (void)name;
+    (void)type;
+    (void)public_id;
+    (void)system_id;
+    (void)content;
+    pre_stop(ud, IDM_EINVAL, "the message holds a DTD");
+}
+
+static xmlEntityPtr pre_get_entity(void *ud, const xmlChar *name)
+{
+    (void)name;
+    pre_stop(ud, IDM_EINVAL, "the message holds a DTD");
+    return NULL;
+}
+
+/* libxml2 would print to stderr without a structured handler */
+static void pre_silent(void *ud, xmlErrorPtr e)
+{
+    (void)ud;
+    (void)e;
+}
+
+int saml_xml_precheck(const char *xml, size_t len, idm_err *err)
+{
+    xmlSAXHandler sax;
+    xml_pre p;
+    int wf;
+
+    if (xml == NULL || len == 0) {
+        return idm_err_set(err, IDM_EINVAL, "no SAML message");
+    }
+    if (len > SAML_MSG_XML_MAX) {
+        return idm_err_set(err, IDM_ETOOBIG, "the message is too large");
+    }
+    memset(&sax, 0, sizeof(sax));
+    memset(&p, 0, sizeof(p));
+    sax.initialized = XML_SAX2_MAGIC;
+    sax.startElementNs = pre_start;
+    sax.endElementNs = pre_end;
+    sax.internalSubset = pre_dtd;
+    sax.externalSubset = pre_dtd;
+    sax.entityDecl = pre_entity;
+    sax.getEntity = pre_get_entity;
+    sax.getParameterEntity = pre_get_entity;
+    sax.serror = pre_silent;
+    p.ctxt = xmlCreatePushParserCtxt(&sax, &p, NULL, 0, "saml.xml");
+    if (p.ctxt == NULL) {
+        return idm_err_set(err, IDM_EINTERNAL, "could not decode message");
+    }
+    /* no network, no entity substitution, no DTD loading */
+    xmlCtxtUseOptions(p.ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR |
+                                  XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
+    (void)xmlParseChunk(p.ctxt, xml, (int)len, 1);
+    wf = p.ctxt->wellFormed;
+    xmlFreeParserCtxt(p.ctxt);
+    if (p.rc != 0) {
+        idm_err_set(err, p.rc, "%s", p.why);
+        idm_err_detail(err, "pre-parse: %d elements seen, caps %d elements, "
+                       "depth %d, %d attributes",
+                       p.elements, SAML_XML_MAX_ELEMENTS, SAML_XML_MAX_DEPTH,
+                       SAML_XML_MAX_ATTRS);
+        return p.rc;
+    }
+    if (!wf || p.elements == 0) {
+        return idm_err_set(err, IDM_EINVAL,
+                           "the message is not well-formed XML");
+    }
+    return 0;
+}
+
+/* ---- the tree ---- */
+
+/* Elements the schemas allow at most once under the root (SAML core
+ * 3.2.1, 3.2.2, 3.4.1, 3.7.1, xmldsig 4.1): a repetition is an error, not
+ * "the last one wins". */
+static const struct {
+    const char *ns;
+    const char *name;
+} singletons[] = {
+    {NS_SAML, "Issuer"},      {NS_DS, "Signature"},
+    {NS_SAMLP, "Extensions"}, {NS_SAMLP, "Status"},
+    {NS_SAML, "Subject"},     {NS_SAMLP, "NameIDPolicy"},
+    {NS_SAML, "Conditions"},  {NS_SAMLP, "RequestedAuthnContext"},
+    {NS_SAMLP, "Scoping"},    {NS_SAML, "BaseID"},
+    {NS_SAML, "NameID"},      {NS_SAML, "EncryptedID"},
+};
+
+/* 0, or -1 if an element allowed once appears twice among the children */
+static int singletons_ok(const xmlNode *parent)
+{
+    unsigned seen = 0;
+
+    for (const xmlNode *c = parent->children; c != NULL; c = c->next) {
+        for (size_t i = 0; i < sizeof(singletons) / sizeof(singletons[0]);
+             i++) {
+            if (is_ns(c, singletons[i].ns, singletons[i].name)) {
+                if (seen & (1u << i)) {
+                    return -1;
+                }
+                seen |= 1u << i;
+            }
+        }
+    }
+    return 0;
+}
+
 /* Enveloped signature: SignatureMethod and DigestMethod must be SHA-256. */
 static int check_xml_signature(saml_msg *m, const xmlNode *sig, idm_err *err)
 {
@@ -98,6 +275,9 @@ static int check_xml_signature(saml_msg *m, const xmlNode *sig, idm_err *err)
 
     for (const xmlNode *c = sig->children; c != NULL; c = c->next) {
         if (is_ns(c, NS_DS, "SignedInfo")) {
+            if (si != NULL) {
+                return idm_err_set(err, IDM_EINVAL, "malformed signature");
+            }
             si = c;
         }
     }
@@ -106,17 +286,23 @@ static int check_xml_signature(saml_msg *m, const xmlNode *sig, idm_err *err)
     }
     for (const xmlNode *c = si->children; c != NULL; c = c->next) {
         if (is_ns(c, NS_DS, "SignatureMethod")) {
-            free(m->sig_alg);
+            if (m->sig_alg != NULL) {
+                return idm_err_set(err, IDM_EINVAL, "malformed signature");
+            }
             m->sig_alg = attr(c, "Algorithm");
         } else if (is_ns(c, NS_DS, "Reference")) {
+            int n_digest = 0;
+
             n_ref++;
             for (const xmlNode *r = c->children; r != NULL; r = r->next) {
                 if (is_ns(r, NS_DS, "DigestMethod")) {
                     char *a = attr(r, "Algorithm");
                     digest_ok = a != NULL && strcmp(a, SAML_ALG_SHA256) == 0;
                     free(a);
+                    n_digest++;
                 }
             }
+            digest_ok = digest_ok && n_digest == 1;
         }
     }
     if (m->sig_alg == NULL || strcmp(m->sig_alg, SAML_ALG_RSA_SHA256) != 0 ||
@@ -142,6 +328,11 @@ static int parse_xml(saml_msg *m, idm_err *err)
         g_strstr_len(m->xml, (gssize)m->xml_len, "<!ENTITY") != NULL) {
         return idm_err_set(err, IDM_EINVAL,
                            "the message holds a DTD or an invalid byte");
+    }
+    /* the caps, streaming, before a tree exists */
+    rc = saml_xml_precheck(m->xml, m->xml_len, err);
+    if (rc != 0) {
+        return rc;
     }
     doc = xmlReadMemory(m->xml, (int)m->xml_len, "saml.xml", NULL,
                         XML_PARSE_NONET | XML_PARSE_NOERROR |
@@ -205,21 +396,38 @@ static int parse_xml(saml_msg *m, idm_err *err)
         rc = idm_err_set(err, IDM_EINVAL, "the message has no valid ID");
         goto cleanup;
     }
+    if (singletons_ok(root) != 0) {
+        rc = idm_err_set(err, IDM_EINVAL,
+                         "an element that may appear once is repeated");
+        goto cleanup;
+    }
+    /* each field is set once: singletons_ok() refused repetitions (the
+     * NULL checks keep that true should the table change) */
     for (xmlNode *c = root->children; c != NULL; c = c->next) {
         if (is_ns(c, NS_SAML, "Issuer") && m->issuer == NULL) {
             m->issuer = content(c);
-        } else if (is_ns(c, NS_SAMLP, "NameIDPolicy")) {
+        } else if (is_ns(c, NS_SAMLP, "NameIDPolicy") &&
+                   m->name_id_format == NULL) {
             m->name_id_format = attr(c, "Format");
         } else if (is_ns(c, NS_SAML, "NameID") && m->name_id == NULL) {
             m->name_id = content(c);
         } else if (is_ns(c, NS_SAMLP, "SessionIndex") &&
                    m->session_index == NULL) {
+            /* core 3.7.1: SessionIndex may repeat; the first is used */
             m->session_index = content(c);
         } else if (is_ns(c, NS_SAMLP, "Status")) {
             for (xmlNode *s = c->children; s != NULL; s = s->next) {
-                if (is_ns(s, NS_SAMLP, "StatusCode")) {
-                    m->status = attr(s, "Value");
+                if (!is_ns(s, NS_SAMLP, "StatusCode")) {
+                    continue;
                 }
+                /* core 3.2.2.1: one top-level StatusCode */
+                if (m->status != NULL) {
+                    rc = idm_err_set(err, IDM_EINVAL,
+                                     "an element that may appear once is "
+                                     "repeated");
+                    goto cleanup;
+                }
+                m->status = attr(s, "Value");
             }
         } else if (is_ns(c, NS_DS, "Signature")) {
             if (m->xml_signed) {
@@ -415,6 +623,31 @@ int saml_msg_decode_post(saml_msg *out, const char *b64, size_t len,
     out->xml = saml__xstrndup((const char *)bin, bin_len);
     out->xml_len = bin_len;
     free(bin);
+    if (relay_state != NULL) {
+        out->relay_state = saml__xstrdup(relay_state);
+    }
+    rc = parse_xml(out, err);
+    if (rc != 0) {
+        saml_msg_clear(out);
+    }
+    return rc;
+}
+
+int saml_msg_decode_xml(saml_msg *out, const char *xml, size_t len,
+                        const char *relay_state, idm_err *err)
+{
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    out->acs_index = -1;
+    if (xml == NULL || len == 0) {
+        return idm_err_set(err, IDM_EINVAL, "no SAML message");
+    }
+    if (len > SAML_MSG_XML_MAX) {
+        return idm_err_set(err, IDM_ETOOBIG, "the message is too large");
+    }
+    out->xml = saml__xstrndup(xml, len);
+    out->xml_len = len;
     if (relay_state != NULL) {
         out->relay_state = saml__xstrdup(relay_state);
     }

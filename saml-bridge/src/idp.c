@@ -66,6 +66,7 @@ int saml_idp_new(saml_idp **out, const idm_conf *conf, int pool_size,
         goto cleanup;
     }
     idp->metrics = saml_metrics_new();
+    idp->rejects = saml_rejects_new();
     rc = saml_keys_load(&idp->keys, conf, err);
     if (rc != 0) {
         goto cleanup;
@@ -96,6 +97,15 @@ void saml_idp_free(saml_idp *idp)
     }
     saml_server_release(idp->srv);
     idm_policy_store_free(idp->policies);
+    if (idp->pool != NULL) {
+        idm_err err = IDM_ERR_INIT;
+        /* the last minutes' rejections, before the pool goes */
+        if (saml_idp_reject_flush(idp, 1, &err) != 0) {
+            idm_log(IDM_LOG_WARN, "saml", "reject.flush_fail",
+                    "reason=\"%s\"", err.msg);
+        }
+    }
+    saml_rejects_free(idp->rejects);
     saml_dbpool_free(idp->pool);
     idm_db_close(idp->sp_listen);
     saml_keys_clear(&idp->keys);
@@ -136,6 +146,14 @@ int saml_ctx_db(idm_db **out, saml_ctx *ctx, idm_err *err)
     }
     *out = ctx->db;
     return rc;
+}
+
+void saml_ctx_db_release(saml_ctx *ctx)
+{
+    if (ctx->db != NULL && ctx->replay == NULL) {
+        saml_dbpool_put(ctx->idp->pool, ctx->db);
+        ctx->db = NULL;
+    }
 }
 
 saml_server *saml_ctx_server(saml_ctx *ctx)

@@ -102,22 +102,26 @@ cleanup:
 void saml_login_handle(saml_ctx *ctx)
 {
     idm_err err = IDM_ERR_INIT;
-    char *pending, *force;
+    char *pending;
+    int force = 0;
 
     if (strcmp(ctx->req->method, "POST") == 0) {
         login_post(ctx);
         return;
     }
     pending = qfield(ctx, "p");
-    force = qfield(ctx, "force");
     if (pending != NULL && strlen(pending) != 43) {
         pending = NULL;
     }
-    if (saml_session_lookup(ctx, &err) != 0) {
+    /* ForceAuthn and reauth are the pending request's, kept server-side:
+     * nothing in the URL can skip the password */
+    if (saml_session_lookup(ctx, &err) != 0 ||
+        (ctx->session.id != 0 && pending != NULL &&
+         saml_pending_force(&force, ctx, pending, &err) != 0)) {
         saml_page_error(ctx, 503, saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
         return;
     }
-    if (ctx->session.id != 0 && force == NULL &&
+    if (ctx->session.id != 0 && !force &&
         !ctx->session.must_change_password) {
         saml_sso_resume(ctx, pending);
         return;

@@ -141,6 +141,7 @@ void saml_metrics_render(GString *out, saml_metrics *m, saml_idp *idp)
         "idmd_requests_rejected_total %lu\n",
         atomic_load(&m->logins_ok), atomic_load(&m->logins_failed),
         atomic_load(&m->rejected));
+    saml_rejects_render(out, idp->rejects);
     g_string_append_printf(
         out,
         "# HELP idmd_policy_reloads_total Reloads of the rights policies "

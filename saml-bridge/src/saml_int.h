@@ -192,6 +192,30 @@ void saml_metrics_login(saml_metrics *m, int ok);
 void saml_metrics_reject(saml_metrics *m);
 void saml_metrics_render(GString *out, saml_metrics *m, saml_idp *idp);
 
+/* ---- rejected requests (reject.c) ---- */
+
+/* Reason classes of rejections: the label of
+ * idmd_requests_rejected_by_reason_total (a fixed set, unlike the texts). */
+typedef enum saml_reject_kind {
+    SAML_REJECT_MALFORMED,     /* not decodable, DTD, repeated element */
+    SAML_REJECT_TOO_LARGE,     /* size, element, depth or attribute cap */
+    SAML_REJECT_UNKNOWN_SP,    /* issuer not registered */
+    SAML_REJECT_UNSIGNED,      /* a signature is required */
+    SAML_REJECT_BAD_SIGNATURE, /* invalid signature or algorithm */
+    SAML_REJECT_ENDPOINT,      /* ACS, Destination, RelayState */
+    SAML_REJECT_EXPIRED,       /* outside the time window */
+    SAML_REJECT_REPLAYED,      /* ID seen before */
+    SAML_REJECT_NOT_ACCEPTED,  /* Lasso or the profile refused it */
+    SAML_REJECT_STATUS,        /* answered with a SAML error status */
+    SAML_REJECT_INTERNAL,      /* database or build failure */
+    SAML_REJECT__COUNT
+} saml_reject_kind;
+
+typedef struct saml_rejects saml_rejects;
+saml_rejects *saml_rejects_new(void);
+void saml_rejects_free(saml_rejects *r);
+void saml_rejects_render(GString *out, saml_rejects *r);
+
 /* ---- the IdP ---- */
 
 /* lasso_init() once per process; 0 or Lasso's code. */
@@ -217,6 +241,7 @@ struct saml_idp {
     idm_policy_store *policies;  /* rights policies (policy.c) */
     atomic_ulong policy_reloads; /* successful reloads, for metrics */
     idm_db *sp_listen;           /* LISTEN saml_sp (spwatch.c), main thread */
+    saml_rejects *rejects;       /* rejection counts (reject.c) */
 };
 
 saml_server *saml_server_acquire(saml_idp *idp);
@@ -262,6 +287,10 @@ typedef struct saml_ctx {
 } saml_ctx;
 
 int saml_ctx_db(idm_db **out, saml_ctx *ctx, idm_err *err);
+/* Hand the request's connection back to the pool (nothing may be in
+ * flight on it): before Lasso and signature work, so that slow or hostile
+ * requests never hold one of the few connections. */
+void saml_ctx_db_release(saml_ctx *ctx);
 saml_server *saml_ctx_server(saml_ctx *ctx);
 
 /* responses */
@@ -367,6 +396,23 @@ int saml_pending_store(char **id_out, saml_ctx *ctx, const char *binding,
                        idm_err *err);
 int saml_pending_take(char **binding_out, char **message_out, char **relay_out,
                       saml_ctx *ctx, const char *id, idm_err *err);
+/* AuthnRequests across the login page: message is the request as decoded
+ * and checked (at most SAML_PENDING_MESSAGE_MAX bytes), force the
+ * server-side ForceAuthn/reauth flag; each client address keeps at most
+ * SAML_PENDING_PER_ADDR rows (the oldest give way). */
+#define SAML_PENDING_MESSAGE_MAX SAML_MSG_XML_MAX
+#define SAML_PENDING_PER_ADDR 64
+int saml_pending_park(char **id_out, saml_ctx *ctx, const char *binding,
+                      const char *message, const char *relay_state, int force,
+                      idm_err *err);
+int saml_pending_resume(char **binding_out, char **message_out,
+                        char **relay_out, int *force_out, saml_ctx *ctx,
+                        const char *id, idm_err *err);
+/* The force flag of a pending request of this browser (0 if none). */
+int saml_pending_force(int *force_out, saml_ctx *ctx, const char *id,
+                       idm_err *err);
+/* The password was just checked for this pending request. */
+int saml_pending_force_done(saml_ctx *ctx, const char *id, idm_err *err);
 
 /* ---- protocol steps ---- */
 
@@ -376,6 +422,14 @@ void saml_audit(saml_ctx *ctx, const char *action, const char *target,
  * themselves). */
 void saml_audit_log(saml_ctx *ctx, const char *action, idm_audit_result result,
                     const char *sp, const char *reason);
+
+/* A rejected request from ctx's client (reject.c): counted per kind in
+ * metrics and in the (address, reason, minute) bucket that becomes one
+ * audit row "saml.authn_reject" with a count; logged once per bucket. No
+ * database access: usable before any connection is taken. sp: issuer or
+ * NULL; reason: safe for users, from a small fixed set of texts. */
+void saml_reject_note(saml_ctx *ctx, saml_reject_kind kind, const char *sp,
+                      const char *reason);
 
 /* nameid.c: persistent pairwise id of a person for an SP. */
 char *saml_nameid_pairwise(const saml_idp *idp, const char *person_uuid,

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <libxml/tree.h>
 #include <openssl/evp.h>
 
 #include "saml_int.h"
@@ -27,7 +28,10 @@ typedef struct sso_req {
     const char *acs_url;    /* borrowed from sp */
     const char *format;     /* NameID format to issue (by the policy) */
     const char *binding;    /* redirect, post, init */
-    const char *raw;        /* what the pending table stores */
+    const char *raw;        /* the request as received, or as parked */
+    int parked;             /* raw is the checked XML from saml_pending */
+    const char *relay_state; /* parked with it */
+    int force;              /* ForceAuthn or reauth: a password first */
 } sso_req;
 
 static void sso_req_clear(sso_req *r)
@@ -39,18 +43,18 @@ static void sso_req_clear(sso_req *r)
     memset(r, 0, sizeof(*r));
 }
 
-static void reject(saml_ctx *ctx, const char *sp, const char *reason,
-                   const idm_err *err)
+/* Rejections are counted and audited in aggregate (reject.c): no
+ * database work per rejected request. */
+static void reject(saml_ctx *ctx, saml_reject_kind kind, const char *sp,
+                   const char *reason, const idm_err *err)
 {
     char q[600];
 
     if (err != NULL && err->detail[0] != '\0') {
-        idm_log(IDM_LOG_INFO, "saml", "authn.reject.detail", "detail=%s",
+        idm_log(IDM_LOG_DEBUG, "saml", "authn.reject.detail", "detail=%s",
                 idm_log_quote(q, sizeof(q), err->detail));
     }
-    saml_audit(ctx, "saml.authn_reject", sp != NULL ? sp : "-",
-               IDM_AUDIT_DENIED, sp, reason);
-    saml_metrics_reject(ctx->idp->metrics);
+    saml_reject_note(ctx, kind, sp, reason);
     saml_page_error(ctx, 400, reason);
 }
 
@@ -126,8 +130,9 @@ static const char *choose_acs(const saml_sp_info *sp, const saml_msg *m)
  * without the database (a replay check may be in flight): NULL if the
  * request passes, else the reason for the error page (details in err).
  */
-static const char *lasso_checks(saml_ctx *ctx, sso_req *r,
-                                const char *lasso_msg, int resume, idm_err *err)
+static const char *lasso_checks(saml_reject_kind *kind, saml_ctx *ctx,
+                                sso_req *r, const char *lasso_msg, int resume,
+                                idm_err *err)
 {
     saml_server *srv = saml_ctx_server(ctx);
     const idm_conf *conf = ctx->idp->conf;
@@ -135,6 +140,7 @@ static const char *lasso_checks(saml_ctx *ctx, sso_req *r,
     LassoProfile *profile;
     int rc;
 
+    *kind = SAML_REJECT_NOT_ACCEPTED;
     r->login = lasso_login_new(srv->lasso);
     profile = LASSO_PROFILE(r->login);
     /* sign.c signs; Lasso prepares no signature of its own */
@@ -174,11 +180,13 @@ static const char *lasso_checks(saml_ctx *ctx, sso_req *r,
         idm_err_set(err, IDM_EINVAL, "request not accepted");
         idm_err_detail(err, "lasso %d: %s", rc, lasso_strerror(rc));
         /* Lasso's xmldsig errors are the 1xx codes */
-        return r->msg.xml_signed &&
-                       (lasso_profile_get_signature_status(profile) != 0 ||
-                        (abs(rc) >= 100 && abs(rc) < 200))
-                   ? "the request signature is invalid"
-                   : "the request was not accepted";
+        if (r->msg.xml_signed &&
+            (lasso_profile_get_signature_status(profile) != 0 ||
+             (abs(rc) >= 100 && abs(rc) < 200))) {
+            *kind = SAML_REJECT_BAD_SIGNATURE;
+            return "the request signature is invalid";
+        }
+        return "the request was not accepted";
     }
     if (profile->remote_providerID == NULL ||
         strcmp(profile->remote_providerID, r->sp->entity_id) != 0) {
@@ -187,12 +195,14 @@ static const char *lasso_checks(saml_ctx *ctx, sso_req *r,
     /* core 3.2.1: Destination must be our endpoint */
     if (r->msg.destination == NULL ||
         strcmp(r->msg.destination, ctx->idp->sso_url) != 0) {
+        *kind = SAML_REJECT_ENDPOINT;
         return "the request is addressed to another destination";
     }
     if (!resume) {
         t = saml__time_parse(r->msg.issue_instant);
         if (t < 0 || t > now + conf->idp_clock_skew ||
             t < now - conf->idp_request_max_age - conf->idp_clock_skew) {
+            *kind = SAML_REJECT_EXPIRED;
             return "the request is expired or not yet valid";
         }
     }
@@ -200,35 +210,44 @@ static const char *lasso_checks(saml_ctx *ctx, sso_req *r,
 }
 
 /*
- * Decode and check an AuthnRequest. resume: it was checked before the
- * login page (time window and replay are not checked twice). On failure
+ * Decode and check an AuthnRequest: everything without the database first
+ * (decoding with its caps, issuer, signatures, ACS, Lasso), then one round
+ * trip for the replay entry and the session; no connection is held while
+ * Lasso or a signature check works. resume: r->raw is the request as
+ * parked in saml_pending after these checks (its signature verified then
+ * and removed; time window and replay are not checked twice). On failure
  * the error page is set and -1 returned.
  */
 static int check_request(saml_ctx *ctx, sso_req *r, int resume)
 {
     saml_server *srv = saml_ctx_server(ctx);
     idm_err err = IDM_ERR_INIT, err2 = IDM_ERR_INIT;
-    char *b64 = NULL, *relay = NULL, *lasso_msg;
+    char *b64 = NULL, *relay = NULL, *lasso_msg = NULL;
     const char *why;
+    saml_reject_kind kind;
     int64_t now = (int64_t)time(NULL);
     const idm_conf *conf = ctx->idp->conf;
     int rc;
 
+    /* whatever came before (a pending row taken) needs no connection
+     * while Lasso works */
+    saml_ctx_db_release(ctx);
     if (srv == NULL) {
         saml_page_error(ctx, 503, saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
         return -1;
     }
-    if (strcmp(r->binding, "redirect") == 0) {
+    if (resume && r->parked) {
+        rc = saml_msg_decode_xml(&r->msg, r->raw, strlen(r->raw),
+                                 r->relay_state, &err);
+        if (rc == 0 && r->msg.xml_signed) {
+            /* parked without its signature: this row was not ours */
+            rc = idm_err_set(&err, IDM_EINVAL, "the request was not accepted");
+        }
+    } else if (strcmp(r->binding, "redirect") == 0) {
+        /* an XML signature inside a Redirect request is refused by the
+         * decoder (bindings 3.4.4.1); the query signature is checked here */
         rc = saml_msg_decode_redirect(&r->msg, r->raw, strlen(r->raw),
                                       "SAMLRequest", &err);
-        /* an XML signature inside a Redirect request (its query signature
-         * was checked here) goes to Lasso as the XML, base64 as if posted */
-        lasso_msg = rc == 0 && r->msg.xml_signed
-                        ? saml_pool_add(ctx->pool, free,
-                                        saml__b64_encode(
-                                            (const unsigned char *)r->msg.xml,
-                                            r->msg.xml_len))
-                        : NULL;
     } else {
         size_t len = strlen(r->raw);
         b64 = saml_pool_add(ctx->pool, free,
@@ -240,28 +259,34 @@ static int check_request(saml_ctx *ctx, sso_req *r, int resume)
         lasso_msg = b64;
     }
     if (rc != 0) {
-        reject(ctx, NULL, err.msg, &err);
+        reject(ctx,
+               rc == IDM_ETOOBIG ? SAML_REJECT_TOO_LARGE
+                                 : SAML_REJECT_MALFORMED,
+               NULL, err.msg, &err);
         return -1;
     }
     if (r->msg.kind != SAML_MSG_AUTHN_REQUEST) {
-        reject(ctx, r->msg.issuer, "not an AuthnRequest", NULL);
+        reject(ctx, SAML_REJECT_MALFORMED, r->msg.issuer, "not an AuthnRequest",
+               NULL);
         return -1;
     }
     if (r->msg.relay_state != NULL &&
         strlen(r->msg.relay_state) > SAML_RELAY_STATE_MAX) {
-        reject(ctx, r->msg.issuer, "RelayState longer than 80 bytes", NULL);
+        reject(ctx, SAML_REJECT_ENDPOINT, r->msg.issuer,
+               "RelayState longer than 80 bytes", NULL);
         return -1;
     }
     r->sp = g_hash_table_lookup(srv->sps, r->msg.issuer);
     if (r->sp == NULL) {
-        reject(ctx, r->msg.issuer,
+        reject(ctx, SAML_REJECT_UNKNOWN_SP, r->msg.issuer,
                "unknown application (issuer not "
                "registered)",
                NULL);
         return -1;
     }
-    if (r->sp->sign_requests && !r->msg.redirect_signed && !r->msg.xml_signed) {
-        reject(ctx, r->sp->entity_id,
+    if (!r->parked && r->sp->sign_requests && !r->msg.redirect_signed &&
+        !r->msg.xml_signed) {
+        reject(ctx, SAML_REJECT_UNSIGNED, r->sp->entity_id,
                "this application must sign its "
                "requests",
                NULL);
@@ -272,40 +297,47 @@ static int check_request(saml_ctx *ctx, sso_req *r, int resume)
      * decision explicit and avoids the ~259-byte leak of Lasso's signed
      * Redirect path. */
     if (r->msg.redirect_signed && verify_redirect(r->sp, &r->msg) != 0) {
-        reject(ctx, r->sp->entity_id, "the request signature is invalid", NULL);
+        reject(ctx, SAML_REJECT_BAD_SIGNATURE, r->sp->entity_id,
+               "the request signature is invalid", NULL);
         return -1;
     }
     /* before Lasso, which refuses a foreign ACS with a vague error */
     r->acs_url = choose_acs(r->sp, &r->msg);
     if (r->acs_url == NULL) {
-        reject(ctx, r->sp->entity_id,
+        reject(ctx, SAML_REJECT_ENDPOINT, r->sp->entity_id,
                "the AssertionConsumerService does not match the metadata",
                NULL);
         return -1;
     }
+    why = lasso_checks(&kind, ctx, r, lasso_msg, resume, &err);
+    if (why != NULL) {
+        reject(ctx, kind, r->sp->entity_id, why, &err);
+        return -1;
+    }
     if (!resume) {
-        /* the replay entry (and the session lookup) run while Lasso works */
+        /* one round trip: the replay entry, the session and its person */
         rc = saml_replay_send(
             ctx, r->sp->entity_id, r->msg.id,
-            now + conf->idp_request_max_age + 2 * conf->idp_clock_skew, &err);
+            now + conf->idp_request_max_age + 2 * conf->idp_clock_skew, &err2);
+        if (rc == 0) {
+            rc = saml_replay_wait(ctx, &err2);
+        }
+        saml_ctx_db_release(ctx);
         if (rc != 0) {
-            reject(ctx, r->sp->entity_id, "the request could not be checked",
-                   &err);
+            reject(ctx,
+                   rc == IDM_EEXISTS ? SAML_REJECT_REPLAYED
+                                     : SAML_REJECT_INTERNAL,
+                   r->sp->entity_id,
+                   rc == IDM_EEXISTS ? "the request was replayed"
+                                     : "the request could not be checked",
+                   &err2);
             return -1;
         }
     }
-    why = lasso_checks(ctx, r, lasso_msg, resume, &err);
-    rc = resume ? 0 : saml_replay_wait(ctx, &err2);
-    if (why != NULL) {
-        reject(ctx, r->sp->entity_id, why, &err);
-        return -1;
-    }
-    if (rc != 0) {
-        reject(ctx, r->sp->entity_id,
-               rc == IDM_EEXISTS ? "the request was replayed"
-                                 : "the request could not be checked",
-               &err2);
-        return -1;
+    if (!resume) {
+        /* on resume the pending row says (a password may have been
+         * checked since) */
+        r->force = r->msg.force_authn;
     }
     return 0;
 }
@@ -370,7 +402,8 @@ static void send_response(saml_ctx *ctx, sso_req *r)
     const char *body;
 
     if (build_response(&body, ctx, r, &err) != 0) {
-        reject(ctx, r->sp->entity_id, "the response could not be built", &err);
+        reject(ctx, SAML_REJECT_INTERNAL, r->sp->entity_id,
+               "the response could not be built", &err);
         return;
     }
     saml_page_post_form(ctx, r->acs_url, "SAMLResponse", body,
@@ -381,9 +414,7 @@ static void send_response(saml_ctx *ctx, sso_req *r)
 static void send_error(saml_ctx *ctx, sso_req *r, const char *top,
                        const char *sub, const char *reason)
 {
-    saml_audit(ctx, "saml.authn_reject", r->sp->entity_id, IDM_AUDIT_DENIED,
-               r->sp->entity_id, reason);
-    saml_metrics_reject(ctx->idp->metrics);
+    saml_reject_note(ctx, SAML_REJECT_STATUS, r->sp->entity_id, reason);
     set_status(r->login, top, sub);
     send_response(ctx, r);
 }
@@ -442,6 +473,8 @@ static void issue(saml_ctx *ctx, sso_req *r, const saml_session *who,
     int64_t lifetime = ctx->idp->conf->idp_assertion_lifetime;
     int rc;
 
+    /* Lasso builds, sign.c signs: no connection held meanwhile */
+    saml_ctx_db_release(ctx);
     r->format = pick_format(r, d);
     if (r->format == NULL) {
         /* fail closed: no other format instead of the requested one */
@@ -463,7 +496,8 @@ static void issue(saml_ctx *ctx, sso_req *r, const saml_session *who,
     if (rc != 0) {
         idm_err_set(&err, IDM_EINVAL, "request not accepted");
         idm_err_detail(&err, "lasso %d: %s", rc, lasso_strerror(rc));
-        reject(ctx, r->sp->entity_id, "the request was not accepted", &err);
+        reject(ctx, SAML_REJECT_NOT_ACCEPTED, r->sp->entity_id,
+               "the request was not accepted", &err);
         return;
     }
     /* the application's session_max caps the SP session and the
@@ -486,7 +520,8 @@ static void issue(saml_ctx *ctx, sso_req *r, const saml_session *who,
         assertion->Subject->SubjectConfirmation == NULL) {
         idm_err_set(&err, IDM_EINTERNAL, "assertion not built");
         idm_err_detail(&err, "lasso %d: %s", rc, lasso_strerror(rc));
-        reject(ctx, r->sp->entity_id, "the response could not be built", &err);
+        reject(ctx, SAML_REJECT_INTERNAL, r->sp->entity_id,
+               "the response could not be built", &err);
         if (assertion != NULL) {
             g_object_unref(assertion);
         }
@@ -527,7 +562,8 @@ static void issue(saml_ctx *ctx, sso_req *r, const saml_session *who,
     rc = saml_attributes_build(&attrs, ctx, r->sp, who->person_uuid, pairwise,
                                d, subject, &err);
     if (rc != 0) {
-        reject(ctx, r->sp->entity_id, "the user's data could not be read",
+        reject(ctx, SAML_REJECT_INTERNAL, r->sp->entity_id,
+               "the user's data could not be read",
                &err);
         return;
     }
@@ -538,28 +574,27 @@ static void issue(saml_ctx *ctx, sso_req *r, const saml_session *who,
         assertion->AttributeStatement =
             g_list_append(assertion->AttributeStatement, stmt);
     }
-    /* audit, and the SP joins the session for Single Logout; a fresh
-     * login of another person than the session's has no session to join
-     * (who->id == 0). The statement runs while the Response is signed;
-     * the Response leaves only once it is committed. */
-    rc = saml_assertion_record_send(
-        ctx, who->id, who->login, r->sp->entity_id, name_id, r->format,
-        authn != NULL && authn->SessionIndex != NULL ? authn->SessionIndex
-                                                     : assertion->ID,
-        &err);
+    /* signed first, without a connection; then audit, and the SP joins
+     * the session for Single Logout (a fresh login of another person than
+     * the session's has no session to join: who->id == 0) in one
+     * statement: the Response leaves only once it is committed */
+    rc = build_response(&body, ctx, r, &err);
     if (rc == 0) {
-        rc = build_response(&body, ctx, r, &err);
-        if (saml_assertion_record_wait(ctx, r->sp->entity_id,
-                                       rc == 0 ? &err : &err2) != 0 &&
-            rc == 0) {
-            rc = -1;
+        rc = saml_assertion_record_send(
+            ctx, who->id, who->login, r->sp->entity_id, name_id, r->format,
+            authn != NULL && authn->SessionIndex != NULL ? authn->SessionIndex
+                                                         : assertion->ID,
+            &err);
+        if (rc == 0) {
+            rc = saml_assertion_record_wait(ctx, r->sp->entity_id, &err2);
+            err = rc != 0 ? err2 : err;
+        }
+        if (rc != 0) {
             reason = "the session could not be updated";
         }
-    } else {
-        reason = "the session could not be updated";
     }
     if (rc != 0) {
-        reject(ctx, r->sp->entity_id, reason, &err);
+        reject(ctx, SAML_REJECT_INTERNAL, r->sp->entity_id, reason, &err);
         return;
     }
     atomic_fetch_add(&((saml_sp_info *)(uintptr_t)r->sp)->assertions, 1);
@@ -577,10 +612,46 @@ static int load_subject(idm_subject **out, saml_ctx *ctx, const char *login,
     return rc != 0 ? rc : idm_subject_load(out, db, login, err);
 }
 
+/* What saml_pending keeps of a request (pooled): the query of an
+ * IdP-initiated one; else the XML as decoded and checked, without its
+ * signature (verified already; the row is ours), so at most
+ * SAML_MSG_XML_MAX bytes instead of the raw body. */
+static const char *park_message(saml_ctx *ctx, sso_req *r)
+{
+    xmlNode *root;
+    xmlBuffer *buf;
+    const char *out;
+
+    if (strcmp(r->binding, "init") == 0 || r->parked) {
+        return r->raw;
+    }
+    if (!r->msg.xml_signed) {
+        return r->msg.xml;
+    }
+    root = xmlDocGetRootElement((xmlDoc *)r->msg.doc);
+    for (xmlNode *c = root->children; c != NULL; c = c->next) {
+        if (c->type == XML_ELEMENT_NODE && c->ns != NULL &&
+            strcmp((const char *)c->ns->href,
+                   "http://www.w3.org/2000/09/xmldsig#") == 0 &&
+            strcmp((const char *)c->name, "Signature") == 0) {
+            xmlUnlinkNode(c);
+            xmlFreeNode(c);
+            break; /* one signature at most (decode.c) */
+        }
+    }
+    buf = xmlBufferCreate();
+    xmlNodeDump(buf, (xmlDoc *)r->msg.doc, root, 0, 0);
+    out = saml_pool_add(ctx->pool, free,
+                        saml__xstrndup((const char *)xmlBufferContent(buf),
+                                       (size_t)xmlBufferLength(buf)));
+    xmlBufferFree(buf);
+    return out;
+}
+
 /* After the checks: the policy answers, or the browser goes to the login
  * page (no session, ForceAuthn, or an application that wants a fresh
  * password every time). */
-static void decide(saml_ctx *ctx, sso_req *r, int resume)
+static void decide(saml_ctx *ctx, sso_req *r)
 {
     idm_err err = IDM_ERR_INIT;
     const idm_subject *subject = NULL;
@@ -598,11 +669,15 @@ static void decide(saml_ctx *ctx, sso_req *r, int resume)
         saml_page_error(ctx, 503, saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
         return;
     }
+    /* ForceAuthn (and reauth) are server-side: from the request, or from
+     * the pending row; satisfied only by a password checked in this
+     * request (ctx->fresh_auth), never by a URL parameter */
     need_login = ctx->session.id == 0 || ctx->session.must_change_password ||
-                 (r->msg.force_authn && !resume);
+                 (r->force && ctx->fresh_auth == 0);
     if (!need_login) {
         if (saml_session_subject(&subject, ctx, &err) != 0) {
-            reject(ctx, r->sp->entity_id, "the user's data could not be read",
+            reject(ctx, SAML_REJECT_INTERNAL, r->sp->entity_id,
+               "the user's data could not be read",
                    &err);
             return;
         }
@@ -629,15 +704,14 @@ static void decide(saml_ctx *ctx, sso_req *r, int resume)
                           : "passive request without a session");
         return;
     }
-    if (saml_pending_store(&pending, ctx, r->binding, r->raw,
-                           r->msg.relay_state, &err) != 0) {
+    if (saml_pending_park(&pending, ctx, r->binding, park_message(ctx, r),
+                          r->msg.relay_state, r->force || reauth,
+                          &err) != 0) {
         saml_page_error(ctx, 503, saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
         return;
     }
     {
-        char *loc =
-            saml__printf("/login?p=%s%s", pending,
-                         r->msg.force_authn || reauth ? "&force=1" : "");
+        char *loc = saml__printf("/login?p=%s", pending);
         saml_resp_redirect(ctx, loc);
         free(loc);
         saml_resp_cookie(ctx, "idm_b", ctx->browser, -1);
@@ -661,7 +735,7 @@ void saml_sso_handle(saml_ctx *ctx)
         r.raw = req->query != NULL ? req->query : "";
     }
     if (check_request(ctx, &r, 0) == 0) {
-        decide(ctx, &r, 0);
+        decide(ctx, &r);
     }
     sso_req_clear(&r);
 }
@@ -682,11 +756,12 @@ static int init_request(saml_ctx *ctx, sso_req *r, const char *query)
         return -1;
     }
     if (sp == NULL || (r->sp = g_hash_table_lookup(srv->sps, sp)) == NULL) {
-        reject(ctx, sp, "unknown application", NULL);
+        reject(ctx, SAML_REJECT_UNKNOWN_SP, sp, "unknown application", NULL);
         return -1;
     }
     if (target != NULL && strlen(target) > SAML_RELAY_STATE_MAX) {
-        reject(ctx, sp, "RelayState longer than 80 bytes", NULL);
+        reject(ctx, SAML_REJECT_ENDPOINT, sp, "RelayState longer than 80 bytes",
+               NULL);
         return -1;
     }
     r->acs_url = default_acs(r->sp)->location;
@@ -708,7 +783,8 @@ static int init_request(saml_ctx *ctx, sso_req *r, const char *query)
         idm_err err = IDM_ERR_INIT;
         idm_err_set(&err, IDM_EINTERNAL, "init failed");
         idm_err_detail(&err, "lasso %d: %s", rc, lasso_strerror(rc));
-        reject(ctx, r->sp->entity_id, "the application cannot be started",
+        reject(ctx, SAML_REJECT_INTERNAL, r->sp->entity_id,
+               "the application cannot be started",
                &err);
         return -1;
     }
@@ -723,15 +799,35 @@ void saml_sso_init(saml_ctx *ctx)
     r.binding = "init";
     r.raw = ctx->req->query != NULL ? ctx->req->query : "";
     if (init_request(ctx, &r, r.raw) == 0) {
-        decide(ctx, &r, 0);
+        decide(ctx, &r);
     }
     sso_req_clear(&r);
+}
+
+/* A pending request of this browser into r (its strings pooled); the
+ * connection is handed back before the request is checked again. */
+static int take_pending(sso_req *r, saml_ctx *ctx, const char *pending,
+                        idm_err *err)
+{
+    char *binding = NULL, *message = NULL, *relay = NULL;
+    int force = 0;
+    int rc = saml_pending_resume(&binding, &message, &relay, &force, ctx,
+                                 pending, err);
+
+    if (rc != 0) {
+        return rc;
+    }
+    r->binding = binding;
+    r->raw = message;
+    r->relay_state = relay;
+    r->force = force;
+    r->parked = strcmp(binding, "init") != 0;
+    return 0;
 }
 
 void saml_sso_resume(saml_ctx *ctx, const char *pending)
 {
     idm_err err = IDM_ERR_INIT;
-    char *binding = NULL, *message = NULL, *relay = NULL;
     sso_req r;
     int ok;
 
@@ -739,19 +835,15 @@ void saml_sso_resume(saml_ctx *ctx, const char *pending)
         saml_resp_redirect(ctx, "/");
         return;
     }
-    if (saml_pending_take(&binding, &message, &relay, ctx, pending, &err) !=
-        0) {
+    memset(&r, 0, sizeof(r));
+    if (take_pending(&r, ctx, pending, &err) != 0) {
         /* expired or foreign: the portal is the safe place */
         saml_resp_redirect(ctx, "/");
         return;
     }
-    memset(&r, 0, sizeof(r));
-    r.binding = binding;
-    r.raw = message;
-    ok = strcmp(binding, "init") == 0 ? init_request(ctx, &r, message)
-                                      : check_request(ctx, &r, 1);
+    ok = !r.parked ? init_request(ctx, &r, r.raw) : check_request(ctx, &r, 1);
     if (ok == 0) {
-        decide(ctx, &r, 1);
+        decide(ctx, &r);
     }
     sso_req_clear(&r);
 }
@@ -788,7 +880,6 @@ void saml_sso_login_done(saml_ctx *ctx, const char *pending, const char *uuid,
                          const char *login, int must_change)
 {
     idm_err err = IDM_ERR_INIT;
-    char *binding = NULL, *message = NULL, *relay = NULL;
     idm_subject *subject = NULL;
     idm_decision d;
     sso_req r;
@@ -796,14 +887,17 @@ void saml_sso_login_done(saml_ctx *ctx, const char *pending, const char *uuid,
 
     ctx->fresh_auth = (int64_t)time(NULL);
     memset(&r, 0, sizeof(r));
-    /* a pending password change keeps the request for afterwards */
+    if (must_change && pending != NULL &&
+        saml_pending_force_done(ctx, pending, &err) != 0) {
+        saml_page_error(ctx, 503, saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
+        return;
+    }
+    /* a pending password change keeps the request for afterwards (its
+     * ForceAuthn is satisfied by this password: cleared above) */
     if (!must_change && pending != NULL &&
-        saml_pending_take(&binding, &message, &relay, ctx, pending, &err) ==
-            0) {
-        r.binding = binding;
-        r.raw = message;
-        rc = strcmp(binding, "init") == 0 ? init_request(ctx, &r, message)
-                                          : check_request(ctx, &r, 1);
+        take_pending(&r, ctx, pending, &err) == 0) {
+        rc = !r.parked ? init_request(ctx, &r, r.raw)
+                       : check_request(ctx, &r, 1);
         if (rc != 0) {
             sso_req_clear(&r);
             return; /* the error page is set */
@@ -825,7 +919,7 @@ void saml_sso_login_done(saml_ctx *ctx, const char *pending, const char *uuid,
         saml_resp_redirect(ctx, loc);
         free(loc);
     } else if (r.login != NULL) {
-        decide(ctx, &r, 1);
+        decide(ctx, &r);
     } else {
         saml_resp_redirect(ctx, "/"); /* no (valid) pending request */
     }

@@ -419,15 +419,17 @@ int saml_pending_store(char **id_out, saml_ctx *ctx, const char *binding,
     return rc;
 }
 
-int saml_pending_take(char **binding_out, char **message_out, char **relay_out,
-                      saml_ctx *ctx, const char *id, idm_err *err)
+/* The pending row id of this browser: its columns cols, deleted (take)
+ * or not. */
+static int pending_row(PGresult **out, saml_ctx *ctx, const char *id,
+                       int take, idm_err *err)
 {
     char idh[67], bh[67];
     PGresult *res = NULL;
     idm_db *db;
     int rc;
 
-    *binding_out = *message_out = *relay_out = NULL;
+    *out = NULL;
     if (id == NULL || strlen(id) != 43) {
         return idm_err_set(err, IDM_ENOTFOUND, "no pending request");
     }
@@ -439,9 +441,14 @@ int saml_pending_take(char **binding_out, char **message_out, char **relay_out,
     token_hash(bh, ctx->browser);
     /* bound to the browser that started it; used once */
     rc = idm_db_query(&res, db,
-                      "DELETE FROM saml_pending WHERE id_hash = $1::bytea "
-                      "AND browser_hash = $2::bytea AND expires_at > now() "
-                      "RETURNING binding, message, relay_state",
+                      take ? "DELETE FROM saml_pending WHERE id_hash = "
+                             "$1::bytea AND browser_hash = $2::bytea AND "
+                             "expires_at > now() RETURNING binding, message, "
+                             "relay_state, force_authn"
+                           : "SELECT binding, message, relay_state, "
+                             "force_authn FROM saml_pending WHERE id_hash = "
+                             "$1::bytea AND browser_hash = $2::bytea AND "
+                             "expires_at > now()",
                       2, (const char *const[]){idh, bh}, err);
     if (rc != 0) {
         return rc;
@@ -450,11 +457,121 @@ int saml_pending_take(char **binding_out, char **message_out, char **relay_out,
         PQclear(res);
         return idm_err_set(err, IDM_ENOTFOUND, "no pending request");
     }
+    *out = res;
+    return 0;
+}
+
+int saml_pending_take(char **binding_out, char **message_out, char **relay_out,
+                      saml_ctx *ctx, const char *id, idm_err *err)
+{
+    int force;
+
+    return saml_pending_resume(binding_out, message_out, relay_out, &force,
+                               ctx, id, err);
+}
+
+int saml_pending_park(char **id_out, saml_ctx *ctx, const char *binding,
+                      const char *message, const char *relay_state, int force,
+                      idm_err *err)
+{
+    char *id = saml_pool_add(ctx->pool, free, saml__random_token());
+    char idh[67], bh[67], keep[16], addr[65];
+    idm_db *db;
+    int rc;
+
+    *id_out = NULL;
+    if (strlen(message) > SAML_PENDING_MESSAGE_MAX) {
+        return idm_err_set(err, IDM_ETOOBIG, "the request is too large");
+    }
+    rc = saml_ctx_db(&db, ctx, err);
+    if (rc != 0) {
+        return rc;
+    }
+    token_hash(idh, id);
+    token_hash(bh, ctx->browser);
+    snprintf(keep, sizeof(keep), "%d", SAML_PENDING_PER_ADDR - 1);
+    snprintf(addr, sizeof(addr), "%s",
+             ctx->actor.addr != NULL ? ctx->actor.addr : "unknown");
+    /* at most SAML_PENDING_PER_ADDR rows per client address: the oldest
+     * give way (a school behind one address must not be locked out by
+     * one client; concurrent requests may briefly exceed it) */
+    rc = idm_db_query(
+        NULL, db,
+        "WITH old AS (DELETE FROM saml_pending WHERE id_hash IN "
+        "(SELECT id_hash FROM saml_pending WHERE addr = $6 "
+        "ORDER BY expires_at DESC OFFSET $8::int)) "
+        "INSERT INTO saml_pending (id_hash, browser_hash, "
+        "binding, message, relay_state, expires_at, addr, force_authn) "
+        "VALUES ($1::bytea, $2::bytea, $3, $4, $5, "
+        "now() + interval '30 minutes', $6, $7::boolean)",
+        8,
+        (const char *const[]){idh, bh, binding, message, relay_state, addr,
+                              force ? "t" : "f", keep},
+        err);
+    if (rc == 0) {
+        *id_out = id;
+    }
+    return rc;
+}
+
+int saml_pending_resume(char **binding_out, char **message_out,
+                        char **relay_out, int *force_out, saml_ctx *ctx,
+                        const char *id, idm_err *err)
+{
+    PGresult *res = NULL;
+    int rc;
+
+    *binding_out = *message_out = *relay_out = NULL;
+    *force_out = 0;
+    rc = pending_row(&res, ctx, id, 1, err);
+    if (rc != 0) {
+        return rc;
+    }
     *binding_out = saml_pool_strdup(ctx->pool, PQgetvalue(res, 0, 0));
     *message_out = saml_pool_strdup(ctx->pool, PQgetvalue(res, 0, 1));
     *relay_out = PQgetisnull(res, 0, 2)
                      ? NULL
                      : saml_pool_strdup(ctx->pool, PQgetvalue(res, 0, 2));
+    *force_out = PQgetvalue(res, 0, 3)[0] == 't';
     PQclear(res);
     return 0;
+}
+
+int saml_pending_force(int *force_out, saml_ctx *ctx, const char *id,
+                       idm_err *err)
+{
+    PGresult *res = NULL;
+    int rc = pending_row(&res, ctx, id, 0, err);
+
+    *force_out = 0;
+    if (rc == IDM_ENOTFOUND) {
+        return 0; /* nothing to force: resuming finds nothing either */
+    }
+    if (rc == 0) {
+        *force_out = PQgetvalue(res, 0, 3)[0] == 't';
+    }
+    PQclear(res);
+    return rc;
+}
+
+int saml_pending_force_done(saml_ctx *ctx, const char *id, idm_err *err)
+{
+    char idh[67], bh[67];
+    idm_db *db;
+    int rc;
+
+    if (id == NULL || strlen(id) != 43) {
+        return 0;
+    }
+    rc = saml_ctx_db(&db, ctx, err);
+    if (rc != 0) {
+        return rc;
+    }
+    token_hash(idh, id);
+    token_hash(bh, ctx->browser);
+    return idm_db_query(NULL, db,
+                        "UPDATE saml_pending SET force_authn = false "
+                        "WHERE id_hash = $1::bytea AND browser_hash = "
+                        "$2::bytea",
+                        2, (const char *const[]){idh, bh}, err);
 }

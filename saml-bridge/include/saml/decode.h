@@ -12,10 +12,26 @@
 #include "idm/common.h"
 #include "idm/err.h"
 
-/** Largest encoded message (base64 text) accepted. */
-#define SAML_MSG_ENCODED_MAX (256 * 1024)
-/** Largest decoded (inflated) XML accepted. */
-#define SAML_MSG_XML_MAX (128 * 1024)
+/** Largest encoded message (base64 text) accepted: base64 of the largest
+ * decoded message, with room for line breaks and a query's other fields. */
+#define SAML_MSG_ENCODED_MAX (64 * 1024)
+/** Largest decoded (inflated) XML accepted. A real AuthnRequest or
+ * LogoutRequest is 1-6 KiB, with an XML signature and certificate. */
+#define SAML_MSG_XML_MAX (32 * 1024)
+/* Caps of the pre-parse (saml_xml_precheck), checked while libxml2's SAX
+ * parser streams the message and before any tree is built. A signed
+ * AuthnRequest has about 15 elements, depth 5 (Signature/KeyInfo/
+ * X509Data/X509Certificate), at most 12 attributes on the root and a few
+ * namespace declarations; the caps leave room for Extensions and
+ * RequestedAuthnContext without letting quadratic code in Lasso loose. */
+/** Most elements in one message. */
+#define SAML_XML_MAX_ELEMENTS 256
+/** Deepest element nesting (the root is depth 1). */
+#define SAML_XML_MAX_DEPTH 16
+/** Most attributes on one element (namespace declarations not counted). */
+#define SAML_XML_MAX_ATTRS 16
+/** Most namespace declarations on one element. */
+#define SAML_XML_MAX_NSDECLS 16
 /** Longest RelayState accepted (SAML bindings 3.4.3, 3.5.3). */
 #define SAML_RELAY_STATE_MAX 80
 
@@ -78,6 +94,24 @@ IDM_MUST_CHECK int saml_msg_decode_redirect(saml_msg *out, const char *query,
 IDM_MUST_CHECK int saml_msg_decode_post(saml_msg *out, const char *b64,
                                         size_t len, const char *relay_state,
                                         idm_err *err);
+
+/**
+ * The pre-parse: stream xml (len bytes) through libxml2's SAX parser
+ * without network, DTD or entity expansion, and stop at the first
+ * element, depth, attribute or namespace count above the SAML_XML_MAX_*
+ * caps, at a DTD or at malformed XML. Cost is linear and bounded by len.
+ * @return 0, IDM_EINVAL (malformed, DTD), IDM_ETOOBIG (a cap exceeded).
+ */
+IDM_MUST_CHECK int saml_xml_precheck(const char *xml, size_t len,
+                                     idm_err *err);
+
+/**
+ * Decode a message already decoded once and stored by us (a pending
+ * AuthnRequest): xml (len bytes) through the same caps and checks.
+ */
+IDM_MUST_CHECK int saml_msg_decode_xml(saml_msg *out, const char *xml,
+                                       size_t len, const char *relay_state,
+                                       idm_err *err);
 
 /** Free a message's fields. Accepts NULL. */
 void saml_msg_clear(saml_msg *msg);

@@ -111,6 +111,15 @@ int saml_idp_policy_reload(saml_idp *idp, int force, idm_err *err);
 /** Delete expired sessions, pending requests, replay entries. */
 IDM_MUST_CHECK int saml_idp_housekeeping(saml_idp *idp, idm_err *err);
 
+/**
+ * Write the rejections counted in memory as audit rows, one per client
+ * address, reason and minute, with their count. all = 0: finished minutes
+ * only (the main thread, every few seconds); 1: everything (shutdown,
+ * tests). Takes a database connection only if there is something to write.
+ */
+IDM_MUST_CHECK int saml_idp_reject_flush(saml_idp *idp, int all,
+                                         idm_err *err);
+
 /** Record transport-level numbers (request latency) in the metrics. */
 void saml_idp_observe(saml_idp *idp, const char *path, int status,
                       double seconds);

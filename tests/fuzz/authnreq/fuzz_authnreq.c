@@ -2,7 +2,9 @@
  * Fuzz target: the AuthnRequest decoder in front of Lasso (saml/decode.h).
  * Every input goes through both bindings: as an HTTP-Redirect query
  * (SAMLRequest=base64(raw DEFLATE(XML))&RelayState&SigAlg&Signature) and as
- * the base64 value of an HTTP-POST SAMLRequest. Besides crashes and
+ * the base64 value of an HTTP-POST SAMLRequest, and as an HTTP-POST form
+ * body whose SAMLRequest and RelayState fields are form-decoded first (as
+ * sso.c does). Besides crashes and
  * sanitizer reports, a successful decode must honour the decoder's
  * promises: the caps, an ID and an Issuer, no DTD, RSA-SHA256 only.
  */
@@ -11,6 +13,7 @@
 
 #include "../fuzz.h"
 #include "saml/decode.h"
+#include "saml_int.h" /* the form decoder (saml__form_get) */
 
 static void check(const saml_msg *m)
 {
@@ -50,6 +53,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (saml_msg_decode_post(&m, s, size, "relay", &err2) == 0) {
         check(&m);
         saml_msg_clear(&m);
+    }
+    {
+        idm_err err3 = IDM_ERR_INIT;
+        char *b64 = saml__form_get(s, size, "SAMLRequest");
+        char *relay = saml__form_get(s, size, "RelayState");
+
+        if (b64 != NULL &&
+            saml_msg_decode_post(&m, b64, strlen(b64), relay, &err3) == 0) {
+            check(&m);
+            saml_msg_clear(&m);
+        }
+        free(b64);
+        free(relay);
     }
     free(s);
     return 0;

@@ -84,6 +84,43 @@ cases = {
     "post-oversized": b"A" * (300 * 1024),
     "empty": b"",
 }
+# issue 12: hostile requests (caps of the pre-parse, repeated singletons)
+POL = ('<samlp:NameIDPolicy Format="urn:oasis:names:tc:SAML:2.0:nameid-format:'
+       'persistent" AllowCreate="true"/>')
+STATUS = (b'<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" '
+          b'xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_r1" Version="2.0" '
+          b'IssueInstant="' + NOW.encode() + b'" InResponseTo="_x"><saml:Issuer>'
+          b'https://sp1.test.invalid/sp</saml:Issuer><samlp:Status>'
+          b'<samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/>'
+          b'<samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Requester"/>'
+          b'</samlp:Status></samlp:LogoutResponse>')
+
+
+def ext(inner):
+    return xml(sig="<samlp:Extensions>" + inner + "</samlp:Extensions>")
+
+
+def form(b, extra=""):
+    return ("SAMLRequest=" + urllib.parse.quote(base64.b64encode(b), safe="") +
+            extra).encode()
+
+
+cases.update({
+    "redirect-repeated-nameidpolicy": redirect(xml(sig=POL * 120)),
+    "post-repeated-nameidpolicy": post(xml(sig=POL * 2)),
+    "post-repeated-issuer": post(xml(sig="<saml:Issuer>x</saml:Issuer>")),
+    "post-repeated-statuscode": post(STATUS),
+    "redirect-extensions-31000": redirect(ext("<a/>" * 31000)),
+    "redirect-extensions-300": redirect(ext("<a/>" * 300)),
+    "redirect-deep-nesting": redirect(ext("<a>" * 15 + "</a>" * 15)),
+    "post-deep-nesting-1000": post(ext("<a>" * 1000 + "</a>" * 1000)),
+    "redirect-many-attributes": redirect(ext("<a" + "".join(' a%d="x"' % i for i in range(17)) + "/>")),
+    "post-many-namespaces": post(ext("<a" + "".join(' xmlns:n%d="urn:x:%d"' % (i, i) for i in range(17)) + "/>")),
+    "redirect-decoded-33k": redirect(ext("<!--" + "x" * (33 * 1024) + "-->")),
+    "form-valid": form(xml(), "&RelayState=%2Fkurs"),
+    "form-repeated-field": form(xml(), "&SAMLRequest=AAAA"),
+    "form-bad-escape": b"SAMLRequest=%4&RelayState=%zz",
+})
 os.makedirs("corpus", exist_ok=True)
 for name, data in cases.items():
     with open(os.path.join("corpus", name), "wb") as f:

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: EUPL-1.2
+ * Accounting of rejected SAML requests without touching the database per
+ * request: a counter per reason class for /metrics, and in memory one
+ * bucket per (client address, reason, minute) that the main thread writes
+ * as one audit row with a count (saml_idp_reject_flush).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "saml_int.h"
+
+/* Buckets held between flushes; beyond it, a rejection is counted in the
+ * bucket of the address "*" (one per reason and minute). */
+#define REJECT_BUCKETS_MAX 4096
+/* Longest issuer kept in a bucket (attacker-controlled text). */
+#define REJECT_SP_MAX 256
+
+static const char *const kind_label[SAML_REJECT__COUNT] = {
+    [SAML_REJECT_MALFORMED] = "malformed",
+    [SAML_REJECT_TOO_LARGE] = "too_large",
+    [SAML_REJECT_UNKNOWN_SP] = "unknown_sp",
+    [SAML_REJECT_UNSIGNED] = "unsigned",
+    [SAML_REJECT_BAD_SIGNATURE] = "bad_signature",
+    [SAML_REJECT_ENDPOINT] = "endpoint",
+    [SAML_REJECT_EXPIRED] = "expired",
+    [SAML_REJECT_REPLAYED] = "replayed",
+    [SAML_REJECT_NOT_ACCEPTED] = "not_accepted",
+    [SAML_REJECT_STATUS] = "status_response",
+    [SAML_REJECT_INTERNAL] = "internal",
+};
+
+typedef struct bucket {
+    int64_t minute; /* epoch seconds / 60 */
+    char *addr;
+    char *reason;
+    char *sp; /* the first rejection's issuer, or NULL */
+    unsigned long count;
+} bucket;
+
+struct saml_rejects {
+    pthread_mutex_t lock;
+    GHashTable *buckets; /* "minute\naddr\nreason" -> bucket* */
+    atomic_ulong by_kind[SAML_REJECT__COUNT];
+};
+
+static void bucket_free(void *p)
+{
+    bucket *b = p;
+
+    if (b != NULL) {
+        free(b->addr);
+        free(b->reason);
+        free(b->sp);
+        free(b);
+    }
+}
+
+saml_rejects *saml_rejects_new(void)
+{
+    saml_rejects *r = saml__xcalloc(1, sizeof(*r));
+
+    pthread_mutex_init(&r->lock, NULL);
+    r->buckets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                       bucket_free);
+    return r;
+}
+
+void saml_rejects_free(saml_rejects *r)
+{
+    if (r == NULL) {
+        return;
+    }
+    g_hash_table_destroy(r->buckets);
+    pthread_mutex_destroy(&r->lock);
+    free(r);
+}
+
+void saml_reject_note(saml_ctx *ctx, saml_reject_kind kind, const char *sp,
+                      const char *reason)
+{
+    saml_rejects *r = ctx->idp->rejects;
+    const char *addr = ctx->actor.addr != NULL ? ctx->actor.addr : "unknown";
+    int64_t minute = (int64_t)time(NULL) / 60;
+    char *key;
+    bucket *b;
+    int first = 0;
+
+    if (kind >= SAML_REJECT__COUNT) {
+        kind = SAML_REJECT_INTERNAL;
+    }
+    if (reason == NULL) {
+        reason = "-";
+    }
+    atomic_fetch_add(&r->by_kind[kind], 1);
+    saml_metrics_reject(ctx->idp->metrics);
+    pthread_mutex_lock(&r->lock);
+    key = g_strdup_printf("%lld\n%s\n%s", (long long)minute, addr, reason);
+    b = g_hash_table_lookup(r->buckets, key);
+    if (b == NULL && g_hash_table_size(r->buckets) >= REJECT_BUCKETS_MAX) {
+        /* full: addresses beyond the cap share one bucket per reason */
+        addr = "*";
+        g_free(key);
+        key = g_strdup_printf("%lld\n%s\n%s", (long long)minute, addr, reason);
+        b = g_hash_table_lookup(r->buckets, key);
+    }
+    if (b == NULL) {
+        b = saml__xcalloc(1, sizeof(*b));
+        b->minute = minute;
+        b->addr = saml__xstrdup(addr);
+        b->reason = saml__xstrdup(reason);
+        b->sp = sp != NULL ? saml__xstrndup(sp, strnlen(sp, REJECT_SP_MAX))
+                           : NULL;
+        g_hash_table_insert(r->buckets, key, b);
+        key = NULL;
+        first = 1;
+    }
+    b->count++;
+    pthread_mutex_unlock(&r->lock);
+    g_free(key);
+    /* the log line once per bucket, not once per request: a flood neither
+     * fills the journal nor the audit table */
+    if (first) {
+        saml_audit_log(ctx, "saml.authn_reject", IDM_AUDIT_DENIED, sp, reason);
+    }
+}
+
+int saml_idp_reject_flush(saml_idp *idp, int all, idm_err *err)
+{
+    saml_rejects *r = idp->rejects;
+    int64_t minute = (int64_t)time(NULL) / 60;
+    GPtrArray *out = g_ptr_array_new_with_free_func(bucket_free);
+    GHashTableIter it;
+    gpointer k, v;
+    idm_db *db = NULL;
+    int rc = 0;
+
+    if (r == NULL) {
+        goto cleanup;
+    }
+    /* take the finished minutes (or all) out under the lock; write them
+     * without it */
+    pthread_mutex_lock(&r->lock);
+    g_hash_table_iter_init(&it, r->buckets);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        bucket *b = v;
+        if (all || b->minute < minute) {
+            g_hash_table_iter_steal(&it);
+            g_free(k);
+            g_ptr_array_add(out, b);
+        }
+    }
+    pthread_mutex_unlock(&r->lock);
+    if (out->len == 0) {
+        goto cleanup;
+    }
+    rc = saml_dbpool_get(&db, idp->pool, err);
+    for (guint i = 0; i < out->len; i++) {
+        const bucket *b = g_ptr_array_index(out, i);
+        idm_actor actor = {"anonymous", b->addr};
+        char at[32];
+        json_t *j = json_object();
+        char *details;
+
+        saml__time_format(at, b->minute * 60);
+        if (db == NULL) {
+            /* no database: the counts go to the log at least */
+            char qa[96], qr[256];
+            idm_log(IDM_LOG_WARN, "saml", "saml.authn_reject.unwritten",
+                    "from=%s reason=%s minute=%s count=%lu",
+                    idm_log_quote(qa, sizeof(qa), b->addr),
+                    idm_log_quote(qr, sizeof(qr), b->reason), at, b->count);
+            continue;
+        }
+        if (b->sp != NULL) {
+            json_object_set_new(j, "sp", json_string(b->sp));
+        }
+        json_object_set_new(j, "reason", json_string(b->reason));
+        json_object_set_new(j, "count", json_integer((json_int_t)b->count));
+        json_object_set_new(j, "minute", json_string(at));
+        details = json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+        idm_audit_write_detached(db, &actor, "saml.authn_reject",
+                                 b->sp != NULL ? b->sp : "-",
+                                 IDM_AUDIT_DENIED, details);
+        free(details);
+        if (b->count > 1) {
+            char qa[96], qr[256];
+            idm_log(IDM_LOG_NOTICE, "saml", "saml.authn_reject.count",
+                    "from=%s reason=%s minute=%s count=%lu",
+                    idm_log_quote(qa, sizeof(qa), b->addr),
+                    idm_log_quote(qr, sizeof(qr), b->reason), at, b->count);
+        }
+    }
+    if (db != NULL) {
+        saml_dbpool_put(idp->pool, db);
+    }
+cleanup:
+    g_ptr_array_free(out, TRUE);
+    return rc;
+}
+
+void saml_rejects_render(GString *out, saml_rejects *r)
+{
+    g_string_append(out, "# HELP idmd_requests_rejected_by_reason_total SAML "
+                         "requests rejected, by reason class.\n"
+                         "# TYPE idmd_requests_rejected_by_reason_total "
+                         "counter\n");
+    for (int k = 0; k < SAML_REJECT__COUNT; k++) {
+        g_string_append_printf(
+            out, "idmd_requests_rejected_by_reason_total{reason=\"%s\"} %lu\n",
+            kind_label[k], atomic_load(&r->by_kind[k]));
+    }
+}
