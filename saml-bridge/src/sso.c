@@ -517,7 +517,13 @@ static void issue(saml_ctx *ctx, sso_req *r, const saml_session *who,
     authn = assertion->AuthnStatement != NULL
                 ? LASSO_SAML2_AUTHN_STATEMENT(assertion->AuthnStatement->data)
                 : NULL;
-    if (authn != NULL && authn->SessionIndex == NULL) {
+    if (authn != NULL && who->id != 0) {
+        /* stable per session and SP: SLO finds the session by it */
+        char *si = saml_slo_session_index(ctx->idp, who->id, r->sp->entity_id);
+        g_free(authn->SessionIndex);
+        authn->SessionIndex = g_strdup(si);
+        free(si);
+    } else if (authn != NULL && authn->SessionIndex == NULL) {
         authn->SessionIndex = g_strdup(assertion->ID);
     }
     if (authn != NULL) {
