@@ -74,6 +74,30 @@ static char *deflate_b64(const char *xml)
     return out;
 }
 
+/* Lasso's signer appends the enveloped ds:Signature; the SAML schema
+ * wants it right after the Issuer (the enveloped transform leaves the
+ * signature valid wherever it is). */
+static void signature_after_issuer(xmlNode *root)
+{
+    xmlNode *issuer = NULL, *sig = NULL;
+
+    for (xmlNode *c = root != NULL ? root->children : NULL; c != NULL;
+         c = c->next) {
+        if (c->type != XML_ELEMENT_NODE) {
+            continue;
+        }
+        if (strcmp((const char *)c->name, "Issuer") == 0 && issuer == NULL) {
+            issuer = c;
+        } else if (strcmp((const char *)c->name, "Signature") == 0) {
+            sig = c;
+        }
+    }
+    if (issuer != NULL && sig != NULL && issuer->next != sig) {
+        xmlUnlinkNode(sig);
+        xmlAddNextSibling(issuer, sig);
+    }
+}
+
 /* Send a message to an SP's SLO endpoint: HTTP-Redirect with an RSA-SHA256
  * query signature, or HTTP-POST with an enveloped XML signature. */
 static void send_message(saml_ctx *ctx, const saml_slo_ep *ep,
@@ -133,6 +157,7 @@ static void send_message(saml_ctx *ctx, const saml_slo_ep *ep,
                             saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
             return;
         }
+        signature_after_issuer(xmlDocGetRootElement(doc));
         xmlDocDumpMemoryEnc(doc, &mem, &size, "UTF-8");
         b64 = saml__b64_encode(mem, (size_t)size);
         saml_page_post_form(ctx, ep->location, param, b64, relay);
