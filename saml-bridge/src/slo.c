@@ -345,7 +345,6 @@ static void step(saml_ctx *ctx, json_t *state)
     json_decref(state);
 }
 
-
 /* End session sid and list its SPs, except the initiator. own: the
  * session of this browser (its cookie is cleared); otherwise the cookie,
  * which may belong to another session or none, is left alone. */
@@ -449,7 +448,8 @@ static int verify_xml(saml_server *srv, const char *b64, const char *issuer)
     if (rc == 0) {
         rc = lasso_profile_get_signature_status(LASSO_PROFILE(lo));
     }
-    if (rc == 0 && g_strcmp0(LASSO_PROFILE(lo)->remote_providerID, issuer) != 0) {
+    if (rc == 0 &&
+        g_strcmp0(LASSO_PROFILE(lo)->remote_providerID, issuer) != 0) {
         rc = -1;
     }
     g_object_unref(lo);
@@ -498,7 +498,8 @@ static const char *request_check(saml_ctx *ctx, saml_server *srv,
         strlen(m->relay_state) > SAML_RELAY_STATE_MAX) {
         return "RelayState longer than 80 bytes";
     }
-    if (m->destination == NULL || strcmp(m->destination, ctx->idp->slo_url) != 0) {
+    if (m->destination == NULL ||
+        strcmp(m->destination, ctx->idp->slo_url) != 0) {
         return "the request is addressed to another destination";
     }
     if (t < 0 || t > now + conf->idp_clock_skew ||
@@ -650,7 +651,8 @@ void saml_slo_handle(saml_ctx *ctx)
         /* the person's own logout: POST with the CSRF token, checked by
          * saml_logout_handle(); the walk runs through this browser */
         if (strcmp(req->method, "POST") != 0) {
-            saml_page_error(ctx, 400, saml_msg_text(ctx->lang, SAML_M_BAD_FORM));
+            saml_page_error(ctx, 400,
+                            saml_msg_text(ctx->lang, SAML_M_BAD_FORM));
             return;
         }
         if (saml_session_lookup(ctx, &err) != 0) {
@@ -658,8 +660,8 @@ void saml_slo_handle(saml_ctx *ctx)
                             saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
             return;
         }
-        step(ctx, end_session(ctx, ctx->session.id, ctx->session.login, NULL,
-                              1));
+        step(ctx,
+             end_session(ctx, ctx->session.id, ctx->session.login, NULL, 1));
         return;
     }
     if (strcmp(req->method, "POST") == 0) {

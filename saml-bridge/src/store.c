@@ -479,7 +479,8 @@ int saml_slo_session_find(int64_t *id_out, char login_out[80], saml_ctx *ctx,
     if (rc != 0) {
         return rc;
     }
-    snprintf(idle, sizeof(idle), "%d", ctx->idp->conf->idp_session_idle_minutes);
+    snprintf(idle, sizeof(idle), "%d",
+             ctx->idp->conf->idp_session_idle_minutes);
     /* all three must match one live session: the SP was given exactly this
      * NameID and SessionIndex in it */
     rc = idm_db_query_prepared(

@@ -27,8 +27,8 @@ int saml_verify_redirect(const saml_sp_info *sp, const saml_msg *m)
         }
         md = EVP_MD_CTX_new();
         ok = md != NULL &&
-             EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL,
-                                  sp->keys[i]) == 1 &&
+             EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, sp->keys[i]) ==
+                 1 &&
              EVP_DigestVerify(md, m->signature, m->signature_len,
                               (const unsigned char *)m->signed_octets,
                               strlen(m->signed_octets)) == 1;

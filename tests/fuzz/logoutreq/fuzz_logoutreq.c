@@ -93,8 +93,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         b64 = saml__form_get(s, n, param);
         relay = saml__form_get(s, n, "RelayState");
-        rc = saml_msg_decode_post(&m, b64, b64 != NULL ? strlen(b64) : 0,
-                                  relay, &err);
+        rc = saml_msg_decode_post(&m, b64, b64 != NULL ? strlen(b64) : 0, relay,
+                                  &err);
     }
     if (rc == 0) {
         check(&m, param, mode >= 2);

@@ -250,8 +250,7 @@ static void sess_new(sess *s, const int has[NSP])
         g.serial++;
         snprintf(s->nid[i], sizeof(s->nid[i]), "nid-%s-%d", sp_name[i],
                  g.serial);
-        snprintf(s->si[i], sizeof(s->si[i]), "_si-%s-%d", sp_name[i],
-                 g.serial);
+        snprintf(s->si[i], sizeof(s->si[i]), "_si-%s-%d", sp_name[i], g.serial);
         r = sql1("INSERT INTO saml_session_sp (session_id, sp_entity_id, "
                  "name_id, name_id_format, session_index) VALUES "
                  "($1::bigint, $2, $3, $4, $5) RETURNING 1",
@@ -271,8 +270,8 @@ static void sess_clear(sess *s)
 
 static int sess_alive(const sess *s)
 {
-    char *v = sql1("SELECT count(*) FROM saml_session WHERE id = $1::bigint",
-                   1, (const char *const[]){s->id});
+    char *v = sql1("SELECT count(*) FROM saml_session WHERE id = $1::bigint", 1,
+                   (const char *const[]){s->id});
     int n = atoi(v);
 
     g_free(v);
@@ -319,8 +318,7 @@ static char *b64_sig(int key, const char *octets)
     assert_non_null(ctx);
     assert_int_equal(
         EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, g.key[key]), 1);
-    assert_int_equal(EVP_DigestSign(ctx, sig, &n,
-                                    (const unsigned char *)octets,
+    assert_int_equal(EVP_DigestSign(ctx, sig, &n, (const unsigned char *)octets,
                                     strlen(octets)),
                      1);
     EVP_MD_CTX_free(ctx);
@@ -403,7 +401,8 @@ static char *redirect_query(const char *xml, int key, const char *relay)
     "Algorithm=\"http://www.w3.org/2000/09/xmldsig#enveloped-signature\"/>"    \
     "</ds:Transforms><ds:DigestMethod "                                        \
     "Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha256\"/>"                  \
-    "<ds:DigestValue>AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=</ds:DigestValue>" \
+    "<ds:DigestValue>AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=</"           \
+    "ds:DigestValue>"                                                          \
     "</ds:Reference></ds:SignedInfo><ds:SignatureValue>%s</ds:SignatureValue>" \
     "</ds:Signature>"
 
@@ -456,7 +455,8 @@ static char *post_body(const char *xml, const char *id, int how, int key,
     } else {
         xmlDoc *doc = xmlReadMemory(xml, (int)strlen(xml), "x.xml", NULL,
                                     XML_PARSE_NONET | XML_PARSE_NODICT);
-        LassoKey *k = how == XS_SIGN_CERT ? g.xml_key_cert[key] : g.xml_key[key];
+        LassoKey *k =
+            how == XS_SIGN_CERT ? g.xml_key_cert[key] : g.xml_key[key];
         xmlChar *mem = NULL;
         int size = 0;
 
@@ -1107,8 +1107,8 @@ static int group_setup(void **state)
         return -1;
     }
     g.data = g_build_filename(src, "tests", "data", "saml", NULL);
-    snprintf(cmd, sizeof(cmd), "%s/tests/harness/pg newdb %s hostile_slo",
-             src, st);
+    snprintf(cmd, sizeof(cmd), "%s/tests/harness/pg newdb %s hostile_slo", src,
+             st);
     p = popen(cmd, "r");
     if (p == NULL || fgets(g.conninfo, sizeof(g.conninfo), p) == NULL ||
         pclose(p) != 0) {
