@@ -28,6 +28,7 @@
 #include <libxml/tree.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <zlib.h>
 
 #include "idm/conf.h"
@@ -528,6 +529,40 @@ static void send_redirect(saml_response *out, browser *br, const char *q)
     http(out, br, "GET", "/saml/slo", q, NULL);
 }
 
+/* The query of a Redirect Location carries the IdP's RSA-SHA256
+ * signature (bindings 3.4.4.1) made with idp.key. */
+static int idp_signed(const char *loc)
+{
+    const char *q = strchr(loc, '?'), *sig = strstr(loc, "&Signature=");
+    char *path = data_path("idp.crt"), *raw, *b64;
+    guchar *bin;
+    gsize n;
+    FILE *f = fopen(path, "r");
+    X509 *crt = f != NULL ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+    EVP_PKEY *pub = crt != NULL ? X509_get_pubkey(crt) : NULL;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int ok;
+
+    assert_non_null(q);
+    assert_non_null(sig);
+    assert_non_null(pub);
+    raw = g_strdup(sig + 11);
+    b64 = g_uri_unescape_string(raw, NULL);
+    bin = g_base64_decode(b64, &n);
+    ok = EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pub) == 1 &&
+         EVP_DigestVerify(md, bin, n, (const unsigned char *)q + 1,
+                          (size_t)(sig - q - 1)) == 1;
+    EVP_MD_CTX_free(md);
+    EVP_PKEY_free(pub);
+    X509_free(crt);
+    fclose(f);
+    g_free(bin);
+    g_free(b64);
+    g_free(raw);
+    g_free(path);
+    return ok;
+}
+
 /* Refused: a 400 page, the session alive, the reason audited. */
 static void assert_refused(const saml_response *r, const sess *s, long since,
                            const char *reason)
@@ -861,7 +896,7 @@ static void walk(int post)
     assert_null(br.s); /* the cookie is cleared */
     loc = header(&r, "Location");
     assert_true(g_str_has_prefix(loc, sp_slo[1]));
-    assert_non_null(strstr(loc, "&Signature="));
+    assert_true(idp_signed(loc));
     lr = location_xml(loc, "SAMLRequest");
     assert_non_null(strstr(lr, s.nid[1]));
     assert_non_null(strstr(lr, s.si[1]));
@@ -954,6 +989,7 @@ static void test_no_walk_without_cookie(void **state)
     assert_false(sess_alive(&s));
     loc = header(&r, "Location");
     assert_true(g_str_has_prefix(loc, sp_slo[0]));
+    assert_true(idp_signed(loc));
     assert_null(strstr(loc, "SAMLRequest="));
     resp = location_xml(loc, "SAMLResponse");
     assert_non_null(strstr(resp, ST_PARTIAL));
@@ -1018,6 +1054,7 @@ static void test_own_logout_needs_post_csrf(void **state)
     assert_false(sess_alive(&s));
     loc = header(&r, "Location");
     assert_true(g_str_has_prefix(loc, sp_slo[0]));
+    assert_true(idp_signed(loc));
     lr = location_xml(loc, "SAMLRequest");
     assert_non_null(strstr(lr, s.nid[0]));
     assert_null(strstr(lr, s.nid[1]));
