@@ -34,7 +34,8 @@ static const char *const kind_label[SAML_REJECT__COUNT] = {
 };
 
 typedef struct bucket {
-    int64_t minute; /* epoch seconds / 60 */
+    const char *action; /* a static audit action */
+    int64_t minute;     /* epoch seconds / 60 */
     char *addr;
     char *reason;
     char *sp; /* the first rejection's issuer, or NULL */
@@ -43,7 +44,7 @@ typedef struct bucket {
 
 struct saml_rejects {
     pthread_mutex_t lock;
-    GHashTable *buckets; /* "minute\naddr\nreason" -> bucket* */
+    GHashTable *buckets; /* "action\nminute\naddr\nreason" -> bucket* */
     atomic_ulong by_kind[SAML_REJECT__COUNT];
 };
 
@@ -82,6 +83,13 @@ void saml_rejects_free(saml_rejects *r)
 void saml_reject_note(saml_ctx *ctx, saml_reject_kind kind, const char *sp,
                       const char *reason)
 {
+    saml_reject_note_as(ctx, "saml.authn_reject", kind, sp, reason);
+}
+
+void saml_reject_note_as(saml_ctx *ctx, const char *action,
+                         saml_reject_kind kind, const char *sp,
+                         const char *reason)
+{
     saml_rejects *r = ctx->idp->rejects;
     const char *addr = ctx->actor.addr != NULL ? ctx->actor.addr : "unknown";
     int64_t minute = (int64_t)time(NULL) / 60;
@@ -98,17 +106,20 @@ void saml_reject_note(saml_ctx *ctx, saml_reject_kind kind, const char *sp,
     atomic_fetch_add(&r->by_kind[kind], 1);
     saml_metrics_reject(ctx->idp->metrics);
     pthread_mutex_lock(&r->lock);
-    key = g_strdup_printf("%lld\n%s\n%s", (long long)minute, addr, reason);
+    key = g_strdup_printf("%s\n%lld\n%s\n%s", action, (long long)minute,
+                          addr, reason);
     b = g_hash_table_lookup(r->buckets, key);
     if (b == NULL && g_hash_table_size(r->buckets) >= REJECT_BUCKETS_MAX) {
         /* full: addresses beyond the cap share one bucket per reason */
         addr = "*";
         g_free(key);
-        key = g_strdup_printf("%lld\n%s\n%s", (long long)minute, addr, reason);
+        key = g_strdup_printf("%s\n%lld\n%s\n%s", action, (long long)minute,
+                              addr, reason);
         b = g_hash_table_lookup(r->buckets, key);
     }
     if (b == NULL) {
         b = saml__xcalloc(1, sizeof(*b));
+        b->action = action;
         b->minute = minute;
         b->addr = saml__xstrdup(addr);
         b->reason = saml__xstrdup(reason);
@@ -124,7 +135,7 @@ void saml_reject_note(saml_ctx *ctx, saml_reject_kind kind, const char *sp,
     /* the log line once per bucket, not once per request: a flood neither
      * fills the journal nor the audit table */
     if (first) {
-        saml_audit_log(ctx, "saml.authn_reject", IDM_AUDIT_DENIED, sp, reason);
+        saml_audit_log(ctx, action, IDM_AUDIT_DENIED, sp, reason);
     }
 }
 
@@ -169,9 +180,9 @@ int saml_idp_reject_flush(saml_idp *idp, int all, idm_err *err)
         if (db == NULL) {
             /* no database: the counts go to the log at least */
             char qa[96], qr[256];
-            idm_log(IDM_LOG_WARN, "saml", "saml.authn_reject.unwritten",
-                    "from=%s reason=%s minute=%s count=%lu",
-                    idm_log_quote(qa, sizeof(qa), b->addr),
+            idm_log(IDM_LOG_WARN, "saml", "reject.unwritten",
+                    "action=%s from=%s reason=%s minute=%s count=%lu",
+                    b->action, idm_log_quote(qa, sizeof(qa), b->addr),
                     idm_log_quote(qr, sizeof(qr), b->reason), at, b->count);
             continue;
         }
@@ -183,15 +194,15 @@ int saml_idp_reject_flush(saml_idp *idp, int all, idm_err *err)
         json_object_set_new(j, "minute", json_string(at));
         details = json_dumps(j, JSON_COMPACT);
         json_decref(j);
-        idm_audit_write_detached(db, &actor, "saml.authn_reject",
+        idm_audit_write_detached(db, &actor, b->action,
                                  b->sp != NULL ? b->sp : "-",
                                  IDM_AUDIT_DENIED, details);
         free(details);
         if (b->count > 1) {
             char qa[96], qr[256];
-            idm_log(IDM_LOG_NOTICE, "saml", "saml.authn_reject.count",
-                    "from=%s reason=%s minute=%s count=%lu",
-                    idm_log_quote(qa, sizeof(qa), b->addr),
+            idm_log(IDM_LOG_NOTICE, "saml", "reject.count",
+                    "action=%s from=%s reason=%s minute=%s count=%lu",
+                    b->action, idm_log_quote(qa, sizeof(qa), b->addr),
                     idm_log_quote(qr, sizeof(qr), b->reason), at, b->count);
         }
     }

@@ -413,8 +413,24 @@ int saml_pending_force(int *force_out, saml_ctx *ctx, const char *id,
                        idm_err *err);
 /* The password was just checked for this pending request. */
 int saml_pending_force_done(saml_ctx *ctx, const char *id, idm_err *err);
+/* Single Logout: the live session in which sp was given exactly this
+ * NameID and SessionIndex (*id_out 0 if none, or an argument is NULL);
+ * end a session by id, leaving the browser's cookie alone. */
+int saml_slo_session_find(int64_t *id_out, char login_out[80], saml_ctx *ctx,
+                          const char *sp, const char *name_id,
+                          const char *session_index, idm_err *err);
+int saml_slo_session_end(saml_ctx *ctx, int64_t id, idm_err *err);
+/* The SessionIndex of session_id for sp: the same for every assertion of
+ * that session to that SP, different (unlinkable) for every SP. free(). */
+char *saml_slo_session_index(const saml_idp *idp, int64_t session_id,
+                             const char *sp);
 
 /* ---- protocol steps ---- */
+
+/* verify.c: 0 if m carries an HTTP-Redirect signature (RSA-SHA256 over
+ * m->signed_octets) that one of sp's RSA metadata keys verifies, else -1
+ * (also when m is not Redirect-signed). */
+int saml_verify_redirect(const saml_sp_info *sp, const saml_msg *m);
 
 void saml_audit(saml_ctx *ctx, const char *action, const char *target,
                 idm_audit_result result, const char *sp, const char *reason);
@@ -430,6 +446,11 @@ void saml_audit_log(saml_ctx *ctx, const char *action, idm_audit_result result,
  * NULL; reason: safe for users, from a small fixed set of texts. */
 void saml_reject_note(saml_ctx *ctx, saml_reject_kind kind, const char *sp,
                       const char *reason);
+/* The same under another audit action (a string literal), such as
+ * "saml.logout_reject". */
+void saml_reject_note_as(saml_ctx *ctx, const char *action,
+                         saml_reject_kind kind, const char *sp,
+                         const char *reason);
 
 /* nameid.c: persistent pairwise id of a person for an SP. */
 char *saml_nameid_pairwise(const saml_idp *idp, const char *person_uuid,

@@ -6,6 +6,16 @@
  * finally returns the LogoutResponse to the initiating SP or shows which
  * applications were logged out. The walk's state waits in saml_pending,
  * bound to the browser, its id travelling as RelayState.
+ *
+ * Logout rules: a LogoutRequest is always signed (Redirect query or XML
+ * signature) with the SP's metadata key, fresh, addressed to us and never
+ * seen before (replay cache); it ends only the session in which that SP
+ * was given exactly its NameID and SessionIndex, never the session of a
+ * cookie alone. The walk to the other SPs carries their own NameIDs, each
+ * sent only to that SP's SLO endpoint from the metadata, through the
+ * browser: so it runs only when that browser holds the session ended
+ * (its cookie) or for the person's own logout (POST /logout with CSRF
+ * token); otherwise the initiator gets PartialLogout.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +32,10 @@
 #define NS_SAMLP "urn:oasis:names:tc:SAML:2.0:protocol"
 #define NS_SAML "urn:oasis:names:tc:SAML:2.0:assertion"
 #define ST_SUCCESS "urn:oasis:names:tc:SAML:2.0:status:Success"
+#define ST_REQUESTER "urn:oasis:names:tc:SAML:2.0:status:Requester"
+#define ST_UNKNOWN_PRINCIPAL                                                   \
+    "urn:oasis:names:tc:SAML:2.0:status:UnknownPrincipal"
+#define ST_PARTIAL "urn:oasis:names:tc:SAML:2.0:status:PartialLogout"
 
 static const saml_slo_ep *slo_endpoint(const saml_sp_info *sp)
 {
@@ -58,6 +72,30 @@ static char *deflate_b64(const char *xml)
     deflateEnd(&zs);
     free(buf);
     return out;
+}
+
+/* Lasso's signer appends the enveloped ds:Signature; the SAML schema
+ * wants it right after the Issuer (the enveloped transform leaves the
+ * signature valid wherever it is). */
+static void signature_after_issuer(xmlNode *root)
+{
+    xmlNode *issuer = NULL, *sig = NULL;
+
+    for (xmlNode *c = root != NULL ? root->children : NULL; c != NULL;
+         c = c->next) {
+        if (c->type != XML_ELEMENT_NODE) {
+            continue;
+        }
+        if (strcmp((const char *)c->name, "Issuer") == 0 && issuer == NULL) {
+            issuer = c;
+        } else if (strcmp((const char *)c->name, "Signature") == 0) {
+            sig = c;
+        }
+    }
+    if (issuer != NULL && sig != NULL && issuer->next != sig) {
+        xmlUnlinkNode(sig);
+        xmlAddNextSibling(issuer, sig);
+    }
 }
 
 /* Send a message to an SP's SLO endpoint: HTTP-Redirect with an RSA-SHA256
@@ -119,6 +157,7 @@ static void send_message(saml_ctx *ctx, const saml_slo_ep *ep,
                             saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
             return;
         }
+        signature_after_issuer(xmlDocGetRootElement(doc));
         xmlDocDumpMemoryEnc(doc, &mem, &size, "UTF-8");
         b64 = saml__b64_encode(mem, (size_t)size);
         saml_page_post_form(ctx, ep->location, param, b64, relay);
@@ -272,10 +311,16 @@ static void step(saml_ctx *ctx, json_t *state)
             char *head =
                 msg_head(ctx->idp, "LogoutResponse", id, ep->location,
                          json_string_value(json_object_get(reply, "id")));
-            char *xml = saml__printf("%s<samlp:Status><samlp:StatusCode "
-                                     "Value=\"" ST_SUCCESS "\"/></samlp:Status>"
-                                     "</samlp:LogoutResponse>",
-                                     head);
+            const char *top =
+                json_string_value(json_object_get(reply, "status"));
+            const char *sub = json_string_value(json_object_get(reply, "sub"));
+            char *xml = saml__printf(
+                "%s<samlp:Status><samlp:StatusCode Value=\"%s\"%s%s%s"
+                "</samlp:Status></samlp:LogoutResponse>",
+                head, top != NULL ? top : ST_SUCCESS,
+                sub != NULL ? "><samlp:StatusCode Value=\"" : "/>",
+                sub != NULL ? sub : "",
+                sub != NULL ? "\"/></samlp:StatusCode>" : "");
             send_message(ctx, ep, "SAMLResponse", xml, id,
                          json_string_value(json_object_get(reply, "relay")));
             free(id);
@@ -300,21 +345,25 @@ static void step(saml_ctx *ctx, json_t *state)
     json_decref(state);
 }
 
-/* End the session and list its SPs, except the initiator. */
-static json_t *end_session(saml_ctx *ctx, const char *except)
+/* End session sid and list its SPs, except the initiator. own: the
+ * session of this browser (its cookie is cleared); otherwise the cookie,
+ * which may belong to another session or none, is left alone. */
+static json_t *end_session(saml_ctx *ctx, int64_t sid, const char *login,
+                           const char *except, int own)
 {
     json_t *state = json_object(), *todo = json_array(), *done = json_array();
     idm_err err = IDM_ERR_INIT;
     PGresult *res = NULL;
     char id[24];
     idm_db *db;
+    int rc;
 
     json_object_set_new(state, "todo", todo);
     json_object_set_new(state, "done", done);
-    if (ctx->session.id == 0 || saml_ctx_db(&db, ctx, &err) != 0) {
+    if (sid == 0 || saml_ctx_db(&db, ctx, &err) != 0) {
         return state;
     }
-    snprintf(id, sizeof(id), "%lld", (long long)ctx->session.id);
+    snprintf(id, sizeof(id), "%lld", (long long)sid);
     if (idm_db_query(&res, db,
                      "SELECT sp_entity_id, name_id, name_id_format, "
                      "session_index FROM saml_session_sp "
@@ -333,158 +382,224 @@ static json_t *end_session(saml_ctx *ctx, const char *except)
         }
     }
     PQclear(res);
-    saml_audit(ctx, "saml.logout", ctx->session.login, IDM_AUDIT_OK, except,
-               except != NULL ? "sp-initiated" : "idp-initiated");
-    if (saml_session_destroy(ctx, &err) != 0) {
+    saml_audit(ctx, "saml.logout", login, IDM_AUDIT_OK, except,
+               except == NULL ? "idp-initiated"
+               : own          ? "sp-initiated"
+                              : "sp-initiated, other browser");
+    if (own && sid == ctx->session.id) {
+        rc = saml_session_destroy(ctx, &err);
+    } else {
+        rc = saml_slo_session_end(ctx, sid, &err);
+    }
+    if (rc != 0) {
         idm_log(IDM_LOG_WARN, "saml", "session.destroy_fail", "detail=\"%s\"",
                 err.msg);
     }
     return state;
 }
 
-/* No session cookie (e.g. a cross-site POST): find the session by the
- * NameID and SessionIndex the SP was given. */
-static void session_by_index(saml_ctx *ctx, const saml_msg *m)
-{
-    idm_err err = IDM_ERR_INIT;
-    PGresult *res = NULL;
-    idm_db *db;
-
-    if (m->name_id == NULL || saml_ctx_db(&db, ctx, &err) != 0) {
-        return;
-    }
-    if (idm_db_query(
-            &res, db,
-            "SELECT s.id, s.login FROM saml_session_sp p JOIN "
-            "saml_session s ON s.id = p.session_id WHERE "
-            "p.sp_entity_id = $1 AND p.name_id = $2 AND "
-            "($3::text IS NULL OR p.session_index = $3)",
-            3, (const char *const[]){m->issuer, m->name_id, m->session_index},
-            &err) == 0 &&
-        PQntuples(res) == 1) {
-        ctx->session.id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-        snprintf(ctx->session.login, sizeof(ctx->session.login), "%s",
-                 PQgetvalue(res, 0, 1));
-    }
-    PQclear(res);
-}
-
-static int decode(saml_ctx *ctx, saml_msg *m, const char *param, idm_err *err)
+/* Decode the message once; for HTTP-POST *b64 is the form's base64 text
+ * (pooled), for Lasso's XML signature check. */
+static int decode(saml_ctx *ctx, saml_msg *m, const char **b64,
+                  const char *param, idm_err *err)
 {
     const saml_request *req = ctx->req;
 
+    *b64 = NULL;
     if (strcmp(req->method, "POST") == 0) {
-        char *b64 = saml_pool_add(
+        char *v = saml_pool_add(
             ctx->pool, free, saml__form_get(req->body, req->body_len, param));
         char *relay = saml_pool_add(
             ctx->pool, free,
             saml__form_get(req->body, req->body_len, "RelayState"));
-        return saml_msg_decode_post(m, b64, b64 != NULL ? strlen(b64) : 0,
-                                    relay, err);
+        *b64 = v;
+        return saml_msg_decode_post(m, v, v != NULL ? strlen(v) : 0, relay,
+                                    err);
     }
     return saml_msg_decode_redirect(
         m, req->query, req->query != NULL ? strlen(req->query) : 0, param, err);
 }
 
-static void slo_reject(saml_ctx *ctx, const char *sp, const char *reason)
+/* Counted and audited in aggregate (reject.c), as AuthnRequests are: an
+ * unauthenticated flood writes no row per request. */
+static void slo_reject(saml_ctx *ctx, saml_reject_kind kind, const char *sp,
+                       const char *reason)
 {
-    saml_audit(ctx, "saml.logout_reject", sp != NULL ? sp : "-",
-               IDM_AUDIT_DENIED, sp, reason);
-    saml_metrics_reject(ctx->idp->metrics);
+    saml_reject_note_as(ctx, "saml.logout_reject", kind, sp, reason);
     saml_page_error(ctx, 400, reason);
 }
 
-static int verify_redirect(const saml_sp_info *sp, const saml_msg *m)
+static saml_reject_kind decode_kind(const idm_err *err)
 {
-    for (int i = 0; i < sp->n_keys; i++) {
-        EVP_MD_CTX *md = EVP_MD_CTX_new();
-        int ok = md != NULL &&
-                 EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL,
-                                      sp->keys[i]) == 1 &&
-                 EVP_DigestVerify(md, m->signature, m->signature_len,
-                                  (const unsigned char *)m->signed_octets,
-                                  strlen(m->signed_octets)) == 1;
-        EVP_MD_CTX_free(md);
-        if (ok) {
-            return 0;
-        }
-    }
-    return -1;
+    return err->code == IDM_ETOOBIG ? SAML_REJECT_TOO_LARGE
+                                    : SAML_REJECT_MALFORMED;
 }
 
-/* XML signatures on POST LogoutRequests are checked by Lasso. */
-static int verify_xml(saml_ctx *ctx, saml_server *srv, const char *b64)
+/* The XML signature of a POST LogoutRequest, checked by Lasso with the
+ * key of the SP the message names (hint FORCE: no signature, no pass);
+ * the issuer Lasso verified for must be the one we read. */
+static int verify_xml(saml_server *srv, const char *b64, const char *issuer)
 {
     LassoLogout *lo = lasso_logout_new(srv->lasso);
     int rc;
 
+    if (lo == NULL || b64 == NULL) {
+        if (lo != NULL) {
+            g_object_unref(lo);
+        }
+        return -1;
+    }
     lasso_profile_set_signature_verify_hint(
         LASSO_PROFILE(lo), LASSO_PROFILE_SIGNATURE_VERIFY_HINT_FORCE);
     rc = lasso_logout_process_request_msg(lo, (char *)(uintptr_t)b64);
     if (rc == 0) {
         rc = lasso_profile_get_signature_status(LASSO_PROFILE(lo));
     }
+    if (rc == 0 &&
+        g_strcmp0(LASSO_PROFILE(lo)->remote_providerID, issuer) != 0) {
+        rc = -1;
+    }
     g_object_unref(lo);
-    (void)ctx;
     return rc != 0 ? -1 : 0;
+}
+
+/* The replay cache entry of a logout message ID; the same round trip
+ * looks up the browser's session (ctx->session). 0, IDM_EEXISTS if seen
+ * before, or another error. */
+static int replay_check(saml_ctx *ctx, const char *sp, const char *id)
+{
+    const idm_conf *conf = ctx->idp->conf;
+    idm_err err = IDM_ERR_INIT;
+    int rc;
+
+    rc = saml_replay_send(ctx, sp, id,
+                          (int64_t)time(NULL) + conf->idp_request_max_age +
+                              2 * conf->idp_clock_skew,
+                          &err);
+    if (rc == 0) {
+        rc = saml_replay_wait(ctx, &err);
+    }
+    if (rc != 0 && rc != IDM_EEXISTS) {
+        idm_log(IDM_LOG_WARN, "saml", "logout.replay_fail", "detail=\"%s\"",
+                err.msg);
+    }
+    return rc;
+}
+
+/* The checks every LogoutRequest passes before it touches a session: NULL
+ * or the reason (safe for users) it is refused, its class in *kind. */
+static const char *request_check(saml_reject_kind *kind, saml_ctx *ctx,
+                                 saml_server *srv, const saml_sp_info *sp,
+                                 const saml_msg *m, const char *b64)
+{
+    int64_t now = (int64_t)time(NULL), t = saml__time_parse(m->issue_instant);
+    const idm_conf *conf = ctx->idp->conf;
+
+    if (m->kind != SAML_MSG_LOGOUT_REQUEST) {
+        *kind = SAML_REJECT_MALFORMED;
+        return "not a LogoutRequest";
+    }
+    if (sp == NULL) {
+        *kind = SAML_REJECT_UNKNOWN_SP;
+        return "unknown application (issuer not registered)";
+    }
+    if (m->relay_state != NULL &&
+        strlen(m->relay_state) > SAML_RELAY_STATE_MAX) {
+        *kind = SAML_REJECT_ENDPOINT;
+        return "RelayState longer than 80 bytes";
+    }
+    if (m->destination == NULL ||
+        strcmp(m->destination, ctx->idp->slo_url) != 0) {
+        *kind = SAML_REJECT_ENDPOINT;
+        return "the request is addressed to another destination";
+    }
+    if (t < 0 || t > now + conf->idp_clock_skew ||
+        t < now - conf->idp_request_max_age - conf->idp_clock_skew) {
+        *kind = SAML_REJECT_EXPIRED;
+        return "the request is expired or not yet valid";
+    }
+    if (m->name_id == NULL || m->name_id[0] == '\0' ||
+        m->session_index == NULL || m->session_index[0] == '\0') {
+        *kind = SAML_REJECT_MALFORMED;
+        return "the request must name the NameID and the SessionIndex";
+    }
+    /* always signed, whatever the SP's AuthnRequest setting: anyone can
+     * send a LogoutRequest in an SP's name */
+    if (!m->redirect_signed && !m->xml_signed) {
+        *kind = SAML_REJECT_UNSIGNED;
+        return "logout requests must be signed";
+    }
+    if (m->redirect_signed ? saml_verify_redirect(sp, m) != 0
+                           : verify_xml(srv, b64, m->issuer) != 0) {
+        *kind = SAML_REJECT_BAD_SIGNATURE;
+        return "the request signature is invalid";
+    }
+    return NULL;
 }
 
 static void sp_request(saml_ctx *ctx, saml_server *srv)
 {
     idm_err err = IDM_ERR_INIT;
     const saml_sp_info *sp;
+    const char *b64, *why;
+    saml_reject_kind kind = SAML_REJECT_INTERNAL;
+    char login[80];
+    int64_t sid = 0;
+    json_t *state, *reply;
     saml_msg m;
-    int64_t now = (int64_t)time(NULL), t;
-    json_t *state;
+    int rc, own;
 
-    if (decode(ctx, &m, "SAMLRequest", &err) != 0) {
-        slo_reject(ctx, NULL, err.msg);
+    if (decode(ctx, &m, &b64, "SAMLRequest", &err) != 0) {
+        slo_reject(ctx, decode_kind(&err), NULL, err.msg);
         return;
     }
     sp = g_hash_table_lookup(srv->sps, m.issuer);
-    t = saml__time_parse(m.issue_instant);
-    if (m.kind != SAML_MSG_LOGOUT_REQUEST) {
-        slo_reject(ctx, m.issuer, "not a LogoutRequest");
-    } else if (sp == NULL) {
-        slo_reject(ctx, m.issuer,
-                   "unknown application (issuer not "
-                   "registered)");
-    } else if (m.relay_state != NULL &&
-               strlen(m.relay_state) > SAML_RELAY_STATE_MAX) {
-        slo_reject(ctx, m.issuer, "RelayState longer than 80 bytes");
-    } else if (sp->sign_requests && !m.redirect_signed && !m.xml_signed) {
-        slo_reject(ctx, m.issuer, "this application must sign its requests");
-    } else if (m.redirect_signed && verify_redirect(sp, &m) != 0) {
-        slo_reject(ctx, m.issuer, "the request signature is invalid");
-    } else if (m.xml_signed &&
-               verify_xml(ctx, srv,
-                          saml__form_get(ctx->req->body, ctx->req->body_len,
-                                         "SAMLRequest") == NULL
-                              ? ""
-                              : saml_pool_add(ctx->pool, free,
-                                              saml__form_get(ctx->req->body,
-                                                             ctx->req->body_len,
-                                                             "SAMLRequest"))) !=
-                   0) {
-        slo_reject(ctx, m.issuer, "the request signature is invalid");
-    } else if (m.destination == NULL ||
-               strcmp(m.destination, ctx->idp->slo_url) != 0) {
-        slo_reject(ctx, m.issuer,
-                   "the request is addressed to another destination");
-    } else if (t < 0 || t > now + ctx->idp->conf->idp_clock_skew ||
-               t < now - ctx->idp->conf->idp_request_max_age -
-                       ctx->idp->conf->idp_clock_skew) {
-        slo_reject(ctx, m.issuer, "the request is expired or not yet valid");
-    } else {
-        if (saml_session_lookup(ctx, &err) != 0 || ctx->session.id == 0) {
-            session_by_index(ctx, &m);
-        }
-        state = end_session(ctx, m.issuer);
-        json_object_set_new(state, "reply",
-                            json_pack("{s:s, s:s, s:s?}", "sp", m.issuer, "id",
-                                      m.id, "relay", m.relay_state));
-        step(ctx, state);
+    why = request_check(&kind, ctx, srv, sp, &m, b64);
+    if (why != NULL) {
+        slo_reject(ctx, kind, m.issuer, why);
+        goto cleanup;
     }
+    /* verified: only now the database (replay cache, then the session) */
+    rc = replay_check(ctx, m.issuer, m.id);
+    if (rc != 0) {
+        slo_reject(ctx,
+                   rc == IDM_EEXISTS ? SAML_REJECT_REPLAYED
+                                     : SAML_REJECT_INTERNAL,
+                   m.issuer,
+                   rc == IDM_EEXISTS ? "the request was replayed"
+                                     : "the request could not be checked");
+        goto cleanup;
+    }
+    if (saml_slo_session_find(&sid, login, ctx, m.issuer, m.name_id,
+                              m.session_index, &err) != 0) {
+        saml_page_error(ctx, 503, saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
+        goto cleanup;
+    }
+    reply = json_pack("{s:s, s:s, s:s?}", "sp", m.issuer, "id", m.id, "relay",
+                      m.relay_state);
+    if (sid == 0) {
+        /* no session in which this SP got this NameID and SessionIndex:
+         * nothing ends, whichever session the browser's cookie holds */
+        saml_reject_note_as(ctx, "saml.logout_reject", SAML_REJECT_STATUS,
+                            m.issuer,
+                            "no session matches the NameID and SessionIndex");
+        state = json_pack("{s:[], s:[]}", "todo", "done");
+        json_object_set_new(reply, "status", json_string(ST_REQUESTER));
+        json_object_set_new(reply, "sub", json_string(ST_UNKNOWN_PRINCIPAL));
+    } else {
+        /* the other SPs are walked through this browser only if it holds
+         * the session: their LogoutRequests carry their NameIDs, which no
+         * one else may see (pairwise identifiers stay unlinkable) */
+        own = ctx->session.id != 0 && ctx->session.id == sid;
+        state = end_session(ctx, sid, login, m.issuer, own);
+        if (!own && json_array_size(json_object_get(state, "todo")) > 0) {
+            json_array_clear(json_object_get(state, "todo"));
+            json_object_set_new(reply, "sub", json_string(ST_PARTIAL));
+        }
+    }
+    json_object_set_new(state, "reply", reply);
+    step(ctx, state);
+cleanup:
     saml_msg_clear(&m);
 }
 
@@ -493,11 +608,28 @@ static void sp_response(saml_ctx *ctx, saml_server *srv)
     idm_err err = IDM_ERR_INIT;
     char *binding = NULL, *message = NULL, *relay = NULL;
     const saml_sp_info *sp;
+    const char *b64;
     json_t *state = NULL;
     saml_msg m;
+    int rc;
 
-    if (decode(ctx, &m, "SAMLResponse", &err) != 0) {
-        slo_reject(ctx, NULL, err.msg);
+    if (decode(ctx, &m, &b64, "SAMLResponse", &err) != 0) {
+        slo_reject(ctx, decode_kind(&err), NULL, err.msg);
+        return;
+    }
+    sp = g_hash_table_lookup(srv->sps, m.issuer);
+    /* a replayed response is refused before it can touch the walk */
+    rc = m.kind == SAML_MSG_LOGOUT_RESPONSE && sp != NULL
+             ? replay_check(ctx, m.issuer, m.id)
+             : 0;
+    if (rc != 0) {
+        slo_reject(ctx,
+                   rc == IDM_EEXISTS ? SAML_REJECT_REPLAYED
+                                     : SAML_REJECT_INTERNAL,
+                   m.issuer,
+                   rc == IDM_EEXISTS ? "the response was replayed"
+                                     : "the response could not be checked");
+        saml_msg_clear(&m);
         return;
     }
     if (m.kind != SAML_MSG_LOGOUT_RESPONSE ||
@@ -505,17 +637,17 @@ static void sp_response(saml_ctx *ctx, saml_server *srv)
                           &err) != 0 ||
         strcmp(binding, "logout") != 0 ||
         (state = json_loads(message, 0, NULL)) == NULL) {
-        slo_reject(ctx, m.issuer, "unexpected logout response");
+        slo_reject(ctx, SAML_REJECT_NOT_ACCEPTED, m.issuer,
+                   "unexpected logout response");
         saml_msg_clear(&m);
         return;
     }
-    sp = g_hash_table_lookup(srv->sps, m.issuer);
     if (sp == NULL ||
         g_strcmp0(json_string_value(json_object_get(state, "current")),
                   m.issuer) != 0 ||
         g_strcmp0(json_string_value(json_object_get(state, "wait")),
                   m.in_response_to) != 0 ||
-        (m.redirect_signed && verify_redirect(sp, &m) != 0)) {
+        (m.redirect_signed && saml_verify_redirect(sp, &m) != 0)) {
         /* the walk goes on; this SP is just not listed as logged out */
         idm_log(IDM_LOG_NOTICE, "saml", "logout.bad_response", "sp_known=%d",
                 sp != NULL);
@@ -539,12 +671,20 @@ void saml_slo_handle(saml_ctx *ctx)
         return;
     }
     if (strcmp(req->path, "/logout") == 0) {
+        /* the person's own logout: POST with the CSRF token, checked by
+         * saml_logout_handle(); the walk runs through this browser */
+        if (strcmp(req->method, "POST") != 0) {
+            saml_page_error(ctx, 400,
+                            saml_msg_text(ctx->lang, SAML_M_BAD_FORM));
+            return;
+        }
         if (saml_session_lookup(ctx, &err) != 0) {
             saml_page_error(ctx, 503,
                             saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
             return;
         }
-        step(ctx, end_session(ctx, NULL));
+        step(ctx,
+             end_session(ctx, ctx->session.id, ctx->session.login, NULL, 1));
         return;
     }
     if (strcmp(req->method, "POST") == 0) {
@@ -561,6 +701,6 @@ void saml_slo_handle(saml_ctx *ctx)
     } else if (has_resp && !has_req) {
         sp_response(ctx, srv);
     } else {
-        slo_reject(ctx, NULL, "no logout message");
+        slo_reject(ctx, SAML_REJECT_MALFORMED, NULL, "no logout message");
     }
 }

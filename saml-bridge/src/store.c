@@ -575,3 +575,75 @@ int saml_pending_force_done(saml_ctx *ctx, const char *id, idm_err *err)
                         "$2::bytea",
                         2, (const char *const[]){idh, bh}, err);
 }
+
+/* ---- Single Logout (slo.c) ---- */
+
+int saml_slo_session_find(int64_t *id_out, char login_out[80], saml_ctx *ctx,
+                          const char *sp, const char *name_id,
+                          const char *session_index, idm_err *err)
+{
+    char idle[16];
+    PGresult *res = NULL;
+    idm_db *db;
+    int rc;
+
+    *id_out = 0;
+    login_out[0] = '\0';
+    if (sp == NULL || name_id == NULL || session_index == NULL) {
+        return 0;
+    }
+    rc = saml_ctx_db(&db, ctx, err);
+    if (rc != 0) {
+        return rc;
+    }
+    snprintf(idle, sizeof(idle), "%d",
+             ctx->idp->conf->idp_session_idle_minutes);
+    /* all three must match one live session: the SP was given exactly this
+     * NameID and SessionIndex in it */
+    rc = idm_db_query_prepared(
+        &res, db,
+        "SELECT s.id, s.login FROM saml_session_sp p JOIN saml_session s "
+        "ON s.id = p.session_id WHERE p.sp_entity_id = $1 "
+        "AND p.session_index = $2 AND p.name_id = $3 "
+        "AND s.expires_at > now() "
+        "AND s.last_seen > now() - make_interval(mins => $4::int)",
+        4, (const char *const[]){sp, session_index, name_id, idle}, err);
+    if (rc == 0 && PQntuples(res) == 1) {
+        *id_out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        snprintf(login_out, 80, "%s", PQgetvalue(res, 0, 1));
+    }
+    PQclear(res);
+    return rc;
+}
+
+int saml_slo_session_end(saml_ctx *ctx, int64_t id, idm_err *err)
+{
+    char sid[24];
+    idm_db *db;
+    int rc = saml_ctx_db(&db, ctx, err);
+
+    if (rc != 0) {
+        return rc;
+    }
+    snprintf(sid, sizeof(sid), "%lld", (long long)id);
+    return idm_db_query(NULL, db, "DELETE FROM saml_session WHERE id = $1", 1,
+                        (const char *const[]){sid}, err);
+}
+
+char *saml_slo_session_index(const saml_idp *idp, int64_t session_id,
+                             const char *sp)
+{
+    unsigned char mac[32];
+    char *in = saml__printf("slo-session-index|%lld|%s",
+                            (long long)session_id, sp);
+    char *b64, *out;
+
+    /* keyed like the pairwise ids; the prefix is no UUID, so no input of
+     * saml_nameid_pairwise() is ever the same */
+    saml__mac(mac, idp->pairwise_mac, in, strlen(in));
+    free(in);
+    b64 = saml__b64url_encode(mac, sizeof(mac));
+    out = saml__printf("_%s", b64);
+    free(b64);
+    return out;
+}

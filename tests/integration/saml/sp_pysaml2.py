@@ -35,6 +35,11 @@ def config(sp_base, keydir, idp_md=None):
             "want_response_signed": True,
             "want_assertions_signed": True,
             "authn_requests_signed": False,
+            # idmd refuses unsigned LogoutRequests, and SHA-1; pysaml2
+            # reads the algorithms for them from the SP section
+            "logout_requests_signed": True,
+            "signing_algorithm": SIG_RSA_SHA256,
+            "digest_algorithm": DIGEST_SHA256,
             "allow_unsolicited": False,
             "name_id_format": [saml.NAMEID_FORMAT_PERSISTENT],
         }},
