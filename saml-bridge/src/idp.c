@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: EUPL-1.2
  * The IdP object and request dispatch: routing, the per-request context
  * and pool, response helpers with the security headers every page
- * carries, the health, readiness, metrics and metadata endpoints.
+ * carries, the health, readiness and metadata endpoints, and the metrics
+ * text (served by http.c on its own listener, never on the public port).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,12 +281,17 @@ static void handle_readyz(saml_ctx *ctx)
                    g_string_new(ok ? "ready\n" : "not ready\n"));
 }
 
-static void handle_metrics(saml_ctx *ctx)
+void saml_idp_metrics(saml_response *out, saml_idp *idp)
 {
     GString *b = g_string_sized_new(8192);
-    saml_metrics_render(b, ctx->idp->metrics, ctx->idp);
-    saml_resp_header(ctx, "Cache-Control", "no-store");
-    saml_resp_body(ctx, 200, "text/plain; version=0.0.4; charset=utf-8", b);
+
+    memset(out, 0, sizeof(*out));
+    saml_metrics_render(b, idp->metrics, idp);
+    out->status = 200;
+    out->content_type =
+        saml__xstrdup("text/plain; version=0.0.4; charset=utf-8");
+    out->body_len = b->len;
+    out->body = g_string_free(b, FALSE);
 }
 
 static int is(const saml_request *req, const char *method, const char *path)
@@ -306,8 +312,6 @@ static void route(saml_ctx *ctx)
                        g_string_new("ok\n"));
     } else if (is(req, NULL, "/readyz") && get) {
         handle_readyz(ctx);
-    } else if (is(req, NULL, "/metrics") && get) {
-        handle_metrics(ctx);
     } else if (is(req, NULL, "/saml/metadata") && get) {
         handle_metadata(ctx);
     } else if (is(req, NULL, "/saml/sso") && (get || post)) {
