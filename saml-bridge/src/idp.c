@@ -54,6 +54,10 @@ int saml_idp_new(saml_idp **out, const idm_conf *conf, int pool_size,
     idp->sso_url = saml__printf("%s/saml/sso", conf->idp_base_url);
     idp->slo_url = saml__printf("%s/saml/slo", conf->idp_base_url);
     idp->secure_cookies = strncmp(conf->idp_base_url, "https://", 8) == 0;
+    idp->cookie_browser = idp->secure_cookies ? SAML_COOKIE_BROWSER_SECURE
+                                              : SAML_COOKIE_BROWSER;
+    idp->cookie_session = idp->secure_cookies ? SAML_COOKIE_SESSION_SECURE
+                                              : SAML_COOKIE_SESSION;
     /* two keys from one secret, separated by label */
     saml__hmac_sha256(key, conf->idp_pairwise_salt,
                       strlen(conf->idp_pairwise_salt), "pairwise-id", 11);
@@ -188,7 +192,7 @@ void saml_resp_redirect(saml_ctx *ctx, const char *location)
 void saml_resp_cookie(saml_ctx *ctx, const char *name, const char *value,
                       int max_age)
 {
-    int session = strcmp(name, "idm_s") == 0;
+    int session = strcmp(name, ctx->idp->cookie_session) == 0;
     char *c;
 
     /*
@@ -347,7 +351,8 @@ void saml_idp_handle(saml_response *out, saml_idp *idp, const saml_request *req)
     ctx.actor.name = "anonymous";
     ctx.actor.addr = req->client_addr != NULL ? req->client_addr : "unknown";
     ctx.browser =
-        saml_pool_add(ctx.pool, free, saml__cookie_get(req->cookie, "idm_b"));
+        saml_pool_add(ctx.pool, free,
+                      saml__cookie_get(req->cookie, idp->cookie_browser));
     if (ctx.browser == NULL || strlen(ctx.browser) != 43) {
         ctx.browser = saml_pool_add(ctx.pool, free, saml__random_token());
         ctx.browser_new = 1;
@@ -355,7 +360,7 @@ void saml_idp_handle(saml_response *out, saml_idp *idp, const saml_request *req)
     route(&ctx);
     if (ctx.browser_new && out->content_type != NULL &&
         strncmp(out->content_type, "text/html", 9) == 0) {
-        saml_resp_cookie(&ctx, "idm_b", ctx.browser, -1);
+        saml_resp_cookie(&ctx, idp->cookie_browser, ctx.browser, -1);
     }
     saml_resp_header(&ctx, "X-Frame-Options", "DENY");
     saml_resp_header(&ctx, "X-Content-Type-Options", "nosniff");
