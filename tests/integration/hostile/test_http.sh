@@ -151,6 +151,15 @@ proxy)
     expect_out 'from="127.0.0.1"' "the untrusted peer's own address is used"
     expect_out 'from="203.0.113.9"' "X-Real-IP from a trusted proxy is used"
     expect_out 'from="127.0.0.2"' "a malformed X-Real-IP falls back to the proxy address"
+    # the loader refuses what is not an address or CIDR
+    sed 's|^trusted_proxies = .*|trusted_proxies = 127.0.0.1/33|' "$CONF" > "$T_TMP/bad.conf"
+    idm_bad() { run "$IDMCTL" --config "$T_TMP/bad.conf" config check; }
+    idm_bad
+    expect_rc 1 "trusted_proxies = 127.0.0.1/33 refused"
+    expect_err "trusted_proxies" "the refusal names the key"
+    sed 's|^metrics_listen = .*|metrics_listen = localhost:9108|' "$CONF" > "$T_TMP/bad.conf"
+    idm_bad
+    expect_rc 1 "metrics_listen = localhost:9108 refused"
     ;;
 cookie)
     run curl -s -D - -o /dev/null "$IDP/"
