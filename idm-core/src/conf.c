@@ -3,6 +3,7 @@
  * initialisers, so order cannot drift); a line scan gives every error its
  * line number, GKeyFile reads the values.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <glib.h>
 #include <stddef.h>
@@ -82,6 +83,11 @@ typedef enum conf_opt {
     OPT_IDP_METADATA_VALID_DAYS,
     OPT_IDP_ADDR_MAX_FAILURES,
     OPT_IDP_ADDR_WINDOW,
+    OPT_IDP_MAX_CONNECTIONS,
+    OPT_IDP_MAX_CONNECTIONS_PER_ADDRESS,
+    OPT_IDP_REQUEST_TIMEOUT,
+    OPT_IDP_TRUSTED_PROXIES,
+    OPT_IDP_METRICS_LISTEN,
     OPT_POLICY_DIR,
     OPT_LOG_LEVEL,
     OPT__COUNT
@@ -148,6 +154,70 @@ static const char *check_base_url(const char *v)
     if (v[n - 1] == '/' || strpbrk(v, "?#\"<> ") != NULL || n > 200) {
         return "must be an absolute URL without trailing slash, query or "
                "fragment, at most 200 characters";
+    }
+    return NULL;
+}
+
+/* "none", or "ADDR" / "ADDR/BITS" (IPv4 or IPv6) separated by commas */
+static const char *check_trusted_proxies(const char *v)
+{
+    char **parts = NULL;
+    const char *why = NULL;
+
+    if (strcmp(v, "none") == 0) {
+        return NULL;
+    }
+    parts = g_strsplit_set(v, ", ", -1);
+    for (char **p = parts; *p != NULL && why == NULL; p++) {
+        unsigned char a[16];
+        char *slash = strchr(*p, '/'), *end = NULL;
+        long bits = -1;
+        int v6;
+
+        if (**p == '\0') {
+            continue;
+        }
+        if (slash != NULL) {
+            *slash = '\0';
+            errno = 0;
+            bits = strtol(slash + 1, &end, 10);
+            if (slash[1] == '\0' || *end != '\0' || errno != 0) {
+                bits = 999;
+            }
+        }
+        v6 = strchr(*p, ':') != NULL;
+        if (inet_pton(v6 ? AF_INET6 : AF_INET, *p, a) != 1 ||
+            bits > (v6 ? 128 : 32) || (slash != NULL && bits < 0)) {
+            why = "must list IPv4/IPv6 addresses or CIDRs "
+                  "(e.g. 127.0.0.1, 10.0.0.0/8), comma-separated";
+        }
+    }
+    g_strfreev(parts);
+    return why;
+}
+
+/* "off" or "IPv4:PORT" */
+static const char *check_metrics_listen(const char *v)
+{
+    const char *colon = strrchr(v, ':');
+    char host[INET_ADDRSTRLEN];
+    unsigned char a[4];
+    char *end = NULL;
+    long port;
+
+    if (strcmp(v, "off") == 0) {
+        return NULL;
+    }
+    if (colon == NULL || (size_t)(colon - v) >= sizeof(host)) {
+        return "must be IPv4ADDR:PORT (e.g. 127.0.0.1:9108) or off";
+    }
+    memcpy(host, v, (size_t)(colon - v));
+    host[colon - v] = '\0';
+    errno = 0;
+    port = strtol(colon + 1, &end, 10);
+    if (inet_pton(AF_INET, host, a) != 1 || colon[1] == '\0' ||
+        *end != '\0' || errno != 0 || port < 1 || port > 65535) {
+        return "must be IPv4ADDR:PORT (e.g. 127.0.0.1:9108) or off";
     }
     return NULL;
 }
@@ -589,6 +659,56 @@ static const conf_def defs[OPT__COUNT] = {
                .offset = OFF(idp_addr_window_seconds),
                .doc = "window of addr_max_failures, and the pause",
                .check = NULL},
+    [OPT_IDP_MAX_CONNECTIONS] = {.group = "idp",
+               .key = "max_connections",
+               .type = T_INT,
+               .def = "1024",
+               .min = 16,
+               .max = 8192,
+               .offset = OFF(idp_max_connections),
+               .doc = "HTTP connections idmd serves at once (a thread "
+                      "each); more are refused",
+               .check = NULL},
+    [OPT_IDP_MAX_CONNECTIONS_PER_ADDRESS] = {.group = "idp",
+               .key = "max_connections_per_address",
+               .type = T_INT,
+               .def = "32",
+               .min = 1,
+               .max = 8192,
+               .offset = OFF(idp_max_connections_per_address),
+               .doc = "HTTP connections per client address (trusted_proxies "
+                      "exempt); more are refused",
+               .check = NULL},
+    [OPT_IDP_REQUEST_TIMEOUT] = {.group = "idp",
+               .key = "request_timeout",
+               .type = T_INT,
+               .def = "30",
+               .min = 2,
+               .max = 600,
+               .offset = OFF(idp_request_timeout),
+               .doc = "seconds a request may take from its first byte to "
+                      "its answer, and a connection may stay idle",
+               .check = NULL},
+    [OPT_IDP_TRUSTED_PROXIES] = {.group = "idp",
+               .key = "trusted_proxies",
+               .type = T_STRING,
+               .def = "none",
+               .min = 0,
+               .max = 0,
+               .offset = OFF(idp_trusted_proxies),
+               .doc = "addresses or CIDRs (comma-separated) whose X-Real-IP "
+                      "header names the client, or none",
+               .check = check_trusted_proxies},
+    [OPT_IDP_METRICS_LISTEN] = {.group = "idp",
+               .key = "metrics_listen",
+               .type = T_STRING,
+               .def = "127.0.0.1:9108",
+               .min = 0,
+               .max = 0,
+               .offset = OFF(idp_metrics_listen),
+               .doc = "IPv4ADDR:PORT serving /metrics (never the public "
+                      "port), or off",
+               .check = check_metrics_listen},
     [OPT_POLICY_DIR] = {.group = "policy",
                         .key = "dir",
                         .type = T_PATH,
@@ -1060,6 +1180,8 @@ void idm_conf_free(idm_conf *conf)
     free(conf->idp_next_cert_file);
     free_secret(conf->idp_pairwise_salt);
     free(conf->idp_platform_name);
+    free(conf->idp_trusted_proxies);
+    free(conf->idp_metrics_listen);
     free(conf->path);
     free(conf);
 }

@@ -51,11 +51,13 @@ static int64_t mono_seconds(void)
 static void usage(FILE *fp)
 {
     fprintf(fp,
-            "usage: idmd [--config FILE] [--port N] [--check]\n\n"
+            "usage: idmd [--config FILE] [--port N] [--metrics-listen A:P] "
+            "[--check]\n\n"
             "SAML 2.0 Identity Provider ([idp] and [database] of the "
             "config).\n"
             "  --config FILE  configuration file (default: $%s)\n"
             "  --port N       override [idp] port\n"
+            "  --metrics-listen ADDR:PORT|off  override [idp] metrics_listen\n"
             "  --check        load keys, database and SPs, then exit\n"
             "Signals: TERM/INT stop, HUP reloads the service "
             "providers and the rights policies.\n",
@@ -67,11 +69,12 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"port", required_argument, NULL, 'p'},
+        {"metrics-listen", required_argument, NULL, 'm'},
         {"check", no_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *config = NULL;
+    const char *config = NULL, *metrics = NULL;
     idm_conf *conf = NULL;
     saml_idp *idp = NULL;
     saml_http *http = NULL;
@@ -87,13 +90,16 @@ int main(int argc, char **argv)
     if (getenv("TZ") == NULL) {
         setenv("TZ", ":/etc/localtime", 0);
     }
-    while ((opt = getopt_long(argc, argv, "c:p:kh", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "c:p:m:kh", opts, NULL)) != -1) {
         switch (opt) {
         case 'c':
             config = optarg;
             break;
         case 'p':
             port = atoi(optarg);
+            break;
+        case 'm':
+            metrics = optarg;
             break;
         case 'k':
             check = 1;
@@ -142,14 +148,16 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    if (saml_http_start(&http, idp, conf->idp_listen,
-                        port > 0 ? port : conf->idp_port, &err) != 0) {
+    if (saml_http_start(&http, idp, conf, port, metrics, &err) != 0) {
         idm_log(IDM_LOG_ERROR, "saml", "start.fail", "reason=\"%s\"", err.msg);
         goto cleanup;
     }
     idm_log(IDM_LOG_NOTICE, "saml", "start",
-            "listen=%s:%d db_connections=%d base=%s", conf->idp_listen,
-            port > 0 ? port : conf->idp_port, threads + 1, conf->idp_base_url);
+            "listen=%s:%d metrics=%s db_connections=%d max_connections=%d "
+            "base=%s",
+            conf->idp_listen, port > 0 ? port : conf->idp_port,
+            metrics != NULL ? metrics : conf->idp_metrics_listen, threads + 1,
+            conf->idp_max_connections, conf->idp_base_url);
     /* listening, keys loaded, the database answered (saml_idp_new) */
     idm_notify("READY=1");
     next_housekeeping = mono_seconds() + 300;

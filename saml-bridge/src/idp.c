@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: EUPL-1.2
  * The IdP object and request dispatch: routing, the per-request context
  * and pool, response helpers with the security headers every page
- * carries, the health, readiness, metrics and metadata endpoints.
+ * carries, the health, readiness and metadata endpoints, and the metrics
+ * text (served by http.c on its own listener, never on the public port).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,10 @@ int saml_idp_new(saml_idp **out, const idm_conf *conf, int pool_size,
     idp->sso_url = saml__printf("%s/saml/sso", conf->idp_base_url);
     idp->slo_url = saml__printf("%s/saml/slo", conf->idp_base_url);
     idp->secure_cookies = strncmp(conf->idp_base_url, "https://", 8) == 0;
+    idp->cookie_browser = idp->secure_cookies ? SAML_COOKIE_BROWSER_SECURE
+                                              : SAML_COOKIE_BROWSER;
+    idp->cookie_session = idp->secure_cookies ? SAML_COOKIE_SESSION_SECURE
+                                              : SAML_COOKIE_SESSION;
     /* two keys from one secret, separated by label */
     saml__hmac_sha256(key, conf->idp_pairwise_salt,
                       strlen(conf->idp_pairwise_salt), "pairwise-id", 11);
@@ -206,7 +211,7 @@ void saml_resp_redirect(saml_ctx *ctx, const char *location)
 void saml_resp_cookie(saml_ctx *ctx, const char *name, const char *value,
                       int max_age)
 {
-    int session = strcmp(name, "idm_s") == 0;
+    int session = strcmp(name, ctx->idp->cookie_session) == 0;
     char *c;
 
     /*
@@ -299,12 +304,17 @@ static void handle_readyz(saml_ctx *ctx)
                    g_string_new(ok ? "ready\n" : "not ready\n"));
 }
 
-static void handle_metrics(saml_ctx *ctx)
+void saml_idp_metrics(saml_response *out, saml_idp *idp)
 {
     GString *b = g_string_sized_new(8192);
-    saml_metrics_render(b, ctx->idp->metrics, ctx->idp);
-    saml_resp_header(ctx, "Cache-Control", "no-store");
-    saml_resp_body(ctx, 200, "text/plain; version=0.0.4; charset=utf-8", b);
+
+    memset(out, 0, sizeof(*out));
+    saml_metrics_render(b, idp->metrics, idp);
+    out->status = 200;
+    out->content_type =
+        saml__xstrdup("text/plain; version=0.0.4; charset=utf-8");
+    out->body_len = b->len;
+    out->body = g_string_free(b, FALSE);
 }
 
 static int is(const saml_request *req, const char *method, const char *path)
@@ -325,8 +335,6 @@ static void route(saml_ctx *ctx)
                        g_string_new("ok\n"));
     } else if (is(req, NULL, "/readyz") && get) {
         handle_readyz(ctx);
-    } else if (is(req, NULL, "/metrics") && get) {
-        handle_metrics(ctx);
     } else if (is(req, NULL, "/saml/metadata") && get) {
         handle_metadata(ctx);
     } else if (is(req, NULL, "/saml/sso") && (get || post)) {
@@ -362,7 +370,8 @@ void saml_idp_handle(saml_response *out, saml_idp *idp, const saml_request *req)
     ctx.actor.name = "anonymous";
     ctx.actor.addr = req->client_addr != NULL ? req->client_addr : "unknown";
     ctx.browser =
-        saml_pool_add(ctx.pool, free, saml__cookie_get(req->cookie, "idm_b"));
+        saml_pool_add(ctx.pool, free,
+                      saml__cookie_get(req->cookie, idp->cookie_browser));
     if (ctx.browser == NULL || strlen(ctx.browser) != 43) {
         ctx.browser = saml_pool_add(ctx.pool, free, saml__random_token());
         ctx.browser_new = 1;
@@ -370,7 +379,7 @@ void saml_idp_handle(saml_response *out, saml_idp *idp, const saml_request *req)
     route(&ctx);
     if (ctx.browser_new && out->content_type != NULL &&
         strncmp(out->content_type, "text/html", 9) == 0) {
-        saml_resp_cookie(&ctx, "idm_b", ctx.browser, -1);
+        saml_resp_cookie(&ctx, idp->cookie_browser, ctx.browser, -1);
     }
     saml_resp_header(&ctx, "X-Frame-Options", "DENY");
     saml_resp_header(&ctx, "X-Content-Type-Options", "nosniff");

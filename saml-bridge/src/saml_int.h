@@ -218,6 +218,17 @@ void saml_rejects_render(GString *out, saml_rejects *r);
 
 /* ---- the IdP ---- */
 
+/*
+ * Cookie names. Behind https they carry the __Host- prefix (RFC 6265bis
+ * 4.1.3.2): the browser then accepts them only with Secure, Path=/ and no
+ * Domain, so a sibling host under the same domain cannot plant or shadow
+ * them. Over plain http (local quickstart) browsers refuse the prefix.
+ */
+#define SAML_COOKIE_BROWSER "idm_b"
+#define SAML_COOKIE_SESSION "idm_s"
+#define SAML_COOKIE_BROWSER_SECURE "__Host-idm_b"
+#define SAML_COOKIE_SESSION_SECURE "__Host-idm_s"
+
 /* lasso_init() once per process; 0 or Lasso's code. */
 int saml__lasso_init(void);
 
@@ -227,6 +238,9 @@ struct saml_idp {
     char *sso_url;
     char *slo_url;
     int secure_cookies; /* base URL is https */
+    /* cookie names: SAML_COOKIE_*, with the __Host- prefix behind https */
+    const char *cookie_browser;
+    const char *cookie_session;
     saml_keys keys;
     EVP_MAC_CTX *pairwise_mac; /* keyed HMAC of pairwise ids */
     EVP_MAC_CTX *csrf_mac;     /* keyed HMAC of CSRF tokens */

@@ -287,7 +287,7 @@ static void step(saml_ctx *ctx, json_t *state)
         if (saml_pending_store(&pending, ctx, "logout", text, NULL, &err) ==
             0) {
             send_message(ctx, ep, "SAMLRequest", xml, id, pending);
-            saml_resp_cookie(ctx, "idm_b", ctx->browser, -1);
+            saml_resp_cookie(ctx, ctx->idp->cookie_browser, ctx->browser, -1);
             ctx->browser_new = 0;
         } else {
             saml_page_error(ctx, 503,

@@ -701,7 +701,7 @@ static void decide(saml_ctx *ctx, sso_req *r)
         char *loc = saml__printf("/login?p=%s", pending);
         saml_resp_redirect(ctx, loc);
         free(loc);
-        saml_resp_cookie(ctx, "idm_b", ctx->browser, -1);
+        saml_resp_cookie(ctx, ctx->idp->cookie_browser, ctx->browser, -1);
         ctx->browser_new = 0;
     }
 }

@@ -58,7 +58,7 @@ static void session_reset(saml_ctx *ctx)
 /* The browser's session token (pooled) and its hash, or NULL. */
 static char *session_token(saml_ctx *ctx, char hash[67], char idle[16])
 {
-    char *token = saml__cookie_get(ctx->req->cookie, "idm_s");
+    char *token = saml__cookie_get(ctx->req->cookie, ctx->idp->cookie_session);
 
     snprintf(idle, 16, "%d", ctx->idp->conf->idp_session_idle_minutes);
     if (token == NULL || strlen(token) != 43) {
@@ -162,7 +162,7 @@ int saml_session_create(saml_ctx *ctx, const char *uuid, const char *login,
     ctx->session_checked = 1;
     ctx->session_token = token;
     ctx->actor.name = saml_pool_strdup(ctx->pool, login);
-    saml_resp_cookie(ctx, "idm_s", token, -1);
+    saml_resp_cookie(ctx, ctx->idp->cookie_session, token, -1);
     return 0;
 }
 
@@ -183,7 +183,7 @@ int saml_session_destroy(saml_ctx *ctx, idm_err *err)
     rc = idm_db_query(NULL, db, "DELETE FROM saml_session WHERE id = $1", 1,
                       (const char *const[]){id}, err);
     session_reset(ctx);
-    saml_resp_cookie(ctx, "idm_s", "", 0);
+    saml_resp_cookie(ctx, ctx->idp->cookie_session, "", 0);
     return rc;
 }
 

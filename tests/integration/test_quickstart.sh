@@ -20,7 +20,8 @@ trap cleanup EXIT
 IDM_QS_PG_PORT=$(idm_free_port)
 IDM_QS_LDAP_PORT=$(idm_free_port)
 IDM_QS_IDP_PORT=$(idm_free_port)
-export IDM_QS_PG_PORT IDM_QS_LDAP_PORT IDM_QS_IDP_PORT
+IDM_QS_METRICS_PORT=$(idm_free_port)
+export IDM_QS_PG_PORT IDM_QS_LDAP_PORT IDM_QS_IDP_PORT IDM_QS_METRICS_PORT
 QS=$copy/deploy/quickstart
 CONF=$copy/var/idm.conf
 IDMCTL=$copy/build/bin/idmctl

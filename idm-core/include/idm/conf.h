@@ -70,6 +70,11 @@ typedef struct idm_conf {
     int idp_metadata_valid_days;
     int idp_addr_max_failures; /* per address and window */
     int idp_addr_window_seconds;
+    int idp_max_connections;     /* connections served at once */
+    int idp_max_connections_per_address; /* per peer, proxies exempt */
+    int idp_request_timeout;     /* seconds: idle and absolute deadline */
+    char *idp_trusted_proxies;   /* CIDRs sending X-Real-IP, or "none" */
+    char *idp_metrics_listen;    /* "ADDR:PORT" of /metrics, or "off" */
     /* [policy] */
     char *policy_dir;       /* apps/, admin.xml, schema/policy.xsd */
     /* [log] */

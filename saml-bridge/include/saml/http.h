@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: EUPL-1.2
- * The HTTP transport of idmd: libmicrohttpd with a thread per connection,
- * a connection timeout and a capped request body, feeding saml_idp_handle.
+ * The HTTP transport of idmd: libmicrohttpd with a bounded thread per
+ * connection, a per-address connection limit, an absolute per-request
+ * deadline and request bodies capped per route, feeding saml_idp_handle;
+ * /metrics on a listener of its own.
  */
 #ifndef SAML_HTTP_H
 #define SAML_HTTP_H
@@ -12,12 +14,19 @@
 typedef struct saml_http saml_http;
 
 /**
- * Listen on addr:port (IPv4), a thread per connection (at most 4096).
- * @param[out] out  running server; stop with saml_http_stop().
- * @return 0 or IDM_EIO (cannot bind).
+ * Listen on [idp] listen:port (IPv4) with the limits of [idp]
+ * (max_connections, max_connections_per_address, request_timeout,
+ * trusted_proxies), and serve /metrics on metrics_listen.
+ * @param[out] out       running server; stop with saml_http_stop().
+ * @param conf           borrowed; must outlive the server.
+ * @param port           overrides [idp] port if > 0.
+ * @param metrics_listen overrides [idp] metrics_listen if not NULL
+ *                       ("ADDR:PORT" or "off").
+ * @return 0, IDM_ECONFIG or IDM_EIO (cannot bind).
  */
 IDM_MUST_CHECK int saml_http_start(saml_http **out, saml_idp *idp,
-                                   const char *addr, int port, idm_err *err);
+                                   const idm_conf *conf, int port,
+                                   const char *metrics_listen, idm_err *err);
 
 /** Stop accepting, finish running requests, free. Accepts NULL. */
 void saml_http_stop(saml_http *http);

@@ -15,8 +15,14 @@
 
 typedef struct saml_idp saml_idp;
 
-/** Largest request body accepted (HTTP-POST binding, forms). */
-#define SAML_BODY_MAX (1024 * 1024)
+/**
+ * Largest request body accepted on /saml/sso and /saml/slo (HTTP-POST
+ * binding): a 32 KiB SAML message is 43,692 bytes of base64, ~46 KiB
+ * form-encoded ('+' and '/' become %2B and %2F) with RelayState.
+ */
+#define SAML_BODY_MAX (64 * 1024)
+/** Largest body of the login, password and logout forms. */
+#define SAML_FORM_BODY_MAX (8 * 1024)
 /** Largest raw request URI (path and query) accepted. */
 #define SAML_URI_MAX (16 * 1024)
 /** Headers a response may carry. */
@@ -119,6 +125,13 @@ IDM_MUST_CHECK int saml_idp_housekeeping(saml_idp *idp, idm_err *err);
  */
 IDM_MUST_CHECK int saml_idp_reject_flush(saml_idp *idp, int all,
                                          idm_err *err);
+
+/**
+ * The Prometheus text of the metrics. Not routed by saml_idp_handle()
+ * (the public port answers 404): idmd serves it on [idp] metrics_listen.
+ * @param[out] out  filled response; clear with saml_response_clear().
+ */
+void saml_idp_metrics(saml_response *out, saml_idp *idp);
 
 /** Record transport-level numbers (request latency) in the metrics. */
 void saml_idp_observe(saml_idp *idp, const char *path, int status,

@@ -13,6 +13,7 @@ free_port() {
 }
 PA=$(free_port)
 PB=$(free_port)
+PM=$(free_port)
 cat >> "$CONF" <<EOF_CONF
 
 [idp]
@@ -23,6 +24,7 @@ key_file = $DATA/idp.key
 cert_file = $DATA/idp.crt
 next_cert_file = $DATA/idp-next.crt
 pairwise_salt_file = $DATA/pairwise_salt
+metrics_listen = 127.0.0.1:$PM
 EOF_CONF
 
 # info: the SP rebuilds (sp.notify, sp.reload) are checked below
@@ -70,7 +72,7 @@ PID_N=$!
 for i in $(seq 50); do [ -e "$T_TMP/notify.log.up" ] && break; sleep 0.1; done
 NOTIFY_SOCKET="$T_TMP/notify.sock" "$IDMD" --config "$CONF" > "$T_TMP/a.log" 2>&1 &
 PID_A=$!
-"$IDMD" --config "$CONF" --port "$PB" > "$T_TMP/b.log" 2>&1 &
+"$IDMD" --config "$CONF" --port "$PB" --metrics-listen off > "$T_TMP/b.log" 2>&1 &
 PID_B=$!
 trap 'kill $PID_A $PID_B $PID_N 2>/dev/null; rm -rf "$T_TMP"' EXIT
 for i in $(seq 50); do
@@ -87,6 +89,7 @@ expect_eq "$(tr '\n' ' ' < "$T_TMP/notify.log")" "READY=1 RELOADING=1 READY=1 " 
 run curl -sI "http://127.0.0.1:$PA/"
 expect_out "X-Frame-Options: DENY" "security headers"
 expect_out "Content-Security-Policy" "CSP header"
+expect_out "Set-Cookie: idm_b=" "plain cookie name over http (no __Host- prefix)"
 run curl -s -H 'Accept-Language: en-GB,en;q=0.9,de;q=0.5' "http://127.0.0.1:$PA/"
 expect_out "User name" "English login page when preferred"
 run curl -s "http://127.0.0.1:$PA/"
@@ -101,7 +104,9 @@ expect_eq "$(json 'j["redirect"]["ava"]["givenName"][0]')" Anna "givenName relea
 expect_eq "$(json '"eduPersonPrincipalName" in j["redirect"]["ava"]')" False "no eduPersonPrincipalName"
 expect_eq "$(json 'j["redirect"]["ava"]["eduPersonAffiliation"][0]')" faculty "affiliation released"
 
-run curl -s "http://127.0.0.1:$PA/metrics"
+run curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PA/metrics"
+expect_eq "$OUT" 404 "no /metrics on the public port"
+run curl -s "http://127.0.0.1:$PM/metrics"
 expect_out 'idmd_logins_total{result="ok"} 1' "metrics count the login"
 expect_out 'idmd_assertions_issued_total' "metrics per SP"
 run sql "SELECT count(*) FROM audit_log WHERE action = 'saml.assertion_issue' AND details->>'sp' = '$SPB/sp'"

@@ -13,6 +13,8 @@ DRV="/usr/bin/python3 $SRC/tests/integration/saml/policy_sp.py"
 newdb saml_policy
 PA=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 IDP=http://127.0.0.1:$PA
+PM=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+METRICS=http://127.0.0.1:$PM/metrics
 POL=$T_TMP/policies
 cp -r "$SRC/policies" "$POL"
 cat >> "$CONF" <<EOF_CONF
@@ -24,6 +26,7 @@ threads = 2
 key_file = $DATA/idp.key
 cert_file = $DATA/idp.crt
 pairwise_salt_file = $DATA/pairwise_salt
+metrics_listen = 127.0.0.1:$PM
 
 [policy]
 dir = $POL
@@ -194,10 +197,10 @@ expect_eq "$(json 'j["result"]')" assertion "portal: launching lms is SSO"
 printf '<?xml version="1.0"?>\n<application xmlns="urn:de:schule-mv:idm:policy:1"\n  key="kaputt">\n<name>x</name>\n' > "$POL/apps/kaputt.xml"
 kill -HUP "$PID"
 for i in $(seq 25); do
-    curl -s "$IDP/metrics" | grep -q 'idmd_policy_reloads_total{result="refused"} 1' && break
+    curl -s "$METRICS" | grep -q 'idmd_policy_reloads_total{result="refused"} 1' && break
     sleep 0.2
 done
-run curl -s "$IDP/metrics"
+run curl -s "$METRICS"
 expect_out 'idmd_policy_reloads_total{result="refused"} 1' "metrics count the refused reload"
 expect_eq "$([ "$(grep 'policy.problem' "$T_TMP/idmd.log" | grep -c 'kaputt.xml:[0-9]')" -ge 1 ] && echo yes)" yes "problem logged with file:line"
 sso pupil lms
@@ -206,10 +209,10 @@ expect_eq "$(json '"displayName" in j["friendly"]')" True "old policy's attribut
 rm "$POL/apps/kaputt.xml"
 sed -i '/<attribute name="displayName"\/>/d' "$POL/apps/lms.xml"
 for i in $(seq 40); do
-    curl -s "$IDP/metrics" | grep -q 'idmd_policy_reloads_total{result="ok"} 1' && break
+    curl -s "$METRICS" | grep -q 'idmd_policy_reloads_total{result="ok"} 1' && break
     sleep 0.2
 done
-run curl -s "$IDP/metrics"
+run curl -s "$METRICS"
 expect_out 'idmd_policy_reloads_total{result="ok"} 1' "changed files picked up by the poll"
 sso pupil lms
 expect_eq "$(json '"displayName" in j["friendly"]')" False "the valid change takes effect: no displayName"

@@ -253,18 +253,24 @@ static void take_cookies(browser *br, const saml_response *r)
         if (strcmp(r->headers[i].name, "Set-Cookie") != 0) {
             continue;
         }
-        if (strncmp(v, "idm_b=", 6) == 0) {
+        /* IDP_BASE is https: both cookies carry the __Host- prefix, which
+         * browsers accept only with Secure, Path=/ and no Domain */
+        if (strncmp(v, "__Host-idm_b=", 13) == 0) {
             slot = &br->b;
-        } else if (strncmp(v, "idm_s=", 6) == 0) {
+        } else if (strncmp(v, "__Host-idm_s=", 13) == 0) {
             slot = &br->s;
         } else {
+            assert_null(strstr(v, "idm_"));
             continue;
         }
+        assert_non_null(strstr(v, "; Secure"));
+        assert_non_null(strstr(v, "; Path=/;"));
+        assert_null(strstr(v, "Domain="));
         g_free(*slot);
         *slot = NULL;
-        n = strcspn(v + 6, ";");
+        n = strcspn(v + 13, ";");
         if (strstr(v, "Max-Age=0") == NULL && n > 0) {
-            *slot = g_strndup(v + 6, n);
+            *slot = g_strndup(v + 13, n);
         }
     }
 }
@@ -277,8 +283,9 @@ static void http(saml_response *out, browser *br, const char *method,
     saml_request req;
 
     cookie = g_strdup_printf(
-        "%s%s%s%s", br->b != NULL ? "idm_b=" : "", br->b != NULL ? br->b : "",
-        br->s != NULL ? "; idm_s=" : "", br->s != NULL ? br->s : "");
+        "%s%s%s%s", br->b != NULL ? "__Host-idm_b=" : "",
+        br->b != NULL ? br->b : "", br->s != NULL ? "; __Host-idm_s=" : "",
+        br->s != NULL ? br->s : "");
     snprintf(addr, sizeof(addr), "192.0.2.%d", 1 + (g.addr++ % 250));
     memset(&req, 0, sizeof(req));
     req.method = method;
