@@ -617,6 +617,16 @@ static char *extract(xmlNode *entity, int64_t valid_until)
     char *s;
 
     xmlDocSetRootElement(doc, copy);
+    /* declarations of the aggregate that the entity may use in QName
+     * values (xsi:type="xs:string") which reconciliation cannot see */
+    for (const xmlNode *a = entity->parent;
+         a != NULL && a->type == XML_ELEMENT_NODE; a = a->parent) {
+        for (const xmlNs *ns = a->nsDef; ns != NULL; ns = ns->next) {
+            if (xmlSearchNs(doc, copy, ns->prefix) == NULL) {
+                xmlNewNs(copy, ns->href, ns->prefix);
+            }
+        }
+    }
     xmlReconciliateNs(doc, copy);
     for (xmlNode *c = copy->children, *next; c != NULL; c = next) {
         next = c->next;

@@ -39,11 +39,13 @@ for k in fed other; do
         -keyout "$K/$k.key" -out "$K/$k.crt" 2>/dev/null
 done
 
-# SP entities: A (mapped later), B (never mapped), C, D (added later)
-for e in a b c d; do
+# SP entities: A (mapped later), B (never mapped), C, D (added later), E
+# (added later, its md: prefix declared only on the aggregate's root)
+for e in a b c d e; do
     /usr/bin/python3 "$SRC/tests/integration/saml/sp_pysaml2.py" metadata \
         "http://127.0.0.1:9/$e" "$DATA" > "$T_TMP/$e.xml"
 done
+sed -i 's/ns0:/md:/g' "$T_TMP/e.xml"
 FUTURE=$(date -u -d '+2 days' +%Y-%m-%dT%H:%M:%SZ)
 PAST=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)
 # sign ID VALIDUNTIL ALG KEY OUT ENTITY...
@@ -149,7 +151,7 @@ expect_eq "$OUT" 9 "failed refreshes audited (TLS and 8 refusals)"
 # a later good copy: D added, B removed, A's keys rolled over; the mapped
 # SP follows, nothing is registered by the refresh
 sed 's#http://127.0.0.1:9/a/slo#http://127.0.0.1:9/a/slo2#' "$T_TMP/a.xml" > "$T_TMP/a2.xml"
-sign agg2 "$FUTURE" sha256 fed "$W/fed.xml" "$T_TMP/a2.xml" "$T_TMP/c.xml" "$T_TMP/d.xml"
+sign agg2 "$FUTURE" sha256 fed "$W/fed.xml" "$T_TMP/a2.xml" "$T_TMP/c.xml" "$T_TMP/d.xml" "$T_TMP/e.xml"
 idm federation refresh $CA
 expect_rc 0 "refresh of the sources due"
 expect_eq "$(sql "SELECT last_error IS NOT NULL FROM saml_federation")" t "a failed source is retried later, not at once"
@@ -163,6 +165,10 @@ idm sp show http://127.0.0.1:9/a/sp --metadata
 expect_out "http://127.0.0.1:9/a/slo2" "mapped SP got the new metadata"
 run sql "SELECT count(*) FROM saml_sp"
 expect_eq "$OUT" 1 "still only the mapped SP"
+idm sp add --app mail --allow-http --from-federation test-fed http://127.0.0.1:9/e/sp
+expect_rc 0 "an entity using the aggregate's namespace declarations maps"
+idm sp show http://127.0.0.1:9/e/sp --metadata
+expect_out 'xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata"' "its copy declares the namespace itself"
 
 # --- a single SP's signed metadata from a URL ---
 $TOOL entity "$T_TMP/ctmpl.xml" spc sha256 "$T_TMP/c.xml"
@@ -173,12 +179,12 @@ expect_eq "$?" 0 "single SP metadata signed"
 idm sp add --app stundenplan --allow-http --url "https://127.0.0.1:$PH/c.xml" --cert "$K/fed.crt" $CA
 expect_rc 1 "single SP metadata signed by another key refused"
 run sql "SELECT count(*) FROM saml_sp"
-expect_eq "$OUT" 1 "nothing registered"
+expect_eq "$OUT" 2 "nothing registered"
 idm sp add --app stundenplan --allow-http --url "https://127.0.0.1:$PH/c.xml" --cert "$K/other.crt" $CA
 expect_rc 0 "sp add --url with signed metadata"
 expect_eq "$OUT" "http://127.0.0.1:9/c/sp" "sp add --url prints the entityID"
 idm federation list --json
-expect_eq "$(json 'sorted((f["kind"], f["mapped"]) for f in j)')" "[('aggregate', 1), ('entity', 1)]" "single SP listed as a source"
+expect_eq "$(json 'sorted((f["kind"], f["mapped"]) for f in j)')" "[('aggregate', 2), ('entity', 1)]" "single SP listed as a source"
 idm federation refresh "http://127.0.0.1:9/c/sp" $CA
 expect_rc 0 "single SP refresh"
 
