@@ -112,8 +112,8 @@ static int read_cert(char **out, const char *path, idm_err *err)
     }
     if (n > SAML_FEDERATION_CERT_MAX || strlen(data) != n) {
         g_free(data);
-        return idm_err_set(err, IDM_EINVAL,
-                           "\"%s\" is not a PEM certificate", path);
+        return idm_err_set(err, IDM_EINVAL, "\"%s\" is not a PEM certificate",
+                           path);
     }
     *out = data;
     return 0;
@@ -136,8 +136,8 @@ static int do_refresh(cli_ctx *ctx, const char *name, int force,
 
     fo.ca_file = ca_file;
     show_notices(ctx);
-    if (saml_federation_refresh(&failed, ctx->db, &ctx->actor, name, force,
-                                &fo, &err) != 0) {
+    if (saml_federation_refresh(&failed, ctx->db, &ctx->actor, name, force, &fo,
+                                &err) != 0) {
         return cli_fail(ctx, &err);
     }
     return CLI_OK;
@@ -293,8 +293,7 @@ static int fed_remove(cli_ctx *ctx, int argc, char **argv)
     if (rc != 0) {
         return rc;
     }
-    if (saml_federation_remove(ctx->db, &ctx->actor, argv[optind], &err) !=
-        0) {
+    if (saml_federation_remove(ctx->db, &ctx->actor, argv[optind], &err) != 0) {
         return cli_fail(ctx, &err);
     }
     return CLI_OK;
@@ -348,9 +347,9 @@ int cmd_sp_add_remote(cli_ctx *ctx, const cmd_sp_remote *r)
                                  r->sign_requests, &err);
         entity = rc == 0 ? strdup(r->entity_id) : NULL;
     } else {
-        rc = saml_federation_add_sp(&entity, ctx->db, &ctx->actor, r->url,
-                                    cert, r->app_key, r->allow_http,
-                                    r->sign_requests, &fo, &err);
+        rc = saml_federation_add_sp(&entity, ctx->db, &ctx->actor, r->url, cert,
+                                    r->app_key, r->allow_http, r->sign_requests,
+                                    &fo, &err);
     }
     g_free(cert);
     if (rc != 0) {

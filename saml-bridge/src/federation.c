@@ -150,8 +150,7 @@ static int fetch(char **out, size_t *len_out, const char *url,
     *out = NULL;
     *len_out = 0;
     if (strncmp(url, "https://", 8) != 0) {
-        return idm_err_set(err, IDM_EINVAL, "url \"%.200s\" is not https",
-                           url);
+        return idm_err_set(err, IDM_EINVAL, "url \"%.200s\" is not https", url);
     }
     if (!curl_ready) {
         /* idmctl is single-threaded; curl_global_init is not thread-safe */
@@ -458,8 +457,7 @@ static int verify_doc(xmlDoc **out, const char *xml, size_t len,
     if (!is_el(root, NS_MD,
                aggregate ? "EntitiesDescriptor" : "EntityDescriptor")) {
         rc = idm_err_set(err, IDM_EINVAL, "metadata root must be md:%s",
-                         aggregate ? "EntitiesDescriptor"
-                                   : "EntityDescriptor");
+                         aggregate ? "EntitiesDescriptor" : "EntityDescriptor");
         goto cleanup;
     }
     /* nothing of the document is read before its signature verified */
@@ -525,8 +523,8 @@ int saml_federation_verify(const char *xml, size_t len, const char *cert_pem,
 /* ---- entities ---- */
 
 /* entityID -> SHA-256 (hex) of its serialisation, for the change log. */
-static void collect(GHashTable *out, GHashTable *nodes, xmlNode *n,
-                    int depth, int *dup)
+static void collect(GHashTable *out, GHashTable *nodes, xmlNode *n, int depth,
+                    int *dup)
 {
     for (xmlNode *c = n->children; c != NULL; c = c->next) {
         if (is_el(c, NS_MD, "EntitiesDescriptor") && depth < FED_MAX_DEPTH) {
@@ -596,8 +594,7 @@ static int entities(GHashTable **out, GHashTable **nodes_out, xmlDoc *doc,
         if (nodes_out != NULL) {
             *nodes_out = NULL;
         }
-        return idm_err_set(err, IDM_EINVAL,
-                           "metadata lists an entityID twice");
+        return idm_err_set(err, IDM_EINVAL, "metadata lists an entityID twice");
     }
     *out = t;
     if (nodes_out != NULL) {
@@ -664,11 +661,14 @@ static char *cell(const PGresult *res, int row, int col)
 
 #define TS(col)                                                                \
     "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-#define FED_COLS                                                               \
-    "f.name, f.kind, f.url, " TS("f.valid_until") ", " TS(                     \
-        "f.fetched_at") ", " TS("f.next_refresh") ", f.last_error, " TS(       \
-        "f.last_error_at") ", (SELECT count(*) FROM saml_federation_sp m "     \
-                           "WHERE m.federation_id = f.id)"
+#define FED_COLS                                                                                                              \
+    "f.name, f.kind, f.url, " TS("f.valid_until") ", " TS(                                                                    \
+        "f.fetched_at") ", " TS("f.next_refresh") ", f.last_error, " TS("f."                                                  \
+                                                                        "last"                                                \
+                                                                        "_err"                                                \
+                                                                        "or_"                                                 \
+                                                                        "at") ", (SELECT count(*) FROM saml_federation_sp m " \
+                                                                              "WHERE m.federation_id = f.id)"
 
 static void fill(saml_federation_record *r, const PGresult *res, int row)
 {
@@ -691,10 +691,9 @@ int saml_federation_list(saml_federation_record **out, size_t *n, idm_db *db,
 
     *out = NULL;
     *n = 0;
-    rc = idm_db_query(&res, db,
-                      "SELECT " FED_COLS
-                      " FROM saml_federation f ORDER BY f.name",
-                      0, NULL, err);
+    rc = idm_db_query(
+        &res, db, "SELECT " FED_COLS " FROM saml_federation f ORDER BY f.name",
+        0, NULL, err);
     if (rc != 0) {
         return rc;
     }
@@ -751,8 +750,8 @@ int saml_federation_get(saml_federation_record **out, idm_db *db,
             gpointer k;
             size_t i = 0;
             r->n_entities = (int)g_hash_table_size(ents);
-            r->entities = saml__xcalloc((size_t)r->n_entities + 1,
-                                        sizeof(char *));
+            r->entities =
+                saml__xcalloc((size_t)r->n_entities + 1, sizeof(char *));
             g_hash_table_iter_init(&it, ents);
             while (g_hash_table_iter_next(&it, &k, NULL)) {
                 r->entities[i++] = saml__xstrdup(k);
@@ -880,8 +879,8 @@ cleanup:
     return rc;
 }
 
-int saml_federation_remove(idm_db *db, const idm_actor *actor,
-                           const char *name, idm_err *err)
+int saml_federation_remove(idm_db *db, const idm_actor *actor, const char *name,
+                           idm_err *err)
 {
     PGresult *res = NULL;
     const char *params[1] = {name};
@@ -892,9 +891,9 @@ int saml_federation_remove(idm_db *db, const idm_actor *actor,
         return rc;
     }
     tx = 1;
-    rc = idm_db_query(&res, db,
-                      "DELETE FROM saml_federation WHERE name = $1 RETURNING id",
-                      1, params, err);
+    rc = idm_db_query(
+        &res, db, "DELETE FROM saml_federation WHERE name = $1 RETURNING id", 1,
+        params, err);
     if (rc != 0) {
         goto cleanup;
     }
@@ -1134,9 +1133,8 @@ typedef struct source {
     char *id, *name, *kind, *url, *cert_pem, *metadata;
 } source;
 
-static void log_changes(const char *name, GHashTable *old_t,
-                        GHashTable *new_t, int *added, int *removed,
-                        int *changed)
+static void log_changes(const char *name, GHashTable *old_t, GHashTable *new_t,
+                        int *added, int *removed, int *changed)
 {
     GHashTableIter it;
     gpointer k, v;
@@ -1146,7 +1144,7 @@ static void log_changes(const char *name, GHashTable *old_t,
     g_hash_table_iter_init(&it, new_t);
     while (g_hash_table_iter_next(&it, &k, &v)) {
         const char *o = old_t != NULL ? g_hash_table_lookup(old_t, k) : NULL;
-        const char *what = o == NULL             ? "added"
+        const char *what = o == NULL           ? "added"
                            : strcmp(o, v) != 0 ? "changed"
                                                : NULL;
         if (what == NULL) {
@@ -1225,8 +1223,8 @@ static int update_sps(int *updated_out, idm_db *db, const source *src,
                     "federation=%s entity=%s reason=%s",
                     idm_log_quote(qn, sizeof(qn), src->name),
                     idm_log_quote(qe, sizeof(qe), eid),
-                    idm_log_quote(qr, sizeof(qr), verr.msg[0] != '\0'
-                                                      ? verr.msg
+                    idm_log_quote(qr, sizeof(qr),
+                                  verr.msg[0] != '\0' ? verr.msg
                                                       : "entityID changed"));
             saml_sp_summary_clear(&sum);
             free(md);
@@ -1325,10 +1323,10 @@ static int refresh_one(idm_db *db, const idm_actor *actor, const source *src,
         goto cleanup;
     }
     {
-        json_t *j = json_pack("{s:i, s:i, s:i, s:i, s:i}", "entities",
-                              (int)g_hash_table_size(new_t), "added", added,
-                              "removed", removed, "changed", changed,
-                              "sps_updated", updated);
+        json_t *j =
+            json_pack("{s:i, s:i, s:i, s:i, s:i}", "entities",
+                      (int)g_hash_table_size(new_t), "added", added, "removed",
+                      removed, "changed", changed, "sps_updated", updated);
         details = json_dumps(j, JSON_COMPACT);
         json_decref(j);
     }
@@ -1383,7 +1381,8 @@ static void record_failure(idm_db *db, const idm_actor *actor,
             idm_log_quote(qn, sizeof(qn), src->name),
             idm_log_quote(qr, sizeof(qr), failure->msg),
             src->metadata != NULL ? "last_good_copy" : "none");
-    saml__time_format(next_s, (int64_t)time(NULL) + SAML_FEDERATION_REFRESH_MIN);
+    saml__time_format(next_s,
+                      (int64_t)time(NULL) + SAML_FEDERATION_REFRESH_MIN);
     params[0] = src->id;
     params[1] = failure->msg;
     params[2] = next_s;
@@ -1392,8 +1391,8 @@ static void record_failure(idm_db *db, const idm_actor *actor,
                      "last_error_at = now(), next_refresh = $3 "
                      "WHERE id = $1 RETURNING id",
                      3, params, &tmp) != 0) {
-        idm_log(IDM_LOG_ERROR, "saml", "federation.record_failed",
-                "detail=%s", idm_log_quote(qr, sizeof(qr), tmp.detail));
+        idm_log(IDM_LOG_ERROR, "saml", "federation.record_failed", "detail=%s",
+                idm_log_quote(qr, sizeof(qr), tmp.detail));
     }
     PQclear(res);
     j = json_pack("{s:s}", "reason", failure->msg);
@@ -1404,10 +1403,9 @@ static void record_failure(idm_db *db, const idm_actor *actor,
     free(details);
 }
 
-int saml_federation_refresh(int *failed_out, idm_db *db,
-                            const idm_actor *actor, const char *name,
-                            int force, const saml_federation_opts *opts,
-                            idm_err *err)
+int saml_federation_refresh(int *failed_out, idm_db *db, const idm_actor *actor,
+                            const char *name, int force,
+                            const saml_federation_opts *opts, idm_err *err)
 {
     PGresult *res = NULL;
     const char *params[1] = {name};

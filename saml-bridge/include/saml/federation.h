@@ -29,20 +29,23 @@ typedef struct saml_federation_opts {
     size_t max_bytes;    /* 0: SAML_FEDERATION_MAX */
 } saml_federation_opts;
 
-#define SAML_FEDERATION_OPTS_INIT {NULL, 0}
+#define SAML_FEDERATION_OPTS_INIT                                              \
+    {                                                                          \
+        NULL, 0                                                                \
+    }
 
 typedef struct saml_federation_record {
     char *name;
     char *kind; /* "aggregate" or "entity" (an SP added with --url) */
     char *url;
-    char *valid_until;  /* of the last good copy, or NULL */
-    char *fetched_at;   /* or NULL */
+    char *valid_until; /* of the last good copy, or NULL */
+    char *fetched_at;  /* or NULL */
     char *next_refresh;
-    char *last_error;   /* or NULL */
+    char *last_error; /* or NULL */
     char *last_error_at;
-    int n_entities;     /* SP entities in the last good copy */
-    int n_mapped;       /* of them registered as SPs */
-    char **entities;    /* n_entities entityIDs, only from _get */
+    int n_entities;  /* in the last good copy; -1 from _list */
+    int n_mapped;    /* of them registered as SPs */
+    char **entities; /* n_entities entityIDs, only from _get */
 } saml_federation_record;
 
 /**
@@ -59,13 +62,12 @@ IDM_MUST_CHECK int saml_federation_remove(idm_db *db, const idm_actor *actor,
                                           const char *name, idm_err *err);
 
 /** @param[out] out  *n records; free with saml_federation_records_free. */
-IDM_MUST_CHECK int saml_federation_list(saml_federation_record **out,
-                                        size_t *n, idm_db *db, idm_err *err);
+IDM_MUST_CHECK int saml_federation_list(saml_federation_record **out, size_t *n,
+                                        idm_db *db, idm_err *err);
 
 /** One source with the entityIDs of its last good copy. */
-IDM_MUST_CHECK int saml_federation_get(saml_federation_record **out,
-                                       idm_db *db, const char *name,
-                                       idm_err *err);
+IDM_MUST_CHECK int saml_federation_get(saml_federation_record **out, idm_db *db,
+                                       const char *name, idm_err *err);
 
 void saml_federation_records_free(saml_federation_record *records, size_t n);
 
@@ -101,14 +103,11 @@ IDM_MUST_CHECK int saml_federation_map(idm_db *db, const idm_actor *actor,
  * federation (source named by its entityID).
  * @param[out] entity_out  its entityID; free(). May be NULL.
  */
-IDM_MUST_CHECK int saml_federation_add_sp(char **entity_out, idm_db *db,
-                                          const idm_actor *actor,
-                                          const char *url,
-                                          const char *cert_pem,
-                                          const char *app_key, int allow_http,
-                                          int sign_requests,
-                                          const saml_federation_opts *opts,
-                                          idm_err *err);
+IDM_MUST_CHECK int
+saml_federation_add_sp(char **entity_out, idm_db *db, const idm_actor *actor,
+                       const char *url, const char *cert_pem,
+                       const char *app_key, int allow_http, int sign_requests,
+                       const saml_federation_opts *opts, idm_err *err);
 
 /**
  * Verify a metadata document (no network): well-formed, no DTD, root

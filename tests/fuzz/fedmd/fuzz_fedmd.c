@@ -55,11 +55,10 @@ static void only_signed_entities(const xmlNode *n)
         }
         if (strcmp((const char *)n->name, "EntityDescriptor") == 0) {
             xmlChar *id = xmlGetNoNsProp(n, (const xmlChar *)"entityID");
-            int ok = id != NULL &&
-                     (strcmp((const char *)id, "https://sp.example.org/a/sp") ==
-                          0 ||
-                      strcmp((const char *)id, "https://sp.example.org/b/sp") ==
-                          0);
+            int ok =
+                id != NULL &&
+                (strcmp((const char *)id, "https://sp.example.org/a/sp") == 0 ||
+                 strcmp((const char *)id, "https://sp.example.org/b/sp") == 0);
             xmlFree(id);
             if (!ok) {
                 abort(); /* accepted, but not what the key signed */
