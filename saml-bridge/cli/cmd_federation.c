@@ -34,7 +34,7 @@ static const cli_cmd cmds[] = {
     {"list", fed_list, "list federations and SPs fetched from a URL",
      "usage: idmctl federation list [--json]\n"},
     {"show", fed_show, "show one federation and its entities",
-     "usage: idmctl federation show NAME [--json] [--metadata]\n"},
+     "usage: idmctl federation show NAME [--json]\n"},
     {"remove", fed_remove, "remove a federation (its SPs stay, unrefreshed)",
      "usage: idmctl federation remove NAME\n"},
     {"refresh", fed_refresh, "fetch and verify metadata that is due",
@@ -52,7 +52,6 @@ struct fed_opts {
     int no_refresh;
     int force;
     int json;
-    int metadata;
 };
 
 static int on_opt(int opt, const char *arg, void *data)
@@ -78,9 +77,6 @@ static int on_opt(int opt, const char *arg, void *data)
     case 'j':
         o->json = 1;
         break;
-    case 'm':
-        o->metadata = 1;
-        break;
     }
     return 0;
 }
@@ -92,7 +88,6 @@ static const struct option longopts[] = {
     {"no-refresh", no_argument, NULL, 'n'},
     {"force", no_argument, NULL, 'f'},
     {"json", no_argument, NULL, 'j'},
-    {"metadata", no_argument, NULL, 'm'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
