@@ -100,6 +100,20 @@ int cmd_group(cli_ctx *ctx, int argc, char **argv);
 int cmd_audit(cli_ctx *ctx, int argc, char **argv);
 int cmd_import(cli_ctx *ctx, int argc, char **argv);
 int cmd_sp(cli_ctx *ctx, int argc, char **argv);
+int cmd_federation(cli_ctx *ctx, int argc, char **argv);
+
+/* "idmctl sp add" from a federation or a URL (cmd_federation.c). */
+typedef struct cmd_sp_remote {
+    const char *app_key;
+    const char *federation; /* --from-federation NAME, with entity_id */
+    const char *entity_id;
+    const char *url; /* --url URL --cert FILE [--ca-file FILE] */
+    const char *cert;
+    const char *ca_file;
+    int allow_http;
+    int sign_requests;
+} cmd_sp_remote;
+int cmd_sp_add_remote(cli_ctx *ctx, const cmd_sp_remote *r);
 int cmd_policy(cli_ctx *ctx, int argc, char **argv);
 
 #endif /* IDMCTL_CLI_H */

@@ -29,6 +29,7 @@ static const struct {
     {"audit", cmd_audit, "read the audit log"},
     {"import", cmd_import, "bulk import from SIP-Schule exports (sip)"},
     {"sp", cmd_sp, "SAML service providers: add, list, remove, show"},
+    {"federation", cmd_federation, "SAML federation metadata: add, refresh"},
     {"policy", cmd_policy, "rights policies: check, explain, matrix"},
 };
 

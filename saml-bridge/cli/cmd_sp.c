@@ -28,7 +28,13 @@ static const cli_cmd cmds[] = {
      "                   AuthnRequestsSigned=\"true\" in the metadata)\n"
      "  --replace        update an SP already registered (new metadata,\n"
      "                   e.g. after its key rollover)\n"
-     "  METADATA.xml     the SP's SAML metadata ('-' reads stdin)\n"},
+     "  METADATA.xml     the SP's SAML metadata ('-' reads stdin)\n"
+     "   or: idmctl sp add --app KEY --from-federation NAME ENTITYID\n"
+     "   or: idmctl sp add --app KEY --url URL --cert FILE [--ca-file F]\n"
+     "  --from-federation the entity from the federation's verified copy\n"
+     "  --url, --cert     signed metadata fetched over https, its signature\n"
+     "                    checked with the certificate; refreshed by\n"
+     "                    'idmctl federation refresh'\n"},
     {"list", sp_list, "list service providers",
      "usage: idmctl sp list [--json]\n"},
     {"remove", sp_remove, "remove a service provider",
@@ -45,6 +51,7 @@ struct sp_opts {
     int replace;
     int json;
     int metadata;
+    const char *federation, *url, *cert, *ca_file;
 };
 
 static int on_opt(int opt, const char *arg, void *data)
@@ -70,6 +77,18 @@ static int on_opt(int opt, const char *arg, void *data)
     case 'm':
         o->metadata = 1;
         break;
+    case 'F':
+        o->federation = arg;
+        break;
+    case 'U':
+        o->url = arg;
+        break;
+    case 'K':
+        o->cert = arg;
+        break;
+    case 'C':
+        o->ca_file = arg;
+        break;
     }
     return 0;
 }
@@ -81,6 +100,10 @@ static const struct option longopts[] = {
     {"replace", no_argument, NULL, 'r'},
     {"json", no_argument, NULL, 'j'},
     {"metadata", no_argument, NULL, 'm'},
+    {"from-federation", required_argument, NULL, 'F'},
+    {"url", required_argument, NULL, 'U'},
+    {"cert", required_argument, NULL, 'K'},
+    {"ca-file", required_argument, NULL, 'C'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -135,12 +158,20 @@ static int sp_add(cli_ctx *ctx, int argc, char **argv)
     size_t len = 0;
     int done, rc;
 
-    rc = cli_getopt(&cmds[0], argc, argv, longopts, on_opt, &o, 1, &done);
+    rc = cli_getopt(&cmds[0], argc, argv, longopts, on_opt, &o, -1, &done);
     if (rc != 0 || done) {
         return rc;
     }
     if (o.app == NULL) {
         return cli_usage(&cmds[0], "--app is required");
+    }
+    if (argc - optind != (o.url != NULL ? 0 : 1)) {
+        return cli_usage(&cmds[0], "wrong number of arguments");
+    }
+    if (o.federation != NULL || o.url != NULL) {
+        cmd_sp_remote r = {o.app, o.federation, argv[optind], o.url,
+                           o.cert, o.ca_file, o.allow_http, o.sign_requests};
+        return cmd_sp_add_remote(ctx, &r);
     }
     if (read_input(&data, &len, argv[optind], &err) != 0) {
         return cli_fail(ctx, &err);
