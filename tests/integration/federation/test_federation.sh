@@ -28,6 +28,7 @@ key_file = $DATA/idp.key
 cert_file = $DATA/idp.crt
 next_cert_file = $DATA/idp-next.crt
 pairwise_salt_file = $DATA/pairwise_salt
+metrics_listen = off
 EOF_CONF
 
 # keys: the HTTPS server (its certificate is the test's CA), the
