@@ -77,6 +77,26 @@ for i in $(seq 50); do
 done
 run curl -sf "http://127.0.0.1:$PA/healthz"
 expect_rc 0 "healthz"
+
+# metadata as schema-validating SPs (Shibboleth) and federations read it:
+# ds:Signature first, the scope of scoped attributes declared, the
+# signature valid with our certificate, the OASIS schema satisfied
+curl -sf -o "$T_TMP/idp-md.xml" "http://127.0.0.1:$PA/saml/metadata"
+run /usr/bin/python3 -c '
+import sys, xml.etree.ElementTree as ET
+r = ET.parse(sys.argv[1]).getroot()
+ds, md = "{http://www.w3.org/2000/09/xmldsig#}", "{urn:oasis:names:tc:SAML:2.0:metadata}"
+print(r[0].tag == ds + "Signature")
+print(",".join(s.text + ":" + s.get("regexp") for s in r.iter("{urn:mace:shibboleth:metadata:1.0}Scope")
+               if s in list(r.find(md + "IDPSSODescriptor/" + md + "Extensions"))))
+' "$T_TMP/idp-md.xml"
+expect_eq "$OUT" "True
+schule-mv.de:false" "metadata: Signature first, shibmd:Scope in the IDPSSODescriptor"
+run xmlsec1 --verify --pubkey-cert-pem "$DATA/idp.crt" \
+    --id-attr:ID urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor "$T_TMP/idp-md.xml"
+expect_rc 0 "metadata: signature verifies with xmlsec1 and the IdP certificate"
+run sh "$SRC/tests/integration/saml/xsd_check.sh" "$T_TMP/idp-md.xml"
+expect_rc 0 "metadata: valid against the OASIS metadata schema"
 expect_eq "$(cat "$T_TMP/notify.log")" "READY=1" "sd_notify READY=1 once serving"
 kill -HUP "$PID_A"
 for i in $(seq 50); do [ "$(wc -l < "$T_TMP/notify.log")" -ge 3 ] && break; sleep 0.1; done
