@@ -59,8 +59,11 @@ def sso(args):
     os.close(fd)
     client = Saml2Client(config(sp_base, keydir, path))
     kw = {}
-    if opts.get("--nameid") == "transient":
-        kw["nameid_format"] = saml.NAMEID_FORMAT_TRANSIENT
+    if opts.get("--nameid"):
+        kw["nameid_format"] = {
+            "transient": saml.NAMEID_FORMAT_TRANSIENT,
+            "email": saml.NAMEID_FORMAT_EMAILADDRESS,
+        }[opts["--nameid"]]
     req_id, info = client.prepare_for_authenticate(
         entityid=idp + "/saml/metadata", relay_state="rs",
         binding=BINDING_HTTP_REDIRECT, **kw)
@@ -108,6 +111,7 @@ def sso(args):
                     "names": sorted(attrs),
                     "friendly": sorted(v["friendly"] for v in attrs.values()),
                     "name_id_format": resp.name_id.format,
+                    "name_id": resp.name_id.text,
                     "authn_instant": epoch(st.authn_instant),
                     "session_seconds": epoch(st.session_not_on_or_after) - int(time.time()),
                     "not_on_or_after_seconds": epoch(

@@ -115,9 +115,20 @@ LMS_PW=$(json 'j["attrs"]["urn:oasis:names:tc:SAML:attribute:pairwise-id"]["valu
 sso pupil stundenplan
 expect_eq "$(json 'j["attrs"]["urn:oasis:names:tc:SAML:attribute:pairwise-id"]["values"][0] != "'"$LMS_PW"'"')" True "pairwise-id differs per SP"
 
-# NameID formats: lms may only get persistent
+# NameID formats: lms lists only persistent, but a transient NameID
+# (random per assertion) is always available; other formats fail closed
+sso pupil lms
+LMS_NID=$(json 'j["name_id"]')
 sso pupil lms --nameid transient
-expect_eq "$(json 'j["status"][-1]')" "urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy" "transient NameID refused: InvalidNameIDPolicy"
+expect_eq "$(json 'j["result"]')" assertion "transient NameID granted although lms lists only persistent"
+expect_eq "$(json 'j["name_id_format"]')" "urn:oasis:names:tc:SAML:2.0:nameid-format:transient" "lms: transient NameID on request"
+T1=$(json 'j["name_id"]')
+sso pupil lms --nameid transient
+T2=$(json 'j["name_id"]')
+expect_eq "$([ -n "$T1" ] && [ "$T1" != "$T2" ] && [ "$T1" != "$LMS_NID" ] && echo fresh)" fresh \
+    "transient NameID random per assertion, not the persistent one"
+sso pupil lms --nameid email
+expect_eq "$(json 'j["status"][-1]')" "urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy" "emailAddress NameID refused: InvalidNameIDPolicy"
 expect_eq "$(json 'j["has_assertion"]')" False "no assertion with InvalidNameIDPolicy"
 
 # ---- deny ----

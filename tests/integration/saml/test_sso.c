@@ -54,6 +54,10 @@
 #define ALG_SHA1 "http://www.w3.org/2000/09/xmldsig#rsa-sha1"
 #define PPT "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
 #define FMT_PERSISTENT "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
+#define FMT_TRANSIENT "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"
+#define FMT_UNSPECIFIED                                                        \
+    "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"
+#define FMT_EMAIL "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
 #define REJECT "saml.authn_reject"
 #define NSP 2
 
@@ -303,11 +307,15 @@ typedef struct req_opts {
     int dtd;                /* a DOCTYPE in front of the root */
     const char *payload;    /* bomb, oversized: replaces the message */
     int binding_with_index; /* ProtocolBinding despite an index */
+    const char *nameid_format; /* NULL: persistent; "none": no policy */
+    const char *sp_name_qualifier; /* NameIDPolicy SPNameQualifier */
+    int no_allow_create;           /* AllowCreate="false" */
 } req_opts;
 
 #define REQ_OPTS_INIT                                                          \
     {                                                                          \
-        0, 0, "none", NULL, NULL, 0, NULL, -1, 0, 0, NULL, 0, NULL, 0          \
+        0, 0, "none", NULL, NULL, 0, NULL, -1, 0, 0, NULL, 0, NULL, 0, NULL,   \
+            NULL, 0                                                            \
     }
 
 /* A built request: the SP's login object and what the browser sends. */
@@ -510,8 +518,14 @@ static void build_request(sent *s, const req_opts *o)
             LASSO_SAMLP2_NAME_ID_POLICY(lasso_samlp2_name_id_policy_new());
     }
     g_free(ar->NameIDPolicy->Format);
-    ar->NameIDPolicy->Format = g_strdup(FMT_PERSISTENT);
-    ar->NameIDPolicy->AllowCreate = TRUE;
+    ar->NameIDPolicy->Format =
+        g_strdup(o->nameid_format != NULL ? o->nameid_format : FMT_PERSISTENT);
+    ar->NameIDPolicy->AllowCreate = o->no_allow_create ? FALSE : TRUE;
+    ar->NameIDPolicy->SPNameQualifier = g_strdup(o->sp_name_qualifier);
+    if (o->nameid_format != NULL && strcmp(o->nameid_format, "none") == 0) {
+        g_object_unref(ar->NameIDPolicy);
+        ar->NameIDPolicy = NULL;
+    }
     g_free(ar->ProtocolBinding);
     ar->ProtocolBinding = NULL;
     if (o->acs_index < 0 || o->binding_with_index) {
@@ -1085,6 +1099,108 @@ static void test_positive_path(void **state)
     browser_clear(&br);
 }
 
+/* A request from an SSO session to sp1's default ACS: the Response. */
+static void sso_again(got *out, browser *br, sent *s, const req_opts *o)
+{
+    saml_response r;
+
+    build_request(s, o);
+    send_request(&r, br, s);
+    take_response(out, &r, "https://sp1.test.invalid/acs");
+    saml_response_clear(&r);
+}
+
+/* The NameID sp1 (bound to lms, whose policy lists only persistent)
+ * gets, per NameIDPolicy (SAML core 3.4.1.1). */
+static void test_nameid_policy(void **state)
+{
+    browser br = {0};
+    req_opts o = REQ_OPTS_INIT;
+    sent s;
+    got r;
+    char *pairwise, *t1, *t2, *stored;
+    static const char *const persistent_for[] = {"none", FMT_UNSPECIFIED,
+                                                 NULL};
+
+    (void)state;
+    round_trip(&r, &br, &s, &o, "https://sp1.test.invalid/acs");
+    pairwise = name_id(&r);
+    got_clear(&r);
+    sent_clear(&s);
+    /* no NameIDPolicy, or unspecified: the policy's preferred format */
+    for (size_t i = 0; i < 2; i++) {
+        o.nameid_format = persistent_for[i];
+        sso_again(&r, &br, &s, &o);
+        sp_accepts(&s, &r);
+        assert_xpath(&r, "//saml:Subject/saml:NameID/@Format",
+                     FMT_PERSISTENT);
+        assert_xpath(&r, "//saml:Subject/saml:NameID", pairwise);
+        got_clear(&r);
+        sent_clear(&s);
+    }
+    /* AllowCreate="false": pairwise ids exist in advance */
+    o.nameid_format = NULL;
+    o.no_allow_create = 1;
+    o.sp_name_qualifier = sp_entity[0]; /* its own namespace */
+    sso_again(&r, &br, &s, &o);
+    sp_accepts(&s, &r);
+    assert_xpath(&r, "//saml:Subject/saml:NameID", pairwise);
+    assert_xpath(&r, "//saml:Subject/saml:NameID/@SPNameQualifier",
+                 sp_entity[0]);
+    got_clear(&r);
+    sent_clear(&s);
+    /* another SP's namespace: never its pairwise id */
+    o.sp_name_qualifier = sp_entity[1];
+    sso_again(&r, &br, &s, &o);
+    assert_xpath(&r, "//samlp:StatusCode/samlp:StatusCode/@Value",
+                 LASSO_SAML2_STATUS_CODE_INVALID_NAME_ID_POLICY);
+    assert_xpath(&r, "count(//saml:Assertion)", "0");
+    got_clear(&r);
+    sent_clear(&s);
+    /* a format the IdP does not issue fails closed */
+    o.sp_name_qualifier = NULL;
+    o.no_allow_create = 0;
+    o.nameid_format = FMT_EMAIL;
+    sso_again(&r, &br, &s, &o);
+    assert_xpath(&r, "//samlp:StatusCode/samlp:StatusCode/@Value",
+                 LASSO_SAML2_STATUS_CODE_INVALID_NAME_ID_POLICY);
+    assert_xpath(&r, "count(//saml:Assertion)", "0");
+    got_clear(&r);
+    sent_clear(&s);
+    /* transient: always allowed, random per assertion, and the NameID
+     * Single Logout will be asked about is the one stored */
+    o.nameid_format = FMT_TRANSIENT;
+    sso_again(&r, &br, &s, &o);
+    sp_accepts(&s, &r);
+    assert_xpath(&r, "//saml:Subject/saml:NameID/@Format", FMT_TRANSIENT);
+    t1 = name_id(&r);
+    got_clear(&r);
+    sent_clear(&s);
+    stored = sql1("SELECT name_id || ' ' || name_id_format "
+                  "FROM saml_session_sp WHERE sp_entity_id = $1 "
+                  "ORDER BY issued_at DESC LIMIT 1",
+                  1, (const char *const[]){sp_entity[0]});
+    assert_non_null(stored);
+    {
+        char *want = g_strdup_printf("%s %s", t1, FMT_TRANSIENT);
+        assert_string_equal(stored, want);
+        g_free(want);
+    }
+    sso_again(&r, &br, &s, &o);
+    sp_accepts(&s, &r);
+    t2 = name_id(&r);
+    assert_true(strlen(t1) >= 32);
+    assert_string_not_equal(t1, t2);
+    assert_string_not_equal(t1, pairwise);
+    got_clear(&r);
+    sent_clear(&s);
+    g_free(stored);
+    g_free(t1);
+    g_free(t2);
+    g_free(pairwise);
+    browser_clear(&br);
+}
+
 /*
  * xmlsec's verdict on the ds:Signature child of el, with the IdP's
  * certificate as the only key and only same-document references (an
@@ -1551,6 +1667,7 @@ int main(void)
 {
     static const struct CMUnitTest fixed[] = {
         cmocka_unit_test(test_positive_path),
+        cmocka_unit_test(test_nameid_policy),
         cmocka_unit_test(test_response_signatures),
         cmocka_unit_test(test_signed_redirect_ok),
         cmocka_unit_test(test_signed_redirect_openssl_ok),
