@@ -32,7 +32,9 @@ def config(sp_base, keydir, idp_md=None):
                 "assertion_consumer_service": [(sp_base + "/acs", BINDING_HTTP_POST)],
                 "single_logout_service": [(sp_base + "/slo", BINDING_HTTP_REDIRECT)],
             },
-            "want_response_signed": True,
+            # WantAssertionsSigned="true" in the metadata: idmd signs the
+            # Assertion, one signature per Response (saml-bridge/README.md)
+            "want_response_signed": False,
             "want_assertions_signed": True,
             "authn_requests_signed": False,
             "allow_unsolicited": False,

@@ -52,6 +52,19 @@ idm sp list --json
 expect_eq "$(json 'j[0]["app"]')" lms "sp list"
 idm sp show "$SPB/sp"
 expect_out "allow_http:    yes" "sp show"
+expect_out "sign:          metadata" "sp show: one signature as the metadata says"
+idm sp set --sign both "$SPB/sp"
+expect_rc 0 "sp set --sign both"
+idm sp show --json "$SPB/sp"
+expect_eq "$(json 'j["sign"]')" both "sp set stored --sign both"
+idm sp set --sign everything "$SPB/sp"
+expect_rc 2 "sp set --sign with an unknown value refused"
+idm sp set --sign metadata "$SPB/sp"
+expect_rc 0 "sp set --sign metadata"
+idm sp add --app x --allow-http --sign twice "$T_TMP/sp.xml"
+expect_rc 2 "sp add --sign with an unknown value refused"
+run sql "SELECT count(*) FROM audit_log WHERE action = 'sp.set' AND target = '$SPB/sp'"
+expect_eq "$OUT" 2 "sp set audited"
 
 # node A as systemd runs it (Type=notify): the states it reports
 /usr/bin/python3 -c '
