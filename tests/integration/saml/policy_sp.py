@@ -22,7 +22,7 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, saml
 from saml2.client import Saml2Client
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sp_pysaml2 import config, form  # noqa: E402
+from sp_pysaml2 import config, dump, form  # noqa: E402
 
 
 def session(jar, lang=None):
@@ -81,6 +81,7 @@ def sso(args):
     out["http"] = r.status_code
     out["page"] = text_of(r.text)[:600]
     if "SAMLResponse" in f.fields:
+        dump("response", base64.b64decode(f.fields["SAMLResponse"]))
         xml = base64.b64decode(f.fields["SAMLResponse"]).decode()
         out["status"] = re.findall(r'StatusCode Value="([^"]+)"', xml)
         out["has_assertion"] = "Assertion " in xml or "Assertion>" in xml

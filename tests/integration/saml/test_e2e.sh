@@ -123,7 +123,8 @@ expect_out "User name" "English login page when preferred"
 run curl -s "http://127.0.0.1:$PA/"
 expect_out "Benutzername" "German login page by default"
 
-run /usr/bin/python3 "$SRC/tests/integration/saml/sp_pysaml2.py" flow "$SPB" "$DATA" \
+mkdir "$T_TMP/dump"
+IDM_SAML_DUMP="$T_TMP/dump" run /usr/bin/python3 "$SRC/tests/integration/saml/sp_pysaml2.py" flow "$SPB" "$DATA" \
     "http://127.0.0.1:$PA" "http://127.0.0.1:$PB" "$LOGIN" Secret-Pass-123
 expect_rc 0 "pysaml2: redirect + post login, node B, logout"
 printf '%s\n' "$OUT" | tail -1 > "$T_TMP/result.json"
@@ -131,6 +132,10 @@ OUT=$(cat "$T_TMP/result.json")
 expect_eq "$(json 'j["redirect"]["ava"]["givenName"][0]')" Anna "givenName released"
 expect_eq "$(json '"eduPersonPrincipalName" in j["redirect"]["ava"]')" False "no eduPersonPrincipalName"
 expect_eq "$(json 'j["redirect"]["ava"]["eduPersonAffiliation"][0]')" faculty "affiliation released"
+run sh "$SRC/tests/integration/saml/xsd_check.sh" "$T_TMP"/dump/*.xml
+expect_rc 0 "every Response and LogoutResponse pysaml2 got validates against the SAML schemas"
+expect_eq "$(ls "$T_TMP/dump" | sed 's/-.*//' | sort | uniq -c | tr -s ' ' | tr '\n' ,)" \
+    " 1 logout, 2 response," "schema check saw both logins and the LogoutResponse"
 
 run curl -s "http://127.0.0.1:$PA/metrics"
 expect_out 'idmd_logins_total{result="ok"} 1' "metrics count the login"

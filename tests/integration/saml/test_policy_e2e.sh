@@ -67,7 +67,8 @@ done
 sso() {
     local jar=$T_TMP/$1.jar app=$2
     shift 2
-    run $DRV sso "$jar" "$IDP" "$SPB/$app" "$DATA" "$@"
+    mkdir -p "$T_TMP/dump"
+    IDM_SAML_DUMP="$T_TMP/dump" run $DRV sso "$jar" "$IDP" "$SPB/$app" "$DATA" "$@"
 }
 # attrs_match LOGIN APP DESC: the attributes of the last assertion are
 # exactly those "idmctl policy explain" names, with its values
@@ -229,4 +230,10 @@ expect_eq "$(grep -c 'policy.refused' "$T_TMP/idmd.log")" 1 "one refusal logged 
 
 kill "$PID"
 wait "$PID" 2>/dev/null
+# every Response of this test (assertions, RequestDenied, NoPassive,
+# InvalidNameIDPolicy) validates against the OASIS SAML schemas
+run sh "$SRC/tests/integration/saml/xsd_check.sh" "$T_TMP"/dump/*.xml
+expect_rc 0 "every Response validates against the SAML schemas"
+run sh -c "grep -l RequestDenied '$T_TMP'/dump/*.xml | wc -l"
+expect_eq "$([ "$OUT" -ge 1 ] && echo yes)" yes "schema check saw a RequestDenied Response"
 finish

@@ -77,6 +77,8 @@ static struct {
     LassoServer *sp2_sha1; /* sp2 signing XML with RSA-SHA1 */
     EVP_PKEY *sp_key[NSP];
     int addr; /* a fresh client address per request */
+    char *dump; /* every Response taken, for the schema check */
+    int n_dump;
 } g;
 
 /* ---- small helpers ---- */
@@ -713,6 +715,11 @@ static void take_response(got *out, const saml_response *r, const char *acs)
     out->b64 = form_value(r->body, "SAMLResponse");
     out->relay_state = form_value(r->body, "RelayState");
     xml = g_base64_decode(out->b64, &n);
+    {
+        char *f = g_strdup_printf("%s/%03d-response.xml", g.dump, ++g.n_dump);
+        assert_true(g_file_set_contents(f, (const char *)xml, (gssize)n, NULL));
+        g_free(f);
+    }
     out->doc = xmlReadMemory((const char *)xml, (int)n, "r.xml", NULL,
                              XML_PARSE_NONET);
     g_free(xml);
@@ -913,6 +920,10 @@ static int group_setup(void **state)
         return -1;
     }
     g.data = g_build_filename(src, "tests", "data", "saml", NULL);
+    g.dump = g_dir_make_tmp("idm-saml-sso-XXXXXX", NULL);
+    if (g.dump == NULL) {
+        return -1;
+    }
     snprintf(cmd, sizeof(cmd), "%s/tests/harness/pg newdb %s saml_sso", src,
              st);
     p = popen(cmd, "r");
@@ -984,6 +995,14 @@ static int group_teardown(void **state)
     }
     saml_idp_free(g.idp);
     PQfinish(g.pg);
+    if (g.dump != NULL) {
+        char *cmd = g_strdup_printf("rm -rf '%s'", g.dump);
+        if (system(cmd) != 0) {
+            fprintf(stderr, "could not remove %s\n", g.dump);
+        }
+        g_free(cmd);
+        g_free(g.dump);
+    }
     idm_conf_free(g.conf);
     free(g.login);
     g_free(g.data);
@@ -1739,6 +1758,25 @@ static void test_golden_case(void **state)
     g_free(audit_sp);
 }
 
+/* Runs last: every Response the tests above received (successes, signed
+ * in each way, NoPassive, InvalidNameIDPolicy, ...) validates against the
+ * OASIS SAML 2.0 schemas (xsd_check.sh). */
+static void test_zz_schema_valid(void **state)
+{
+    const char *src = getenv("IDM_SOURCE_DIR");
+    char *cmd;
+    int rc;
+
+    (void)state;
+    assert_true(g.n_dump >= 1);
+    cmd = g_strdup_printf("sh '%s/tests/integration/saml/xsd_check.sh' "
+                          "'%s'/*.xml",
+                          src, g.dump);
+    rc = system(cmd);
+    g_free(cmd);
+    assert_int_equal(rc, 0);
+}
+
 static int by_name(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -1793,7 +1831,7 @@ int main(void)
     }
     closedir(d);
     qsort(dirs->pdata, dirs->len, sizeof(char *), by_name);
-    tests = calloc(G_N_ELEMENTS(fixed) + dirs->len, sizeof(*tests));
+    tests = calloc(G_N_ELEMENTS(fixed) + dirs->len + 1, sizeof(*tests));
     for (size_t i = 0; i < G_N_ELEMENTS(fixed); i++) {
         tests[n++] = fixed[i];
     }
@@ -1804,6 +1842,9 @@ int main(void)
         tests[n].initial_state = (void *)(uintptr_t)dir;
         n++;
     }
+    tests[n].name = "test_zz_schema_valid";
+    tests[n].test_func = test_zz_schema_valid;
+    n++;
     rc = _cmocka_run_group_tests("saml_sso", tests, n, group_setup,
                                  group_teardown);
     free(tests);
