@@ -231,6 +231,7 @@ void idm_policy_decide(idm_decision *out, const idm_policy *policy,
     out->grants = decisive->grants;
     out->nameid_persistent = app->nameid_persistent;
     out->nameid_transient = app->nameid_transient;
+    out->nameid_prefer_transient = app->nameid_prefer_transient;
     out->attributes = app->attributes;
     if ((s->info_block || s->processing_restricted) && !app->privacy_entitled) {
         /* Auskunftssperre / GDPR Art. 18: only the pseudonymous id and the

@@ -39,7 +39,7 @@ typedef struct policy_app {
     policy_rule *rules;
     size_t nrules;
     unsigned attributes;
-    int nameid_persistent, nameid_transient;
+    int nameid_persistent, nameid_transient, nameid_prefer_transient;
     int privacy_entitled;
 } policy_app;
 

@@ -325,6 +325,11 @@ static void parse_app(loader *l, const char *path, const xmlNode *root,
     a->pub.icon = a->icon = attr(portal, "icon");
     a->nameid_persistent = strstr(nameid, "persistent") != NULL;
     a->nameid_transient = strstr(nameid, "transient") != NULL;
+    /* the first format listed is the one for requests that name none */
+    a->nameid_prefer_transient =
+        a->nameid_transient &&
+        (!a->nameid_persistent ||
+         strstr(nameid, "transient") < strstr(nameid, "persistent"));
     a->privacy_entitled = entitled != NULL && (strcmp(entitled, "true") == 0 ||
                                                strcmp(entitled, "1") == 0);
     /* apps/lms.xml holds key "lms": one place to look for each app */

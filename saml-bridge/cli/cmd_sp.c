@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: EUPL-1.2
- * idmctl sp add|list|remove|show: SAML service providers, registered from
+ * idmctl sp add|list|remove|show|set: SAML service providers, registered from
  * their metadata (validated first). idmd picks changes up by itself.
  */
 #include <stdio.h>
@@ -15,17 +15,22 @@ static int sp_add(cli_ctx *ctx, int argc, char **argv);
 static int sp_list(cli_ctx *ctx, int argc, char **argv);
 static int sp_remove(cli_ctx *ctx, int argc, char **argv);
 static int sp_show(cli_ctx *ctx, int argc, char **argv);
+static int sp_set(cli_ctx *ctx, int argc, char **argv);
 
 static const cli_cmd cmds[] = {
     {"add", sp_add, "register a service provider from its metadata",
      "usage: idmctl sp add --app KEY [--allow-http] [--sign-requests]\n"
-     "                     [--replace] METADATA.xml\n"
+     "                     [--sign WHAT] [--replace] METADATA.xml\n"
      "  --app KEY        the application in the policy catalogue\n"
      "                   ([a-z][a-z0-9_-]*)\n"
      "  --allow-http     accept http:// endpoints on loopback hosts (test\n"
      "                   SPs only)\n"
      "  --sign-requests  the SP must sign its AuthnRequests (implied by\n"
      "                   AuthnRequestsSigned=\"true\" in the metadata)\n"
+     "  --sign WHAT      what idmd signs in its Responses: assertion,\n"
+     "                   response or both (default: one signature, on the\n"
+     "                   Assertion if the metadata says\n"
+     "                   WantAssertionsSigned=\"true\", else the Response)\n"
      "  --replace        update an SP already registered (new metadata,\n"
      "                   e.g. after its key rollover)\n"
      "  METADATA.xml     the SP's SAML metadata ('-' reads stdin)\n"
@@ -41,6 +46,11 @@ static const cli_cmd cmds[] = {
      "usage: idmctl sp remove ENTITYID\n"},
     {"show", sp_show, "show one service provider",
      "usage: idmctl sp show ENTITYID [--json] [--metadata]\n"},
+    {"set", sp_set, "change what idmd signs for a service provider",
+     "usage: idmctl sp set --sign WHAT ENTITYID\n"
+     "  --sign WHAT      assertion, response, both, or metadata (one\n"
+     "                   signature, on the Assertion if the metadata says\n"
+     "                   WantAssertionsSigned=\"true\", else the Response)\n"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -48,6 +58,7 @@ struct sp_opts {
     const char *app;
     int allow_http;
     int sign_requests;
+    const char *sign;
     int replace;
     int json;
     int metadata;
@@ -67,6 +78,9 @@ static int on_opt(int opt, const char *arg, void *data)
         break;
     case 's':
         o->sign_requests = 1;
+        break;
+    case 'S':
+        o->sign = arg;
         break;
     case 'r':
         o->replace = 1;
@@ -97,6 +111,7 @@ static const struct option longopts[] = {
     {"app", required_argument, NULL, 'a'},
     {"allow-http", no_argument, NULL, 'H'},
     {"sign-requests", no_argument, NULL, 's'},
+    {"sign", required_argument, NULL, 'S'},
     {"replace", no_argument, NULL, 'r'},
     {"json", no_argument, NULL, 'j'},
     {"metadata", no_argument, NULL, 'm'},
@@ -137,9 +152,11 @@ static int read_input(char **out, size_t *len, const char *path, idm_err *err)
 
 static json_t *sp_json(const saml_sp_record *r)
 {
-    json_t *j = json_pack("{s:s, s:s, s:b, s:b, s:o, s:o, s:o}", "entity_id",
-                          r->entity_id, "app", r->app_key, "allow_http",
-                          r->allow_http, "sign_requests", r->sign_requests,
+    json_t *j = json_pack("{s:s, s:s, s:b, s:b, s:s, s:o, s:o, s:o}",
+                          "entity_id", r->entity_id, "app", r->app_key,
+                          "allow_http", r->allow_http, "sign_requests",
+                          r->sign_requests, "sign",
+                          r->sign != NULL ? r->sign : "metadata",
                           "valid_until", cli_json_str(r->valid_until),
                           "created_at", cli_json_str(r->created_at),
                           "updated_at", cli_json_str(r->updated_at));
@@ -168,6 +185,10 @@ static int sp_add(cli_ctx *ctx, int argc, char **argv)
     if (argc - optind != (o.url != NULL ? 0 : 1)) {
         return cli_usage(&cmds[0], "wrong number of arguments");
     }
+    if (!saml_sp_sign_valid(o.sign)) {
+        return cli_usage(&cmds[0],
+                         "--sign must be assertion, response or both");
+    }
     if (o.federation != NULL || o.url != NULL) {
         cmd_sp_remote r = {o.app, o.federation, argv[optind], o.url,
                            o.cert, o.ca_file, o.allow_http, o.sign_requests};
@@ -186,6 +207,7 @@ static int sp_add(cli_ctx *ctx, int argc, char **argv)
     sp.metadata_len = len;
     sp.allow_http = o.allow_http;
     sp.sign_requests = o.sign_requests;
+    sp.sign = o.sign;
     rc = saml_sp_add(&entity, ctx->db, &ctx->actor, &sp, o.replace, &err);
     g_free(data);
     if (rc != 0) {
@@ -284,12 +306,44 @@ static int sp_show(cli_ctx *ctx, int argc, char **argv)
         printf("app:           %s\n", r->app_key);
         printf("allow_http:    %s\n", r->allow_http ? "yes" : "no");
         printf("sign_requests: %s\n", r->sign_requests ? "yes" : "no");
+        printf("sign:          %s\n",
+               r->sign != NULL ? r->sign : "metadata");
         printf("valid_until:   %s\n",
                r->valid_until != NULL ? r->valid_until : "-");
         printf("created_at:    %s\n", r->created_at);
         printf("updated_at:    %s\n", r->updated_at);
     }
     saml_sp_records_free(r, 1);
+    return CLI_OK;
+}
+
+static int sp_set(cli_ctx *ctx, int argc, char **argv)
+{
+    struct sp_opts o = {0};
+    idm_err err = IDM_ERR_INIT;
+    const char *sign;
+    int done, rc;
+
+    rc = cli_getopt(&cmds[4], argc, argv, longopts, on_opt, &o, 1, &done);
+    if (rc != 0 || done) {
+        return rc;
+    }
+    if (o.sign == NULL) {
+        return cli_usage(&cmds[4], "--sign is required");
+    }
+    sign = strcmp(o.sign, "metadata") == 0 ? NULL : o.sign;
+    if (!saml_sp_sign_valid(sign)) {
+        return cli_usage(&cmds[4], "--sign must be assertion, response, both "
+                                   "or metadata");
+    }
+    rc = cli_db(ctx);
+    if (rc != 0) {
+        return rc;
+    }
+    if (saml_sp_set_sign(ctx->db, &ctx->actor, argv[optind], sign, &err) !=
+        0) {
+        return cli_fail(ctx, &err);
+    }
     return CLI_OK;
 }
 

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: EUPL-1.2
  * The IdP's own metadata: built from the configuration, given unsigned to
  * Lasso, and published signed (RSA-SHA256, exclusive c14n) with a
- * validUntil, regenerated well before it expires.
+ * validUntil, regenerated well before it expires. The Signature is the
+ * EntityDescriptor's first child and the IDPSSODescriptor declares the
+ * scope of its scoped attributes (shibmd:Scope), as the OASIS metadata
+ * schema and Shibboleth-style attribute filters require.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +19,8 @@
 #define MD_ID "_idm-idp-metadata"
 #define B_REDIRECT "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
 #define B_POST "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+#define DS_NS "http://www.w3.org/2000/09/xmldsig#"
+#define SHIBMD_NS "urn:mace:shibboleth:metadata:1.0"
 
 static void key_descriptor(GString *s, const char *b64)
 {
@@ -34,7 +39,8 @@ char *saml_metadata_build(const saml_idp *idp, int64_t valid_until)
     g_string_append(s, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                        "<md:EntityDescriptor "
                        "xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" "
-                       "xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\" "
+                       "xmlns:ds=\"" DS_NS "\" "
+                       "xmlns:shibmd=\"" SHIBMD_NS "\" "
                        "ID=\"" MD_ID "\" entityID=\"");
     saml__html_append(s, idp->entity_id);
     g_string_append_c(s, '"');
@@ -46,6 +52,13 @@ char *saml_metadata_build(const saml_idp *idp, int64_t valid_until)
                        "WantAuthnRequestsSigned=\"false\" "
                        "protocolSupportEnumeration="
                        "\"urn:oasis:names:tc:SAML:2.0:protocol\">\n");
+    /* the scope of pairwise-id, subject-id and the scoped eduPerson
+     * attributes (attributes.c, idm-core's policy_decide.c): SPs drop
+     * scoped values whose scope the IdP's metadata does not declare
+     * (Shibboleth metadata profile 1.0, shibmd:Scope) */
+    g_string_append(s, "  <md:Extensions><shibmd:Scope regexp=\"false\">");
+    saml__html_append(s, IDM_POLICY_DOMAIN);
+    g_string_append(s, "</shibmd:Scope></md:Extensions>\n");
     key_descriptor(s, idp->keys.cert_b64);
     if (idp->keys.next_cert_b64 != NULL) {
         key_descriptor(s, idp->keys.next_cert_b64);
@@ -67,6 +80,40 @@ char *saml_metadata_build(const saml_idp *idp, int64_t valid_until)
     return g_string_free(s, FALSE);
 }
 
+/*
+ * Move the enveloped ds:Signature that Lasso appended to root in front of
+ * its first child: the metadata schema (saml-schema-metadata-2.0.xsd,
+ * EntityDescriptorType) allows it only there. The signature stays valid:
+ * the enveloped-signature transform removes the element wherever it is,
+ * and the text nodes around it are not touched.
+ */
+static int signature_first(xmlNode *root)
+{
+    xmlNode *sig = NULL;
+
+    for (xmlNode *c = root->children; c != NULL; c = c->next) {
+        if (c->type == XML_ELEMENT_NODE && c->ns != NULL &&
+            strcmp((const char *)c->ns->href, DS_NS) == 0 &&
+            strcmp((const char *)c->name, "Signature") == 0) {
+            if (sig != NULL) {
+                return -1;
+            }
+            sig = c;
+        }
+    }
+    if (sig == NULL) {
+        return -1;
+    }
+    if (sig != root->children) {
+        xmlUnlinkNode(sig);
+        if (xmlAddPrevSibling(root->children, sig) == NULL) {
+            xmlFreeNode(sig);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int sign_metadata(char **out, saml_idp *idp, int64_t until, idm_err *err)
 {
     char *text = saml_metadata_build(idp, until);
@@ -78,7 +125,8 @@ static int sign_metadata(char **out, saml_idp *idp, int64_t until, idm_err *err)
     *out = NULL;
     if (doc == NULL ||
         lasso_key_saml2_xml_sign(idp->keys.meta_key, MD_ID,
-                                 xmlDocGetRootElement(doc)) == NULL) {
+                                 xmlDocGetRootElement(doc)) == NULL ||
+        signature_first(xmlDocGetRootElement(doc)) != 0) {
         rc = idm_err_set(err, IDM_EINTERNAL, "could not sign the metadata");
         goto cleanup;
     }

@@ -122,6 +122,8 @@ typedef struct saml_sp_info {
     char *app_key;
     int allow_http;
     int sign_requests;
+    int wants_assertions_signed; /* metadata: WantAssertionsSigned */
+    unsigned sign_parts;         /* SAML_SIGN_* of its SSO Responses */
     saml_acs *acs;
     int n_acs;
     saml_slo_ep *slo;
@@ -165,10 +167,20 @@ void saml_keys_clear(saml_keys *keys);
 
 /* ---- signed Responses (sign.c) ---- */
 
-/* The login's Response (and every Assertion in it) with enveloped
- * RSA-SHA256 signatures, Destination acs_url, as base64 in *out (free()). */
+#define SAML_SIGN_ASSERTION 1u
+#define SAML_SIGN_RESPONSE 2u
+
+/* What an SP's Responses get signed (saml_sp.sign, NULL: per metadata):
+ * one signature by default, on the Assertion if wants_assertions_signed,
+ * else on the Response. */
+unsigned saml_sign_parts(const char *sign, int wants_assertions_signed);
+
+/* The login's Response with Destination acs_url, as base64 in *out
+ * (free()); enveloped RSA-SHA256 signatures on every Assertion if parts
+ * has SAML_SIGN_ASSERTION, on the Response if it has SAML_SIGN_RESPONSE
+ * or carries no Assertion (error Responses are always signed). */
 int saml_sign_response(char **out, LassoLogin *login, const char *acs_url,
-                       const saml_keys *keys, idm_err *err);
+                       const saml_keys *keys, unsigned parts, idm_err *err);
 
 /* ---- database pool ---- */
 

@@ -228,6 +228,11 @@ int saml_sp__parse(saml_sp_info **out, const char *metadata, size_t len,
                 s != NULL && (strcmp(s, "true") == 0 || strcmp(s, "1") == 0);
         }
         free(s);
+        /* metadata 2.4.4: the SP wants its assertions signed */
+        s = prop(spsso, "WantAssertionsSigned");
+        info->wants_assertions_signed =
+            s != NULL && (strcmp(s, "true") == 0 || strcmp(s, "1") == 0);
+        free(s);
     }
     for (xmlNode *c = spsso->children; c != NULL; c = c->next) {
         if (is_md(c, NS_MD, "AssertionConsumerService") ||
@@ -344,6 +349,7 @@ int saml_sp_metadata_check(saml_sp_summary *out, const char *metadata,
     out->entity_id = saml__xstrdup(info->entity_id);
     out->n_acs = info->n_acs;
     out->n_slo = info->n_slo;
+    out->wants_assertions_signed = info->wants_assertions_signed;
     saml_sp__info_free(info);
     return 0;
 }
@@ -357,10 +363,18 @@ void saml_sp_summary_clear(saml_sp_summary *s)
     }
 }
 
-static char *details_json(const char *app, int allow_http, int sign)
+int saml_sp_sign_valid(const char *s)
 {
-    json_t *j = json_pack("{s:s, s:b, s:b}", "app", app, "allow_http",
-                          allow_http, "sign_requests", sign);
+    return s == NULL || strcmp(s, "assertion") == 0 ||
+           strcmp(s, "response") == 0 || strcmp(s, "both") == 0;
+}
+
+static char *details_json(const char *app, int allow_http, int sign,
+                          const char *sign_parts)
+{
+    json_t *j = json_pack("{s:s, s:b, s:b, s:s?}", "app", app, "allow_http",
+                          allow_http, "sign_requests", sign, "sign",
+                          sign_parts);
     char *s = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     return s;
@@ -372,11 +386,15 @@ int saml_sp_add(char **entity_out, idm_db *db, const idm_actor *actor,
     saml_sp_summary sum;
     PGresult *res = NULL;
     char *text = NULL, *details = NULL;
-    const char *params[6];
+    const char *params[7];
     int rc, tx = 0;
 
     if (entity_out != NULL) {
         *entity_out = NULL;
+    }
+    if (!saml_sp_sign_valid(sp->sign)) {
+        return idm_err_set(err, IDM_EINVAL,
+                           "--sign must be assertion, response or both");
     }
     if (sp->app_key == NULL ||
         !g_regex_match_simple("^[a-z][a-z0-9_-]{0,63}$", sp->app_key, 0, 0)) {
@@ -396,6 +414,7 @@ int saml_sp_add(char **entity_out, idm_db *db, const idm_actor *actor,
     params[3] = sp->allow_http ? "t" : "f";
     params[4] = sp->sign_requests || sum.wants_signed_requests ? "t" : "f";
     params[5] = sum.valid_until;
+    params[6] = sp->sign;
     rc = idm_db_begin(db, err);
     if (rc != 0) {
         goto cleanup;
@@ -403,16 +422,19 @@ int saml_sp_add(char **entity_out, idm_db *db, const idm_actor *actor,
     tx = 1;
     rc = idm_db_query(
         &res, db,
+        /* a replacement without --sign keeps the choice made before */
         replace ? "INSERT INTO saml_sp (entity_id, app_key, metadata, "
-                  "allow_http, sign_requests, valid_until) "
-                  "VALUES ($1, $2, $3, $4, $5, $6) "
+                  "allow_http, sign_requests, valid_until, sign) "
+                  "VALUES ($1, $2, $3, $4, $5, $6, $7) "
                   "ON CONFLICT (entity_id) DO UPDATE SET app_key = $2, "
                   "metadata = $3, allow_http = $4, sign_requests = $5, "
-                  "valid_until = $6, updated_at = now() RETURNING id"
+                  "valid_until = $6, "
+                  "sign = COALESCE($7, saml_sp.sign), updated_at = now() "
+                  "RETURNING id"
                 : "INSERT INTO saml_sp (entity_id, app_key, metadata, "
-                  "allow_http, sign_requests, valid_until) "
-                  "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        6, params, err);
+                  "allow_http, sign_requests, valid_until, sign) "
+                  "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        7, params, err);
     if (rc == IDM_EEXISTS) {
         idm_err_msg(err,
                     "service provider \"%.200s\" is already registered "
@@ -422,7 +444,8 @@ int saml_sp_add(char **entity_out, idm_db *db, const idm_actor *actor,
     if (rc != 0) {
         goto cleanup;
     }
-    details = details_json(sp->app_key, sp->allow_http, params[4][0] == 't');
+    details = details_json(sp->app_key, sp->allow_http, params[4][0] == 't',
+                           sp->sign);
     rc = idm_audit_write(db, actor, replace ? "sp.replace" : "sp.add",
                          sum.entity_id, IDM_AUDIT_OK, details, err);
     if (rc != 0) {
@@ -441,6 +464,56 @@ cleanup:
     free(details);
     free(text);
     saml_sp_summary_clear(&sum);
+    return rc;
+}
+
+int saml_sp_set_sign(idm_db *db, const idm_actor *actor,
+                     const char *entity_id, const char *sign, idm_err *err)
+{
+    PGresult *res = NULL;
+    const char *params[2] = {entity_id, sign};
+    json_t *j = NULL;
+    char *details = NULL;
+    int rc, tx = 0;
+
+    if (!saml_sp_sign_valid(sign)) {
+        return idm_err_set(err, IDM_EINVAL,
+                           "--sign must be assertion, response, both or "
+                           "metadata");
+    }
+    rc = idm_db_begin(db, err);
+    if (rc != 0) {
+        return rc;
+    }
+    tx = 1;
+    rc = idm_db_query(&res, db,
+                      "UPDATE saml_sp SET sign = $2, updated_at = now() "
+                      "WHERE entity_id = $1 RETURNING id",
+                      2, params, err);
+    if (rc != 0) {
+        goto cleanup;
+    }
+    if (PQntuples(res) == 0) {
+        rc = idm_err_set(err, IDM_ENOTFOUND, "no service provider \"%.200s\"",
+                         entity_id);
+        goto cleanup;
+    }
+    j = json_pack("{s:s}", "sign", sign != NULL ? sign : "metadata");
+    details = json_dumps(j, JSON_COMPACT);
+    rc = idm_audit_write(db, actor, "sp.set", entity_id, IDM_AUDIT_OK, details,
+                         err);
+    if (rc != 0) {
+        goto cleanup;
+    }
+    tx = 0;
+    rc = idm_db_commit(db, err);
+cleanup:
+    if (tx) {
+        idm_db_rollback(db);
+    }
+    json_decref(j);
+    free(details);
+    PQclear(res);
     return rc;
 }
 
@@ -498,8 +571,9 @@ static void fill(saml_sp_record *r, const PGresult *res, int row)
     r->valid_until = cell(res, row, 4);
     r->created_at = cell(res, row, 5);
     r->updated_at = cell(res, row, 6);
-    if (PQnfields(res) > 7) {
-        r->metadata = cell(res, row, 7);
+    r->sign = cell(res, row, 7);
+    if (PQnfields(res) > 8) {
+        r->metadata = cell(res, row, 8);
     }
 }
 
@@ -510,7 +584,7 @@ static void fill(saml_sp_record *r, const PGresult *res, int row)
     "to_char(created_at AT TIME ZONE 'UTC', "                                  \
     "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "                                      \
     "to_char(updated_at AT TIME ZONE 'UTC', "                                  \
-    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), sign"
 
 int saml_sp_list(saml_sp_record **out, size_t *n, idm_db *db, idm_err *err)
 {
@@ -569,6 +643,7 @@ void saml_sp_records_free(saml_sp_record *records, size_t n)
         free(records[i].entity_id);
         free(records[i].app_key);
         free(records[i].valid_until);
+        free(records[i].sign);
         free(records[i].created_at);
         free(records[i].updated_at);
         free(records[i].metadata);

@@ -323,24 +323,51 @@ static int check_request(saml_ctx *ctx, sso_req *r, int resume)
     return 0;
 }
 
-/* The NameID format for this request among those the decision allows;
- * NULL if the SP asks for one the application may not get. */
+/*
+ * The NameID format for this request (SAML core 3.4.1.1, NameIDPolicy);
+ * NULL if the SP asks for one the application may not get:
+ *  - transient is always allowed: a random identifier per assertion
+ *    reveals less than any other (mod_auth_mellon asks for it by
+ *    default), whatever the policy says about persistent ones;
+ *  - persistent (pairwise) only if the policy lists it;
+ *  - no NameIDPolicy Format, or unspecified: the policy's preferred
+ *    format (the first it lists), transient if it lists none;
+ *  - any other format (emailAddress, ...): none, InvalidNameIDPolicy.
+ * AllowCreate needs no check: it forbids creating an identifier in the
+ * course of the request, and ours exist for every person in advance
+ * (pairwise ids are computed, transient ones are not federations; SAML
+ * core errata E13: AllowCreate does not apply to transient).
+ */
 static const char *pick_format(const sso_req *r, const idm_decision *d)
 {
     const char *want = r->msg.name_id_format;
 
     if (want == NULL || strcmp(want, FMT_UNSPECIFIED) == 0) {
-        return d->nameid_persistent  ? FMT_PERSISTENT
-               : d->nameid_transient ? FMT_TRANSIENT
-                                     : NULL;
+        return d->nameid_persistent && !d->nameid_prefer_transient
+                   ? FMT_PERSISTENT
+                   : FMT_TRANSIENT;
     }
     if (strcmp(want, FMT_PERSISTENT) == 0) {
         return d->nameid_persistent ? FMT_PERSISTENT : NULL;
     }
     if (strcmp(want, FMT_TRANSIENT) == 0) {
-        return d->nameid_transient ? FMT_TRANSIENT : NULL;
+        return FMT_TRANSIENT;
     }
     return NULL;
+}
+
+/* SAML core 3.4.1.1: an SPNameQualifier asks for the identifier in the
+ * namespace of another SP or an affiliation. We have no affiliations, and
+ * another SP's pairwise id must never reach this one: only the
+ * requester's own entityID (or none) is accepted. */
+static int name_qualifier_ok(const sso_req *r,
+                             const LassoSamlp2AuthnRequest *ar)
+{
+    const char *q = ar != NULL && ar->NameIDPolicy != NULL
+                        ? ar->NameIDPolicy->SPNameQualifier
+                        : NULL;
+
+    return q == NULL || strcmp(q, r->sp->entity_id) == 0;
 }
 
 static void set_status(LassoLogin *login, const char *top, const char *sub)
@@ -371,7 +398,8 @@ static int build_response(const char **out, saml_ctx *ctx, sso_req *r,
 {
     char *b64 = NULL;
     int rc =
-        saml_sign_response(&b64, r->login, r->acs_url, &ctx->idp->keys, err);
+        saml_sign_response(&b64, r->login, r->acs_url, &ctx->idp->keys,
+                           r->sp->sign_parts, err);
 
     *out = rc == 0 ? saml_pool_add(ctx->pool, free, b64) : NULL;
     return rc;
@@ -456,17 +484,20 @@ static void issue(saml_ctx *ctx, sso_req *r, const saml_session *who,
 
     /* Lasso builds, sign.c signs: no connection held meanwhile */
     saml_ctx_db_release(ctx);
+    ar = LASSO_SAMLP2_AUTHN_REQUEST(profile->request);
     r->format = pick_format(r, d);
-    if (r->format == NULL) {
-        /* fail closed: no other format instead of the requested one */
+    if (r->format == NULL || !name_qualifier_ok(r, ar)) {
+        /* fail closed: no other format or namespace instead of the
+         * requested one */
         send_error(ctx, r, LASSO_SAML2_STATUS_CODE_REQUESTER,
                    LASSO_SAML2_STATUS_CODE_INVALID_NAME_ID_POLICY,
-                   "NameID format not allowed by the policy");
+                   r->format == NULL
+                       ? "NameID format not allowed by the policy"
+                       : "SPNameQualifier names another namespace");
         return;
     }
     /* NameIDs are ours (pairwise, below): let Lasso take its transient
      * path rather than its federation store */
-    ar = LASSO_SAMLP2_AUTHN_REQUEST(profile->request);
     if (ar->NameIDPolicy == NULL) {
         ar->NameIDPolicy =
             LASSO_SAMLP2_NAME_ID_POLICY(lasso_samlp2_name_id_policy_new());

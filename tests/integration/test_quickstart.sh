@@ -84,8 +84,8 @@ expect_out "entityID=\"$IDP/saml/metadata\"" "entityID is the metadata URL"
 
 run "$copy/deploy/demo-sp"
 expect_rc 0 "a pysaml2 SP logs a demo user in and out"
-expect_out "SP-initiated login, signed response and assertion, logout" \
-    "signed response and assertion, logout"
+expect_out "SP-initiated login, signed assertion, logout" \
+    "signed assertion, logout"
 
 run "$QS" down
 expect_rc 0 "down"

@@ -182,7 +182,9 @@ typedef struct idm_decision {
     unsigned attributes;   /* bit (1u << idm_attr) of released attributes */
     int privacy_reduced;   /* identifying attributes withheld */
     int nameid_persistent; /* formats the application may get */
-    int nameid_transient;
+    int nameid_transient;  /* (a transient NameID is always allowed) */
+    int nameid_prefer_transient; /* release nameid lists transient first:
+                                    the format of a request without one */
     int session_max; /* seconds */
     size_t nmatches; /* subject roles that matched a rule */
     size_t matches[IDM_DECISION_MAX_MATCHES]; /* indexes into roles */

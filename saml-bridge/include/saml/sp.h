@@ -25,6 +25,7 @@ typedef struct saml_sp_summary {
     int n_slo;                 /* SingleLogoutService endpoints */
     int n_certs;               /* certificates in KeyDescriptors */
     int wants_signed_requests; /* AuthnRequestsSigned="true" */
+    int wants_assertions_signed; /* WantAssertionsSigned="true" */
 } saml_sp_summary;
 
 /**
@@ -45,7 +46,13 @@ typedef struct saml_sp_new {
     size_t metadata_len;
     int allow_http;    /* loopback test SPs */
     int sign_requests; /* AuthnRequests must be signed */
+    const char *sign;  /* what idmd signs: "assertion", "response",
+                        * "both", or NULL: per metadata (the Assertion if
+                        * WantAssertionsSigned, else the Response) */
 } saml_sp_new;
+
+/** Whether s is a value of saml_sp_new.sign (NULL is). */
+int saml_sp_sign_valid(const char *s);
 
 /**
  * Register (or, with replace, update) an SP; audited as sp.add.
@@ -56,6 +63,15 @@ IDM_MUST_CHECK int saml_sp_add(char **entity_out, idm_db *db,
                                const idm_actor *actor, const saml_sp_new *sp,
                                int replace, idm_err *err);
 
+/**
+ * Set what idmd signs in the SP's Responses (see saml_sp_new.sign; NULL
+ * returns to the metadata's choice); audited as sp.set.
+ * @return 0, IDM_EINVAL, IDM_ENOTFOUND, IDM_EDB.
+ */
+IDM_MUST_CHECK int saml_sp_set_sign(idm_db *db, const idm_actor *actor,
+                                    const char *entity_id, const char *sign,
+                                    idm_err *err);
+
 /** Remove an SP (audited). @return 0, IDM_ENOTFOUND. */
 IDM_MUST_CHECK int saml_sp_remove(idm_db *db, const idm_actor *actor,
                                   const char *entity_id, idm_err *err);
@@ -65,6 +81,7 @@ typedef struct saml_sp_record {
     char *app_key;
     int allow_http;
     int sign_requests;
+    char *sign;        /* "assertion", "response", "both"; NULL: metadata */
     char *valid_until; /* or NULL */
     char *created_at;
     char *updated_at;

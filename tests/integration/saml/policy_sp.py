@@ -22,7 +22,7 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, saml
 from saml2.client import Saml2Client
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sp_pysaml2 import config, form  # noqa: E402
+from sp_pysaml2 import config, dump, form  # noqa: E402
 
 
 def session(jar, lang=None):
@@ -59,8 +59,11 @@ def sso(args):
     os.close(fd)
     client = Saml2Client(config(sp_base, keydir, path))
     kw = {}
-    if opts.get("--nameid") == "transient":
-        kw["nameid_format"] = saml.NAMEID_FORMAT_TRANSIENT
+    if opts.get("--nameid"):
+        kw["nameid_format"] = {
+            "transient": saml.NAMEID_FORMAT_TRANSIENT,
+            "email": saml.NAMEID_FORMAT_EMAILADDRESS,
+        }[opts["--nameid"]]
     req_id, info = client.prepare_for_authenticate(
         entityid=idp + "/saml/metadata", relay_state="rs",
         binding=BINDING_HTTP_REDIRECT, **kw)
@@ -78,6 +81,7 @@ def sso(args):
     out["http"] = r.status_code
     out["page"] = text_of(r.text)[:600]
     if "SAMLResponse" in f.fields:
+        dump("response", base64.b64decode(f.fields["SAMLResponse"]))
         xml = base64.b64decode(f.fields["SAMLResponse"]).decode()
         out["status"] = re.findall(r'StatusCode Value="([^"]+)"', xml)
         out["has_assertion"] = "Assertion " in xml or "Assertion>" in xml
@@ -108,6 +112,7 @@ def sso(args):
                     "names": sorted(attrs),
                     "friendly": sorted(v["friendly"] for v in attrs.values()),
                     "name_id_format": resp.name_id.format,
+                    "name_id": resp.name_id.text,
                     "authn_instant": epoch(st.authn_instant),
                     "session_seconds": epoch(st.session_not_on_or_after) - int(time.time()),
                     "not_on_or_after_seconds": epoch(

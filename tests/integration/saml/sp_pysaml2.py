@@ -13,6 +13,7 @@ import os
 import sys
 import tempfile
 import urllib.parse
+import zlib
 
 import requests
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, saml
@@ -32,7 +33,9 @@ def config(sp_base, keydir, idp_md=None):
                 "assertion_consumer_service": [(sp_base + "/acs", BINDING_HTTP_POST)],
                 "single_logout_service": [(sp_base + "/slo", BINDING_HTTP_REDIRECT)],
             },
-            "want_response_signed": True,
+            # WantAssertionsSigned="true" in the metadata: idmd signs the
+            # Assertion, one signature per Response (saml-bridge/README.md)
+            "want_response_signed": False,
             "want_assertions_signed": True,
             "authn_requests_signed": False,
             # idmd refuses unsigned LogoutRequests, and SHA-1; pysaml2
@@ -73,6 +76,20 @@ def form(text):
     return f
 
 
+def dump(kind, xml):
+    """Keep a message idmd sent in $IDM_SAML_DUMP (if set) for the schema
+    check (xsd_check.sh)."""
+    d = os.environ.get("IDM_SAML_DUMP")
+    if d:
+        fd, _ = tempfile.mkstemp(prefix=kind + "-", suffix=".xml", dir=d)
+        os.write(fd, xml)
+        os.close(fd)
+
+
+def dump_redirect(kind, value):
+    dump(kind, zlib.decompress(base64.b64decode(value), -15))
+
+
 def fail(msg):
     print("FAIL: " + msg)
     sys.exit(1)
@@ -103,6 +120,7 @@ def login_flow(client, s, idp, binding, creds):
         f = form(r.text)
     if "SAMLResponse" not in f.fields:
         fail("no SAMLResponse form: %d %s" % (r.status_code, r.text[:500]))
+    dump("response", base64.b64decode(f.fields["SAMLResponse"]))
     if f.fields.get("RelayState") != "rs-" + binding:
         fail("RelayState not echoed")
     resp = client.parse_authn_request_response(
@@ -162,6 +180,7 @@ def main():
         if r.status_code != 303:
             fail("logout: %d %s" % (r.status_code, r.text[:300]))
         q = urllib.parse.parse_qs(urllib.parse.urlsplit(r.headers["Location"]).query)
+        dump_redirect("logout-response", q["SAMLResponse"][0])
         lr = client.parse_logout_request_response(q["SAMLResponse"][0], BINDING_HTTP_REDIRECT)
         if lr is None or not lr.status_ok():
             fail("logout response not accepted")

@@ -56,6 +56,19 @@ idm sp list --json
 expect_eq "$(json 'j[0]["app"]')" lms "sp list"
 idm sp show "$SPB/sp"
 expect_out "allow_http:    yes" "sp show"
+expect_out "sign:          metadata" "sp show: one signature as the metadata says"
+idm sp set --sign both "$SPB/sp"
+expect_rc 0 "sp set --sign both"
+idm sp show --json "$SPB/sp"
+expect_eq "$(json 'j["sign"]')" both "sp set stored --sign both"
+idm sp set --sign everything "$SPB/sp"
+expect_rc 2 "sp set --sign with an unknown value refused"
+idm sp set --sign metadata "$SPB/sp"
+expect_rc 0 "sp set --sign metadata"
+idm sp add --app x --allow-http --sign twice "$T_TMP/sp.xml"
+expect_rc 2 "sp add --sign with an unknown value refused"
+run sql "SELECT count(*) FROM audit_log WHERE action = 'sp.set' AND target = '$SPB/sp'"
+expect_eq "$OUT" 2 "sp set audited"
 
 # node A as systemd runs it (Type=notify): the states it reports
 /usr/bin/python3 -c '
@@ -81,6 +94,26 @@ for i in $(seq 50); do
 done
 run curl -sf "http://127.0.0.1:$PA/healthz"
 expect_rc 0 "healthz"
+
+# metadata as schema-validating SPs (Shibboleth) and federations read it:
+# ds:Signature first, the scope of scoped attributes declared, the
+# signature valid with our certificate, the OASIS schema satisfied
+curl -sf -o "$T_TMP/idp-md.xml" "http://127.0.0.1:$PA/saml/metadata"
+run /usr/bin/python3 -c '
+import sys, xml.etree.ElementTree as ET
+r = ET.parse(sys.argv[1]).getroot()
+ds, md = "{http://www.w3.org/2000/09/xmldsig#}", "{urn:oasis:names:tc:SAML:2.0:metadata}"
+print(r[0].tag == ds + "Signature")
+print(",".join(s.text + ":" + s.get("regexp") for s in r.iter("{urn:mace:shibboleth:metadata:1.0}Scope")
+               if s in list(r.find(md + "IDPSSODescriptor/" + md + "Extensions"))))
+' "$T_TMP/idp-md.xml"
+expect_eq "$OUT" "True
+schule-mv.de:false" "metadata: Signature first, shibmd:Scope in the IDPSSODescriptor"
+run xmlsec1 --verify --pubkey-cert-pem "$DATA/idp.crt" \
+    --id-attr:ID urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor "$T_TMP/idp-md.xml"
+expect_rc 0 "metadata: signature verifies with xmlsec1 and the IdP certificate"
+run sh "$SRC/tests/integration/saml/xsd_check.sh" "$T_TMP/idp-md.xml"
+expect_rc 0 "metadata: valid against the OASIS metadata schema"
 expect_eq "$(cat "$T_TMP/notify.log")" "READY=1" "sd_notify READY=1 once serving"
 kill -HUP "$PID_A"
 for i in $(seq 50); do [ "$(wc -l < "$T_TMP/notify.log")" -ge 3 ] && break; sleep 0.1; done
@@ -95,7 +128,8 @@ expect_out "User name" "English login page when preferred"
 run curl -s "http://127.0.0.1:$PA/"
 expect_out "Benutzername" "German login page by default"
 
-run /usr/bin/python3 "$SRC/tests/integration/saml/sp_pysaml2.py" flow "$SPB" "$DATA" \
+mkdir "$T_TMP/dump"
+IDM_SAML_DUMP="$T_TMP/dump" run /usr/bin/python3 "$SRC/tests/integration/saml/sp_pysaml2.py" flow "$SPB" "$DATA" \
     "http://127.0.0.1:$PA" "http://127.0.0.1:$PB" "$LOGIN" Secret-Pass-123
 expect_rc 0 "pysaml2: redirect + post login, node B, logout"
 printf '%s\n' "$OUT" | tail -1 > "$T_TMP/result.json"
@@ -103,6 +137,10 @@ OUT=$(cat "$T_TMP/result.json")
 expect_eq "$(json 'j["redirect"]["ava"]["givenName"][0]')" Anna "givenName released"
 expect_eq "$(json '"eduPersonPrincipalName" in j["redirect"]["ava"]')" False "no eduPersonPrincipalName"
 expect_eq "$(json 'j["redirect"]["ava"]["eduPersonAffiliation"][0]')" faculty "affiliation released"
+run sh "$SRC/tests/integration/saml/xsd_check.sh" "$T_TMP"/dump/*.xml
+expect_rc 0 "every Response and LogoutResponse pysaml2 got validates against the SAML schemas"
+expect_eq "$(ls "$T_TMP/dump" | sed 's/-.*//' | sort | uniq -c | tr -s ' ' | tr '\n' ,)" \
+    " 1 logout, 2 response," "schema check saw both logins and the LogoutResponse"
 
 run curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PA/metrics"
 expect_eq "$OUT" 404 "no /metrics on the public port"

@@ -70,7 +70,8 @@ done
 sso() {
     local jar=$T_TMP/$1.jar app=$2
     shift 2
-    run $DRV sso "$jar" "$IDP" "$SPB/$app" "$DATA" "$@"
+    mkdir -p "$T_TMP/dump"
+    IDM_SAML_DUMP="$T_TMP/dump" run $DRV sso "$jar" "$IDP" "$SPB/$app" "$DATA" "$@"
 }
 # attrs_match LOGIN APP DESC: the attributes of the last assertion are
 # exactly those "idmctl policy explain" names, with its values
@@ -118,9 +119,20 @@ LMS_PW=$(json 'j["attrs"]["urn:oasis:names:tc:SAML:attribute:pairwise-id"]["valu
 sso pupil stundenplan
 expect_eq "$(json 'j["attrs"]["urn:oasis:names:tc:SAML:attribute:pairwise-id"]["values"][0] != "'"$LMS_PW"'"')" True "pairwise-id differs per SP"
 
-# NameID formats: lms may only get persistent
+# NameID formats: lms lists only persistent, but a transient NameID
+# (random per assertion) is always available; other formats fail closed
+sso pupil lms
+LMS_NID=$(json 'j["name_id"]')
 sso pupil lms --nameid transient
-expect_eq "$(json 'j["status"][-1]')" "urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy" "transient NameID refused: InvalidNameIDPolicy"
+expect_eq "$(json 'j["result"]')" assertion "transient NameID granted although lms lists only persistent"
+expect_eq "$(json 'j["name_id_format"]')" "urn:oasis:names:tc:SAML:2.0:nameid-format:transient" "lms: transient NameID on request"
+T1=$(json 'j["name_id"]')
+sso pupil lms --nameid transient
+T2=$(json 'j["name_id"]')
+expect_eq "$([ -n "$T1" ] && [ "$T1" != "$T2" ] && [ "$T1" != "$LMS_NID" ] && echo fresh)" fresh \
+    "transient NameID random per assertion, not the persistent one"
+sso pupil lms --nameid email
+expect_eq "$(json 'j["status"][-1]')" "urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy" "emailAddress NameID refused: InvalidNameIDPolicy"
 expect_eq "$(json 'j["has_assertion"]')" False "no assertion with InvalidNameIDPolicy"
 
 # ---- deny ----
@@ -221,4 +233,10 @@ expect_eq "$(grep -c 'policy.refused' "$T_TMP/idmd.log")" 1 "one refusal logged 
 
 kill "$PID"
 wait "$PID" 2>/dev/null
+# every Response of this test (assertions, RequestDenied, NoPassive,
+# InvalidNameIDPolicy) validates against the OASIS SAML schemas
+run sh "$SRC/tests/integration/saml/xsd_check.sh" "$T_TMP"/dump/*.xml
+expect_rc 0 "every Response validates against the SAML schemas"
+run sh -c "grep -l RequestDenied '$T_TMP'/dump/*.xml | wc -l"
+expect_eq "$([ "$OUT" -ge 1 ] && echo yes)" yes "schema check saw a RequestDenied Response"
 finish

@@ -43,3 +43,17 @@ if(TARGET idmd)
         LABELS "integration;saml;policy"
         TIMEOUT 600)
 endif()
+
+# Interoperability: Apache + mod_auth_mellon with Debian's defaults as a
+# real SP on loopback (login over Redirect and POST, attributes, a
+# tampered Response, SLO both ways, schema check of every message).
+if(TARGET idmd)
+    add_test(NAME integration.saml_interop_mellon
+             COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/saml/test_interop_mellon.sh
+                     ${IDM_TEST_STATE})
+    set_tests_properties(integration.saml_interop_mellon PROPERTIES
+        FIXTURES_REQUIRED pg
+        ENVIRONMENT "${IDM_TEST_ENV};IDMD=$<TARGET_FILE:idmd>"
+        LABELS "integration;saml;interop"
+        TIMEOUT 600)
+endif()
