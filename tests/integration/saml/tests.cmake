@@ -43,3 +43,4 @@ if(TARGET idmd)
         LABELS "integration;saml;policy"
         TIMEOUT 600)
 endif()
+include(${CMAKE_CURRENT_SOURCE_DIR}/integration/saml/interop_onelogin.cmake)
