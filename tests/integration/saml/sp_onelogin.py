@@ -10,7 +10,8 @@
 # OPTIONS is a comma-separated list: signed (AuthnRequestsSigned),
 # transient (NameIDFormat transient, else persistent), msgsigned
 # (wantMessagesSigned, and wantAssertionsSigned off: the Response's
-# signature covers the Assertion). flow prints one JSON line of results
+# signature covers the Assertion), assertsigned (wantAssertionsSigned
+# even with msgsigned). flow prints one JSON line of results
 # and exits 1 with "FAIL: ..." on the first check that fails.
 import base64
 import json
@@ -19,6 +20,7 @@ import sys
 import urllib.parse
 
 import requests
+from lxml import etree
 from onelogin.saml2.auth import OneLogin_Saml2_Auth
 from onelogin.saml2.authn_request import OneLogin_Saml2_Authn_Request
 from onelogin.saml2.constants import OneLogin_Saml2_Constants as C
@@ -58,7 +60,8 @@ def settings(sp_base, keydir, opts, idp=None):
             "logoutRequestSigned": True,
             "logoutResponseSigned": True,
             "wantMessagesSigned": "msgsigned" in opts,
-            "wantAssertionsSigned": "msgsigned" not in opts,
+            "wantAssertionsSigned": "msgsigned" not in opts
+            or "assertsigned" in opts,
             "wantNameId": True,
             "requestedAuthnContext": False,
             "signatureAlgorithm": C.RSA_SHA256,
@@ -159,10 +162,12 @@ def login(b, cfg, binding, creds):
 
 
 def signed_parts(fields):
-    xml = base64.b64decode(fields["SAMLResponse"]).decode()
-    head = xml.split("<saml:Assertion", 1)
-    return {"response": "Signature" in head[0],
-            "assertion": len(head) > 1 and "Signature" in head[1]}
+    """Which elements carry an enveloped signature of their own."""
+    root = etree.fromstring(base64.b64decode(fields["SAMLResponse"]))
+    ns = {"ds": C.NS_DS, "saml": C.NS_SAML}
+    return {"response": bool(root.xpath("ds:Signature", namespaces=ns)),
+            "assertion": bool(root.xpath("saml:Assertion/ds:Signature",
+                                         namespaces=ns))}
 
 
 def tampered(b, cfg, fields, req_id, old, new):

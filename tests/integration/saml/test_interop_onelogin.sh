@@ -40,15 +40,25 @@ LOGIN=$(printf '%s\n' "$OUT" | sed -n 1p)
 #   b  signed AuthnRequests, persistent NameID, WantAssertionsSigned
 #   c  signed AuthnRequests, transient NameID, WantAssertionsSigned
 #   d  signed AuthnRequests, persistent NameID, wantMessagesSigned
-RUNS="a: b:signed c:signed,transient d:signed,msgsigned"
+#   e  as d, and WantAssertionsSigned: both signatures, the one case that
+#      needs a setting in idmd (one signature per Response by default)
+RUNS="a: b:signed c:signed,transient d:signed,msgsigned e:signed,msgsigned,assertsigned"
 for r in $RUNS; do
     name=${r%%:*}
     opts=${r#*:}
     run /usr/bin/python3 "$SP" metadata "http://127.0.0.1:9/$name" "$DATA" "$opts"
     expect_rc 0 "onelogin metadata ($name)"
     printf '%s\n' "$OUT" > "$T_TMP/sp-$name.xml"
-    idm sp add --app lms --allow-http "$T_TMP/sp-$name.xml"
-    expect_rc 0 "sp add from onelogin's metadata alone ($name)"
+    case $opts in
+    *msgsigned,assertsigned*)
+        idm sp add --app lms --allow-http --sign both "$T_TMP/sp-$name.xml"
+        expect_rc 0 "sp add --sign both ($name)"
+        ;;
+    *)
+        idm sp add --app lms --allow-http "$T_TMP/sp-$name.xml"
+        expect_rc 0 "sp add from onelogin's metadata alone ($name)"
+        ;;
+    esac
 done
 idm sp show http://127.0.0.1:9/b/metadata --json
 expect_eq "$(json 'j["sign_requests"]')" True "AuthnRequestsSigned=true read from the metadata"
@@ -81,6 +91,9 @@ for r in $RUNS; do
     expect_eq "$(json '"eduPersonPrincipalName" in j["redirect"]["attributes"]')" False "nothing beyond the policy ($name)"
     expect_eq "$(json 'j["redirect"]["session_index"]')" True "SessionIndex for SLO ($name)"
     case $opts in
+    *msgsigned,assertsigned*)
+        expect_eq "$(json 'j["redirect"]["signed"]')" "{'response': True, 'assertion': True}" "Response and Assertion signed ($name)"
+        ;;
     *msgsigned*) expect_eq "$(json 'j["redirect"]["signed"]["response"]')" True "Response signed ($name)" ;;
     *) expect_eq "$(json 'j["redirect"]["signed"]["assertion"]')" True "Assertion signed ($name)" ;;
     esac
@@ -94,9 +107,9 @@ for r in $RUNS; do
 done
 
 run sql "SELECT count(*) FROM audit_log WHERE action = 'saml.assertion_issue' AND details->>'sp' LIKE 'http://127.0.0.1:9/%'"
-expect_eq "$OUT" 12 "three assertions per configuration, each audited"
+expect_eq "$OUT" 15 "three assertions per configuration, each audited"
 run sql "SELECT count(*) FROM audit_log WHERE action = 'saml.logout'"
-expect_eq "$OUT" 8 "two logouts per configuration"
+expect_eq "$OUT" 10 "two logouts per configuration"
 run sql "SELECT count(*) FROM saml_session"
 expect_eq "$OUT" 0 "no session left"
 run grep -c 'level=error' "$T_TMP/idmd.log"
