@@ -208,6 +208,20 @@ def main():
     want_fmt = C.NAMEID_TRANSIENT if "transient" in opts else C.NAMEID_PERSISTENT
     res = {}
 
+    # 0. onelogin's default SHA-1 signature is refused, with the reason
+    if "signed" in opts:
+        sha1 = dict(cfg, security=dict(cfg["security"],
+                                       signatureAlgorithm=C.RSA_SHA1,
+                                       digestAlgorithm=C.SHA1))
+        loc = OneLogin_Saml2_Auth(request_data(sp_base + "/login"),
+                                  sha1).login(return_to="rs-sha1")
+        r, at_sp = b.go("GET", loc)
+        if at_sp is not None or r.status_code != 400 \
+                or "RSA-SHA256" not in r.text:
+            fail("SHA-1 AuthnRequest not refused: %d %s"
+                 % (r.status_code, r.text[-400:]))
+        res["sha1_refused"] = True
+
     # 1. HTTP-Redirect AuthnRequest, login with the password
     auth, fields, req_id = login(b, cfg, "redirect", (user, password))
     nid = auth.get_nameid()

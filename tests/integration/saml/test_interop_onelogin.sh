@@ -101,6 +101,9 @@ for r in $RUNS; do
     echo "# $name: tampered NameID: $(json 'j["tamper_nameid"]')"
     expect_eq "$(json '"ignature" in j["tamper_attribute"]')" True "changed attribute: signature check failed ($name)"
     expect_eq "$(json '"ignature" in j["tamper_nameid"]')" True "changed NameID: signature check failed ($name)"
+    case $opts in
+    *signed*) expect_eq "$(json 'j.get("sha1_refused")')" True "onelogin's default SHA-1 refused with the reason ($name)" ;;
+    esac
     expect_eq "$(json 'j["sp_slo"]')" ok "SP-initiated SLO ($name)"
     expect_eq "$(json 'j["idp_slo"]')" ok "IdP-initiated SLO ($name)"
     expect_eq "$(json '"<li>lms</li>" in j["idp_slo_page"]')" True "portal lists the app as logged out ($name)"
