@@ -16,6 +16,7 @@
 import base64
 import json
 import os
+import re
 import sys
 import urllib.parse
 
@@ -74,6 +75,13 @@ def settings(sp_base, keydir, opts, idp=None):
     return s
 
 
+def page(r):
+    """An HTML page's status and visible text, for failure messages."""
+    body = r.text.split("</style>")[-1]
+    return "%d %s" % (r.status_code,
+                      " ".join(re.sub(r"<[^>]*>", " ", body).split())[:400])
+
+
 def request_data(url, get=None, post=None):
     """onelogin's view of an HTTP request to one of our SP endpoints."""
     u = urllib.parse.urlsplit(url)
@@ -106,16 +114,15 @@ class Browser:
         f = form(r.text)
         if "SAMLResponse" not in f.fields:
             if creds is None:
-                fail("expected an assertion without login, got %d %s"
-                     % (r.status_code, r.text[:300]))
+                fail("expected an assertion without login, got " + page(r))
             if f.action != "/login" or "csrf" not in f.fields:
-                fail("no login form: %d %s" % (r.status_code, r.text[:300]))
+                fail("no login form: " + page(r))
             data = dict(f.fields)
             data["login"], data["password"] = creds
             r, _ = self.go("POST", self.idp + "/login", data)
             f = form(r.text)
         if "SAMLResponse" not in f.fields:
-            fail("no SAMLResponse form: %d %s" % (r.status_code, r.text[:500]))
+            fail("no SAMLResponse form: " + page(r))
         if f.action != self.sp_base + "/acs":
             fail("the form posts to %r, not to our ACS" % f.action)
         return f.fields
@@ -218,8 +225,7 @@ def main():
         r, at_sp = b.go("GET", loc)
         if at_sp is not None or r.status_code != 400 \
                 or "RSA-SHA256" not in r.text:
-            fail("SHA-1 AuthnRequest not refused: %d %s"
-                 % (r.status_code, r.text[-400:]))
+            fail("SHA-1 AuthnRequest not refused: " + page(r))
         res["sha1_refused"] = True
 
     # 1. HTTP-Redirect AuthnRequest, login with the password
@@ -260,7 +266,7 @@ def main():
                      spnq=auth2.get_nameid_spnq())
     r, at_sp = b.go("GET", loc)
     if at_sp is None or not at_sp.startswith(sp_base + "/sls?"):
-        fail("SP-initiated logout: %d %s" % (r.status_code, r.text[:300]))
+        fail("SP-initiated logout: " + page(r))
     q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(at_sp).query))
     if "SAMLResponse" not in q or "Signature" not in q:
         fail("no signed LogoutResponse: %s" % at_sp[:300])
@@ -283,11 +289,10 @@ def main():
     r = b.s.get(idp + "/")
     f = form(r.text)
     if f.action != "/logout" or "csrf" not in f.fields:
-        fail("no logout button on the portal: %s" % r.text[:300])
+        fail("no logout button on the portal: " + page(r))
     r, at_sp = b.go("POST", idp + "/logout", {"csrf": f.fields["csrf"]})
     if at_sp is None or not at_sp.startswith(sp_base + "/sls?"):
-        fail("IdP-initiated logout did not reach the SP: %d %s"
-             % (r.status_code, r.text[:300]))
+        fail("IdP-initiated logout did not reach the SP: " + page(r))
     q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(at_sp).query))
     if "SAMLRequest" not in q or "Signature" not in q:
         fail("no signed LogoutRequest: %s" % at_sp[:300])
