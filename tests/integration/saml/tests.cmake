@@ -57,3 +57,4 @@ if(TARGET idmd)
         LABELS "integration;saml;interop"
         TIMEOUT 600)
 endif()
+include(${CMAKE_CURRENT_SOURCE_DIR}/integration/saml/interop_onelogin.cmake)
