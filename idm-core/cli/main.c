@@ -28,7 +28,7 @@ static const struct {
     {"group", cmd_group, "classes, courses, staff groups and members"},
     {"audit", cmd_audit, "read the audit log"},
     {"import", cmd_import, "bulk import from SIP-Schule exports (sip)"},
-    {"sp", cmd_sp, "SAML service providers: add, list, remove, show"},
+    {"sp", cmd_sp, "SAML service providers: add, list, remove, show, set"},
     {"federation", cmd_federation, "SAML federation metadata: add, refresh"},
     {"policy", cmd_policy, "rights policies: check, explain, matrix"},
 };
@@ -50,7 +50,7 @@ static void usage(FILE *fp)
             "commands:\n",
             IDM_CONFIG_ENV);
     for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
-        fprintf(fp, "  %-9s %s\n", groups[i].name, groups[i].summary);
+        fprintf(fp, "  %-10s %s\n", groups[i].name, groups[i].summary);
     }
     fprintf(fp, "\nExit codes: 0 ok, 1 failed, 2 usage error.\n"
                 "Run 'idmctl COMMAND --help' for details.\n");

@@ -142,13 +142,14 @@ declare -A SUBS=(
     [group]="add list members add-member remove-member"
     [audit]="list"
     [policy]="check explain matrix"
-    [sp]="add list remove show"
+    [sp]="add list remove show set"
+    [federation]="add list show remove refresh"
     [import]="sip profiles"
 )
 run "$IDMCTL" --help
 expect_eq "$(printf '%s\n' "$OUT" | sed -n '/^commands:/,/^$/p' | awk 'NF > 1 {print $1}' | sort | tr '\n' ' ')" \
     "$(printf '%s\n' "${!SUBS[@]}" | sort | tr '\n' ' ')" "every command of --help is covered here"
-for g in migrate config org user role group audit; do
+for g in migrate config org user role group audit sp federation; do
     run env -u IDM_CONFIG "$IDMCTL" "$g" --help
     expect_rc 0 "$g --help"
     expect_out "usage:" "$g --help prints usage"

@@ -103,7 +103,15 @@ static char *sql1(const char *sql, int n, const char *const *params)
 
 static long audit_max_id(void)
 {
-    char *v = sql1("SELECT coalesce(max(id), 0) FROM audit_log", 0, NULL);
+    idm_err err = IDM_ERR_INIT;
+    char *v;
+
+    /* rejections of earlier steps still counted in memory belong before
+     * the mark, not after it */
+    if (g.idp != NULL && saml_idp_reject_flush(g.idp, 1, &err) != 0) {
+        fail_msg("reject flush: %s", err.msg);
+    }
+    v = sql1("SELECT coalesce(max(id), 0) FROM audit_log", 0, NULL);
     long n = strtol(v, NULL, 10);
 
     g_free(v);
@@ -164,28 +172,34 @@ static const char *header(const saml_response *r, const char *name)
     return NULL;
 }
 
+/* IDP_BASE is https: both cookies carry the __Host- prefix. */
+#define COOKIE_B "__Host-idm_b="
+#define COOKIE_S "__Host-idm_s="
+
 static void take_cookies(browser *br, const saml_response *r)
 {
     for (int i = 0; i < r->nheaders; i++) {
         const char *v = r->headers[i].value;
         char **slot;
-        size_t n;
+        size_t n, skip;
 
         if (strcmp(r->headers[i].name, "Set-Cookie") != 0) {
             continue;
         }
-        if (strncmp(v, "idm_b=", 6) == 0) {
+        if (strncmp(v, COOKIE_B, strlen(COOKIE_B)) == 0) {
             slot = &br->b;
-        } else if (strncmp(v, "idm_s=", 6) == 0) {
+            skip = strlen(COOKIE_B);
+        } else if (strncmp(v, COOKIE_S, strlen(COOKIE_S)) == 0) {
             slot = &br->s;
+            skip = strlen(COOKIE_S);
         } else {
             continue;
         }
         g_free(*slot);
         *slot = NULL;
-        n = strcspn(v + 6, ";");
+        n = strcspn(v + skip, ";");
         if (strstr(v, "Max-Age=0") == NULL && n > 0) {
-            *slot = g_strndup(v + 6, n);
+            *slot = g_strndup(v + skip, n);
         }
     }
 }
@@ -194,8 +208,8 @@ static void http(saml_response *out, browser *br, const char *method,
                  const char *path, const char *query, const char *body)
 {
     char *cookie = g_strdup_printf(
-        "%s%s%s%s", br->b != NULL ? "idm_b=" : "", br->b != NULL ? br->b : "",
-        br->s != NULL ? "; idm_s=" : "", br->s != NULL ? br->s : "");
+        "%s%s%s%s", br->b != NULL ? COOKIE_B : "", br->b != NULL ? br->b : "",
+        br->s != NULL ? "; " COOKIE_S : "", br->s != NULL ? br->s : "");
     saml_request req;
 
     memset(&req, 0, sizeof(req));

@@ -119,7 +119,15 @@ static char *sql1(const char *sql, int n, const char *const *params)
 
 static long audit_max_id(void)
 {
-    char *v = sql1("SELECT coalesce(max(id), 0) FROM audit_log", 0, NULL);
+    idm_err err = IDM_ERR_INIT;
+    char *v;
+
+    /* rejections of earlier steps still counted in memory belong before
+     * the mark, not after it */
+    if (g.idp != NULL && saml_idp_reject_flush(g.idp, 1, &err) != 0) {
+        fail_msg("reject flush: %s", err.msg);
+    }
+    v = sql1("SELECT coalesce(max(id), 0) FROM audit_log", 0, NULL);
     long n = strtol(v, NULL, 10);
 
     g_free(v);
