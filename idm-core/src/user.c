@@ -800,13 +800,15 @@ int idm_user_change_password(idm_pw_problem *problem, idm_db *db,
                          login);
         goto cleanup;
     }
-    if (same_password(PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1),
+    /* the initial first: on the forced change it is the current one, and
+     * "the password from your letter" is what the person recognises */
+    if (same_password(PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2),
                       password)) {
-        *problem = IDM_PW_SAME_AS_CURRENT;
-    } else if (same_password(PQgetisnull(res, 0, 2) ? NULL
-                                                     : PQgetvalue(res, 0, 2),
-                             password)) {
         *problem = IDM_PW_SAME_AS_INITIAL;
+    } else if (same_password(PQgetisnull(res, 0, 1) ? NULL
+                                                     : PQgetvalue(res, 0, 1),
+                             password)) {
+        *problem = IDM_PW_SAME_AS_CURRENT;
     }
     if (*problem != IDM_PW_OK) {
         rc = idm_err_set(err, IDM_EINVAL, "%s",
