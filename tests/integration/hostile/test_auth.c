@@ -514,12 +514,6 @@ static void test_ipv6_shares_a_bucket_per_64(void **state)
     saml_response r;
 
     (void)state;
-    idm_addr_key(key, sizeof(key), "2001:db8:1:2:aaaa:bbbb:cccc:dddd");
-    assert_string_equal(key, "2001:db8:1:2::/64");
-    idm_addr_key(key, sizeof(key), "::ffff:192.0.2.9");
-    assert_string_equal(key, "192.0.2.9");
-    idm_addr_key(key, sizeof(key), "192.0.2.9");
-    assert_string_equal(key, "192.0.2.9");
     /* five failures, each from another host address in one /64 */
     for (int i = 1; i <= 5; i++) {
         char addr[64];
@@ -528,12 +522,12 @@ static void test_ipv6_shares_a_bucket_per_64(void **state)
         assert_uniform_refusal(&r);
         saml_response_clear(&r);
     }
+    assert_sql("SELECT failures::text FROM saml_throttle WHERE addr = $1",
+               "2001:db8:1:2::/64", "5");
     assert_sql("SELECT count(*) || ' ' || min(t.addr) FROM login_throttle t "
                "JOIN account a ON a.id = t.account_id WHERE a.login = $1 "
                "AND t.addr <> '*'",
                l, "1 2001:db8:1:2::/64");
-    assert_sql("SELECT failures::text FROM saml_throttle WHERE addr = $1",
-               "2001:db8:1:2::/64", "5");
     /* yet another host in that /64: the bucket is full */
     login(&r, &br, "2001:db8:1:2:ffff::1", l, PASSWORD, NULL);
     assert_uniform_refusal(&r);
@@ -544,6 +538,13 @@ static void test_ipv6_shares_a_bucket_per_64(void **state)
     saml_response_clear(&r);
     browser_clear(&br);
     free(l);
+    /* the key function itself: IPv4 (also mapped) whole, IPv6 by /64 */
+    idm_addr_key(key, sizeof(key), "2001:db8:1:2:aaaa:bbbb:cccc:dddd");
+    assert_string_equal(key, "2001:db8:1:2::/64");
+    idm_addr_key(key, sizeof(key), "::ffff:192.0.2.9");
+    assert_string_equal(key, "192.0.2.9");
+    idm_addr_key(key, sizeof(key), "192.0.2.9");
+    assert_string_equal(key, "192.0.2.9");
 }
 
 /* ---- password changes ---- */
@@ -623,6 +624,11 @@ static void test_forced_change_refuses_initial_and_weak(void **state)
     assert_int_equal(r.status, 400);
     assert_non_null(strstr(r.body, "Wort aus dem Wörterbuch"));
     assert_null(strstr(r.body, "dictionary"));
+    saml_response_clear(&r);
+    /* German words too (wngerman in the cracklib dictionary) */
+    change(&r, &br, "198.51.100.60", NULL, "Schmetterling1");
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "Wort aus dem Wörterbuch"));
     saml_response_clear(&r);
     assert_sql("SELECT must_change_password::text FROM account "
                "WHERE login = $1",
