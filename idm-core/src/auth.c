@@ -15,19 +15,15 @@
 #include "idm/password.h"
 #include "idm/user.h"
 
-/* A score decays linearly: one failure forgotten per $3 seconds. */
-#define DECAYED(t)                                                             \
-    "greatest(0, " t ".score - extract(epoch FROM now() - " t ".score_at) "    \
-    "/ $3::float8)"
-
-/* The account, its throttle rows for this address and for the account
- * ('*'): decayed scores, whether the address logged in recently, and
- * whether the slow-down slot is taken. */
+/* A score decays linearly: one failure forgotten per $3 seconds (spelt
+ * out for the row t and the account row g). */
 static const char select_sql[] =
     "SELECT a.id, p.uuid, a.status, a.password_hash, a.must_change_password, "
-    "coalesce(" DECAYED("t") ", 0), "
+    "coalesce(greatest(0, t.score - "
+    "extract(epoch FROM now() - t.score_at) / $3::float8), 0), "
     "coalesce(t.last_ok_at > now() - make_interval(days => $4::int), false), "
-    "coalesce(" DECAYED("g") ", 0), "
+    "coalesce(greatest(0, g.score - "
+    "extract(epoch FROM now() - g.score_at) / $3::float8), 0), "
     "coalesce(g.slow_until > now(), false) "
     "FROM account a JOIN person p ON p.id = a.person_id "
     "LEFT JOIN login_throttle t ON t.account_id = a.id AND t.addr = $2 "
@@ -40,12 +36,15 @@ static const char fail_sql[] =
     "INSERT INTO login_throttle AS t (account_id, addr, score) "
     "VALUES ($1::bigint, $2, 1), ($1::bigint, '*', 1) "
     "ON CONFLICT (account_id, addr) DO UPDATE SET "
-    "score = least(" DECAYED("t") " + 1, CASE WHEN t.addr = '*' "
-    "THEN $5::float8 ELSE $4::float8 END), score_at = now()";
+    "score = least(greatest(0, t.score - "
+    "extract(epoch FROM now() - t.score_at) / $3::float8) + 1, "
+    "CASE WHEN t.addr = '*' THEN $5::float8 ELSE $4::float8 END), "
+    "score_at = now()";
 
 /* A refused attempt from an address over its limit keeps it there. */
 static const char refuse_sql[] =
-    "UPDATE login_throttle t SET score = least(" DECAYED("t") " + 1, "
+    "UPDATE login_throttle t SET score = least(greatest(0, t.score - "
+    "extract(epoch FROM now() - t.score_at) / $3::float8) + 1, "
     "$4::float8), score_at = now() "
     "WHERE account_id = $1::bigint AND addr = $2";
 
@@ -102,8 +101,7 @@ int idm_user_authenticate(idm_auth_result *out, idm_db *db,
     snprintf(decay, sizeof(decay), "%d", conf->failure_decay_seconds);
     snprintf(days, sizeof(days), "%d", conf->known_address_days);
     snprintf(cap_addr, sizeof(cap_addr), "%d", 2 * conf->max_failed_logins);
-    snprintf(cap_acct, sizeof(cap_acct), "%d",
-             2 * conf->account_slow_failures);
+    snprintf(cap_acct, sizeof(cap_acct), "%d", 2 * conf->account_slow_failures);
     snprintf(slow, sizeof(slow), "%d", conf->account_slow_seconds);
     rc = idm_db_begin(db, err);
     if (rc != 0) {
@@ -160,6 +158,11 @@ int idm_user_authenticate(idm_auth_result *out, idm_db *db,
     if (hash != NULL) {
         vrc = idm_password_verify(hash, password, err);
     } else {
+        idm_password_dummy_verify(&params, password);
+    }
+    if (vrc != 0 && hash != NULL && idm_password_needs_rehash(hash, &params)) {
+        /* a cheaper stored hash (an import's initial password) must not
+         * answer faster than an unknown login does */
         idm_password_dummy_verify(&params, password);
     }
     if (vrc != 0) {
@@ -225,8 +228,8 @@ finish:
         /* A login that does not exist is never recorded: it may be a
          * password typed into the wrong field. */
         const char *target = o == OUT_UNKNOWN ? "(unknown)" : login;
-        details = idm_json__pack("{s:s, s:s?}", "reason", reasons[o],
-                                 "status", status);
+        details = idm_json__pack("{s:s, s:s?}", "reason", reasons[o], "status",
+                                 status);
         rc = idm_audit_write(db, actor, "login.fail", target,
                              o == OUT_WRONG || o == OUT_UNKNOWN
                                  ? IDM_AUDIT_FAILED
@@ -241,12 +244,12 @@ finish:
     }
     if (idm_log_enabled(IDM_LOG_NOTICE)) {
         char q[96], a[96];
-        idm_log(o == OUT_OK ? IDM_LOG_INFO : IDM_LOG_NOTICE, "idm",
-                o == OUT_OK ? "login.ok" : "login.fail",
-                "login=%s from=%s reason=\"%s\"",
-                idm_log_quote(q, sizeof(q),
-                              o == OUT_UNKNOWN ? "(unknown)" : login),
-                idm_log_quote(a, sizeof(a), actor->addr), reasons[o]);
+        idm_log(
+            o == OUT_OK ? IDM_LOG_INFO : IDM_LOG_NOTICE, "idm",
+            o == OUT_OK ? "login.ok" : "login.fail",
+            "login=%s from=%s reason=\"%s\"",
+            idm_log_quote(q, sizeof(q), o == OUT_UNKNOWN ? "(unknown)" : login),
+            idm_log_quote(a, sizeof(a), actor->addr), reasons[o]);
     }
     /* Failure scores and audit entries are kept even when the attempt
      * failed, so commit in every case the database allows. */

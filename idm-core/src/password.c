@@ -290,8 +290,7 @@ static const char *const pw_problem_text[] = {
     [IDM_PW_TOO_SHORT] = "password: too short",
     [IDM_PW_TOO_LONG] = "password: too long",
     [IDM_PW_DICTIONARY] = "password: based on a word or a common password",
-    [IDM_PW_SIMPLE] = "password: too simple (sequence, repeats or too few "
-                      "different characters)",
+    [IDM_PW_SIMPLE] = "password: too simple (runs, repeats, few characters)",
     [IDM_PW_CONTAINS_LOGIN] = "password: contains the login",
     [IDM_PW_SAME_AS_CURRENT] = "password: same as the current one",
     [IDM_PW_SAME_AS_INITIAL] = "password: same as the initial one",

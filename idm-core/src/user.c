@@ -796,8 +796,7 @@ int idm_user_change_password(idm_pw_problem *problem, idm_db *db,
         goto cleanup;
     }
     if (PQntuples(res) == 0) {
-        rc = idm_err_set(err, IDM_ENOTFOUND, "no active account \"%s\"",
-                         login);
+        rc = idm_err_set(err, IDM_ENOTFOUND, "no active account \"%s\"", login);
         goto cleanup;
     }
     /* the initial first: on the forced change it is the current one, and
@@ -806,7 +805,7 @@ int idm_user_change_password(idm_pw_problem *problem, idm_db *db,
                       password)) {
         *problem = IDM_PW_SAME_AS_INITIAL;
     } else if (same_password(PQgetisnull(res, 0, 1) ? NULL
-                                                     : PQgetvalue(res, 0, 1),
+                                                    : PQgetvalue(res, 0, 1),
                              password)) {
         *problem = IDM_PW_SAME_AS_CURRENT;
     }
@@ -840,12 +839,9 @@ int idm_user_change_password(idm_pw_problem *problem, idm_db *db,
     }
     details = idm_json__pack("{s:s, s:s}", "uuid", uuid, "login", login);
     {
-        const idm_change change = {"user.change_password",
-                                   login,
-                                   "person",
-                                   uuid,
-                                   "account.password_changed",
-                                   details};
+        const idm_change change = {
+            "user.change_password",     login,  "person", uuid,
+            "account.password_changed", details};
         rc = idm_change_record(db, actor, &change, err);
     }
     if (rc != 0) {

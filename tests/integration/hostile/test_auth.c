@@ -47,8 +47,8 @@ static struct {
 
 /* ---- helpers ---- */
 
-static void log_capture(idm_log_level level, const char *comp,
-                        const char *line, void *ctx)
+static void log_capture(idm_log_level level, const char *comp, const char *line,
+                        void *ctx)
 {
     (void)level;
     (void)ctx;
@@ -299,8 +299,8 @@ static int group_setup(void **state)
         fprintf(stderr, "IDM_TEST_STATE and IDM_SOURCE_DIR must be set\n");
         return -1;
     }
-    snprintf(cmd, sizeof(cmd), "%s/tests/harness/pg newdb %s hostile_auth",
-             src, st);
+    snprintf(cmd, sizeof(cmd), "%s/tests/harness/pg newdb %s hostile_auth", src,
+             st);
     p = popen(cmd, "r");
     if (p == NULL || fgets(g.conninfo, sizeof(g.conninfo), p) == NULL ||
         pclose(p) != 0) {
@@ -465,8 +465,7 @@ static void test_one_answer_for_every_failure(void **state)
     login(&r[3], &br, "203.0.113.77", thr, PASSWORD, NULL);
     login(&r[4], &br, "198.51.100.32", locked, "wrong-guess-4", NULL);
     login(&r[5], &br, "198.51.100.33", dis, "wrong-guess-4", NULL);
-    login(&r[6], &br, "198.51.100.34", "dora.disabled2", "wrong-guess-4",
-          NULL);
+    login(&r[6], &br, "198.51.100.34", "dora.disabled2", "wrong-guess-4", NULL);
     for (int i = 0; i < 7; i++) {
         assert_uniform_refusal(&r[i]);
         assert_int_equal(r[i].body_len, r[0].body_len);
@@ -650,8 +649,7 @@ static void test_forced_change_refuses_initial_and_weak(void **state)
 
 /* ---- sessions end with the password or the account ---- */
 
-static void two_sessions(browser *a, browser *b, const char *l,
-                         const char *pw)
+static void two_sessions(browser *a, browser *b, const char *l, const char *pw)
 {
     saml_response r;
 
