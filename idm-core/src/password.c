@@ -13,6 +13,8 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <pwquality.h>
+#include <glib.h>
 
 #include "core_int.h"
 #include "idm/password.h"
@@ -259,4 +261,98 @@ void idm_password_free(char *password)
         OPENSSL_cleanse(password, strlen(password));
         free(password);
     }
+}
+
+/* What libpwquality found, in our terms. */
+static idm_pw_problem pwq_problem(int code, const char *aux)
+{
+    switch (code) {
+    case PWQ_ERROR_MIN_LENGTH:
+    case PWQ_ERROR_EMPTY_PASSWORD:
+        return IDM_PW_TOO_SHORT;
+    case PWQ_ERROR_USER_CHECK:
+    case PWQ_ERROR_GECOS_CHECK:
+        return IDM_PW_CONTAINS_LOGIN;
+    case PWQ_ERROR_BAD_WORDS:
+        return IDM_PW_DICTIONARY;
+    case PWQ_ERROR_CRACKLIB_CHECK:
+        return aux != NULL && strstr(aux, "dictionary") != NULL
+                   ? IDM_PW_DICTIONARY
+                   : IDM_PW_SIMPLE;
+    default:
+        return IDM_PW_SIMPLE;
+    }
+}
+
+static const char *const pw_problem_text[] = {
+    [IDM_PW_OK] = "ok",
+    [IDM_PW_NOT_UTF8] = "password: not valid UTF-8",
+    [IDM_PW_TOO_SHORT] = "password: too short",
+    [IDM_PW_TOO_LONG] = "password: too long",
+    [IDM_PW_DICTIONARY] = "password: based on a word or a common password",
+    [IDM_PW_SIMPLE] = "password: too simple (runs, repeats, few characters)",
+    [IDM_PW_CONTAINS_LOGIN] = "password: contains the login",
+    [IDM_PW_SAME_AS_CURRENT] = "password: same as the current one",
+    [IDM_PW_SAME_AS_INITIAL] = "password: same as the initial one",
+};
+
+int idm_password_quality(idm_pw_problem *out, const char *password,
+                         int min_length, const char *login, idm_err *err)
+{
+    /* cracklib keeps state in statics: one check at a time */
+    static GMutex lock;
+    pwquality_settings_t *pwq = NULL;
+    void *aux = NULL;
+    char buf[256];
+    int score, rc = 0;
+
+    *out = IDM_PW_OK;
+    if (!g_utf8_validate(password, -1, NULL)) {
+        *out = IDM_PW_NOT_UTF8;
+    } else if (g_utf8_strlen(password, -1) < min_length) {
+        *out = IDM_PW_TOO_SHORT;
+    } else if (strlen(password) > IDM_PASSWORD_MAX_LEN) {
+        *out = IDM_PW_TOO_LONG;
+    }
+    if (*out != IDM_PW_OK) {
+        return idm_err_set(err, IDM_EINVAL, "%s", pw_problem_text[*out]);
+    }
+    pwq = pwquality_default_settings();
+    if (pwq == NULL) {
+        return idm_err_set(err, IDM_EINTERNAL, "password check unavailable");
+    }
+    /* our own length rule counts characters; pwquality counts bytes with
+     * credits, so it only gets the floor. System-wide pwquality.conf is
+     * not read: the rules shown on the page must be the rules applied. */
+    if (pwquality_set_int_value(pwq, PWQ_SETTING_MIN_LENGTH, 6) != 0 ||
+        pwquality_set_int_value(pwq, PWQ_SETTING_MAX_SEQUENCE, 4) != 0 ||
+        pwquality_set_int_value(pwq, PWQ_SETTING_MAX_REPEAT, 3) != 0 ||
+        pwquality_set_int_value(pwq, PWQ_SETTING_DICT_CHECK, 1) != 0 ||
+        pwquality_set_int_value(pwq, PWQ_SETTING_USER_CHECK, 1) != 0) {
+        rc = idm_err_set(err, IDM_EINTERNAL, "password check unavailable");
+        goto cleanup;
+    }
+    g_mutex_lock(&lock);
+    score = pwquality_check(pwq, password, NULL, login, &aux);
+    g_mutex_unlock(&lock);
+    if (score >= 0) {
+        goto cleanup;
+    }
+    if (score == PWQ_ERROR_CRACKLIB_CHECK && aux != NULL &&
+        strstr(aux, "error loading") != NULL) {
+        rc = idm_err_set(err, IDM_ECONFIG,
+                         "password check unavailable: cracklib dictionary "
+                         "missing (install cracklib-runtime)");
+    } else if (score == PWQ_ERROR_MEM_ALLOC ||
+               score == PWQ_ERROR_FATAL_FAILURE) {
+        rc = idm_err_set(err, IDM_EINTERNAL, "password check failed");
+    } else {
+        *out = pwq_problem(score, aux);
+        rc = idm_err_set(err, IDM_EINVAL, "%s", pw_problem_text[*out]);
+    }
+    /* frees what aux holds, for the codes that allocate it */
+    pwquality_strerror(buf, sizeof(buf), score, aux);
+cleanup:
+    pwquality_free_settings(pwq);
+    return rc;
 }

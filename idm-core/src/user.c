@@ -639,6 +639,19 @@ int idm_user_set_status(idm_db *db, const idm_actor *actor, const char *login,
                          t->action + 5);
         goto cleanup;
     }
+    if (action == IDM_USER_UNLOCK) {
+        /* an administrator vouches for the account: scores start over,
+         * the owner's known addresses stay */
+        rc = idm_db__q(NULL, db,
+                       "UPDATE login_throttle SET score = 0, "
+                       "score_at = now(), slow_until = NULL "
+                       "WHERE account_id = (SELECT id FROM account "
+                       "WHERE lower(login) = lower($1))",
+                       err, login);
+        if (rc != 0) {
+            goto cleanup;
+        }
+    }
     if (action == IDM_USER_DELETE) {
         const char *pid = PQgetvalue(res, 0, 0);
         rc = idm_db__q(NULL, db,
@@ -735,6 +748,114 @@ cleanup:
     }
     PQclear(res);
     free(details);
+    free(hash);
+    return rc;
+}
+
+/* 1 if password matches the stored hash (NULL: never). */
+static int same_password(const char *hash, const char *password)
+{
+    idm_err ignored = IDM_ERR_INIT;
+
+    return hash != NULL && idm_password_verify(hash, password, &ignored) == 0;
+}
+
+int idm_user_change_password(idm_pw_problem *problem, idm_db *db,
+                             const idm_conf *conf, const idm_actor *actor,
+                             const char *login, const char *password,
+                             const char *keep_session, idm_err *err)
+{
+    idm_argon2_params params;
+    PGresult *res = NULL;
+    char *hash = NULL, *details = NULL, *uuid = NULL;
+    int rc, tx = 0;
+
+    *problem = IDM_PW_OK;
+    rc = idm_password_quality(problem, password, conf->password_min_length,
+                              login, err);
+    if (rc != 0) {
+        return rc;
+    }
+    conf_params(&params, conf);
+    rc = idm_password_hash(&hash, &params, password, err);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = idm_db_begin(db, err);
+    if (rc != 0) {
+        goto cleanup;
+    }
+    tx = 1;
+    rc = idm_db__q(&res, db,
+                   "SELECT p.uuid, a.password_hash, a.initial_password_hash "
+                   "FROM account a JOIN person p ON p.id = a.person_id "
+                   "WHERE lower(a.login) = lower($1) AND a.status = 'active' "
+                   "FOR UPDATE OF a",
+                   err, login);
+    if (rc != 0) {
+        goto cleanup;
+    }
+    if (PQntuples(res) == 0) {
+        rc = idm_err_set(err, IDM_ENOTFOUND, "no active account \"%s\"", login);
+        goto cleanup;
+    }
+    /* the initial first: on the forced change it is the current one, and
+     * "the password from your letter" is what the person recognises */
+    if (same_password(PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2),
+                      password)) {
+        *problem = IDM_PW_SAME_AS_INITIAL;
+    } else if (same_password(PQgetisnull(res, 0, 1) ? NULL
+                                                    : PQgetvalue(res, 0, 1),
+                             password)) {
+        *problem = IDM_PW_SAME_AS_CURRENT;
+    }
+    if (*problem != IDM_PW_OK) {
+        rc = idm_err_set(err, IDM_EINVAL, "%s",
+                         *problem == IDM_PW_SAME_AS_CURRENT
+                             ? "password: same as the current one"
+                             : "password: same as the initial one");
+        goto cleanup;
+    }
+    uuid = idm_db__strdup(res, 0, 0);
+    PQclear(res);
+    res = NULL;
+    if (keep_session != NULL) {
+        /* the trigger of migration 0009 ends every other session */
+        rc = idm_db__q(NULL, db,
+                       "SELECT set_config('idm.keep_session', $1, true)", err,
+                       keep_session);
+        if (rc != 0) {
+            goto cleanup;
+        }
+    }
+    rc = idm_db__q(NULL, db,
+                   "UPDATE account SET password_hash = $2, "
+                   "password_changed_at = now(), "
+                   "must_change_password = false, failed_logins = 0 "
+                   "WHERE lower(login) = lower($1)",
+                   err, login, hash);
+    if (rc != 0) {
+        goto cleanup;
+    }
+    details = idm_json__pack("{s:s, s:s}", "uuid", uuid, "login", login);
+    {
+        const idm_change change = {
+            "user.change_password",     login,  "person", uuid,
+            "account.password_changed", details};
+        rc = idm_change_record(db, actor, &change, err);
+    }
+    if (rc != 0) {
+        goto cleanup;
+    }
+    tx = 0;
+    rc = idm_db_commit(db, err);
+cleanup:
+    if (tx) {
+        idm_db_rollback(db);
+    }
+    PQclear(res);
+    free(details);
+    free(uuid);
     free(hash);
     return rc;
 }

@@ -428,7 +428,10 @@ int saml_idp_housekeeping(saml_idp *idp, idm_err *err)
                       "< now() OR last_seen < now() - make_interval(mins => "
                       "$1::int)), b AS (DELETE FROM saml_pending WHERE "
                       "expires_at < now()), c AS (DELETE FROM saml_throttle "
-                      "WHERE window_start < now() - interval '1 day') "
+                      "WHERE window_start < now() - interval '1 day'), "
+                      "d AS (DELETE FROM login_throttle WHERE score_at < "
+                      "now() - interval '1 day' AND coalesce(last_ok_at < "
+                      "now() - interval '366 days', true)) "
                       "DELETE FROM saml_replay WHERE expires_at < now()",
                       1, params, err);
     saml_dbpool_put(idp->pool, db);

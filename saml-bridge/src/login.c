@@ -75,16 +75,23 @@ static void login_post(saml_ctx *ctx)
     /* audits login.ok / login.fail itself, never with the password */
     rc = idm_user_authenticate(&res, db, ctx->idp->conf, &actor, login,
                                password, &err);
-    if (rc == IDM_EAUTH || rc == IDM_ELOCKED) {
+    if (rc == IDM_EAUTH) {
         idm_err terr = IDM_ERR_INIT;
         if (saml_throttle_fail(ctx, &terr) != 0) {
             idm_log(IDM_LOG_WARN, "saml", "throttle.fail", "detail=\"%s\"",
                     terr.msg);
         }
         saml_metrics_login(ctx->idp->metrics, 0);
-        saml_page_login(ctx, pending, NULL,
-                        rc == IDM_EAUTH ? SAML_M_BAD_CREDENTIALS
-                                        : SAML_M_LOCKED);
+        /* one page for unknown login, wrong password, throttled account
+         * and a wrong password for a disabled one: no account oracle */
+        saml_page_login(ctx, pending, NULL, SAML_M_BAD_CREDENTIALS);
+        goto cleanup;
+    }
+    if (rc == IDM_ELOCKED) {
+        /* the right password proved ownership: now it may be told */
+        saml_metrics_login(ctx->idp->metrics, 0);
+        saml_page_error(ctx, 403,
+                        saml_msg_text(ctx->lang, SAML_M_ACCOUNT_DISABLED));
         goto cleanup;
     }
     if (rc != 0) {
@@ -129,9 +136,43 @@ void saml_login_handle(saml_ctx *ctx)
     saml_page_login(ctx, pending, NULL, (saml_msgid)-1);
 }
 
+static void append_label(GString *p, saml_ctx *ctx, const char *id,
+                         saml_msgid label)
+{
+    g_string_append_printf(p, "<label for=\"%s\">", id);
+    saml__html_append(p, saml_msg_text(ctx->lang, label));
+    g_string_append(p, "</label>");
+}
+
+/* The rules, above the fields, so nobody types a password twice for
+ * nothing. */
+static void append_rules(GString *p, saml_ctx *ctx)
+{
+    static const saml_msgid rules[] = {
+        SAML_M_PW_RULE_WORDS, SAML_M_PW_RULE_SIMPLE, SAML_M_PW_RULE_LOGIN,
+        SAML_M_PW_RULE_OLD};
+
+    g_string_append(p, "<div id=\"pwrules\"><p>");
+    saml__html_append(p, saml_msg_text(ctx->lang, SAML_M_PW_RULES));
+    g_string_append(p, "</p><ul><li>");
+    saml__html_append(p, saml_msg_text(ctx->lang, SAML_M_PW_RULE_LENGTH));
+    g_string_append_printf(p, " %d ", ctx->idp->conf->password_min_length);
+    saml__html_append(p, saml_msg_text(ctx->lang, SAML_M_PW_RULE_LENGTH2));
+    g_string_append(p, "</li>");
+    for (size_t i = 0; i < G_N_ELEMENTS(rules); i++) {
+        g_string_append(p, "<li>");
+        saml__html_append(p, saml_msg_text(ctx->lang, rules[i]));
+        g_string_append(p, "</li>");
+    }
+    g_string_append(p, "</ul></div>");
+}
+
 static void password_form(saml_ctx *ctx, const char *pending, const char *error)
 {
     GString *p = saml_page_begin(ctx, SAML_M_TITLE_CHANGE_PW);
+    /* the forced change follows the login with the letter's password;
+     * a voluntary one must prove the person is the owner */
+    int voluntary = !ctx->session.must_change_password;
 
     if (error != NULL) {
         g_string_append(p, "<p class=\"err\" role=\"alert\">");
@@ -140,7 +181,9 @@ static void password_form(saml_ctx *ctx, const char *pending, const char *error)
     }
     g_string_append(p, "<p>");
     saml__html_append(p, saml_msg_text(ctx->lang, SAML_M_CHANGE_PW_INTRO));
-    g_string_append(p, "</p><form method=\"post\" action=\"/password\">"
+    g_string_append(p, "</p>");
+    append_rules(p, ctx);
+    g_string_append(p, "<form method=\"post\" action=\"/password\">"
                        "<input type=\"hidden\" name=\"csrf\" value=\"");
     saml__html_append(p, saml_csrf_token(ctx));
     g_string_append(p, "\">");
@@ -149,13 +192,21 @@ static void password_form(saml_ctx *ctx, const char *pending, const char *error)
         saml__html_append(p, pending);
         g_string_append(p, "\">");
     }
-    g_string_append(p, "<label for=\"pw1\">");
-    saml__html_append(p, saml_msg_text(ctx->lang, SAML_M_NEW_PASSWORD));
-    g_string_append(p, "</label><input type=\"password\" id=\"pw1\" "
-                       "name=\"pw1\" autocomplete=\"new-password\" required "
-                       "autofocus maxlength=\"1024\"><label for=\"pw2\">");
-    saml__html_append(p, saml_msg_text(ctx->lang, SAML_M_NEW_PASSWORD2));
-    g_string_append(p, "</label><input type=\"password\" id=\"pw2\" "
+    if (voluntary) {
+        append_label(p, ctx, "pw0", SAML_M_CURRENT_PASSWORD);
+        g_string_append(p, "<input type=\"password\" id=\"pw0\" "
+                           "name=\"pw0\" autocomplete=\"current-password\" "
+                           "required autofocus maxlength=\"1024\">");
+    }
+    append_label(p, ctx, "pw1", SAML_M_NEW_PASSWORD);
+    g_string_append_printf(p,
+                           "<input type=\"password\" id=\"pw1\" "
+                           "name=\"pw1\" autocomplete=\"new-password\" "
+                           "required%s maxlength=\"1024\" "
+                           "aria-describedby=\"pwrules\">",
+                           voluntary ? "" : " autofocus");
+    append_label(p, ctx, "pw2", SAML_M_NEW_PASSWORD2);
+    g_string_append(p, "<input type=\"password\" id=\"pw2\" "
                        "name=\"pw2\" autocomplete=\"new-password\" required "
                        "maxlength=\"1024\"><button type=\"submit\">");
     saml__html_append(p, saml_msg_text(ctx->lang, SAML_M_CONTINUE));
@@ -163,14 +214,68 @@ static void password_form(saml_ctx *ctx, const char *pending, const char *error)
     saml_page_end(ctx, p, error != NULL ? 400 : 200);
 }
 
+static saml_msgid problem_msg(idm_pw_problem problem)
+{
+    switch (problem) {
+    case IDM_PW_NOT_UTF8:
+        return SAML_M_PW_NOT_UTF8;
+    case IDM_PW_TOO_SHORT:
+        return SAML_M_PW_TOO_SHORT;
+    case IDM_PW_TOO_LONG:
+        return SAML_M_PW_TOO_LONG;
+    case IDM_PW_DICTIONARY:
+        return SAML_M_PW_DICTIONARY;
+    case IDM_PW_CONTAINS_LOGIN:
+        return SAML_M_PW_CONTAINS_LOGIN;
+    case IDM_PW_SAME_AS_CURRENT:
+        return SAML_M_PW_SAME_CURRENT;
+    case IDM_PW_SAME_AS_INITIAL:
+        return SAML_M_PW_SAME_INITIAL;
+    case IDM_PW_SIMPLE:
+    case IDM_PW_OK:
+    default:
+        return SAML_M_PW_SIMPLE;
+    }
+}
+
+/* The voluntary change: the current password, checked like a login
+ * (throttled, audited, constant cost). @return 0, or the message id. */
+static int check_current(saml_msgid *msg, saml_ctx *ctx, idm_db *db,
+                         const char *current)
+{
+    idm_err err = IDM_ERR_INIT;
+    idm_auth_result res;
+    idm_actor actor = {"idmd", ctx->actor.addr};
+    int rc;
+
+    if (current == NULL || current[0] == '\0' ||
+        strlen(current) > IDM_PASSWORD_MAX_LEN) {
+        *msg = SAML_M_CURRENT_PW_WRONG;
+        return IDM_EAUTH;
+    }
+    rc = idm_user_authenticate(&res, db, ctx->idp->conf, &actor,
+                               ctx->session.login, current, &err);
+    *msg = rc == IDM_ELOCKED ? SAML_M_ACCOUNT_DISABLED
+           : rc == IDM_EAUTH ? SAML_M_CURRENT_PW_WRONG
+                             : SAML_M_UNAVAILABLE;
+    return rc;
+}
+
 void saml_password_handle(saml_ctx *ctx)
 {
     idm_err err = IDM_ERR_INIT;
     int post = strcmp(ctx->req->method, "POST") == 0;
     char *pending = post ? field(ctx, "p") : qfield(ctx, "p");
-    char *pw1, *pw2;
+    char *pw0 = NULL, *pw1 = NULL, *pw2 = NULL;
+    idm_pw_problem problem = IDM_PW_OK;
+    saml_msgid msg;
+    char keep[24];
     idm_db *db;
+    int rc;
 
+    if (pending != NULL && strlen(pending) != 43) {
+        pending = NULL;
+    }
     if (saml_session_lookup(ctx, &err) != 0) {
         saml_page_error(ctx, 503, saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
         return;
@@ -183,23 +288,50 @@ void saml_password_handle(saml_ctx *ctx)
         password_form(ctx, pending, NULL);
         return;
     }
+    pw0 = field(ctx, "pw0");
     pw1 = field(ctx, "pw1");
     pw2 = field(ctx, "pw2");
     if (saml_csrf_check(ctx, field(ctx, "csrf")) != 0) {
         password_form(ctx, pending, saml_msg_text(ctx->lang, SAML_M_BAD_FORM));
-    } else if (pw1 == NULL || pw2 == NULL || strcmp(pw1, pw2) != 0) {
+        goto cleanup;
+    }
+    if (pw1 == NULL || pw2 == NULL || strcmp(pw1, pw2) != 0) {
         password_form(ctx, pending,
                       saml_msg_text(ctx->lang, SAML_M_PW_MISMATCH));
-    } else if (saml_ctx_db(&db, ctx, &err) != 0 ||
-               idm_user_set_password(db, ctx->idp->conf, &ctx->actor,
-                                     ctx->session.login, pw1, 0, &err) != 0) {
-        /* the policy's message names the rule, never the password */
-        password_form(ctx, pending, err.msg);
+        goto cleanup;
+    }
+    if (saml_ctx_db(&db, ctx, &err) != 0) {
+        saml_page_error(ctx, 503, saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
+        goto cleanup;
+    }
+    if (!ctx->session.must_change_password &&
+        (rc = check_current(&msg, ctx, db, pw0)) != 0) {
+        if (rc == IDM_EAUTH) {
+            password_form(ctx, pending, saml_msg_text(ctx->lang, msg));
+        } else {
+            saml_page_error(ctx, rc == IDM_ELOCKED ? 403 : 503,
+                            saml_msg_text(ctx->lang, msg));
+        }
+        goto cleanup;
+    }
+    snprintf(keep, sizeof(keep), "%lld", (long long)ctx->session.id);
+    rc = idm_user_change_password(&problem, db, ctx->idp->conf, &ctx->actor,
+                                  ctx->session.login, pw1, keep, &err);
+    if (rc == IDM_EINVAL) {
+        /* our own words for what to change, never libpwquality's */
+        password_form(ctx, pending,
+                      saml_msg_text(ctx->lang, problem_msg(problem)));
+    } else if (rc != 0) {
+        idm_log(IDM_LOG_WARN, "saml", "password.fail", "detail=\"%s\"",
+                err.msg);
+        saml_page_error(ctx, 503, saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
     } else if (saml_session_clear_must_change(ctx, &err) != 0) {
         saml_page_error(ctx, 503, saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
     } else {
         saml_sso_resume(ctx, pending);
     }
+cleanup:
+    wipe(pw0);
     wipe(pw1);
     wipe(pw2);
 }
@@ -348,6 +480,9 @@ void saml_portal_handle(saml_ctx *ctx)
     }
     g_string_append_len(p, apps->str, (gssize)apps->len);
     g_string_free(apps, TRUE);
+    g_string_append(p, "<p><a href=\"/password\">");
+    saml__html_append(p, saml_msg_text(ctx->lang, SAML_M_TITLE_CHANGE_PW));
+    g_string_append(p, "</a></p>");
     g_string_append(p, "<form method=\"post\" action=\"/logout\">"
                        "<input type=\"hidden\" name=\"csrf\" value=\"");
     saml__html_append(p, saml_csrf_token(ctx));

@@ -23,11 +23,13 @@ static const char *const texts[SAML_M__COUNT][2] = {
     [SAML_M_SUBMIT] = {"Anmelden", "Log in"},
     [SAML_M_BAD_CREDENTIALS] = {"Benutzername oder Passwort ist falsch.",
                                 "Wrong user name or password."},
-    [SAML_M_LOCKED] = {"Dieses Konto ist vorübergehend oder dauerhaft "
-                       "gesperrt. Versuchen Sie es später erneut oder "
-                       "wenden Sie sich an Ihre Schule.",
-                       "This account is locked. Try again later or "
-                       "contact your school."},
+    /* only after the right password: no way to probe for accounts */
+    [SAML_M_ACCOUNT_DISABLED] = {"Konto deaktiviert: Dieses Konto ist "
+                                 "gesperrt oder deaktiviert. Bitte wenden "
+                                 "Sie sich an Ihre Schule.",
+                                 "Account disabled: this account is locked "
+                                 "or disabled. Please contact your "
+                                 "school."},
     [SAML_M_ADDR_THROTTLED] = {"Zu viele fehlgeschlagene Anmeldungen aus "
                                "Ihrem Netz. Bitte warten Sie einige "
                                "Minuten.",
@@ -80,6 +82,75 @@ static const char *const texts[SAML_M__COUNT][2] = {
     [SAML_M_REAUTH_MARK] = {"erneute Anmeldung erforderlich",
                             "password required again"},
     [SAML_M_NO_LINK] = {"noch nicht angebunden", "not connected yet"},
+    [SAML_M_CURRENT_PASSWORD] = {"Bisheriges Passwort", "Current password"},
+    [SAML_M_CURRENT_PW_WRONG] = {"Das bisherige Passwort ist falsch.",
+                                 "The current password is wrong."},
+    [SAML_M_PW_RULES] = {"Das neue Passwort", "The new password"},
+    [SAML_M_PW_RULE_LENGTH] = {"hat mindestens", "has at least"},
+    [SAML_M_PW_RULE_LENGTH2] = {"Zeichen (mehrere Wörter mit Ziffern und "
+                                "Zeichen sind gut zu merken),",
+                                "characters (several words with digits and "
+                                "symbols are easy to remember),"},
+    [SAML_M_PW_RULE_WORDS] = {"ist kein einzelnes Wort aus dem Wörterbuch "
+                              "und kein bekanntes Passwort,",
+                              "is not a single dictionary word or a "
+                              "well-known password,"},
+    [SAML_M_PW_RULE_SIMPLE] = {"enthält keine Folgen wie „12345“ oder "
+                               "„abcde“ und keine Wiederholungen wie "
+                               "„aaaa“,",
+                               "contains no runs like \"12345\" or "
+                               "\"abcde\" and no repeats like \"aaaa\","},
+    [SAML_M_PW_RULE_LOGIN] = {"enthält nicht Ihren Benutzernamen,",
+                              "does not contain your user name,"},
+    [SAML_M_PW_RULE_OLD] = {"ist weder Ihr bisheriges Passwort noch das "
+                            "Anfangspasswort aus Ihrem Brief.",
+                            "is neither your current password nor the "
+                            "initial password from your letter."},
+    [SAML_M_PW_NOT_UTF8] = {"Das Passwort enthält ungültige Zeichen. Bitte "
+                            "geben Sie es erneut ein.",
+                            "The password contains invalid characters. "
+                            "Please type it again."},
+    [SAML_M_PW_TOO_SHORT] = {"Das Passwort ist zu kurz. Bitte verwenden Sie "
+                             "mindestens so viele Zeichen wie unten "
+                             "angegeben, z. B. indem Sie ein weiteres Wort "
+                             "anhängen.",
+                             "The password is too short. Please use at "
+                             "least as many characters as given below, "
+                             "e.g. by adding another word."},
+    [SAML_M_PW_TOO_LONG] = {"Das Passwort ist zu lang (höchstens 1024 "
+                            "Byte). Bitte kürzen Sie es.",
+                            "The password is too long (at most 1024 "
+                            "bytes). Please shorten it."},
+    [SAML_M_PW_DICTIONARY] = {"Das Passwort beruht auf einem Wort aus dem "
+                              "Wörterbuch oder ist allgemein bekannt. Bitte "
+                              "kombinieren Sie mehrere Wörter mit Ziffern "
+                              "und Sonderzeichen.",
+                              "The password is based on a dictionary word "
+                              "or is well known. Please combine several "
+                              "words with digits and symbols."},
+    [SAML_M_PW_SIMPLE] = {"Das Passwort ist zu einfach (Folgen wie „12345“, "
+                          "Wiederholungen oder zu wenige verschiedene "
+                          "Zeichen). Bitte mischen Sie Buchstaben, Ziffern "
+                          "und Sonderzeichen ohne erkennbares Muster.",
+                          "The password is too simple (runs like "
+                          "\"12345\", repeats or too few different "
+                          "characters). Please mix letters, digits and "
+                          "symbols without a visible pattern."},
+    [SAML_M_PW_CONTAINS_LOGIN] = {"Das Passwort enthält Ihren "
+                                  "Benutzernamen. Bitte wählen Sie eines "
+                                  "ohne ihn.",
+                                  "The password contains your user name. "
+                                  "Please choose one without it."},
+    [SAML_M_PW_SAME_CURRENT] = {"Das ist Ihr bisheriges Passwort. Bitte "
+                                "wählen Sie ein neues.",
+                                "That is your current password. Please "
+                                "choose a new one."},
+    [SAML_M_PW_SAME_INITIAL] = {"Das ist das Anfangspasswort aus Ihrem "
+                                "Brief. Bitte wählen Sie ein eigenes, "
+                                "neues Passwort.",
+                                "That is the initial password from your "
+                                "letter. Please choose a new password of "
+                                "your own."},
 };
 
 const char *saml_msg_text(saml_lang lang, saml_msgid id)

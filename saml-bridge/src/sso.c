@@ -932,10 +932,13 @@ void saml_sso_login_done(saml_ctx *ctx, const char *pending, const char *uuid,
     if (saml_session_create(ctx, uuid, login, must_change, &err) != 0) {
         saml_page_error(ctx, 503, saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
     } else if (must_change) {
-        char *loc = saml__printf("/password%s%s", pending != NULL ? "?p=" : "",
-                                 pending != NULL ? pending : "");
+        /* the pending id came from a form field: encode it */
+        char *enc = pending != NULL ? saml__url_encode(pending) : NULL;
+        char *loc = saml__printf("/password%s%s", enc != NULL ? "?p=" : "",
+                                 enc != NULL ? enc : "");
         saml_resp_redirect(ctx, loc);
         free(loc);
+        free(enc);
     } else if (r.login != NULL) {
         decide(ctx, &r);
     } else {

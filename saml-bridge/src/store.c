@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "idm/addr.h"
 #include "saml_int.h"
 
 static void token_hash(char out[67], const char *token)
@@ -255,6 +256,7 @@ int saml_assertion_record_wait(saml_ctx *ctx, const char *sp, idm_err *err)
 
 int saml_throttle_blocked(int *blocked, saml_ctx *ctx, idm_err *err)
 {
+    char key[IDM_ADDR_KEY_MAX];
     PGresult *res = NULL;
     idm_db *db;
     int rc;
@@ -264,10 +266,11 @@ int saml_throttle_blocked(int *blocked, saml_ctx *ctx, idm_err *err)
     if (rc != 0) {
         return rc;
     }
+    idm_addr_key(key, sizeof(key), ctx->actor.addr);
     rc = idm_db_query(&res, db,
                       "SELECT 1 FROM saml_throttle WHERE addr = $1 "
                       "AND blocked_until > now()",
-                      1, (const char *const[]){ctx->actor.addr}, err);
+                      1, (const char *const[]){key}, err);
     if (rc == 0) {
         *blocked = PQntuples(res) > 0;
     }
@@ -277,7 +280,7 @@ int saml_throttle_blocked(int *blocked, saml_ctx *ctx, idm_err *err)
 
 int saml_throttle_fail(saml_ctx *ctx, idm_err *err)
 {
-    char max[16], win[16];
+    char max[16], win[16], key[IDM_ADDR_KEY_MAX];
     idm_db *db;
     int rc = saml_ctx_db(&db, ctx, err);
 
@@ -286,7 +289,9 @@ int saml_throttle_fail(saml_ctx *ctx, idm_err *err)
     }
     /* A school behind one NAT shares an address: the limit is high and the
      * pause short, and it only slows guessing down; accounts have their
-     * own exponential lock in idm-core. */
+     * own per-address score in idm-core. IPv6 counts by its /64: a host
+     * picks any address in it. */
+    idm_addr_key(key, sizeof(key), ctx->actor.addr);
     snprintf(max, sizeof(max), "%d", ctx->idp->conf->idp_addr_max_failures);
     snprintf(win, sizeof(win), "%d", ctx->idp->conf->idp_addr_window_seconds);
     return idm_db_query(
@@ -301,7 +306,7 @@ int saml_throttle_fail(saml_ctx *ctx, idm_err *err)
         "make_interval(secs => $3::int) AND t.failures + 1 >= $2::int "
         "THEN now() + make_interval(secs => $3::int) "
         "ELSE t.blocked_until END",
-        3, (const char *const[]){ctx->actor.addr, max, win}, err);
+        3, (const char *const[]){key, max, win}, err);
 }
 
 /* A replay check in flight: what its statement borrows until the wait. */

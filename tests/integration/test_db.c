@@ -28,6 +28,7 @@
 
 static char conninfo[512];
 static const idm_actor actor = {"system:test", "test"};
+static const idm_actor other = {"system:test", "192.0.2.7"};
 
 typedef struct fixture {
     idm_conf *conf;
@@ -75,9 +76,7 @@ static int setup(void **state)
     static const char text_fmt[] = "[database]\nconninfo = %s\n"
                                    "[password]\nargon2_memory_kib = 1024\n"
                                    "argon2_iterations = 1\n"
-                                   "max_failed_logins = 2\n"
-                                   "lock_base_seconds = 60\n"
-                                   "lock_max_seconds = 240\n";
+                                   "max_failed_logins = 2\n";
     char text[1024];
     fixture *f = calloc(1, sizeof(*f));
     idm_err err = IDM_ERR_INIT;
@@ -349,17 +348,23 @@ static void test_authenticate_throttles_and_upgrades(void **state)
                                            "falsch", &err2),
                      IDM_EAUTH);
     assert_string_equal(err.msg, err2.msg);
-    /* second failure reaches max_failed_logins = 2: temporary lock */
+    /* second failure reaches max_failed_logins = 2: this address waits
+     * (issue 12: no account lock, the same answer as a wrong password) */
     assert_int_equal(idm_user_authenticate(&res, f->db, f->conf, &actor, login,
                                            "falsch", &err),
                      IDM_EAUTH);
     assert_int_equal(idm_user_lookup(&user, f->db, login, &err), 0);
     assert_int_equal(user->failed_logins, 2);
-    assert_non_null(user->locked_until);
+    assert_null(user->locked_until);
     idm_user_free(user);
     assert_int_equal(idm_user_authenticate(&res, f->db, f->conf, &actor, login,
+                                           "richtiges-passwort", &err2),
+                     IDM_EAUTH);
+    assert_string_equal(err.msg, err2.msg);
+    /* the owner elsewhere is not affected */
+    assert_int_equal(idm_user_authenticate(&res, f->db, f->conf, &other, login,
                                            "richtiges-passwort", &err),
-                     IDM_ELOCKED);
+                     0);
     assert_int_equal(
         idm_user_set_status(f->db, &actor, login, IDM_USER_UNLOCK, &err), 0);
     assert_int_equal(idm_user_authenticate(&res, f->db, f->conf, &actor, login,

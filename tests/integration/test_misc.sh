@@ -59,8 +59,8 @@ expect_eq "$(json "all(isinstance(x['details'], dict) for x in j)")" True "--jso
 expect_eq "$(json "[x['details']['parent'] for x in j if x['target'] == '75123']")" "['ssa-schwerin']" \
     "--json: details fields readable"
 expect_eq "$(json "[x['details']['reason'] for x in j if x['action'] == 'login.fail']")" \
-    "['account not active']" "--json: the failed login's reason"
-expect_eq "$(json "[x['result'] for x in j if x['action'] == 'login.fail']")" "['denied']" \
+    "['wrong password']" "--json: the failed login's reason"
+expect_eq "$(json "[x['result'] for x in j if x['action'] == 'login.fail']")" "['failed']" \
     "--json: denied result"
 expect_eq "$(json "all(x['addr'] == 'cli' for x in j)")" True "--json: origin cli"
 expect_eq "$(json "all(__import__('re').fullmatch(r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z', x['at']) for x in j)")" \

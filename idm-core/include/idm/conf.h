@@ -27,9 +27,13 @@ typedef struct idm_conf {
     uint32_t argon2_iterations;
     uint32_t argon2_parallelism;
     int password_min_length;
-    int max_failed_logins; /* failures before a temporary lock */
-    int lock_base_seconds; /* first temporary lock; doubles per failure */
-    int lock_max_seconds;  /* cap of the temporary lock */
+    int max_failed_logins; /* per account and address before a wait */
+    int lock_base_seconds; /* deprecated, ignored (migration 0009) */
+    int lock_max_seconds;  /* deprecated, ignored (migration 0009) */
+    int failure_decay_seconds; /* one failure forgotten per this */
+    int account_slow_failures; /* account-wide score that slows */
+    int account_slow_seconds;  /* gap for unknown addresses when slow */
+    int known_address_days;    /* a successful login makes it known */
     /* [login] */
     char *login_pattern; /* with {given}, {family}, {g}, {f} */
     int login_max_length;

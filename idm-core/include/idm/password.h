@@ -65,6 +65,32 @@ void idm_password_dummy_verify(const idm_argon2_params *params,
  */
 IDM_MUST_CHECK int idm_password_generate(char **out, size_t len, idm_err *err);
 
+/** What is wrong with a chosen password (the web layer words it). */
+typedef enum idm_pw_problem {
+    IDM_PW_OK = 0,
+    IDM_PW_NOT_UTF8,
+    IDM_PW_TOO_SHORT,
+    IDM_PW_TOO_LONG,
+    IDM_PW_DICTIONARY,     /* a word or a well-known password */
+    IDM_PW_SIMPLE,         /* a sequence, repeats, too few characters */
+    IDM_PW_CONTAINS_LOGIN, /* contains the login or its reverse */
+    IDM_PW_SAME_AS_CURRENT,
+    IDM_PW_SAME_AS_INITIAL /* the password of the letter */
+} idm_pw_problem;
+
+/**
+ * Check the quality of a password a person chose, with libpwquality and
+ * the cracklib dictionary: length (characters), dictionary words,
+ * sequences and repeats, the login in it.
+ * @param[out] out  IDM_PW_OK or what to change.
+ * @param login     the account's login (may be NULL).
+ * @return 0 (good), IDM_EINVAL (*out says why), IDM_ECONFIG (dictionary
+ *         missing), IDM_EINTERNAL.
+ */
+IDM_MUST_CHECK int idm_password_quality(idm_pw_problem *out,
+                                        const char *password, int min_length,
+                                        const char *login, idm_err *err);
+
 /** Wipe and free a password string. Accepts NULL. */
 void idm_password_free(char *password);
 

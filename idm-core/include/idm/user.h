@@ -13,6 +13,7 @@
 #include "conf.h"
 #include "db.h"
 #include "err.h"
+#include "password.h"
 #include "role.h"
 
 typedef enum idm_account_status {
@@ -133,6 +134,25 @@ IDM_MUST_CHECK int idm_user_set_password(idm_db *db, const idm_conf *conf,
                                          const char *password, int must_change,
                                          idm_err *err);
 
+/**
+ * A person changes their own password (the caller checked the current one,
+ * or the change is the forced one right after login). The new password
+ * must pass idm_password_quality() and differ from the current and the
+ * initial (letter) password. Every browser session of the account except
+ * keep_session ends (migration 0009's trigger); must_change_password is
+ * cleared.
+ * @param[out] problem  what to change when IDM_EINVAL is returned.
+ * @param keep_session  saml_session id to keep (decimal), or NULL.
+ * @return 0, IDM_EINVAL, IDM_ENOTFOUND (no active account), IDM_ECONFIG.
+ */
+IDM_MUST_CHECK int idm_user_change_password(idm_pw_problem *problem,
+                                            idm_db *db, const idm_conf *conf,
+                                            const idm_actor *actor,
+                                            const char *login,
+                                            const char *password,
+                                            const char *keep_session,
+                                            idm_err *err);
+
 /** Outcome of a password check, for callers that need the flags. */
 typedef struct idm_auth_result {
     int must_change_password;
@@ -142,10 +162,17 @@ typedef struct idm_auth_result {
 
 /**
  * Check a login's password: one Argon2id verification whatever the outcome
- * (unknown logins too), failure counting with an exponentially growing
- * temporary lock, hash upgrade to the configured parameters on success.
- * @return 0; IDM_EAUTH for unknown login or wrong password (same message);
- *         IDM_ELOCKED for locked, throttled, disabled or deleted accounts.
+ * (unknown logins too); a decaying failure score per (account, client
+ * address, IPv6 by /64) refuses only that address once over
+ * [password] max_failed_logins; an account-wide score over
+ * account_slow_failures lets addresses without a recent successful login
+ * try once per account_slow_seconds. Nothing locks the owner out: the
+ * right password from an address not over its own limit works. Hash
+ * upgrade to the configured parameters on success.
+ * @return 0; IDM_EAUTH for unknown login, wrong password, throttled or
+ *         slowed, and a wrong password for a locked/disabled/deleted
+ *         account (one message); IDM_ELOCKED only after the right
+ *         password for a locked or disabled account.
  */
 IDM_MUST_CHECK int idm_user_authenticate(idm_auth_result *out, idm_db *db,
                                          const idm_conf *conf,

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "idm/addr.h"
 #include "idm/err.h"
 #include "idm/password.h"
 
@@ -436,6 +437,59 @@ static void test_generate_rejects_bad_lengths(void **state)
     }
 }
 
+/* libpwquality + cracklib verdicts in our terms (issue 12). */
+static void test_quality(void **state)
+{
+    static const struct {
+        const char *pw;
+        idm_pw_problem want;
+    } cases[] = {
+        {"Kx7-wirb3l-Tau8", IDM_PW_OK},
+        {"kurz-1", IDM_PW_TOO_SHORT},
+        {"1234567890", IDM_PW_SIMPLE},
+        {"abcdefgh-Tx9", IDM_PW_SIMPLE},
+        {"password123", IDM_PW_DICTIONARY},
+        {"xanna.test-42", IDM_PW_CONTAINS_LOGIN},
+        {"\xff\xfe-invalid-utf8", IDM_PW_NOT_UTF8},
+    };
+    idm_pw_problem got;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        idm_err err = IDM_ERR_INIT;
+        int rc = idm_password_quality(&got, cases[i].pw, 10, "anna.test", &err);
+        if (got != cases[i].want) {
+            fail_msg("%s: problem %d, want %d (%s)", cases[i].pw, (int)got,
+                     (int)cases[i].want, err.msg);
+        }
+        assert_int_equal(rc, cases[i].want == IDM_PW_OK ? 0 : IDM_EINVAL);
+    }
+}
+
+/* Throttle keys: IPv4 (also mapped) whole, IPv6 by its /64. */
+static void test_addr_key(void **state)
+{
+    static const char *const cases[][2] = {
+        {"192.0.2.7", "192.0.2.7"},
+        {"::ffff:192.0.2.7", "192.0.2.7"},
+        {"2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"},
+        {"2001:DB8:1:2::FFFF", "2001:db8:1:2::/64"},
+        {"2001:db8::1", "2001:db8::/64"},
+        {"::1", "::/64"},
+        {"cli", "cli"},
+        {"", ""},
+    };
+    char key[IDM_ADDR_KEY_MAX];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        idm_addr_key(key, sizeof(key), cases[i][0]);
+        assert_string_equal(key, cases[i][1]);
+    }
+    idm_addr_key(key, sizeof(key), NULL);
+    assert_string_equal(key, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -453,6 +507,8 @@ int main(void)
         cmocka_unit_test(test_generate_uses_whole_alphabet),
         cmocka_unit_test(test_generate_differs),
         cmocka_unit_test(test_generate_rejects_bad_lengths),
+        cmocka_unit_test(test_quality),
+        cmocka_unit_test(test_addr_key),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
