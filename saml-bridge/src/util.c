@@ -329,7 +329,10 @@ int saml__form_raw(const char *form, size_t len, const char *name,
             *raw = e;
             *raw_len = 0;
         }
-        p = e + 1;
+        if (amp == NULL) {
+            break; /* end + 1 would point past the buffer (C11 6.5.6) */
+        }
+        p = amp + 1;
     }
     return found;
 }
