@@ -63,9 +63,9 @@ static const msg_pair msgs[M__COUNT] = {
                                   "%s: the header matches several profiles "
                                   "(%s); choose one with --profile"},
     [M_FILE_CSV] = {"%s: Zeile %d: %s", "%s: line %d: %s"},
-    [M_FILE_CELL_TOO_LONG] = {
-        "%s: Zeile %d, Spalte %d: die Zelle ist länger als %d Bytes",
-        "%s: line %d, column %d: the cell is longer than %d bytes"},
+    [M_FILE_CELL_TOO_LONG] =
+        {"%s: Zeile %d, Spalte %d: die Zelle ist länger als %d Bytes",
+         "%s: line %d, column %d: the cell is longer than %d bytes"},
     [M_FILE_TOO_BIG] = {"%s: die Datei ist größer als %zu MiB",
                         "%s: the file is larger than %zu MiB"},
     [M_RUN_UNKNOWN_SCHOOL] = {"Schule %s gibt es nicht",

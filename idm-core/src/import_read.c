@@ -433,11 +433,11 @@ static void add_record(reader *r)
         }
     }
     if (r->too_long > 0) {
-        idm_import__row_error(
-            imp, row, r->too_long,
-            (size_t)r->too_long <= r->ncols ? r->header_raw[r->too_long - 1]
-                                            : NULL,
-            M_ROW_CELL_TOO_LONG, IDM_IMPORT_CELL_MAX);
+        idm_import__row_error(imp, row, r->too_long,
+                              (size_t)r->too_long <= r->ncols
+                                  ? r->header_raw[r->too_long - 1]
+                                  : NULL,
+                              M_ROW_CELL_TOO_LONG, IDM_IMPORT_CELL_MAX);
     }
     while (n > r->ncols &&
            ((char *)g_ptr_array_index(r->cells, (guint)n - 1))[0] == '\0') {
@@ -546,11 +546,10 @@ static void on_record(int term, void *data)
     }
     if (!blank && !r->fatal) {
         if (r->header == NULL && r->too_long > 0) {
-            idm_err_set(r->err, IDM_EINVAL,
-                        idm_import__msg(r->imp->opts.lang,
-                                        M_FILE_CELL_TOO_LONG),
-                        r->imp->name, r->record_line, r->too_long,
-                        IDM_IMPORT_CELL_MAX);
+            idm_err_set(
+                r->err, IDM_EINVAL,
+                idm_import__msg(r->imp->opts.lang, M_FILE_CELL_TOO_LONG),
+                r->imp->name, r->record_line, r->too_long, IDM_IMPORT_CELL_MAX);
             r->fatal = 1;
         } else if (r->header == NULL) {
             if (set_header(r) != 0) {

@@ -52,8 +52,7 @@ static int loopback_host(const char *host)
     if (inet_pton(AF_INET, host, &a4) == 1) {
         return (ntohl(a4.s_addr) >> 24) == 127;
     }
-    return inet_pton(AF_INET6, host, &a6) == 1 &&
-           IN6_IS_ADDR_LOOPBACK(&a6);
+    return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
 }
 
 /* A host name (letters, digits, '-', '.') or an IP literal. */
@@ -289,11 +288,11 @@ int saml_sp__parse(saml_sp_info **out, const char *metadata, size_t len,
             char *binding = prop(c, "Binding"), *loc = prop(c, "Location");
             /* Lasso sends LogoutResponses to ResponseLocation if set */
             char *rloc = prop(c, "ResponseLocation");
-            const char *bad = !saml_sp__endpoint_ok(loc, allow_http) ? loc
-                              : rloc != NULL &&
-                                      !saml_sp__endpoint_ok(rloc, allow_http)
-                                  ? rloc
-                                  : NULL;
+            const char *bad =
+                !saml_sp__endpoint_ok(loc, allow_http) ? loc
+                : rloc != NULL && !saml_sp__endpoint_ok(rloc, allow_http)
+                    ? rloc
+                    : NULL;
             if (binding == NULL || bad != NULL || loc == NULL) {
                 rc = idm_err_set(err, IDM_EINVAL,
                                  "endpoint \"%.200s\" is not an https "

@@ -543,8 +543,8 @@ int64_t saml__time_parse(const char *s)
     h = digits(s + 11, 2);
     mi = digits(s + 14, 2);
     sec = digits(s + 17, 2);
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 ||
-        mi < 0 || mi > 59 || sec < 0 || sec > 60) {
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 ||
+        mi > 59 || sec < 0 || sec > 60) {
         return -1;
     }
     leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;

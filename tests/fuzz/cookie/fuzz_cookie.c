@@ -11,7 +11,7 @@
 #include "../fuzz.h"
 #include "saml_int.h"
 
-static const char *const names[] = {"idm_s", "idm_b", "__Host-idm_s",
+static const char *const names[] = {"idm_s",        "idm_b",    "__Host-idm_s",
                                     "__Host-idm_b", "idm_csrf", "x"};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

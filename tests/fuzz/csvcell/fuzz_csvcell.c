@@ -22,8 +22,7 @@ static const char *const encodings[] = {NULL,          "utf-8",  "utf-16le",
                                         "iso-8859-15", NULL};
 static const char delimiters[] = {0, ';', ',', '\t'};
 
-static void check_decode(const unsigned char *data, size_t size,
-                         import_enc enc)
+static void check_decode(const unsigned char *data, size_t size, import_enc enc)
 {
     char *out = NULL;
     size_t len = 0, nbad = 0;
@@ -67,14 +66,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     opts.delimiter = delimiters[(sel >> 3) & 3];
     opts.lang = (sel & 0x20) ? IDM_IMPORT_EN : IDM_IMPORT_DE;
     opts.school_year = "2026/27";
-    if (idm_import_read_data(&imp, (const char *)data, size, "fuzz.csv",
-                             &opts, &err) == 0) {
+    if (idm_import_read_data(&imp, (const char *)data, size, "fuzz.csv", &opts,
+                             &err) == 0) {
         size_t n = idm_import_row_count(imp);
         for (size_t i = 0; i < n; i++) {
             idm_import_row_info r;
             idm_import_row(imp, i, &r);
-            if (r.message == NULL ||
-                !g_utf8_validate(r.message, -1, NULL)) {
+            if (r.message == NULL || !g_utf8_validate(r.message, -1, NULL)) {
                 abort();
             }
         }

@@ -12,11 +12,9 @@
 #include "../fuzz.h"
 #include "saml_int.h"
 
-static const char *const names[] = {"SAMLRequest", "SAMLResponse",
-                                    "RelayState",  "SigAlg",
-                                    "Signature",   "login",
-                                    "password",    "csrf",
-                                    "p",           ""};
+static const char *const names[] = {
+    "SAMLRequest", "SAMLResponse", "RelayState", "SigAlg", "Signature",
+    "login",       "password",     "csrf",       "p",      ""};
 
 static void roundtrip(const char *value)
 {
@@ -49,9 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char *v = saml__form_get(form, size, names[i]);
 
         if (found < -1 || found > 1 || (found != 1 && v != NULL) ||
-            (found == 1 &&
-             (raw < form || raw + raw_len > form + size ||
-              memchr(raw, '&', raw_len) != NULL))) {
+            (found == 1 && (raw < form || raw + raw_len > form + size ||
+                            memchr(raw, '&', raw_len) != NULL))) {
             abort();
         }
         if (v != NULL) {

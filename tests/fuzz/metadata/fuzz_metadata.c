@@ -52,8 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         idm_err err = IDM_ERR_INIT;
 
         if (saml_sp__parse(&info, (const char *)data, size, allow_http,
-                           &valid_until, &n_certs, &wants_signed,
-                           &err) == 0) {
+                           &valid_until, &n_certs, &wants_signed, &err) == 0) {
             check(info, allow_http);
             if (n_certs < 0 || n_certs > info->n_keys) {
                 abort();

@@ -93,8 +93,8 @@ static void test_endpoints(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++) {
-        int got = saml_sp__endpoint_ok(endpoints[i].url,
-                                       endpoints[i].allow_http);
+        int got =
+            saml_sp__endpoint_ok(endpoints[i].url, endpoints[i].allow_http);
         if (got != endpoints[i].ok) {
             fail_msg("endpoint \"%s\" (allow_http %d): %d, expected %d",
                      endpoints[i].url, endpoints[i].allow_http, got,
@@ -143,13 +143,13 @@ static void test_b64_decode(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof(b64) / sizeof(b64[0]); i++) {
-        size_t len = 99, in_len = b64[i].in_len ? b64[i].in_len
-                                                : strlen(b64[i].in);
+        size_t len = 99,
+               in_len = b64[i].in_len ? b64[i].in_len : strlen(b64[i].in);
         unsigned char *out =
             saml__b64_decode(b64[i].in, in_len, b64[i].max, &len);
         if ((out == NULL) != (b64[i].out == NULL) ||
-            (out != NULL && (len != b64[i].out_len ||
-                             memcmp(out, b64[i].out, len) != 0))) {
+            (out != NULL &&
+             (len != b64[i].out_len || memcmp(out, b64[i].out, len) != 0))) {
             fail_msg("base64 \"%s\" (max %zu): %s", b64[i].in, b64[i].max,
                      out == NULL ? "refused" : "wrong bytes");
         }
@@ -224,8 +224,8 @@ static void test_url(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof(url_dec) / sizeof(url_dec[0]); i++) {
-        size_t len = url_dec[i].in_len ? url_dec[i].in_len
-                                       : strlen(url_dec[i].in);
+        size_t len =
+            url_dec[i].in_len ? url_dec[i].in_len : strlen(url_dec[i].in);
         char *out = saml__url_decode(url_dec[i].in, len);
         if ((out == NULL) != (url_dec[i].out == NULL) ||
             (out != NULL && strcmp(out, url_dec[i].out) != 0)) {
@@ -287,7 +287,8 @@ static void test_form(void **state)
         int found =
             saml__form_raw(forms[i].form, len, forms[i].name, &raw, &raw_len);
         char *v = saml__form_get(forms[i].form, len, forms[i].name);
-        if (found != forms[i].found || (v == NULL) != (forms[i].value == NULL) ||
+        if (found != forms[i].found ||
+            (v == NULL) != (forms[i].value == NULL) ||
             (v != NULL && strcmp(v, forms[i].value) != 0) ||
             (found == 1 && raw + raw_len > forms[i].form + len)) {
             fail_msg("form \"%s\" (%zu bytes) field %s: found %d, \"%s\"",
@@ -430,10 +431,14 @@ static void test_time_format(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_endpoints),   cmocka_unit_test(test_b64_decode),
-        cmocka_unit_test(test_b64_roundtrip), cmocka_unit_test(test_url),
-        cmocka_unit_test(test_form),        cmocka_unit_test(test_cookie),
-        cmocka_unit_test(test_time_parse),  cmocka_unit_test(test_time_format),
+        cmocka_unit_test(test_endpoints),
+        cmocka_unit_test(test_b64_decode),
+        cmocka_unit_test(test_b64_roundtrip),
+        cmocka_unit_test(test_url),
+        cmocka_unit_test(test_form),
+        cmocka_unit_test(test_cookie),
+        cmocka_unit_test(test_time_parse),
+        cmocka_unit_test(test_time_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
