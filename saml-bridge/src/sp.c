@@ -362,12 +362,16 @@ int saml_sp__parse(saml_sp_info **out, const char *metadata, size_t len,
         }
     }
     {
-        /* Lasso must accept it too, or the IdP could not use it */
+        /* Lasso must accept it too, or the IdP could not use it. Lasso
+         * takes a C string, metadata is len bytes (the NUL check above
+         * makes the copy exact). */
+        char *text = saml__xstrndup(metadata, len);
         LassoProvider *p =
             saml__lasso_init() != 0
                 ? NULL
-                : lasso_provider_new_from_buffer(LASSO_PROVIDER_ROLE_SP,
-                                                 metadata, NULL, NULL);
+                : lasso_provider_new_from_buffer(LASSO_PROVIDER_ROLE_SP, text,
+                                                 NULL, NULL);
+        free(text);
         if (p == NULL) {
             rc = idm_err_set(err, IDM_EINVAL,
                              "metadata is not usable SAML 2.0 SP metadata");
