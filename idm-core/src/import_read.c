@@ -341,8 +341,15 @@ static int set_header(reader *r)
                              idm_import__msg(lang, M_FILE_NO_PROFILE),
                              imp->name);
         } else {
-            imp->profile = found != NULL ? found : keyed;
-            found = keyed = NULL;
+            /* the other one (a profile that only shares the key column)
+             * is freed below */
+            if (found != NULL) {
+                imp->profile = found;
+                found = NULL;
+            } else {
+                imp->profile = keyed;
+                keyed = NULL;
+            }
             rc = 0;
         }
         g_string_free(matches, TRUE);

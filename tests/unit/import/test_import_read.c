@@ -214,6 +214,33 @@ static void test_cell_too_long(void **state)
     g_string_free(data, TRUE);
 }
 
+/* A header that matches one profile (staff) and holds the key column of
+ * another (pupils' Schülernummer, without their Klasse): the second
+ * profile was leaked (LeakSanitizer; found by fuzz_csvcell). */
+static void test_profile_match_and_key(void **state)
+{
+    static const char *const schools[] = {"75123"};
+    const char data[] = "Schulnummer;Lehrernummer;Nachname;Vorname;"
+                        "Schülernummer\n"
+                        "75123;L1;Meier;Anna;\n";
+    idm_import_opts opts = IDM_IMPORT_OPTS_INIT;
+    idm_import *imp = NULL;
+    idm_import_row_info r;
+    idm_err err = IDM_ERR_INIT;
+
+    (void)state;
+    opts.schools = schools;
+    opts.nschools = 1;
+    assert_int_equal(
+        idm_import_read_data(&imp, data, sizeof(data) - 1, "t", &opts, &err),
+        0);
+    assert_int_equal(idm_import_row_count(imp), 1);
+    idm_import_row(imp, 0, &r);
+    assert_string_equal(r.key, "L1");
+    assert_int_not_equal(r.action, IDM_IMPORT_ERROR);
+    idm_import_free(imp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -224,6 +251,7 @@ int main(void)
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_missing_column),
         cmocka_unit_test(test_cell_too_long),
+        cmocka_unit_test(test_profile_match_and_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
