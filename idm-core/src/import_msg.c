@@ -46,6 +46,8 @@ static const msg_pair msgs[M__COUNT] = {
     [M_ROW_BAD_GRADE] = {"„%s“ ist keine Jahrgangsstufe (1 bis 13)",
                          "\"%s\" is not a grade (1 to 13)"},
     [M_ROW_CSV] = {"fehlerhafte CSV-Zeile: %s", "malformed CSV row: %s"},
+    [M_ROW_CELL_TOO_LONG] = {"die Zelle ist länger als %d Bytes",
+                             "the cell is longer than %d bytes"},
     [M_FILE_EMPTY] = {"%s: die Datei ist leer", "%s: the file is empty"},
     [M_FILE_NO_HEADER] = {"%s: keine Kopfzeile gefunden",
                           "%s: no header line found"},
@@ -61,6 +63,9 @@ static const msg_pair msgs[M__COUNT] = {
                                   "%s: the header matches several profiles "
                                   "(%s); choose one with --profile"},
     [M_FILE_CSV] = {"%s: Zeile %d: %s", "%s: line %d: %s"},
+    [M_FILE_CELL_TOO_LONG] =
+        {"%s: Zeile %d, Spalte %d: die Zelle ist länger als %d Bytes",
+         "%s: line %d, column %d: the cell is longer than %d bytes"},
     [M_FILE_TOO_BIG] = {"%s: die Datei ist größer als %zu MiB",
                         "%s: the file is larger than %zu MiB"},
     [M_RUN_UNKNOWN_SCHOOL] = {"Schule %s gibt es nicht",

@@ -25,7 +25,8 @@ typedef struct reader {
     GString *rec;     /* the record's cells, each NUL-terminated */
     GArray *offs;     /* size_t: where each cell starts in rec */
     GPtrArray *cells; /* char * into rec, set when the record is complete */
-    int too_long;     /* a cell exceeded IDM_IMPORT_CELL_MAX */
+    int too_long;     /* first column (1-based) of a cell longer than
+                         IDM_IMPORT_CELL_MAX, 0 if none */
     int line;         /* physical line being fed */
     int record_line;  /* first line of the current record */
     /* header state */
@@ -55,8 +56,13 @@ static void on_cell(void *s, size_t len, void *data)
     size_t off = r->rec->len;
 
     if (len > IDM_IMPORT_CELL_MAX) {
-        r->too_long = 1;
-        len = IDM_IMPORT_CELL_MAX;
+        /* Refused, not cut: a cut may split a UTF-8 character, and the
+         * checks behind would read past the cell's end. The cell is kept
+         * empty and the row (or the header) reports where it was. */
+        if (r->too_long == 0) {
+            r->too_long = (int)r->offs->len + 1;
+        }
+        len = 0;
     }
     /* a cell may hold a NUL byte (decoded as U+FFFD, but be safe): the
      * C string ends there, as g_strndup would have it */
@@ -84,6 +90,7 @@ static void record_reset(reader *r)
     g_string_truncate(r->rec, 0);
     g_array_set_size(r->offs, 0);
     g_ptr_array_set_size(r->cells, 0);
+    r->too_long = 0;
 }
 
 static char detect_delimiter(const char *text, size_t len)
@@ -213,6 +220,9 @@ static int valid_class(const char *s)
         }
         return 1;
     }
+    if (!g_utf8_validate(s, -1, NULL)) {
+        return 0;
+    }
     n = g_utf8_strlen(s, -1);
     if (n < 1 || n > 64 || !g_unichar_isalnum(g_utf8_get_char(s))) {
         return 0;
@@ -331,8 +341,15 @@ static int set_header(reader *r)
                              idm_import__msg(lang, M_FILE_NO_PROFILE),
                              imp->name);
         } else {
-            imp->profile = found != NULL ? found : keyed;
-            found = keyed = NULL;
+            /* the other one (a profile that only shares the key column)
+             * is freed below */
+            if (found != NULL) {
+                imp->profile = found;
+                found = NULL;
+            } else {
+                imp->profile = keyed;
+                keyed = NULL;
+            }
             rc = 0;
         }
         g_string_free(matches, TRUE);
@@ -422,8 +439,12 @@ static void add_record(reader *r)
                          idm_import__enc_name(imp->enc));
         }
     }
-    if (r->too_long) {
-        idm_import__row_error(imp, row, 0, NULL, M_ROW_CSV, "cell too long");
+    if (r->too_long > 0) {
+        idm_import__row_error(imp, row, r->too_long,
+                              (size_t)r->too_long <= r->ncols
+                                  ? r->header_raw[r->too_long - 1]
+                                  : NULL,
+                              M_ROW_CELL_TOO_LONG, IDM_IMPORT_CELL_MAX);
     }
     while (n > r->ncols &&
            ((char *)g_ptr_array_index(r->cells, (guint)n - 1))[0] == '\0') {
@@ -525,12 +546,19 @@ static void on_record(int term, void *data)
 
     (void)term;
     record_cells(r);
+    blank = r->too_long == 0; /* a refused cell is not blank */
     for (guint i = 0; i < r->cells->len; i++) {
         const char *c = g_ptr_array_index(r->cells, i);
         blank &= c[0] == '\0' || strspn(c, " \t") == strlen(c);
     }
     if (!blank && !r->fatal) {
-        if (r->header == NULL) {
+        if (r->header == NULL && r->too_long > 0) {
+            idm_err_set(
+                r->err, IDM_EINVAL,
+                idm_import__msg(r->imp->opts.lang, M_FILE_CELL_TOO_LONG),
+                r->imp->name, r->record_line, r->too_long, IDM_IMPORT_CELL_MAX);
+            r->fatal = 1;
+        } else if (r->header == NULL) {
             if (set_header(r) != 0) {
                 r->fatal = 1;
             }
@@ -543,7 +571,6 @@ static void on_record(int term, void *data)
         }
     }
     record_reset(r);
-    r->too_long = 0;
 }
 
 static void csv_reset(struct csv_parser *p, char delim)

@@ -9,6 +9,7 @@
 #include <glib.h>
 
 #include "cli.h"
+#include "idm/policy.h"
 #include "saml/sp.h"
 
 static int sp_add(cli_ctx *ctx, int argc, char **argv);
@@ -166,6 +167,54 @@ static json_t *sp_json(const saml_sp_record *r)
     return j;
 }
 
+static int key_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The application must be in the catalogue (policy_dir/apps): a typo
+ * would register an SP to which every login is then denied. */
+static int check_app(cli_ctx *ctx, const char *key)
+{
+    idm_err err = IDM_ERR_INIT;
+    idm_policy *policy = NULL;
+    const char **keys = NULL;
+    size_t n;
+    int rc = CLI_OK;
+
+    if (idm_policy_load(&policy, ctx->conf->policy_dir, NULL, NULL, &err) !=
+        0) {
+        fprintf(stderr,
+                "idmctl: cannot check --app \"%s\": the policy in \"%s\" "
+                "does not load (idmctl policy check): %s\n",
+                key, ctx->conf->policy_dir, err.msg);
+        return CLI_FAIL;
+    }
+    if (idm_policy_app_find(policy, key) != NULL) {
+        goto cleanup;
+    }
+    n = idm_policy_app_count(policy);
+    keys = g_new0(const char *, n + 1);
+    for (size_t i = 0; i < n; i++) {
+        keys[i] = idm_policy_app_at(policy, i)->key;
+    }
+    qsort(keys, n, sizeof(*keys), key_cmp);
+    fprintf(stderr,
+            "idmctl: unknown application \"%s\": it is not in the "
+            "catalogue in \"%s/apps\"\n",
+            key, ctx->conf->policy_dir);
+    fprintf(stderr, "idmctl: known applications:");
+    for (size_t i = 0; i < n; i++) {
+        fprintf(stderr, "%s %s", i > 0 ? "," : "", keys[i]);
+    }
+    fprintf(stderr, "%s\n", n == 0 ? " (none)" : "");
+    rc = CLI_FAIL;
+cleanup:
+    g_free(keys);
+    idm_policy_unref(policy);
+    return rc;
+}
+
 static int sp_add(cli_ctx *ctx, int argc, char **argv)
 {
     struct sp_opts o = {0};
@@ -201,6 +250,22 @@ static int sp_add(cli_ctx *ctx, int argc, char **argv)
     if (rc != 0) {
         g_free(data);
         return rc;
+    }
+    /* the metadata first (its problems are the likelier ones), then the
+     * application */
+    {
+        saml_sp_summary sum;
+        rc = saml_sp_metadata_check(&sum, data, len, o.allow_http, &err);
+        saml_sp_summary_clear(&sum);
+        if (rc == 0) {
+            rc = check_app(ctx, o.app);
+        } else {
+            rc = cli_fail(ctx, &err);
+        }
+        if (rc != 0) {
+            g_free(data);
+            return rc;
+        }
     }
     sp.app_key = o.app;
     sp.metadata = data;

@@ -147,6 +147,10 @@ int saml_sp__parse(saml_sp_info **out, const char *metadata, size_t len,
                    int allow_http, char **valid_until_out, int *n_certs_out,
                    int *wants_signed_out, idm_err *err);
 void saml_sp__info_free(saml_sp_info *info);
+/* 1 if url may be an SP endpoint (ACS, SLO): parsed with GUri, https with
+ * a host and no userinfo, or with allow_http http on a loopback host
+ * (127.0.0.0/8, ::1, localhost); else 0. */
+int saml_sp__endpoint_ok(const char *url, int allow_http);
 
 /* ---- keys ---- */
 

@@ -3,6 +3,8 @@
  * gets in) and its storage in PostgreSQL. idmd rebuilds its Lasso server
  * from this table (server.c).
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,29 +39,79 @@ static char *prop(const xmlNode *n, const char *name)
     return s;
 }
 
-/* https everywhere; http only on loopback hosts, and only if allowed. */
-static int endpoint_ok(const char *url, int allow_http)
+/* A loopback host as GUri gives it: "localhost", 127.0.0.0/8 in dotted
+ * quad (inet_pton takes no short forms like 127.1), "::1". */
+static int loopback_host(const char *host)
 {
-    static const char *const loopback[] = {"127.0.0.1", "localhost", "[::1]"};
+    struct in_addr a4;
+    struct in6_addr a6;
 
-    if (url == NULL || strlen(url) > 1024 || strpbrk(url, " \"<>") != NULL) {
-        return 0;
-    }
-    if (strncmp(url, "https://", 8) == 0 && url[8] != '\0' && url[8] != '/') {
+    if (g_ascii_strcasecmp(host, "localhost") == 0) {
         return 1;
     }
-    if (!allow_http || strncmp(url, "http://", 7) != 0) {
+    if (inet_pton(AF_INET, host, &a4) == 1) {
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    }
+    return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+/* A host name (letters, digits, '-', '.') or an IP literal. */
+static int host_ok(const char *host)
+{
+    struct in6_addr a6;
+
+    if (host == NULL || host[0] == '\0' || strlen(host) > 253) {
         return 0;
     }
-    for (size_t i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++) {
-        size_t n = strlen(loopback[i]);
-        const char *h = url + 7;
-        if (strncmp(h, loopback[i], n) == 0 &&
-            (h[n] == ':' || h[n] == '/' || h[n] == '\0')) {
-            return 1;
+    if (strchr(host, ':') != NULL) {
+        return inet_pton(AF_INET6, host, &a6) == 1;
+    }
+    for (const char *p = host; *p != '\0'; p++) {
+        if (!g_ascii_isalnum(*p) && *p != '-' && *p != '.') {
+            return 0;
         }
     }
-    return 0;
+    return 1;
+}
+
+/* https everywhere; http only on loopback hosts, and only if allowed. The
+ * URL is parsed (GUri, RFC 3986), never matched by prefix: in
+ * "http://localhost:1@evil.example/acs" the host is evil.example. */
+int saml_sp__endpoint_ok(const char *url, int allow_http)
+{
+    GUri *uri = NULL;
+    const char *scheme, *host;
+    int ok = 0;
+
+    if (url == NULL || strlen(url) > 1024) {
+        return 0;
+    }
+    /* no white space, controls, quotes or backslashes (browsers read
+     * "\\" as "/", GUri does not), nothing beyond ASCII */
+    for (const char *p = url; *p != '\0'; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c <= 0x20 || c >= 0x7F || strchr("\"<>\\^`{|}", c) != NULL) {
+            return 0;
+        }
+    }
+    uri = g_uri_parse(url, G_URI_FLAGS_NONE, NULL);
+    if (uri == NULL) {
+        return 0;
+    }
+    scheme = g_uri_get_scheme(uri);
+    host = g_uri_get_host(uri);
+    if (g_uri_get_userinfo(uri) != NULL || g_uri_get_fragment(uri) != NULL ||
+        !host_ok(host)) {
+        goto cleanup; /* a fragment would swallow the SAML query */
+    }
+    if (g_ascii_strcasecmp(scheme, "https") == 0) {
+        ok = 1;
+    } else if (g_ascii_strcasecmp(scheme, "http") == 0) {
+        ok = allow_http && loopback_host(host);
+    }
+cleanup:
+    g_uri_unref(uri);
+    return ok;
 }
 
 void saml_sp__info_free(saml_sp_info *info)
@@ -239,15 +291,25 @@ int saml_sp__parse(saml_sp_info **out, const char *metadata, size_t len,
             is_md(c, NS_MD, "SingleLogoutService")) {
             int acs = is_md(c, NS_MD, "AssertionConsumerService");
             char *binding = prop(c, "Binding"), *loc = prop(c, "Location");
-            if (binding == NULL || !endpoint_ok(loc, allow_http)) {
+            /* Lasso sends LogoutResponses to ResponseLocation if set */
+            char *rloc = prop(c, "ResponseLocation");
+            const char *bad =
+                !saml_sp__endpoint_ok(loc, allow_http) ? loc
+                : rloc != NULL && !saml_sp__endpoint_ok(rloc, allow_http)
+                    ? rloc
+                    : NULL;
+            if (binding == NULL || bad != NULL || loc == NULL) {
                 rc = idm_err_set(err, IDM_EINVAL,
-                                 "endpoint \"%.200s\" is not an https URL%s",
-                                 loc != NULL ? loc : "(none)",
+                                 "endpoint \"%.200s\" is not an https "
+                                 "URL%s without user name or fragment",
+                                 bad != NULL ? bad : "(none)",
                                  allow_http ? " or a loopback http URL" : "");
                 free(binding);
                 free(loc);
+                free(rloc);
                 goto cleanup;
             }
+            free(rloc);
             if ((acs ? info->n_acs : info->n_slo) >= MAX_ENDPOINTS) {
                 free(binding);
                 free(loc);
@@ -305,12 +367,16 @@ int saml_sp__parse(saml_sp_info **out, const char *metadata, size_t len,
         }
     }
     {
-        /* Lasso must accept it too, or the IdP could not use it */
+        /* Lasso must accept it too, or the IdP could not use it. Lasso
+         * takes a C string, metadata is len bytes (the NUL check above
+         * makes the copy exact). */
+        char *text = saml__xstrndup(metadata, len);
         LassoProvider *p =
             saml__lasso_init() != 0
                 ? NULL
-                : lasso_provider_new_from_buffer(LASSO_PROVIDER_ROLE_SP,
-                                                 metadata, NULL, NULL);
+                : lasso_provider_new_from_buffer(LASSO_PROVIDER_ROLE_SP, text,
+                                                 NULL, NULL);
+        free(text);
         if (p == NULL) {
             rc = idm_err_set(err, IDM_EINVAL,
                              "metadata is not usable SAML 2.0 SP metadata");

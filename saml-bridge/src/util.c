@@ -329,7 +329,10 @@ int saml__form_raw(const char *form, size_t len, const char *name,
             *raw = e;
             *raw_len = 0;
         }
-        p = e + 1;
+        if (amp == NULL) {
+            break; /* end + 1 would point past the buffer (C11 6.5.6) */
+        }
+        p = amp + 1;
     }
     return found;
 }
@@ -507,22 +510,48 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
+/* n decimal digits at s, or -1 (sscanf's %d would take signs and
+ * blanks: "2026- 1-05" was January). */
+static int digits(const char *s, int n)
+{
+    int v = 0;
+
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return -1;
+        }
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
 int64_t saml__time_parse(const char *s)
 {
-    int y, mo, d, h, mi, sec, n = 0, off = 0;
+    static const int mdays[12] = {31, 28, 31, 30, 31, 30,
+                                  31, 31, 30, 31, 30, 31};
+    int y, mo, d, h, mi, sec, off = 0, leap;
     const char *p;
 
-    if (s == NULL || strlen(s) > 40 ||
-        sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec,
-               &n) != 6 ||
-        n != 19) {
+    /* YYYY-MM-DDThh:mm:ss[.s+](Z|(+|-)hh:mm), digits exactly there */
+    if (s == NULL || strlen(s) > 40 || strlen(s) < 20 || s[4] != '-' ||
+        s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':') {
         return -1;
     }
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 ||
-        y < 1970 || y > 9999 || h < 0 || mi < 0 || sec < 0) {
+    y = digits(s, 4);
+    mo = digits(s + 5, 2);
+    d = digits(s + 8, 2);
+    h = digits(s + 11, 2);
+    mi = digits(s + 14, 2);
+    sec = digits(s + 17, 2);
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 ||
+        mi > 59 || sec < 0 || sec > 60) {
         return -1;
     }
-    p = s + n;
+    leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > mdays[mo - 1] + (mo == 2 && leap)) {
+        return -1; /* 2026-02-30 is no day, not March 2 */
+    }
+    p = s + 19;
     if (*p == '.') {
         p++;
         if (!isdigit((unsigned char)*p)) {
@@ -537,8 +566,11 @@ int64_t saml__time_parse(const char *s)
     } else if ((*p == '+' || *p == '-') && isdigit((unsigned char)p[1]) &&
                isdigit((unsigned char)p[2]) && p[3] == ':' &&
                isdigit((unsigned char)p[4]) && isdigit((unsigned char)p[5])) {
-        off = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600 +
-              ((p[4] - '0') * 10 + (p[5] - '0')) * 60;
+        int oh = digits(p + 1, 2), om = digits(p + 4, 2);
+        if (oh > 14 || om > 59) {
+            return -1; /* xsd: -14:00 to +14:00 */
+        }
+        off = oh * 3600 + om * 60;
         if (*p == '+') {
             off = -off;
         }

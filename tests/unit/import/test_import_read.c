@@ -145,6 +145,102 @@ static void test_missing_column(void **state)
     assert_non_null(strstr(err.msg, "„Vorname“"));
 }
 
+/* A cell over IDM_IMPORT_CELL_MAX bytes is refused with its line and
+ * column, never cut: a cut in the middle of "€" left a lead byte at the
+ * cell's end, and the class check's g_utf8_strlen read past the buffer
+ * (valgrind: invalid read). The record is laid out so that the cell ends
+ * at the end of the reader's buffer. */
+static void test_cell_too_long(void **state)
+{
+    static const char *const schools[] = {"75123"};
+    const char head[] = "Schulnummer;Schülernummer;Nachname;Vorname;Klasse\n";
+    GString *data = g_string_new(head);
+    idm_import_opts opts = IDM_IMPORT_OPTS_INIT;
+    idm_import *imp = NULL;
+    idm_import_row_info r;
+    idm_err err = IDM_ERR_INIT;
+
+    (void)state;
+    opts.schools = schools;
+    opts.nschools = 1;
+    opts.lang = IDM_IMPORT_EN;
+    g_string_append(data, "75123;1;");
+    for (int i = 0; i < 4080; i++) {
+        g_string_append_c(data, 'M');
+    }
+    g_string_append(data, ";Anna;\xC3\xA4"); /* "ä", then 4093 'a' and "€" */
+    for (int i = 0; i < IDM_IMPORT_CELL_MAX - 3; i++) {
+        g_string_append_c(data, 'a');
+    }
+    g_string_append(data, "\xE2\x82\xAC\n75123;2;Kurz;Ben;7a\n");
+    /* a blank-looking cell that is too long is refused too */
+    g_string_append(data, "75123;3;Lang;Eva;");
+    for (int i = 0; i < IDM_IMPORT_CELL_MAX + 1; i++) {
+        g_string_append_c(data, ' ');
+    }
+    g_string_append_c(data, '\n');
+    assert_int_equal(
+        idm_import_read_data(&imp, data->str, data->len, "t", &opts, &err), 0);
+    assert_int_equal(idm_import_row_count(imp), 3);
+    idm_import_row(imp, 0, &r);
+    assert_int_equal(r.action, IDM_IMPORT_ERROR);
+    assert_string_equal(r.message, "line 2, column 5 (Klasse): the cell is "
+                                   "longer than 4096 bytes");
+    assert_null(r.class_name);
+    idm_import_row(imp, 1, &r); /* the next row is not affected */
+    assert_int_equal(r.line, 3);
+    assert_int_not_equal(r.action, IDM_IMPORT_ERROR);
+    assert_string_equal(r.class_name, "7a");
+    idm_import_row(imp, 2, &r);
+    assert_int_equal(r.line, 4);
+    assert_int_equal(r.action, IDM_IMPORT_ERROR);
+    assert_non_null(strstr(r.message, "line 4, column 5 (Klasse)"));
+    idm_import_free(imp);
+    imp = NULL;
+
+    /* in the header: the file is refused, naming line and column */
+    g_string_assign(data, "Schulnummer;Schülernummer;Nachname;Vorname;");
+    for (int i = 0; i < IDM_IMPORT_CELL_MAX; i++) {
+        g_string_append(data, "\xC3\x9F"); /* ß */
+    }
+    g_string_append(data, "\n75123;1;Meier;Anna;7a\n");
+    opts.lang = IDM_IMPORT_DE;
+    assert_int_equal(
+        idm_import_read_data(&imp, data->str, data->len, "t", &opts, &err),
+        IDM_EINVAL);
+    assert_null(imp);
+    assert_string_equal(err.msg, "t: Zeile 1, Spalte 5: die Zelle ist länger "
+                                 "als 4096 Bytes");
+    g_string_free(data, TRUE);
+}
+
+/* A header that matches one profile (staff) and holds the key column of
+ * another (pupils' Schülernummer, without their Klasse): the second
+ * profile was leaked (LeakSanitizer; found by fuzz_csvcell). */
+static void test_profile_match_and_key(void **state)
+{
+    static const char *const schools[] = {"75123"};
+    const char data[] = "Schulnummer;Lehrernummer;Nachname;Vorname;"
+                        "Schülernummer\n"
+                        "75123;L1;Meier;Anna;\n";
+    idm_import_opts opts = IDM_IMPORT_OPTS_INIT;
+    idm_import *imp = NULL;
+    idm_import_row_info r;
+    idm_err err = IDM_ERR_INIT;
+
+    (void)state;
+    opts.schools = schools;
+    opts.nschools = 1;
+    assert_int_equal(
+        idm_import_read_data(&imp, data, sizeof(data) - 1, "t", &opts, &err),
+        0);
+    assert_int_equal(idm_import_row_count(imp), 1);
+    idm_import_row(imp, 0, &r);
+    assert_string_equal(r.key, "L1");
+    assert_int_not_equal(r.action, IDM_IMPORT_ERROR);
+    idm_import_free(imp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -154,6 +250,8 @@ int main(void)
         cmocka_unit_test(test_msg_parity),
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_missing_column),
+        cmocka_unit_test(test_cell_too_long),
+        cmocka_unit_test(test_profile_match_and_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
