@@ -138,7 +138,7 @@ static void take_cookies(browser *br, const saml_response *r)
         if (g_ascii_strcasecmp(r->headers[i].name, "Set-Cookie") != 0) {
             continue;
         }
-        /* the name may carry a __Host- prefix (another change) */
+        /* the name carries the __Host- prefix behind https */
         eq = strchr(v, '=');
         if (eq == NULL || eq - v < 5) {
             continue;
@@ -167,9 +167,12 @@ static void http(saml_response *out, browser *br, const char *addr,
     char *cookie;
     saml_request req;
 
-    cookie = g_strdup_printf(
-        "%s%s%s%s", br->b != NULL ? "idm_b=" : "", br->b != NULL ? br->b : "",
-        br->s != NULL ? "; idm_s=" : "", br->s != NULL ? br->s : "");
+    /* IDP_BASE is https: the cookies carry the __Host- prefix */
+    cookie = g_strdup_printf("%s%s%s%s",
+                             br->b != NULL ? "__Host-idm_b=" : "",
+                             br->b != NULL ? br->b : "",
+                             br->s != NULL ? "; __Host-idm_s=" : "",
+                             br->s != NULL ? br->s : "");
     memset(&req, 0, sizeof(req));
     req.method = method;
     req.path = path;
