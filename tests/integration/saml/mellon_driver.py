@@ -175,13 +175,14 @@ class Run:
         facts, r, f = self.sso(s, "/b", None, "b")
         self.finish(s, f, facts)
         # a Response changed on the way (another givenName): refused; the
-        # unchanged one of a new request is accepted (the control)
+        # unchanged one of a new request is accepted (the control). Each
+        # in a browser of its own with its own login: in the first
+        # browser's IdP session a new Response to /a would replace the
+        # NameID its SLO below names (saml_session_sp, one row per SP)
         for name, change in (("tampered", True), ("control", False)):
             s2 = requests.Session()
             s2.hooks["response"].append(self.remember)
-            for c in ("idm_s", "idm_b"):
-                s2.cookies.set(c, s.cookies.get(c), domain=urllib.parse.urlsplit(self.idp).hostname)
-            facts, r, f = self.sso(s2, "/a", None, name)
+            facts, r, f = self.sso(s2, "/a", self.creds, name)
             if change and "SAMLResponse" in f.fields:
                 xml = base64.b64decode(f.fields["SAMLResponse"])
                 if b"EncryptedAssertion" in xml:
