@@ -21,7 +21,8 @@ static int sp_set(cli_ctx *ctx, int argc, char **argv);
 static const cli_cmd cmds[] = {
     {"add", sp_add, "register a service provider from its metadata",
      "usage: idmctl sp add --app KEY [--allow-http] [--sign-requests]\n"
-     "                     [--sign WHAT] [--replace] METADATA.xml\n"
+     "                     [--sign WHAT] [--encrypt yes|no] [--replace]\n"
+     "                     METADATA.xml\n"
      "  --app KEY        the application in the policy catalogue\n"
      "                   ([a-z][a-z0-9_-]*)\n"
      "  --allow-http     accept http:// endpoints on loopback hosts (test\n"
@@ -32,6 +33,9 @@ static const cli_cmd cmds[] = {
      "                   response or both (default: one signature, on the\n"
      "                   Assertion if the metadata says\n"
      "                   WantAssertionsSigned=\"true\", else the Response)\n"
+     "  --encrypt yes|no encrypt the Assertions (AES-256-GCM, RSA-OAEP) to\n"
+     "                   the SP's metadata encryption key (default: yes\n"
+     "                   when the metadata has one)\n"
      "  --replace        update an SP already registered (new metadata,\n"
      "                   e.g. after its key rollover)\n"
      "  METADATA.xml     the SP's SAML metadata ('-' reads stdin)\n"
@@ -47,11 +51,13 @@ static const cli_cmd cmds[] = {
      "usage: idmctl sp remove ENTITYID\n"},
     {"show", sp_show, "show one service provider",
      "usage: idmctl sp show ENTITYID [--json] [--metadata]\n"},
-    {"set", sp_set, "change what idmd signs for a service provider",
-     "usage: idmctl sp set --sign WHAT ENTITYID\n"
+    {"set", sp_set, "change what idmd signs or encrypts for an SP",
+     "usage: idmctl sp set [--sign WHAT] [--encrypt HOW] ENTITYID\n"
      "  --sign WHAT      assertion, response, both, or metadata (one\n"
      "                   signature, on the Assertion if the metadata says\n"
-     "                   WantAssertionsSigned=\"true\", else the Response)\n"},
+     "                   WantAssertionsSigned=\"true\", else the Response)\n"
+     "  --encrypt HOW    yes, no, or metadata (yes when the metadata has an\n"
+     "                   encryption key)\n"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -60,6 +66,7 @@ struct sp_opts {
     int allow_http;
     int sign_requests;
     const char *sign;
+    const char *encrypt;
     int replace;
     int json;
     int metadata;
@@ -82,6 +89,9 @@ static int on_opt(int opt, const char *arg, void *data)
         break;
     case 'S':
         o->sign = arg;
+        break;
+    case 'E':
+        o->encrypt = arg;
         break;
     case 'r':
         o->replace = 1;
@@ -113,6 +123,7 @@ static const struct option longopts[] = {
     {"allow-http", no_argument, NULL, 'H'},
     {"sign-requests", no_argument, NULL, 's'},
     {"sign", required_argument, NULL, 'S'},
+    {"encrypt", required_argument, NULL, 'E'},
     {"replace", no_argument, NULL, 'r'},
     {"json", no_argument, NULL, 'j'},
     {"metadata", no_argument, NULL, 'm'},
@@ -161,6 +172,9 @@ static json_t *sp_json(const saml_sp_record *r)
                           "valid_until", cli_json_str(r->valid_until),
                           "created_at", cli_json_str(r->created_at),
                           "updated_at", cli_json_str(r->updated_at));
+    json_object_set_new(
+        j, "encrypt",
+        json_string(r->encrypt != NULL ? r->encrypt : "metadata"));
     if (r->metadata != NULL) {
         json_object_set_new(j, "metadata", json_string(r->metadata));
     }
@@ -238,6 +252,9 @@ static int sp_add(cli_ctx *ctx, int argc, char **argv)
         return cli_usage(&cmds[0],
                          "--sign must be assertion, response or both");
     }
+    if (!saml_sp_encrypt_valid(o.encrypt)) {
+        return cli_usage(&cmds[0], "--encrypt must be yes or no");
+    }
     if (o.federation != NULL || o.url != NULL) {
         cmd_sp_remote r = {o.app, o.federation, argv[optind], o.url,
                            o.cert, o.ca_file, o.allow_http, o.sign_requests};
@@ -273,6 +290,7 @@ static int sp_add(cli_ctx *ctx, int argc, char **argv)
     sp.allow_http = o.allow_http;
     sp.sign_requests = o.sign_requests;
     sp.sign = o.sign;
+    sp.encrypt = o.encrypt;
     rc = saml_sp_add(&entity, ctx->db, &ctx->actor, &sp, o.replace, &err);
     g_free(data);
     if (rc != 0) {
@@ -373,6 +391,8 @@ static int sp_show(cli_ctx *ctx, int argc, char **argv)
         printf("sign_requests: %s\n", r->sign_requests ? "yes" : "no");
         printf("sign:          %s\n",
                r->sign != NULL ? r->sign : "metadata");
+        printf("encrypt:       %s\n",
+               r->encrypt != NULL ? r->encrypt : "metadata");
         printf("valid_until:   %s\n",
                r->valid_until != NULL ? r->valid_until : "-");
         printf("created_at:    %s\n", r->created_at);
@@ -386,27 +406,38 @@ static int sp_set(cli_ctx *ctx, int argc, char **argv)
 {
     struct sp_opts o = {0};
     idm_err err = IDM_ERR_INIT;
-    const char *sign;
+    const char *sign = NULL, *encrypt = NULL;
     int done, rc;
 
     rc = cli_getopt(&cmds[4], argc, argv, longopts, on_opt, &o, 1, &done);
     if (rc != 0 || done) {
         return rc;
     }
-    if (o.sign == NULL) {
-        return cli_usage(&cmds[4], "--sign is required");
+    if (o.sign == NULL && o.encrypt == NULL) {
+        return cli_usage(&cmds[4], "--sign or --encrypt is required");
     }
-    sign = strcmp(o.sign, "metadata") == 0 ? NULL : o.sign;
-    if (!saml_sp_sign_valid(sign)) {
-        return cli_usage(&cmds[4], "--sign must be assertion, response, both "
-                                   "or metadata");
+    if (o.sign != NULL) {
+        sign = strcmp(o.sign, "metadata") == 0 ? NULL : o.sign;
+        if (!saml_sp_sign_valid(sign)) {
+            return cli_usage(&cmds[4], "--sign must be assertion, response, "
+                                       "both or metadata");
+        }
+    }
+    if (o.encrypt != NULL) {
+        encrypt = strcmp(o.encrypt, "metadata") == 0 ? NULL : o.encrypt;
+        if (!saml_sp_encrypt_valid(encrypt)) {
+            return cli_usage(&cmds[4], "--encrypt must be yes, no or metadata");
+        }
     }
     rc = cli_db(ctx);
     if (rc != 0) {
         return rc;
     }
-    if (saml_sp_set_sign(ctx->db, &ctx->actor, argv[optind], sign, &err) !=
-        0) {
+    if ((o.sign != NULL && saml_sp_set_sign(ctx->db, &ctx->actor, argv[optind],
+                                            sign, &err) != 0) ||
+        (o.encrypt != NULL &&
+         saml_sp_set_encrypt(ctx->db, &ctx->actor, argv[optind], encrypt,
+                             &err) != 0)) {
         return cli_fail(ctx, &err);
     }
     return CLI_OK;

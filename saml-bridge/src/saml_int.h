@@ -130,6 +130,9 @@ typedef struct saml_sp_info {
     int n_slo;
     EVP_PKEY **keys; /* signing keys from the metadata */
     int n_keys;
+    EVP_PKEY *enc_key;       /* metadata: first encryption key, or NULL */
+    unsigned enc_alg;        /* SAML_ENC_* the metadata allows */
+    int encrypt;             /* assertions encrypted to enc_key */
     atomic_ulong assertions; /* metrics */
 } saml_sp_info;
 
@@ -182,9 +185,28 @@ unsigned saml_sign_parts(const char *sign, int wants_assertions_signed);
 /* The login's Response with Destination acs_url, as base64 in *out
  * (free()); enveloped RSA-SHA256 signatures on every Assertion if parts
  * has SAML_SIGN_ASSERTION, on the Response if it has SAML_SIGN_RESPONSE
- * or carries no Assertion (error Responses are always signed). */
+ * or carries no Assertion (error Responses are always signed). If sp
+ * encrypts (sp->encrypt), every Assertion becomes an EncryptedAssertion
+ * after it is signed. */
 int saml_sign_response(char **out, LassoLogin *login, const char *acs_url,
-                       const saml_keys *keys, unsigned parts, idm_err *err);
+                       const saml_keys *keys, unsigned parts,
+                       const saml_sp_info *sp, idm_err *err);
+
+/* ---- encrypted assertions (encrypt.c) ---- */
+
+#define SAML_ENC_AES256_GCM 1u
+#define SAML_ENC_AES128_CBC 2u
+
+/* The content encryption for an SP whose encryption KeyDescriptor lists
+ * md:EncryptionMethods (any_listed) including AES-256-GCM (gcm) or
+ * AES-128-CBC (cbc128): AES-256-GCM unless it lists only the latter. */
+unsigned saml_enc_from_methods(int any_listed, int gcm, int cbc128);
+
+/* A saml:EncryptedAssertion (canonical form) of the canonical Assertion
+ * bytes, appended to out: content key wrapped with RSA-OAEP-MGF1P to
+ * sp_key, content encrypted with alg (SAML_ENC_*). */
+int saml_encrypt_assertion(GString *out, const char *assertion, size_t len,
+                           EVP_PKEY *sp_key, unsigned alg, idm_err *err);
 
 /* ---- database pool ---- */
 

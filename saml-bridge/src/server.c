@@ -86,7 +86,7 @@ int saml_server_build(saml_server **out, saml_idp *idp, idm_db *db,
     srv->lasso->signature_method = LASSO_SIGNATURE_METHOD_RSA_SHA256;
     rc = idm_db_query(&res, db,
                       "SELECT entity_id, app_key, metadata, allow_http, "
-                      "sign_requests, sign FROM saml_sp "
+                      "sign_requests, sign, encrypt FROM saml_sp "
                       "WHERE valid_until IS NULL OR valid_until > now()",
                       0, NULL, err);
     if (rc != 0) {
@@ -130,6 +130,10 @@ int saml_server_build(saml_server **out, saml_idp *idp, idm_db *db,
         info->sign_parts = saml_sign_parts(
             PQgetisnull(res, i, 5) ? NULL : PQgetvalue(res, i, 5),
             info->wants_assertions_signed);
+        /* NULL: encrypted when the metadata has an encryption key */
+        info->encrypt =
+            info->enc_key != NULL &&
+            (PQgetisnull(res, i, 6) || PQgetvalue(res, i, 6)[0] == 't');
         g_hash_table_replace(srv->sps, info->entity_id, info);
     }
     *out = srv;

@@ -5,7 +5,9 @@
  * exclusive c14n) on the Assertions or the Response or both: one RSA
  * signature per Response by default (saml_sign_parts), as Shibboleth IdP
  * and Keycloak do, since at 3072 bits signing is nearly all of an SSO's
- * CPU.
+ * CPU. For an SP with an encryption key, each Assertion is signed (if it
+ * is the signed part), then encrypted (encrypt.c), and the Response's
+ * signature covers the EncryptedAssertion (SAML core 6.2).
  *
  * Why not Lasso's own signing: Lasso hands every element to xmlsec, which
  * c14ns through an XPath node set, writes the RSA KeyValue and asks the
@@ -314,13 +316,16 @@ static int composable(const xmlNode *root, const GString *assertions)
 }
 
 int saml_sign_response(char **out, LassoLogin *login, const char *acs_url,
-                       const saml_keys *keys, unsigned parts, idm_err *err)
+                       const saml_keys *keys, unsigned parts,
+                       const saml_sp_info *sp, idm_err *err)
 {
     LassoProfile *profile = LASSO_PROFILE(login);
     LassoSamlp2Response *resp;
     GList *assertions;
     xmlDoc *doc = NULL;
     GString *inner = g_string_sized_new(8192), *all = NULL;
+    GString *one = g_string_sized_new(8192);
+    int encrypt = sp != NULL && sp->encrypt && sp->enc_key != NULL;
     int rc = -1;
 
     *out = NULL;
@@ -336,9 +341,15 @@ int saml_sign_response(char **out, LassoLogin *login, const char *acs_url,
     assertions = resp->Assertion;
     for (GList *a = assertions; a != NULL; a = a->next) {
         doc = lasso_doc(LASSO_NODE(a->data));
+        g_string_truncate(one, 0);
+        /* signed before it is encrypted: the SP checks the signature of
+         * what it decrypts (SAML core 6.2) */
         if (doc == NULL ||
-            sign_part(inner, xmlDocGetRootElement(doc), NULL,
-                      (parts & SAML_SIGN_ASSERTION) != 0, keys, err) != 0) {
+            sign_part(encrypt ? one : inner, xmlDocGetRootElement(doc), NULL,
+                      (parts & SAML_SIGN_ASSERTION) != 0, keys, err) != 0 ||
+            (encrypt &&
+             saml_encrypt_assertion(inner, one->str, one->len, sp->enc_key,
+                                    sp->enc_alg, err) != 0)) {
             goto cleanup;
         }
         xmlFreeDoc(doc);
@@ -367,6 +378,7 @@ cleanup:
     }
     xmlFreeDoc(doc);
     g_string_free(inner, TRUE);
+    g_string_free(one, TRUE);
     if (all != NULL) {
         g_string_free(all, TRUE);
     }

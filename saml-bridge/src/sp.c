@@ -135,6 +135,7 @@ void saml_sp__info_free(saml_sp_info *info)
         EVP_PKEY_free(info->keys[i]);
     }
     free(info->keys);
+    EVP_PKEY_free(info->enc_key);
     free(info);
 }
 
@@ -142,9 +143,30 @@ static int add_cert(saml_sp_info *info, const xmlNode *kd, idm_err *err)
 {
     char *use = prop(kd, "use");
     int signing = use == NULL || strcmp(use, "signing") == 0;
+    /* metadata 2.4.1.1: a KeyDescriptor without use serves both */
+    int encryption = use == NULL || strcmp(use, "encryption") == 0;
     int rc = 0;
 
     free(use);
+    if (encryption && info->enc_key == NULL) {
+        int any = 0, gcm = 0, cbc = 0;
+        for (const xmlNode *m = kd->children; m != NULL; m = m->next) {
+            char *alg;
+            if (!is_md(m, NS_MD, "EncryptionMethod")) {
+                continue;
+            }
+            alg = prop(m, "Algorithm");
+            any = 1;
+            gcm |=
+                alg != NULL &&
+                strcmp(alg, "http://www.w3.org/2009/xmlenc11#aes256-gcm") == 0;
+            cbc |=
+                alg != NULL &&
+                strcmp(alg, "http://www.w3.org/2001/04/xmlenc#aes128-cbc") == 0;
+            free(alg);
+        }
+        info->enc_alg = saml_enc_from_methods(any, gcm, cbc);
+    }
     for (const xmlNode *ki = kd->children; ki != NULL; ki = ki->next) {
         if (!is_md(ki, NS_DS, "KeyInfo")) {
             continue;
@@ -184,6 +206,13 @@ static int add_cert(saml_sp_info *info, const xmlNode *kd, idm_err *err)
                     return idm_err_set(err, IDM_EINVAL,
                                        "a certificate in the metadata has "
                                        "no usable key");
+                }
+                /* the first RSA encryption key; the others are for a
+                 * key rollover the SP announces ahead */
+                if (encryption && info->enc_key == NULL &&
+                    EVP_PKEY_get_base_id(k) == EVP_PKEY_RSA) {
+                    EVP_PKEY_up_ref(k);
+                    info->enc_key = k;
                 }
                 if (!signing || info->n_keys >= MAX_CERTS) {
                     EVP_PKEY_free(k);
@@ -416,6 +445,7 @@ int saml_sp_metadata_check(saml_sp_summary *out, const char *metadata,
     out->n_acs = info->n_acs;
     out->n_slo = info->n_slo;
     out->wants_assertions_signed = info->wants_assertions_signed;
+    out->has_enc_key = info->enc_key != NULL;
     saml_sp__info_free(info);
     return 0;
 }
@@ -435,12 +465,22 @@ int saml_sp_sign_valid(const char *s)
            strcmp(s, "response") == 0 || strcmp(s, "both") == 0;
 }
 
-static char *details_json(const char *app, int allow_http, int sign,
-                          const char *sign_parts)
+int saml_sp_encrypt_valid(const char *s)
 {
-    json_t *j = json_pack("{s:s, s:b, s:b, s:s?}", "app", app, "allow_http",
-                          allow_http, "sign_requests", sign, "sign",
-                          sign_parts);
+    return s == NULL || strcmp(s, "yes") == 0 || strcmp(s, "no") == 0;
+}
+
+static const char *encrypt_param(const char *s)
+{
+    return s == NULL ? NULL : strcmp(s, "yes") == 0 ? "t" : "f";
+}
+
+static char *details_json(const char *app, int allow_http, int sign,
+                          const char *sign_parts, const char *encrypt)
+{
+    json_t *j = json_pack("{s:s, s:b, s:b, s:s?, s:s?}", "app", app,
+                          "allow_http", allow_http, "sign_requests", sign,
+                          "sign", sign_parts, "encrypt", encrypt);
     char *s = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     return s;
@@ -452,7 +492,7 @@ int saml_sp_add(char **entity_out, idm_db *db, const idm_actor *actor,
     saml_sp_summary sum;
     PGresult *res = NULL;
     char *text = NULL, *details = NULL;
-    const char *params[7];
+    const char *params[8];
     int rc, tx = 0;
 
     if (entity_out != NULL) {
@@ -461,6 +501,9 @@ int saml_sp_add(char **entity_out, idm_db *db, const idm_actor *actor,
     if (!saml_sp_sign_valid(sp->sign)) {
         return idm_err_set(err, IDM_EINVAL,
                            "--sign must be assertion, response or both");
+    }
+    if (!saml_sp_encrypt_valid(sp->encrypt)) {
+        return idm_err_set(err, IDM_EINVAL, "--encrypt must be yes or no");
     }
     if (sp->app_key == NULL ||
         !g_regex_match_simple("^[a-z][a-z0-9_-]{0,63}$", sp->app_key, 0, 0)) {
@@ -473,6 +516,13 @@ int saml_sp_add(char **entity_out, idm_db *db, const idm_actor *actor,
     if (rc != 0) {
         return rc;
     }
+    if (sp->encrypt != NULL && strcmp(sp->encrypt, "yes") == 0 &&
+        !sum.has_enc_key) {
+        rc = idm_err_set(err, IDM_EINVAL,
+                         "--encrypt yes needs an RSA encryption key in the "
+                         "metadata");
+        goto cleanup;
+    }
     text = saml__xstrndup(sp->metadata, sp->metadata_len);
     params[0] = sum.entity_id;
     params[1] = sp->app_key;
@@ -481,6 +531,7 @@ int saml_sp_add(char **entity_out, idm_db *db, const idm_actor *actor,
     params[4] = sp->sign_requests || sum.wants_signed_requests ? "t" : "f";
     params[5] = sum.valid_until;
     params[6] = sp->sign;
+    params[7] = encrypt_param(sp->encrypt);
     rc = idm_db_begin(db, err);
     if (rc != 0) {
         goto cleanup;
@@ -488,19 +539,21 @@ int saml_sp_add(char **entity_out, idm_db *db, const idm_actor *actor,
     tx = 1;
     rc = idm_db_query(
         &res, db,
-        /* a replacement without --sign keeps the choice made before */
+        /* a replacement without --sign or --encrypt keeps the choice
+         * made before */
         replace ? "INSERT INTO saml_sp (entity_id, app_key, metadata, "
-                  "allow_http, sign_requests, valid_until, sign) "
-                  "VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                  "allow_http, sign_requests, valid_until, sign, encrypt) "
+                  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
                   "ON CONFLICT (entity_id) DO UPDATE SET app_key = $2, "
                   "metadata = $3, allow_http = $4, sign_requests = $5, "
                   "valid_until = $6, "
-                  "sign = COALESCE($7, saml_sp.sign), updated_at = now() "
-                  "RETURNING id"
+                  "sign = COALESCE($7, saml_sp.sign), "
+                  "encrypt = COALESCE($8, saml_sp.encrypt), "
+                  "updated_at = now() RETURNING id"
                 : "INSERT INTO saml_sp (entity_id, app_key, metadata, "
-                  "allow_http, sign_requests, valid_until, sign) "
-                  "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-        7, params, err);
+                  "allow_http, sign_requests, valid_until, sign, encrypt) "
+                  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        8, params, err);
     if (rc == IDM_EEXISTS) {
         idm_err_msg(err,
                     "service provider \"%.200s\" is already registered "
@@ -511,7 +564,7 @@ int saml_sp_add(char **entity_out, idm_db *db, const idm_actor *actor,
         goto cleanup;
     }
     details = details_json(sp->app_key, sp->allow_http, params[4][0] == 't',
-                           sp->sign);
+                           sp->sign, sp->encrypt);
     rc = idm_audit_write(db, actor, replace ? "sp.replace" : "sp.add",
                          sum.entity_id, IDM_AUDIT_OK, details, err);
     if (rc != 0) {
@@ -583,6 +636,72 @@ cleanup:
     return rc;
 }
 
+int saml_sp_set_encrypt(idm_db *db, const idm_actor *actor,
+                        const char *entity_id, const char *encrypt,
+                        idm_err *err)
+{
+    PGresult *res = NULL;
+    const char *params[2] = {entity_id, encrypt_param(encrypt)};
+    saml_sp_info *info = NULL;
+    json_t *j = NULL;
+    char *details = NULL;
+    int rc, tx = 0;
+
+    if (!saml_sp_encrypt_valid(encrypt)) {
+        return idm_err_set(err, IDM_EINVAL,
+                           "--encrypt must be yes, no or metadata");
+    }
+    rc = idm_db_begin(db, err);
+    if (rc != 0) {
+        return rc;
+    }
+    tx = 1;
+    rc = idm_db_query(&res, db,
+                      "UPDATE saml_sp SET encrypt = $2, updated_at = now() "
+                      "WHERE entity_id = $1 RETURNING metadata, allow_http",
+                      2, params, err);
+    if (rc != 0) {
+        goto cleanup;
+    }
+    if (PQntuples(res) == 0) {
+        rc = idm_err_set(err, IDM_ENOTFOUND, "no service provider \"%.200s\"",
+                         entity_id);
+        goto cleanup;
+    }
+    if (encrypt != NULL && strcmp(encrypt, "yes") == 0) {
+        const char *md = PQgetvalue(res, 0, 0);
+        rc = saml_sp__parse(&info, md, strlen(md),
+                            PQgetvalue(res, 0, 1)[0] == 't', NULL, NULL, NULL,
+                            err);
+        if (rc == 0 && info->enc_key == NULL) {
+            rc = idm_err_set(err, IDM_EINVAL,
+                             "--encrypt yes needs an RSA encryption key in "
+                             "the metadata");
+        }
+        if (rc != 0) {
+            goto cleanup;
+        }
+    }
+    j = json_pack("{s:s}", "encrypt", encrypt != NULL ? encrypt : "metadata");
+    details = json_dumps(j, JSON_COMPACT);
+    rc = idm_audit_write(db, actor, "sp.set", entity_id, IDM_AUDIT_OK, details,
+                         err);
+    if (rc != 0) {
+        goto cleanup;
+    }
+    tx = 0;
+    rc = idm_db_commit(db, err);
+cleanup:
+    if (tx) {
+        idm_db_rollback(db);
+    }
+    saml_sp__info_free(info);
+    json_decref(j);
+    free(details);
+    PQclear(res);
+    return rc;
+}
+
 int saml_sp_remove(idm_db *db, const idm_actor *actor, const char *entity_id,
                    idm_err *err)
 {
@@ -638,8 +757,9 @@ static void fill(saml_sp_record *r, const PGresult *res, int row)
     r->created_at = cell(res, row, 5);
     r->updated_at = cell(res, row, 6);
     r->sign = cell(res, row, 7);
-    if (PQnfields(res) > 8) {
-        r->metadata = cell(res, row, 8);
+    r->encrypt = cell(res, row, 8);
+    if (PQnfields(res) > 9) {
+        r->metadata = cell(res, row, 9);
     }
 }
 
@@ -650,7 +770,8 @@ static void fill(saml_sp_record *r, const PGresult *res, int row)
     "to_char(created_at AT TIME ZONE 'UTC', "                                  \
     "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "                                      \
     "to_char(updated_at AT TIME ZONE 'UTC', "                                  \
-    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), sign"
+    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), sign, "                                \
+    "CASE encrypt WHEN true THEN 'yes' WHEN false THEN 'no' END"
 
 int saml_sp_list(saml_sp_record **out, size_t *n, idm_db *db, idm_err *err)
 {
@@ -710,6 +831,7 @@ void saml_sp_records_free(saml_sp_record *records, size_t n)
         free(records[i].app_key);
         free(records[i].valid_until);
         free(records[i].sign);
+        free(records[i].encrypt);
         free(records[i].created_at);
         free(records[i].updated_at);
         free(records[i].metadata);

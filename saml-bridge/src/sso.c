@@ -397,9 +397,8 @@ static int build_response(const char **out, saml_ctx *ctx, sso_req *r,
                           idm_err *err)
 {
     char *b64 = NULL;
-    int rc =
-        saml_sign_response(&b64, r->login, r->acs_url, &ctx->idp->keys,
-                           r->sp->sign_parts, err);
+    int rc = saml_sign_response(&b64, r->login, r->acs_url, &ctx->idp->keys,
+                                r->sp->sign_parts, r->sp, err);
 
     *out = rc == 0 ? saml_pool_add(ctx->pool, free, b64) : NULL;
     return rc;

@@ -26,6 +26,7 @@ typedef struct saml_sp_summary {
     int n_certs;               /* certificates in KeyDescriptors */
     int wants_signed_requests; /* AuthnRequestsSigned="true" */
     int wants_assertions_signed; /* WantAssertionsSigned="true" */
+    int has_enc_key;             /* an RSA encryption key */
 } saml_sp_summary;
 
 /**
@@ -49,10 +50,15 @@ typedef struct saml_sp_new {
     const char *sign;  /* what idmd signs: "assertion", "response",
                         * "both", or NULL: per metadata (the Assertion if
                         * WantAssertionsSigned, else the Response) */
+    const char *encrypt; /* "yes", "no", or NULL: per metadata (yes when
+                          * it has an encryption key) */
 } saml_sp_new;
 
 /** Whether s is a value of saml_sp_new.sign (NULL is). */
 int saml_sp_sign_valid(const char *s);
+
+/** Whether s is a value of saml_sp_new.encrypt (NULL is). */
+int saml_sp_encrypt_valid(const char *s);
 
 /**
  * Register (or, with replace, update) an SP; audited as sp.add.
@@ -73,6 +79,16 @@ IDM_MUST_CHECK int saml_sp_set_sign(idm_db *db, const idm_actor *actor,
                                     idm_err *err);
 
 /** Remove an SP (audited). @return 0, IDM_ENOTFOUND. */
+/**
+ * Whether idmd encrypts the Assertions of its Responses to the SP's
+ * metadata encryption key: "yes", "no", or NULL (per metadata).
+ * @return 0, IDM_ENOTFOUND, IDM_EINVAL (yes without an encryption key in
+ *         the metadata) or another negative IDM_E* code.
+ */
+IDM_MUST_CHECK int saml_sp_set_encrypt(idm_db *db, const idm_actor *actor,
+                                       const char *entity_id,
+                                       const char *encrypt, idm_err *err);
+
 IDM_MUST_CHECK int saml_sp_remove(idm_db *db, const idm_actor *actor,
                                   const char *entity_id, idm_err *err);
 
@@ -82,6 +98,7 @@ typedef struct saml_sp_record {
     int allow_http;
     int sign_requests;
     char *sign;        /* "assertion", "response", "both"; NULL: metadata */
+    char *encrypt;     /* "yes", "no"; NULL: metadata */
     char *valid_until; /* or NULL */
     char *created_at;
     char *updated_at;

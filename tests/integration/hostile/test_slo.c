@@ -1092,7 +1092,7 @@ static void add_sp(idm_db *db, int i)
     char *name = g_strdup_printf("%s-metadata.xml", sp_name[i]);
     char *md = slurp(name);
     /* neither signs its AuthnRequests: SLO asks for signatures anyway */
-    saml_sp_new sp = {"lms", md, strlen(md), 0, 0, NULL};
+    saml_sp_new sp = {"lms", md, strlen(md), 0, 0, NULL, NULL};
     idm_err err = IDM_ERR_INIT;
 
     if (saml_sp_add(NULL, db, &actor, &sp, 0, &err) != 0) {

@@ -3,16 +3,21 @@
 # A browser between idmd and Apache + mod_auth_mellon (test_interop_mellon.sh):
 # logins through mellon's own AuthnRequests (HTTP-Redirect at /a,
 # HTTP-POST at /b, both signed), the protected CGI page showing mellon's
-# MELLON_* environment, a tampered Response, SP- and IdP-initiated Single
+# MELLON_* environment, a tampered Response (its ciphertext, if the
+# Assertion is encrypted), SP- and IdP-initiated Single
 # Logout. Prints one JSON object of what it saw; the shell test asserts.
 # Every SAML message idmd sent is written to DUMP_DIR for the schema check.
-#   mellon_driver.py MELLON_BASE IDP_BASE LOGIN PASSWORD DUMP_DIR
+# An EncryptedAssertion is decrypted with SP_KEY (xmlsec1) to read the
+# NameID; mellon decrypts it on its own.
+#   mellon_driver.py MELLON_BASE IDP_BASE LOGIN PASSWORD DUMP_DIR SP_KEY
 import base64
 import html.parser
 import json
 import os
 import re
+import subprocess
 import sys
+import tempfile
 import urllib.parse
 import xml.etree.ElementTree as ET
 import zlib
@@ -20,6 +25,7 @@ import zlib
 import requests
 
 NS_SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
+NS_XENC = "http://www.w3.org/2001/04/xmlenc#"
 
 
 class Form(html.parser.HTMLParser):
@@ -42,8 +48,9 @@ def form(text):
 
 
 class Run:
-    def __init__(self, mellon, idp, login, password, dump):
+    def __init__(self, mellon, idp, login, password, dump, sp_key):
         self.m, self.idp, self.creds, self.dump = mellon, idp, (login, password), dump
+        self.sp_key = sp_key
         self.n = 0
         self.out = {}
         self.last = None
@@ -107,10 +114,39 @@ class Run:
             xml = base64.b64decode(f.fields["SAMLResponse"])
             self.save("post-SAMLResponse", xml)
             facts["acs"] = f.action
+            enc = ET.fromstring(xml).find("{%s}EncryptedAssertion" % NS_SAML)
+            facts["assertion"] = "plain"
+            if enc is not None:
+                m = enc.find("{%s}EncryptedData/{%s}EncryptionMethod" % (NS_XENC, NS_XENC))
+                facts["assertion"] = "encrypted " + m.get("Algorithm")
+                xml = self.decrypt(xml)
             nid = ET.fromstring(xml).find(".//{%s}NameID" % NS_SAML)
             if nid is not None:
                 facts["name_id"], facts["name_id_format"] = nid.text, nid.get("Format")
         return facts, r, f
+
+    def decrypt(self, xml):
+        """The Response with its EncryptedData decrypted (xmlsec1)."""
+        with tempfile.NamedTemporaryFile(suffix=".xml") as t:
+            t.write(xml)
+            t.flush()
+            return subprocess.run(
+                ["xmlsec1", "--decrypt", "--privkey-pem", self.sp_key, t.name],
+                check=True, capture_output=True).stdout
+
+    def logout_request(self, r):
+        """NameID and SessionIndex of the LogoutRequest an SP sent idmd."""
+        for h in r.history:
+            loc = h.headers.get("Location", "")
+            if loc.startswith(self.idp + "/saml/slo?"):
+                q = urllib.parse.parse_qs(urllib.parse.urlsplit(loc).query)
+                if "SAMLRequest" in q:
+                    doc = ET.fromstring(zlib.decompress(base64.b64decode(q["SAMLRequest"][0]), -15))
+                    n = doc.find("{%s}NameID" % NS_SAML)
+                    i = doc.find("{urn:oasis:names:tc:SAML:2.0:protocol}SessionIndex")
+                    return {"name_id": None if n is None else n.text,
+                            "session_index": None if i is None else i.text}
+        return None
 
     def finish(self, s, f, facts):
         r = s.post(f.action, data=f.fields)
@@ -139,18 +175,26 @@ class Run:
         facts, r, f = self.sso(s, "/b", None, "b")
         self.finish(s, f, facts)
         # a Response changed on the way (another givenName): refused; the
-        # unchanged one of a new request is accepted (the control)
+        # unchanged one of a new request is accepted (the control). Each
+        # in a browser of its own with its own login: in the first
+        # browser's IdP session a new Response to /a would replace the
+        # NameID its SLO below names (saml_session_sp, one row per SP)
         for name, change in (("tampered", True), ("control", False)):
             s2 = requests.Session()
             s2.hooks["response"].append(self.remember)
-            for c in ("idm_s", "idm_b"):
-                s2.cookies.set(c, s.cookies.get(c), domain=urllib.parse.urlsplit(self.idp).hostname)
-            facts, r, f = self.sso(s2, "/a", None, name)
+            facts, r, f = self.sso(s2, "/a", self.creds, name)
             if change and "SAMLResponse" in f.fields:
                 xml = base64.b64decode(f.fields["SAMLResponse"])
-                facts["changed"] = b">Anna<" in xml
-                f.fields["SAMLResponse"] = base64.b64encode(
-                    xml.replace(b">Anna<", b">Eve<")).decode()
+                if b"EncryptedAssertion" in xml:
+                    # one base64 character of the encrypted Assertion
+                    # (the last CipherValue, after the wrapped key's)
+                    i = xml.rfind(b"<xenc:CipherValue>") + len(b"<xenc:CipherValue>") + 100
+                    c = b"B" if xml[i:i + 1] != b"B" else b"C"
+                    changed = xml[:i] + c + xml[i + 1:]
+                else:
+                    changed = xml.replace(b">Anna<", b">Eve<")
+                facts["changed"] = changed != xml
+                f.fields["SAMLResponse"] = base64.b64encode(changed).decode()
             self.finish(s2, f, facts)
         # SP-initiated Single Logout from /a: idmd ends the session, sends
         # /b a LogoutRequest, and answers /a
@@ -159,6 +203,7 @@ class Run:
         self.dump_redirects(r)
         self.out["sp_logout"] = {
             "final": r.url, "status": r.status_code,
+            "request": self.logout_request(r),
             "idp_session": 'action="/login"' not in s.get(self.idp + "/").text,
             "a_session": self.protected_open(s, "/a"),
             "b_session": self.protected_open(s, "/b"),
@@ -195,4 +240,4 @@ def nameid_policy(doc):
 
 
 if __name__ == "__main__":
-    Run(*sys.argv[1:6]).main()
+    Run(*sys.argv[1:7]).main()

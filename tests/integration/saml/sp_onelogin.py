@@ -64,6 +64,8 @@ def settings(sp_base, keydir, opts, idp=None):
             "wantAssertionsSigned": "msgsigned" not in opts
             or "assertsigned" in opts,
             "wantNameId": True,
+            # an encryption key in the metadata; unencrypted ones refused
+            "wantAssertionsEncrypted": "encrypted" in opts,
             "requestedAuthnContext": False,
             "signatureAlgorithm": C.RSA_SHA256,
             "digestAlgorithm": C.SHA256,
@@ -177,15 +179,33 @@ def signed_parts(fields):
                                          namespaces=ns))}
 
 
+def encryption(fields):
+    """The content encryption of the EncryptedAssertion, or None."""
+    root = etree.fromstring(base64.b64decode(fields["SAMLResponse"]))
+    m = root.xpath("saml:EncryptedAssertion/xenc:EncryptedData/"
+                   "xenc:EncryptionMethod/@Algorithm",
+                   namespaces={"saml": C.NS_SAML, "xenc": C.NS_XENC})
+    return m[0] if m else None
+
+
 def tampered(b, cfg, fields, req_id, old, new):
-    """The Response with one value changed must be refused."""
+    """The Response with one value changed must be refused; old None:
+    one base64 character of the encrypted Assertion (the last
+    CipherValue, after the wrapped key's)."""
     xml = base64.b64decode(fields["SAMLResponse"])
+    if old is None:
+        i = xml.rfind(b"<xenc:CipherValue>") + len(b"<xenc:CipherValue>") + 100
+        old = xml[i:i + 40]
+        new = (b"B" if old[:1] != b"B" else b"C") + old[1:]
     if xml.count(old) != 1:
         fail("tamper: %r occurs %d times" % (old, xml.count(old)))
     bad = dict(fields)
     bad["SAMLResponse"] = base64.b64encode(xml.replace(old, new)).decode()
     auth = OneLogin_Saml2_Auth(request_data(b.sp_base + "/acs", post=bad), cfg)
-    auth.process_response(request_id=req_id)
+    try:
+        auth.process_response(request_id=req_id)
+    except Exception as e:  # a failed decryption raises
+        return "%s: %s" % (type(e).__name__, e)
     if not auth.get_errors() or auth.is_authenticated():
         fail("onelogin accepted a tampered response (%r -> %r)" % (old, new))
     return auth.get_last_error_reason()
@@ -241,13 +261,19 @@ def main():
         "attribute_names": sorted(auth.get_attributes()),
         "session_index": bool(auth.get_session_index()),
         "signed": signed_parts(fields),
+        "encrypted": encryption(fields),
     }
 
-    # 2. a tampered Response (attribute value, then NameID) is refused
-    res["tamper_attribute"] = tampered(b, cfg, fields, req_id,
-                                       b">Anna<", b">Mallory<")
-    res["tamper_nameid"] = tampered(b, cfg, fields, req_id,
-                                    (">%s<" % nid).encode(), b">forged-id<")
+    # 2. a tampered Response (attribute value, then NameID; or the
+    # ciphertext of an encrypted Assertion) is refused
+    if "encrypted" in opts:
+        res["tamper_cipher"] = tampered(b, cfg, fields, req_id, None, None)
+    else:
+        res["tamper_attribute"] = tampered(b, cfg, fields, req_id,
+                                           b">Anna<", b">Mallory<")
+        res["tamper_nameid"] = tampered(b, cfg, fields, req_id,
+                                        (">%s<" % nid).encode(),
+                                        b">forged-id<")
 
     # 3. HTTP-POST AuthnRequest, the session of step 1: no password
     cfg_post = dict(cfg, idp=post_cfg)

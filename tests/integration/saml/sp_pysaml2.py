@@ -10,6 +10,7 @@ import base64
 import html.parser
 import json
 import os
+import re
 import sys
 import tempfile
 import urllib.parse
@@ -28,6 +29,9 @@ def config(sp_base, keydir, idp_md=None):
         "entityid": sp_base + "/sp",
         "key_file": os.path.join(keydir, "sp1.key"),
         "cert_file": os.path.join(keydir, "sp1.crt"),
+        # published as an encryption key: idmd encrypts the Assertions
+        "encryption_keypairs": [{"key_file": os.path.join(keydir, "sp1.key"),
+                                 "cert_file": os.path.join(keydir, "sp1.crt")}],
         "service": {"sp": {
             "endpoints": {
                 "assertion_consumer_service": [(sp_base + "/acs", BINDING_HTTP_POST)],
@@ -95,8 +99,13 @@ def fail(msg):
     sys.exit(1)
 
 
-def login_flow(client, s, idp, binding, creds):
-    """Returns the parsed response after driving the IdP like a browser."""
+ENCRYPTED = {}
+
+
+def login_flow(client, s, idp, binding, creds, tamper=False):
+    """Returns the parsed response after driving the IdP like a browser;
+    with tamper, changes the encrypted Assertion and returns pysaml2's
+    verdict (None if refused)."""
     dest = idp + "/saml/sso"
     if binding == "redirect":
         req_id, info = client.prepare_for_authenticate(
@@ -120,9 +129,27 @@ def login_flow(client, s, idp, binding, creds):
         f = form(r.text)
     if "SAMLResponse" not in f.fields:
         fail("no SAMLResponse form: %d %s" % (r.status_code, r.text[:500]))
-    dump("response", base64.b64decode(f.fields["SAMLResponse"]))
+    xml = base64.b64decode(f.fields["SAMLResponse"])
+    dump("response", xml)
     if f.fields.get("RelayState") != "rs-" + binding:
         fail("RelayState not echoed")
+    m = re.search(rb'<xenc:EncryptedData[^>]*><xenc:EncryptionMethod Algorithm="([^"]+)"', xml)
+    ENCRYPTED[binding] = m.group(1).decode() if m and b"<saml:Assertion" not in xml else None
+    if tamper:
+        # one base64 character of the encrypted Assertion (the last
+        # CipherValue, after the wrapped key's)
+        i = xml.rfind(b"<xenc:CipherValue>") + len(b"<xenc:CipherValue>") + 100
+        c = b"B" if xml[i:i + 1] != b"B" else b"C"
+        bad = base64.b64encode(xml[:i] + c + xml[i + 1:]).decode()
+        try:
+            r = client.parse_authn_request_response(
+                bad, BINDING_HTTP_POST, outstanding={req_id: "/"})
+        except Exception:  # pysaml2 raises on a failed decryption
+            return None
+        # or it keeps the Response without an Assertion it could read
+        if r is None or r.assertion is None or not r.get_identity():
+            return None
+        return r
     resp = client.parse_authn_request_response(
         f.fields["SAMLResponse"], BINDING_HTTP_POST, outstanding={req_id: "/"})
     if resp is None:
@@ -157,6 +184,11 @@ def main():
     if resp2.name_id.text != nid.text:
         fail("pairwise id not stable")
     result["post"] = "ok"
+    result["encrypted"] = ENCRYPTED
+    bad = login_flow(client, s, idp_a, "post", None, tamper=True)
+    if bad is not None:
+        fail("pysaml2 accepted a changed encrypted Assertion: %s" % bad.get_identity())
+    result["tampered"] = "refused"
     # the other idmd node shares sessions through PostgreSQL
     b = urllib.parse.urlsplit(idp_b)
     s.cookies.set("idm_s", s.cookies.get("idm_s"), domain=b.hostname)

@@ -57,6 +57,7 @@ expect_eq "$(json 'j[0]["app"]')" lms "sp list"
 idm sp show "$SPB/sp"
 expect_out "allow_http:    yes" "sp show"
 expect_out "sign:          metadata" "sp show: one signature as the metadata says"
+expect_out "encrypt:       metadata" "sp show: encrypted as the metadata says"
 idm sp set --sign both "$SPB/sp"
 expect_rc 0 "sp set --sign both"
 idm sp show --json "$SPB/sp"
@@ -137,10 +138,14 @@ OUT=$(cat "$T_TMP/result.json")
 expect_eq "$(json 'j["redirect"]["ava"]["givenName"][0]')" Anna "givenName released"
 expect_eq "$(json '"eduPersonPrincipalName" in j["redirect"]["ava"]')" False "no eduPersonPrincipalName"
 expect_eq "$(json 'j["redirect"]["ava"]["eduPersonAffiliation"][0]')" faculty "affiliation released"
+expect_eq "$(json '(j["encrypted"]["redirect"], j["encrypted"]["post"])')" \
+    "('http://www.w3.org/2009/xmlenc11#aes256-gcm', 'http://www.w3.org/2009/xmlenc11#aes256-gcm')" \
+    "pysaml2 decrypts the EncryptedAssertions (AES-256-GCM) for its encryption key"
+expect_eq "$(json 'j["tampered"]')" refused "pysaml2 refuses a changed encrypted Assertion"
 run sh "$SRC/tests/integration/saml/xsd_check.sh" "$T_TMP"/dump/*.xml
 expect_rc 0 "every Response and LogoutResponse pysaml2 got validates against the SAML schemas"
 expect_eq "$(ls "$T_TMP/dump" | sed 's/-.*//' | sort | uniq -c | tr -s ' ' | tr '\n' ,)" \
-    " 1 logout, 2 response," "schema check saw both logins and the LogoutResponse"
+    " 1 logout, 3 response," "schema check saw the logins and the LogoutResponse"
 
 run curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PA/metrics"
 expect_eq "$OUT" 404 "no /metrics on the public port"
@@ -148,7 +153,7 @@ run curl -s "http://127.0.0.1:$PM/metrics"
 expect_out 'idmd_logins_total{result="ok"} 1' "metrics count the login"
 expect_out 'idmd_assertions_issued_total' "metrics per SP"
 run sql "SELECT count(*) FROM audit_log WHERE action = 'saml.assertion_issue' AND details->>'sp' = '$SPB/sp'"
-expect_eq "$OUT" 3 "assertions audited with the SP"
+expect_eq "$OUT" 4 "assertions audited with the SP"
 run sql "SELECT count(*) FROM audit_log WHERE details::text LIKE '%Secret-Pass%'"
 expect_eq "$OUT" 0 "no password in the audit log"
 

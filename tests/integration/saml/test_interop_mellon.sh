@@ -165,7 +165,7 @@ expect_eq "$n" 2 "idmd serves both mellon SPs"
 
 mkdir "$T_TMP/dump"
 run /usr/bin/python3 "$SRC/tests/integration/saml/mellon_driver.py" "$SP" "$IDP" \
-    "$LOGIN" Secret-Pass-123 "$T_TMP/dump"
+    "$LOGIN" Secret-Pass-123 "$T_TMP/dump" "$M/sp.key"
 expect_eq "$(printf "%s\n" "$OUT" | tail -1 | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin).get(\"error\"))")" None "driver ran to the end"
 printf '%s\n' "$OUT" | tail -1 > "$T_TMP/result.json"
 OUT=$(cat "$T_TMP/result.json")
@@ -181,7 +181,10 @@ expect_eq "$(json '[v for k, v in j["a"]["env"].items() if "pairwise" in k][0].e
 expect_eq "$(json '(j["b"]["binding"], j["b"]["signed"])')" "('post', True)" "/b: HTTP-POST AuthnRequest with an XML signature"
 expect_eq "$(json 'j["b"]["sp_status"]')" 200 "/b: mellon accepts the Response (SSO from the session)"
 expect_eq "$(json '[v for k, v in j["b"]["env"].items() if k.endswith("2_5_4_42")]')" "['Anna']" "/b: givenName reaches the page"
-expect_eq "$(json 'j["tampered"]["changed"]')" True "tampered: a value inside the signed part changed"
+GCM=http://www.w3.org/2009/xmlenc11#aes256-gcm
+# mellon's metadata publishes its certificate for encryption too
+expect_eq "$(json '(j["a"]["assertion"], j["b"]["assertion"])')" "('encrypted $GCM', 'encrypted $GCM')" "an EncryptedAssertion (AES-256-GCM) to both, which mellon decrypts"
+expect_eq "$(json 'j["tampered"]["changed"]')" True "tampered: the encrypted Assertion changed"
 expect_eq "$(json 'j["tampered"]["sp_status"] != 200 and not j["tampered"]["env"]')" True "tampered: mellon refuses the Response"
 expect_eq "$(json 'j["control"]["sp_status"]')" 200 "control: the same path unchanged is accepted"
 expect_eq "$(json 'j["sp_logout"]["final"]')" "$SP/a/bye.html" "SP-initiated SLO returns to the SP"

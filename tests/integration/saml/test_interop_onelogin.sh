@@ -43,7 +43,10 @@ LOGIN=$(printf '%s\n' "$OUT" | sed -n 1p)
 #   d  signed AuthnRequests, persistent NameID, wantMessagesSigned
 #   e  as d, and WantAssertionsSigned: both signatures, the one case that
 #      needs a setting in idmd (one signature per Response by default)
-RUNS="a: b:signed c:signed,transient d:signed,msgsigned e:signed,msgsigned,assertsigned"
+#   f  as b, and wantAssertionsEncrypted: an encryption key in its
+#      metadata, so idmd encrypts (AES-256-GCM, RSA-OAEP) and onelogin
+#      decrypts, then checks the Assertion's signature
+RUNS="a: b:signed c:signed,transient d:signed,msgsigned e:signed,msgsigned,assertsigned f:signed,encrypted"
 for r in $RUNS; do
     name=${r%%:*}
     opts=${r#*:}
@@ -96,12 +99,27 @@ for r in $RUNS; do
         expect_eq "$(json 'j["redirect"]["signed"]')" "{'response': True, 'assertion': True}" "Response and Assertion signed ($name)"
         ;;
     *msgsigned*) expect_eq "$(json 'j["redirect"]["signed"]["response"]')" True "Response signed ($name)" ;;
+    *encrypted*)
+        # signed inside: onelogin verified it after decrypting
+        expect_eq "$(json '(j["redirect"]["encrypted"], j["redirect"]["signed"])')" \
+            "('http://www.w3.org/2009/xmlenc11#aes256-gcm', {'response': False, 'assertion': False})" \
+            "Assertion encrypted (AES-256-GCM), its signature inside ($name)"
+        ;;
     *) expect_eq "$(json 'j["redirect"]["signed"]["assertion"]')" True "Assertion signed ($name)" ;;
     esac
-    echo "# $name: tampered attribute: $(json 'j["tamper_attribute"]')"
-    echo "# $name: tampered NameID: $(json 'j["tamper_nameid"]')"
-    expect_eq "$(json '"ignature" in j["tamper_attribute"]')" True "changed attribute: signature check failed ($name)"
-    expect_eq "$(json '"ignature" in j["tamper_nameid"]')" True "changed NameID: signature check failed ($name)"
+    case $opts in
+    *encrypted*)
+        echo "# $name: tampered ciphertext: $(json 'j["tamper_cipher"]')"
+        expect_eq "$(json 'bool(j["tamper_cipher"])')" True "changed ciphertext refused ($name)"
+        ;;
+    *)
+        expect_eq "$(json 'j["redirect"]["encrypted"]')" None "no encryption key, no encryption ($name)"
+        echo "# $name: tampered attribute: $(json 'j["tamper_attribute"]')"
+        echo "# $name: tampered NameID: $(json 'j["tamper_nameid"]')"
+        expect_eq "$(json '"ignature" in j["tamper_attribute"]')" True "changed attribute: signature check failed ($name)"
+        expect_eq "$(json '"ignature" in j["tamper_nameid"]')" True "changed NameID: signature check failed ($name)"
+        ;;
+    esac
     case $opts in
     *signed*) expect_eq "$(json 'j.get("sha1_refused")')" True "onelogin's default SHA-1 refused with the reason ($name)" ;;
     esac
@@ -111,9 +129,9 @@ for r in $RUNS; do
 done
 
 run sql "SELECT count(*) FROM audit_log WHERE action = 'saml.assertion_issue' AND details->>'sp' LIKE 'http://127.0.0.1:9/%'"
-expect_eq "$OUT" 15 "three assertions per configuration, each audited"
+expect_eq "$OUT" 18 "three assertions per configuration, each audited"
 run sql "SELECT count(*) FROM audit_log WHERE action = 'saml.logout'"
-expect_eq "$OUT" 10 "two logouts per configuration"
+expect_eq "$OUT" 12 "two logouts per configuration"
 run sql "SELECT count(*) FROM saml_session"
 expect_eq "$OUT" 0 "no session left"
 run grep -c 'level=error' "$T_TMP/idmd.log"

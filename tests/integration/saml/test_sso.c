@@ -34,6 +34,7 @@
 #include <openssl/pem.h>
 #include <xmlsec/crypto.h>
 #include <xmlsec/xmldsig.h>
+#include <xmlsec/xmlenc.h>
 #include <xmlsec/xmltree.h>
 #include <zlib.h>
 
@@ -117,10 +118,13 @@ static char *sql1(const char *sql, int n, const char *const *params)
     return v;
 }
 
+/* The last audit row, after writing the rejections counted in memory
+ * (else an earlier test's would count as written since). */
 static long audit_max_id(void)
 {
     idm_err err = IDM_ERR_INIT;
     char *v;
+    long n;
 
     /* rejections of earlier steps still counted in memory belong before
      * the mark, not after it */
@@ -128,7 +132,7 @@ static long audit_max_id(void)
         fail_msg("reject flush: %s", err.msg);
     }
     v = sql1("SELECT coalesce(max(id), 0) FROM audit_log", 0, NULL);
-    long n = strtol(v, NULL, 10);
+    n = strtol(v, NULL, 10);
 
     g_free(v);
     return n;
@@ -805,7 +809,11 @@ static void sp_accepts(const sent *s, const got *r)
     LassoProfile *profile = LASSO_PROFILE(s->login);
     int rc;
 
-    assert_xpath(r, "count(//ds:Signature) >= 1", "true");
+    /* a signed Assertion may be inside an EncryptedAssertion */
+    assert_xpath(r,
+                 "count(//ds:Signature) >= 1 or "
+                 "count(/samlp:Response/saml:EncryptedAssertion) = 1",
+                 "true");
     lasso_profile_set_signature_verify_hint(
         profile, LASSO_PROFILE_SIGNATURE_VERIFY_HINT_MAYBE);
     rc = lasso_login_process_authn_response_msg(s->login, r->b64);
@@ -821,9 +829,9 @@ static void sp_accepts(const sent *s, const got *r)
     assert_int_equal(lasso_login_accept_sso(s->login), 0);
 }
 
-/* The full round trip: request, login if asked, response to the SP. */
-static void round_trip(got *out, browser *br, sent *s, const req_opts *o,
-                       const char *acs)
+/* Request, login if asked, the Response the browser would post. */
+static void fetch_response(got *out, browser *br, sent *s, const req_opts *o,
+                           const char *acs)
 {
     saml_response r1, r2;
 
@@ -837,6 +845,13 @@ static void round_trip(got *out, browser *br, sent *s, const req_opts *o,
         take_response(out, &r1, acs);
     }
     saml_response_clear(&r1);
+}
+
+/* The full round trip: request, login if asked, response to the SP. */
+static void round_trip(got *out, browser *br, sent *s, const req_opts *o,
+                       const char *acs)
+{
+    fetch_response(out, br, s, o, acs);
     sp_accepts(s, out);
 }
 
@@ -848,7 +863,7 @@ static void add_sp(idm_db *db, int i, int sign_requests)
     char *name = g_strdup_printf("%s-metadata.xml", sp_name[i]);
     char *md = slurp(name), *entity = NULL;
     /* bound to an application the policy admits teachers to */
-    saml_sp_new sp = {"lms", md, strlen(md), 0, sign_requests, NULL};
+    saml_sp_new sp = {"lms", md, strlen(md), 0, sign_requests, NULL, NULL};
     idm_err err = IDM_ERR_INIT;
 
     if (saml_sp_add(&entity, db, &actor, &sp, 0, &err) != 0) {
@@ -1425,6 +1440,218 @@ static void test_sign_parts(void **state)
     browser_clear(&br);
 }
 
+/* ---- encrypted assertions ---- */
+
+#define ALG_GCM "http://www.w3.org/2009/xmlenc11#aes256-gcm"
+#define ALG_CBC "http://www.w3.org/2001/04/xmlenc#aes128-cbc"
+#define ALG_OAEP "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"
+#define XENC_DATA "/samlp:Response/saml:EncryptedAssertion/xenc:EncryptedData"
+
+/* Register sp1 again (replace) from its metadata, with its certificate
+ * also published for encryption when enc, the KeyDescriptor listing the
+ * md:EncryptionMethod methods (NULL: none), effective at once. */
+static void sp1_metadata(int enc, const char *methods)
+{
+    static const idm_actor actor = {"system:test", "test"};
+    char *md = slurp("sp1-metadata.xml"), *kd, *end, *full = md;
+    saml_sp_new sp = {"lms", NULL, 0, 0, 0, NULL, NULL};
+    idm_err err = IDM_ERR_INIT;
+    idm_db *db = NULL;
+
+    if (enc) {
+        kd = strstr(md, "<md:KeyDescriptor use=\"signing\">");
+        assert_non_null(kd);
+        end = strstr(kd, "</md:KeyDescriptor>");
+        assert_non_null(end);
+        kd += strlen("<md:KeyDescriptor use=\"signing\">");
+        /* the signing KeyDescriptor, then one for encryption with the
+         * same KeyInfo, then the rest (from its end tag on) */
+        full = g_strdup_printf(
+            "%.*s<md:KeyDescriptor use=\"encryption\">%.*s%s%s",
+            (int)(end - md) + (int)strlen("</md:KeyDescriptor>"), md,
+            (int)(end - kd), kd, methods != NULL ? methods : "", end);
+    }
+    sp.metadata = full;
+    sp.metadata_len = strlen(full);
+    if (idm_db_open(&db, g.conf, &err) != 0 ||
+        saml_sp_add(NULL, db, &actor, &sp, 1, &err) != 0 ||
+        saml_idp_refresh(g.idp, 1, &err) != 0) {
+        fail_msg("sp1 metadata: %s (%s)", err.msg, err.detail);
+    }
+    idm_db_close(db);
+    if (full != md) {
+        g_free(full);
+    }
+    g_free(md);
+}
+
+/* saml_sp_set_encrypt on SP i ("yes", "no", NULL); returns its code. */
+static int set_encrypt(int i, const char *encrypt)
+{
+    static const idm_actor actor = {"system:test", "test"};
+    idm_err err = IDM_ERR_INIT;
+    idm_db *db = NULL;
+    int rc;
+
+    assert_int_equal(idm_db_open(&db, g.conf, &err), 0);
+    rc = saml_sp_set_encrypt(db, &actor, sp_entity[i], encrypt, &err);
+    if (rc == 0 && saml_idp_refresh(g.idp, 1, &err) != 0) {
+        fail_msg("refresh: %s (%s)", err.msg, err.detail);
+    }
+    idm_db_close(db);
+    return rc;
+}
+
+/* xmlsec decrypts the EncryptedData of the Response with sp1's private
+ * key (an implementation independent of encrypt.c); the Assertion takes
+ * its place. 1 if it decrypted. */
+static int xmlsec_decrypts(got *r)
+{
+    xmlSecKeysMngr *mngr = xmlSecKeysMngrCreate();
+    xmlSecEncCtx *ctx = NULL;
+    xmlSecKey *key;
+    char *keyf = data_path("sp1.key");
+    int ok;
+
+    assert_non_null(mngr);
+    assert_int_equal(xmlSecCryptoAppDefaultKeysMngrInit(mngr), 0);
+    key =
+        xmlSecCryptoAppKeyLoad(keyf, xmlSecKeyDataFormatPem, NULL, NULL, NULL);
+    assert_non_null(key);
+    assert_int_equal(xmlSecCryptoAppDefaultKeysMngrAdoptKey(mngr, key), 0);
+    ctx = xmlSecEncCtxCreate(mngr);
+    assert_non_null(ctx);
+    ok = xmlSecEncCtxDecrypt(ctx, xp_node(r, XENC_DATA)) == 0 &&
+         ctx->resultReplaced;
+    xmlSecEncCtxDestroy(ctx);
+    xmlSecKeysMngrDestroy(mngr);
+    g_free(keyf);
+    return ok;
+}
+
+static void xp_xenc(got *r)
+{
+    xmlXPathRegisterNs(r->xp, (const xmlChar *)"xenc",
+                       (const xmlChar *)"http://www.w3.org/2001/04/xmlenc#");
+}
+
+/* One encrypted round trip to sp1: an EncryptedAssertion with alg, no
+ * plain Assertion; Lasso's SP (as in mod_auth_mellon) decrypts and
+ * accepts it; xmlsec decrypts it too and, if the Assertion is the signed
+ * part, its signature verifies after decryption. */
+static void encrypted_round_trip(const char *alg, int assertion_signed)
+{
+    browser br = {0};
+    req_opts o = REQ_OPTS_INIT;
+    sent s;
+    got r;
+
+    round_trip(&r, &br, &s, &o, "https://sp1.test.invalid/acs");
+    xp_xenc(&r);
+    assert_xpath(&r, "count(/samlp:Response/saml:Assertion)", "0");
+    assert_xpath(&r, "count(/samlp:Response/saml:EncryptedAssertion)", "1");
+    assert_xpath(&r, XENC_DATA "/xenc:EncryptionMethod/@Algorithm", alg);
+    assert_xpath(&r,
+                 XENC_DATA "/ds:KeyInfo/xenc:EncryptedKey/"
+                           "xenc:EncryptionMethod/@Algorithm",
+                 ALG_OAEP);
+    /* Lasso's SP saw the attributes of the decrypted Assertion */
+    assert_non_null(LASSO_PROFILE(s.login)->nameIdentifier);
+    if (!assertion_signed) {
+        /* over the EncryptedAssertion, before decryption */
+        assert_true(xmlsec_verifies(r.doc, xp_node(&r, "/samlp:Response")));
+    }
+    assert_true(xmlsec_decrypts(&r));
+    assert_xpath(&r,
+                 "count(/samlp:Response/saml:EncryptedAssertion/"
+                 "saml:Assertion/saml:Subject/saml:NameID)",
+                 "1");
+    if (assertion_signed) {
+        /* signed before it was encrypted */
+        assert_true(xmlsec_verifies(
+            r.doc, xp_node(&r, "/samlp:Response/saml:EncryptedAssertion/"
+                               "saml:Assertion")));
+    }
+    got_clear(&r);
+    sent_clear(&s);
+    browser_clear(&br);
+}
+
+/* Encrypted assertions: AES-256-GCM with RSA-OAEP by default when the
+ * SP's metadata has an encryption key, signed before encryption or under
+ * the Response's signature; AES-128-CBC when the metadata lists only it;
+ * none with --encrypt no or without a key; a changed ciphertext is
+ * refused by the SP. */
+static void test_encrypted_assertions(void **state)
+{
+    browser br = {0};
+    req_opts o = REQ_OPTS_INIT;
+    sent s;
+    got r;
+    xmlNode *cv;
+    xmlChar *c;
+    char *xml, *b64;
+    int len;
+
+    (void)state;
+    /* no encryption key in sp2's metadata: --encrypt yes is refused */
+    assert_int_equal(set_encrypt(1, "yes"), IDM_EINVAL);
+
+    sp1_metadata(1, NULL);
+    encrypted_round_trip(ALG_GCM, 0); /* the Response signed */
+    set_sign(0, "assertion");
+    encrypted_round_trip(ALG_GCM, 1);
+
+    /* tampered ciphertext (the Response is unsigned here): GCM's tag
+     * fails and the SP refuses the Response */
+    fetch_response(&r, &br, &s, &o, "https://sp1.test.invalid/acs");
+    xp_xenc(&r);
+    cv = xp_node(&r, XENC_DATA "/xenc:CipherData/xenc:CipherValue");
+    c = xmlNodeGetContent(cv);
+    c[20] = c[20] == 'A' ? 'B' : 'A';
+    xmlNodeSetContent(cv, c);
+    xmlFree(c);
+    xmlDocDumpMemory(r.doc, (xmlChar **)&xml, &len);
+    b64 = g_base64_encode((const guchar *)xml, (gsize)len);
+    lasso_profile_set_signature_verify_hint(
+        LASSO_PROFILE(s.login), LASSO_PROFILE_SIGNATURE_VERIFY_HINT_MAYBE);
+    assert_true(lasso_login_process_authn_response_msg(s.login, b64) != 0 ||
+                lasso_login_accept_sso(s.login) != 0);
+    assert_null(LASSO_PROFILE(s.login)->nameIdentifier);
+    assert_false(xmlsec_decrypts(&r));
+    g_free(b64);
+    xmlFree(xml);
+    got_clear(&r);
+    sent_clear(&s);
+
+    /* metadata listing only AES-128-CBC */
+    set_sign(0, NULL);
+    sp1_metadata(1, "<md:EncryptionMethod Algorithm=\"" ALG_CBC "\"/>");
+    encrypted_round_trip(ALG_CBC, 0);
+    /* both listed: the stronger one */
+    sp1_metadata(1, "<md:EncryptionMethod Algorithm=\"" ALG_CBC "\"/>"
+                    "<md:EncryptionMethod Algorithm=\"" ALG_GCM "\"/>");
+    encrypted_round_trip(ALG_GCM, 0);
+
+    /* --encrypt no: a plain Assertion again */
+    assert_int_equal(set_encrypt(0, "no"), 0);
+    round_trip(&r, &br, &s, &o, "https://sp1.test.invalid/acs");
+    assert_xpath(&r, "count(/samlp:Response/saml:Assertion)", "1");
+    assert_xpath(&r, "count(//saml:EncryptedAssertion)", "0");
+    got_clear(&r);
+    sent_clear(&s);
+    assert_int_equal(set_encrypt(0, NULL), 0);
+
+    /* the original metadata, without an encryption key: plain */
+    sp1_metadata(0, NULL);
+    assert_int_equal(set_encrypt(0, "yes"), IDM_EINVAL);
+    round_trip(&r, &br, &s, &o, "https://sp1.test.invalid/acs");
+    assert_xpath(&r, "count(//saml:EncryptedAssertion)", "0");
+    got_clear(&r);
+    sent_clear(&s);
+    browser_clear(&br);
+}
+
 /* Lasso's own signed HTTP-Redirect request (sp2 must sign): accepted. */
 static void test_signed_redirect_ok(void **state)
 {
@@ -1817,6 +2044,7 @@ int main(void)
         cmocka_unit_test(test_nameid_policy),
         cmocka_unit_test(test_response_signatures),
         cmocka_unit_test(test_sign_parts),
+        cmocka_unit_test(test_encrypted_assertions),
         cmocka_unit_test(test_signed_redirect_ok),
         cmocka_unit_test(test_signed_redirect_openssl_ok),
         cmocka_unit_test(test_replay_cache_in_db),
