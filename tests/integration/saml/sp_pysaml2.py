@@ -4,8 +4,14 @@
 # browser: AuthnRequest over HTTP-Redirect or HTTP-POST, the login form
 # (cookies, CSRF field), the auto-POST form, and SP-initiated logout.
 # pysaml2 validates signatures, audience, InResponseTo and attributes.
-#   sp_pysaml2.py metadata SP_BASE KEYDIR
+#   sp_pysaml2.py metadata SP_BASE KEYDIR [signed]
 #   sp_pysaml2.py flow SP_BASE KEYDIR IDP_A IDP_B LOGIN PASSWORD
+#   sp_pysaml2.py interop SP_BASE KEYDIR OPTIONS IDP LOGIN PASSWORD
+# "signed" is a second SP entity (SP_BASE/sp-signed) that signs its
+# AuthnRequests (AuthnRequestsSigned="true" in its metadata). interop
+# runs the interoperability matrix for one of the two (OPTIONS "" or
+# "signed"): Redirect and POST logins, tampered Responses refused, SP-
+# and IdP-initiated logout; it prints one JSON line of results.
 import base64
 import html.parser
 import json
@@ -21,12 +27,15 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, saml
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
 from saml2.metadata import create_metadata_string
+from saml2.sigver import verify_redirect_signature
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 
-def config(sp_base, keydir, idp_md=None):
+def config(sp_base, keydir, idp_md=None, signed=False):
+    # the signing SP is another entity with its own endpoints
+    ep = sp_base + "/signed" if signed else sp_base
     c = {
-        "entityid": sp_base + "/sp",
+        "entityid": sp_base + ("/sp-signed" if signed else "/sp"),
         "key_file": os.path.join(keydir, "sp1.key"),
         "cert_file": os.path.join(keydir, "sp1.crt"),
         # published as an encryption key: idmd encrypts the Assertions
@@ -34,14 +43,14 @@ def config(sp_base, keydir, idp_md=None):
                                  "cert_file": os.path.join(keydir, "sp1.crt")}],
         "service": {"sp": {
             "endpoints": {
-                "assertion_consumer_service": [(sp_base + "/acs", BINDING_HTTP_POST)],
-                "single_logout_service": [(sp_base + "/slo", BINDING_HTTP_REDIRECT)],
+                "assertion_consumer_service": [(ep + "/acs", BINDING_HTTP_POST)],
+                "single_logout_service": [(ep + "/slo", BINDING_HTTP_REDIRECT)],
             },
             # WantAssertionsSigned="true" in the metadata: idmd signs the
             # Assertion, one signature per Response (saml-bridge/README.md)
             "want_response_signed": False,
             "want_assertions_signed": True,
-            "authn_requests_signed": False,
+            "authn_requests_signed": signed,
             # idmd refuses unsigned LogoutRequests, and SHA-1; pysaml2
             # reads the algorithms for them from the SP section
             "logout_requests_signed": True,
@@ -102,21 +111,34 @@ def fail(msg):
 ENCRYPTED = {}
 
 
-def login_flow(client, s, idp, binding, creds, tamper=False):
-    """Returns the parsed response after driving the IdP like a browser;
-    with tamper, changes the encrypted Assertion and returns pysaml2's
-    verdict (None if refused)."""
+def send_authn_request(client, s, idp, binding, sign=None):
+    """Sends an AuthnRequest like a browser; sign=None signs as the SP's
+    configuration says (Redirect: query signature, POST: enveloped)."""
     dest = idp + "/saml/sso"
+    alg = {"sign_alg": SIG_RSA_SHA256, "digest_alg": DIGEST_SHA256} if sign else {}
     if binding == "redirect":
         req_id, info = client.prepare_for_authenticate(
             entityid=idp + "/saml/metadata", relay_state="rs-" + binding,
-            binding=BINDING_HTTP_REDIRECT)
+            binding=BINDING_HTTP_REDIRECT, sign=sign,
+            sigalg=alg.get("sign_alg"), digest_alg=alg.get("digest_alg"))
         loc = dict(info["headers"])["Location"]
-        r = s.get(loc, allow_redirects=True)
-    else:
-        req_id, req = client.create_authn_request(dest, binding=BINDING_HTTP_POST)
-        r = s.post(dest, data={"SAMLRequest": base64.b64encode(str(req).encode()).decode(),
-                               "RelayState": "rs-" + binding}, allow_redirects=True)
+        if sign and "Signature=" not in loc:
+            fail("pysaml2 did not sign the Redirect AuthnRequest")
+        return req_id, s.get(loc, allow_redirects=True)
+    req_id, req = client.create_authn_request(dest, binding=BINDING_HTTP_POST,
+                                              sign=sign, **alg)
+    if sign and "SignatureValue" not in str(req):
+        fail("pysaml2 did not sign the POST AuthnRequest")
+    return req_id, s.post(dest, data={"SAMLRequest": base64.b64encode(str(req).encode()).decode(),
+                                      "RelayState": "rs-" + binding}, allow_redirects=True)
+
+
+def login_flow(client, s, idp, binding, creds, sign=None, raw=None, tamper=False):
+    """Returns the parsed response after driving the IdP like a browser;
+    raw (a dict), if given, gets the base64 SAMLResponse and request id;
+    with tamper, changes the encrypted Assertion and returns pysaml2's
+    verdict (None if refused)."""
+    req_id, r = send_authn_request(client, s, idp, binding, sign)
     f = form(r.text)
     if "SAMLResponse" not in f.fields:
         if creds is None:
@@ -150,6 +172,9 @@ def login_flow(client, s, idp, binding, creds, tamper=False):
         if r is None or r.assertion is None or not r.get_identity():
             return None
         return r
+    if raw is not None:
+        raw.update(b64=f.fields["SAMLResponse"], req_id=req_id)
+        return None
     resp = client.parse_authn_request_response(
         f.fields["SAMLResponse"], BINDING_HTTP_POST, outstanding={req_id: "/"})
     if resp is None:
@@ -157,10 +182,160 @@ def login_flow(client, s, idp, binding, creds, tamper=False):
     return resp
 
 
+def idp_metadata(s, idp):
+    md = s.get(idp + "/saml/metadata")
+    if md.status_code != 200:
+        fail("metadata: %d" % md.status_code)
+    fd, path = tempfile.mkstemp(suffix=".xml")
+    os.write(fd, md.content)
+    os.close(fd)
+    return path
+
+
+def session_index(resp):
+    return resp.assertion.authn_statement[0].session_index
+
+
+def try_parse(client, b64, req_id):
+    """pysaml2's verdict on a Response: "accepted" or "refused: why"."""
+    try:
+        r = client.parse_authn_request_response(b64, BINDING_HTTP_POST,
+                                                outstanding={req_id: "/"})
+    except Exception as e:  # pysaml2 raises one of many error classes
+        return "refused: %s: %s" % (type(e).__name__, str(e)[:200])
+    return "accepted" if r is not None else "refused: None"
+
+
+def interop(sp_base, keydir, opts, idp, login, password):
+    """The interoperability matrix for one SP entity (see the top)."""
+    signed = "signed" in opts
+    sign = True if signed else None
+    s = requests.Session()
+    md_path = idp_metadata(s, idp)
+    client = Saml2Client(config(sp_base, keydir, md_path, signed))
+    ep = sp_base + "/signed" if signed else sp_base
+    res = {}
+
+    # 0. idmd holds the signing SP to its AuthnRequestsSigned="true"
+    if signed:
+        for binding in ("redirect", "post"):
+            _, r = send_authn_request(client, s, idp, binding, sign=False)
+            f = form(r.text)
+            if "SAMLResponse" in f.fields or "csrf" in f.fields:
+                fail("unsigned %s AuthnRequest not refused: %d" % (binding, r.status_code))
+            res["unsigned_refused_" + binding] = "%d %s" % (
+                r.status_code, "must sign its requests" in r.text)
+
+    # 1. HTTP-Redirect login with the password; the Response kept raw
+    raw = {}
+    login_flow(client, s, idp, "redirect", (login, password), sign=sign, raw=raw)
+    xml = base64.b64decode(raw["b64"])
+    m = re.search(rb"<(?:saml2?:)?NameID[^>]*>([^<]+)<", xml)
+    if m is None:
+        fail("no NameID in the Response")
+    forged = {"attribute": (b">Anna<", b">Mallory<"),
+              "nameid": (b">" + m.group(1) + b"<", b">forged-id<")}
+    # 2. the Response with an attribute value or the NameID changed is
+    # refused by pysaml2; the untouched one (the control) is accepted
+    for what, (old, new) in forged.items():
+        if old not in xml:
+            fail("nothing to tamper with for the %s" % what)
+        bad = base64.b64encode(xml.replace(old, new)).decode()
+        res["tamper_" + what] = try_parse(client, bad, raw["req_id"])
+    res["control"] = try_parse(client, raw["b64"], raw["req_id"])
+    resp = client.parse_authn_request_response(raw["b64"], BINDING_HTTP_POST,
+                                               outstanding={raw["req_id"]: "/"})
+    nid = resp.name_id
+    res["redirect"] = {"ava": resp.get_identity(), "name_id_format": nid.format,
+                       "session_index": bool(session_index(resp))}
+    if nid.format != saml.NAMEID_FORMAT_PERSISTENT or login in nid.text:
+        fail("NameID is not an opaque persistent id")
+
+    # 3. HTTP-POST login in the same session: no password again
+    resp2 = login_flow(client, s, idp, "post", None, sign=sign)
+    if resp2.name_id.text != nid.text:
+        fail("persistent NameID not stable")
+    res["post"] = {"ava": resp2.get_identity(), "name_id_format": resp2.name_id.format}
+
+    # 4. SP-initiated logout (signed LogoutRequest over Redirect)
+    for _, (binding, info) in client.global_logout(nid).items():
+        r = s.get(dict(info["headers"])["Location"], allow_redirects=False)
+        if r.status_code != 303:
+            fail("SP-initiated logout: %d %s" % (r.status_code, r.text[:300]))
+        q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(r.headers["Location"]).query))
+        dump_redirect("logout-response", q["SAMLResponse"])
+        lr = client.parse_logout_request_response(q["SAMLResponse"], BINDING_HTTP_REDIRECT)
+        if lr is None or not lr.status_ok():
+            fail("LogoutResponse not accepted")
+    if 'action="/login"' not in s.get(idp + "/").text:
+        fail("session survived the SP-initiated logout")
+    res["sp_slo"] = "ok"
+
+    # 5. IdP-initiated logout: log in again, press "Abmelden" on the
+    # portal; idmd sends a signed LogoutRequest to our SLO endpoint,
+    # pysaml2 parses it and answers with a signed LogoutResponse
+    resp3 = login_flow(client, s, idp, "redirect", (login, password), sign=sign)
+    f = form(s.get(idp + "/").text)
+    if f.action != "/logout" or "csrf" not in f.fields:
+        fail("no logout button on the portal")
+    r = s.post(idp + "/logout", data={"csrf": f.fields["csrf"]}, allow_redirects=False)
+    loc = urllib.parse.urljoin(idp + "/", r.headers.get("Location", ""))
+    if r.status_code not in (302, 303) or not loc.startswith(ep + "/slo?"):
+        fail("IdP-initiated logout did not reach the SP: %d %s" % (r.status_code, loc[:200]))
+    q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(loc).query))
+    if "SAMLRequest" not in q or q.get("SigAlg") != SIG_RSA_SHA256:
+        fail("no RSA-SHA256 signed LogoutRequest: %s" % loc[:300])
+    dump_redirect("logout-request", q["SAMLRequest"])
+    certs = client.metadata.certs(idp + "/saml/metadata", "idpsso", "signing")
+
+    def verified(msg):
+        return any(verify_redirect_signature(msg, client.sec.sec_backend, cert=c)
+                   for c in certs)
+    forged_sig = dict(q, Signature=base64.b64encode(b"\0" * 384).decode())
+    res["idp_slo_signature"] = {"valid": verified(q), "forged": verified(forged_sig)}
+    lreq = client.parse_logout_request(q["SAMLRequest"], BINDING_HTTP_REDIRECT)
+    if lreq is None:
+        fail("pysaml2 could not parse the LogoutRequest")
+    if (lreq.message.name_id.text != resp3.name_id.text
+            or [i.text if hasattr(i, "text") else i for i in lreq.message.session_index]
+            != [session_index(resp3)]):
+        fail("LogoutRequest names another NameID or SessionIndex")
+    # the application ends its session and answers over Redirect with
+    # the query signed. Not handle_logout_request(sign=True): that also
+    # puts an XML signature into the Redirect message, which SAML
+    # bindings 3.4.4.1 forbids and idmd refuses
+    if not client.local_logout(resp3.name_id):
+        fail("pysaml2 had no session to end")
+    lresp = client.create_logout_response(lreq.message, [BINDING_HTTP_REDIRECT],
+                                          sign=False)
+    rinfo = client.response_args(lreq.message, [BINDING_HTTP_REDIRECT])
+    info = client.apply_binding(rinfo["binding"], str(lresp), rinfo["destination"],
+                                q.get("RelayState", ""), response=True,
+                                sign=True, sigalg=SIG_RSA_SHA256)
+    back = dict(info["headers"])["Location"]
+    bq = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(back).query))
+    lresp = zlib.decompress(base64.b64decode(bq["SAMLResponse"]), -15)
+    if b"status:Success" not in lresp:
+        fail("pysaml2 did not log the person out: %s" % lresp[:300])
+    r = s.get(back, allow_redirects=True)
+    if r.status_code != 200:
+        fail("after the LogoutResponse: %d %s" % (r.status_code, " ".join(
+            re.sub(r"<[^>]*>", " ", r.text.split("</style>")[-1]).split())[:300]))
+    res["idp_slo_page"] = r.text
+    if 'action="/login"' not in s.get(idp + "/").text:
+        fail("session survived the IdP-initiated logout")
+    res["idp_slo"] = "ok"
+    print(json.dumps(res))
+
+
 def main():
     mode, sp_base, keydir = sys.argv[1:4]
     if mode == "metadata":
-        sys.stdout.write(create_metadata_string(None, config(sp_base, keydir), 4, None, None, None, None, None).decode())
+        signed = sys.argv[4:5] == ["signed"]
+        sys.stdout.write(create_metadata_string(None, config(sp_base, keydir, signed=signed), 4, None, None, None, None, None).decode())
+        return
+    if mode == "interop":
+        interop(sp_base, keydir, *sys.argv[4:8])
         return
     idp_a, idp_b, login, password = sys.argv[4:8]
     s = requests.Session()
