@@ -45,13 +45,6 @@ void saml_msg_clear(saml_msg *m)
     memset(m, 0, sizeof(*m));
 }
 
-static int is_ns(const xmlNode *n, const char *ns, const char *name)
-{
-    return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
-           strcmp((const char *)n->ns->href, ns) == 0 &&
-           strcmp((const char *)n->name, name) == 0;
-}
-
 static char *attr(const xmlNode *n, const char *name)
 {
     xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
@@ -256,7 +249,7 @@ static int singletons_ok(const xmlNode *parent)
     for (const xmlNode *c = parent->children; c != NULL; c = c->next) {
         for (size_t i = 0; i < sizeof(singletons) / sizeof(singletons[0]);
              i++) {
-            if (is_ns(c, singletons[i].ns, singletons[i].name)) {
+            if (saml__xml_is(c, singletons[i].ns, singletons[i].name)) {
                 if (seen & (1u << i)) {
                     return -1;
                 }
@@ -274,7 +267,7 @@ static int check_xml_signature(saml_msg *m, const xmlNode *sig, idm_err *err)
     int digest_ok = 0, n_ref = 0;
 
     for (const xmlNode *c = sig->children; c != NULL; c = c->next) {
-        if (is_ns(c, NS_DS, "SignedInfo")) {
+        if (saml__xml_is(c, NS_DS, "SignedInfo")) {
             if (si != NULL) {
                 return idm_err_set(err, IDM_EINVAL, "malformed signature");
             }
@@ -285,17 +278,17 @@ static int check_xml_signature(saml_msg *m, const xmlNode *sig, idm_err *err)
         return idm_err_set(err, IDM_EINVAL, "malformed signature");
     }
     for (const xmlNode *c = si->children; c != NULL; c = c->next) {
-        if (is_ns(c, NS_DS, "SignatureMethod")) {
+        if (saml__xml_is(c, NS_DS, "SignatureMethod")) {
             if (m->sig_alg != NULL) {
                 return idm_err_set(err, IDM_EINVAL, "malformed signature");
             }
             m->sig_alg = attr(c, "Algorithm");
-        } else if (is_ns(c, NS_DS, "Reference")) {
+        } else if (saml__xml_is(c, NS_DS, "Reference")) {
             int n_digest = 0;
 
             n_ref++;
             for (const xmlNode *r = c->children; r != NULL; r = r->next) {
-                if (is_ns(r, NS_DS, "DigestMethod")) {
+                if (saml__xml_is(r, NS_DS, "DigestMethod")) {
                     char *a = attr(r, "Algorithm");
                     digest_ok = a != NULL && strcmp(a, SAML_ALG_SHA256) == 0;
                     free(a);
@@ -347,11 +340,11 @@ static int parse_xml(saml_msg *m, idm_err *err)
         goto cleanup;
     }
     root = xmlDocGetRootElement(doc);
-    if (is_ns(root, NS_SAMLP, "AuthnRequest")) {
+    if (saml__xml_is(root, NS_SAMLP, "AuthnRequest")) {
         m->kind = SAML_MSG_AUTHN_REQUEST;
-    } else if (is_ns(root, NS_SAMLP, "LogoutRequest")) {
+    } else if (saml__xml_is(root, NS_SAMLP, "LogoutRequest")) {
         m->kind = SAML_MSG_LOGOUT_REQUEST;
-    } else if (is_ns(root, NS_SAMLP, "LogoutResponse")) {
+    } else if (saml__xml_is(root, NS_SAMLP, "LogoutResponse")) {
         m->kind = SAML_MSG_LOGOUT_RESPONSE;
     } else {
         rc = idm_err_set(err, IDM_EINVAL, "unexpected kind of SAML message");
@@ -404,20 +397,20 @@ static int parse_xml(saml_msg *m, idm_err *err)
     /* each field is set once: singletons_ok() refused repetitions (the
      * NULL checks keep that true should the table change) */
     for (xmlNode *c = root->children; c != NULL; c = c->next) {
-        if (is_ns(c, NS_SAML, "Issuer") && m->issuer == NULL) {
+        if (saml__xml_is(c, NS_SAML, "Issuer") && m->issuer == NULL) {
             m->issuer = content(c);
-        } else if (is_ns(c, NS_SAMLP, "NameIDPolicy") &&
+        } else if (saml__xml_is(c, NS_SAMLP, "NameIDPolicy") &&
                    m->name_id_format == NULL) {
             m->name_id_format = attr(c, "Format");
-        } else if (is_ns(c, NS_SAML, "NameID") && m->name_id == NULL) {
+        } else if (saml__xml_is(c, NS_SAML, "NameID") && m->name_id == NULL) {
             m->name_id = content(c);
-        } else if (is_ns(c, NS_SAMLP, "SessionIndex") &&
+        } else if (saml__xml_is(c, NS_SAMLP, "SessionIndex") &&
                    m->session_index == NULL) {
             /* core 3.7.1: SessionIndex may repeat; the first is used */
             m->session_index = content(c);
-        } else if (is_ns(c, NS_SAMLP, "Status")) {
+        } else if (saml__xml_is(c, NS_SAMLP, "Status")) {
             for (xmlNode *s = c->children; s != NULL; s = s->next) {
-                if (!is_ns(s, NS_SAMLP, "StatusCode")) {
+                if (!saml__xml_is(s, NS_SAMLP, "StatusCode")) {
                     continue;
                 }
                 /* core 3.2.2.1: one top-level StatusCode */
@@ -429,7 +422,7 @@ static int parse_xml(saml_msg *m, idm_err *err)
                 }
                 m->status = attr(s, "Value");
             }
-        } else if (is_ns(c, NS_DS, "Signature")) {
+        } else if (saml__xml_is(c, NS_DS, "Signature")) {
             if (m->xml_signed) {
                 rc = idm_err_set(err, IDM_EINVAL, "more than one signature");
                 goto cleanup;

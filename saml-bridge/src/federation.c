@@ -38,21 +38,6 @@
 
 /* ---- small helpers ---- */
 
-static int is_el(const xmlNode *n, const char *ns, const char *name)
-{
-    return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
-           strcmp((const char *)n->ns->href, ns) == 0 &&
-           strcmp((const char *)n->name, name) == 0;
-}
-
-static char *prop(const xmlNode *n, const char *name)
-{
-    xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
-    char *s = v != NULL ? saml__xstrdup((const char *)v) : NULL;
-    xmlFree(v);
-    return s;
-}
-
 /* xs:duration (PnYnMnDTnHnMnS, fractions of seconds ignored) in seconds;
  * years count 365 days, months 30. -1 if unparsable or negative. */
 static int64_t duration_parse(const char *s)
@@ -310,7 +295,7 @@ static int element_children(const xmlNode *n, const char *ns, const char *name,
 
     *first = NULL;
     for (xmlNode *c = n->children; c != NULL; c = c->next) {
-        if (is_el(c, ns, name)) {
+        if (saml__xml_is(c, ns, name)) {
             if (count++ == 0) {
                 *first = c;
             }
@@ -339,7 +324,7 @@ static int verify_root(xmlDoc *doc, xmlNode *root, const char *cert_pem,
         return idm_err_set(err, IDM_EINTERNAL, "xmlsec did not start");
     }
     id_attr = xmlHasNsProp(root, (const xmlChar *)"ID", NULL);
-    id = prop(root, "ID");
+    id = saml__xml_prop(root, "ID");
     if (id_attr == NULL || id == NULL || id[0] == '\0') {
         rc = idm_err_set(err, IDM_EINVAL,
                          "metadata is not signed (its root has no ID)");
@@ -357,7 +342,7 @@ static int verify_root(xmlDoc *doc, xmlNode *root, const char *cert_pem,
                          "the metadata signature must have one Reference");
         goto cleanup;
     }
-    uri = prop(ref, "URI");
+    uri = saml__xml_prop(ref, "URI");
     if (uri == NULL || uri[0] != '#' || strcmp(uri + 1, id) != 0) {
         rc = idm_err_set(err, IDM_EINVAL,
                          "the metadata signature does not cover the root "
@@ -454,7 +439,7 @@ static int verify_doc(xmlDoc **out, const char *xml, size_t len,
         return rc;
     }
     root = xmlDocGetRootElement(doc);
-    if (!is_el(root, NS_MD,
+    if (!saml__xml_is(root, NS_MD,
                aggregate ? "EntitiesDescriptor" : "EntityDescriptor")) {
         rc = idm_err_set(err, IDM_EINVAL, "metadata root must be md:%s",
                          aggregate ? "EntitiesDescriptor" : "EntityDescriptor");
@@ -465,7 +450,7 @@ static int verify_doc(xmlDoc **out, const char *xml, size_t len,
     if (rc != 0) {
         goto cleanup;
     }
-    v = prop(root, "validUntil");
+    v = saml__xml_prop(root, "validUntil");
     if (v == NULL && aggregate) {
         rc = idm_err_set(err, IDM_EINVAL,
                          "federation metadata has no validUntil");
@@ -484,7 +469,7 @@ static int verify_doc(xmlDoc **out, const char *xml, size_t len,
             goto cleanup;
         }
     }
-    cd = prop(root, "cacheDuration");
+    cd = saml__xml_prop(root, "cacheDuration");
     if (cd != NULL) {
         cache = duration_parse(cd);
         if (cache < 0) {
@@ -527,10 +512,10 @@ static void collect(GHashTable *out, GHashTable *nodes, xmlNode *n, int depth,
                     int *dup)
 {
     for (xmlNode *c = n->children; c != NULL; c = c->next) {
-        if (is_el(c, NS_MD, "EntitiesDescriptor") && depth < FED_MAX_DEPTH) {
+        if (saml__xml_is(c, NS_MD, "EntitiesDescriptor") && depth < FED_MAX_DEPTH) {
             collect(out, nodes, c, depth + 1, dup);
-        } else if (is_el(c, NS_MD, "EntityDescriptor")) {
-            char *id = prop(c, "entityID");
+        } else if (saml__xml_is(c, NS_MD, "EntityDescriptor")) {
+            char *id = saml__xml_prop(c, "entityID");
             xmlBuffer *b;
             unsigned char md[32];
             char hex[65];
@@ -577,7 +562,7 @@ static int entities(GHashTable **out, GHashTable **nodes_out, xmlDoc *doc,
     if (nodes_out != NULL) {
         nodes = g_hash_table_new_full(g_str_hash, g_str_equal, free, NULL);
     }
-    if (is_el(root, NS_MD, "EntityDescriptor")) {
+    if (saml__xml_is(root, NS_MD, "EntityDescriptor")) {
         xmlNode holder;
         memset(&holder, 0, sizeof(holder));
         holder.children = root;
@@ -627,13 +612,13 @@ static char *extract(xmlNode *entity, int64_t valid_until)
     xmlReconciliateNs(doc, copy);
     for (xmlNode *c = copy->children, *next; c != NULL; c = next) {
         next = c->next;
-        if (is_el(c, NS_DS, "Signature")) {
+        if (saml__xml_is(c, NS_DS, "Signature")) {
             xmlUnlinkNode(c);
             xmlFreeNode(c);
         }
     }
     if (valid_until > 0) {
-        char *v = prop(copy, "validUntil");
+        char *v = saml__xml_prop(copy, "validUntil");
         int64_t own = v != NULL ? saml__time_parse(v) : -1;
         if (own < 0 || own > valid_until) {
             char buf[32];

@@ -8,6 +8,7 @@
 
 #include <glib.h>
 #include <lasso/lasso.h>
+#include <libxml/tree.h>
 #include <lasso/xml/misc_text_node.h>
 #include <lasso/xml/saml-2.0/saml2_assertion.h>
 #include <lasso/xml/saml-2.0/saml2_attribute.h>
@@ -96,6 +97,11 @@ void saml__hmac_sha256(unsigned char out[32], const void *key, size_t klen,
 void saml__bytea_hex(char out[67], const unsigned char hash[32]);
 /* 32 random bytes as base64url (43 chars); aborts if the RNG fails. */
 char *saml__random_token(void);
+
+/* xmlutil.c: n is an element named name in namespace ns (n may be NULL);
+ * an attribute without namespace as a new string (free()), or NULL. */
+int saml__xml_is(const xmlNode *n, const char *ns, const char *name);
+char *saml__xml_prop(const xmlNode *n, const char *name);
 
 /* xsd:dateTime to seconds since the epoch; -1 if unparsable. */
 int64_t saml__time_parse(const char *s);

@@ -79,13 +79,6 @@ static xmlNode *first_element(xmlNode *n)
     return n;
 }
 
-static int is_el(const xmlNode *n, const char *ns, const char *name)
-{
-    return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
-           strcmp((const char *)n->ns->href, ns) == 0 &&
-           strcmp((const char *)n->name, name) == 0;
-}
-
 /* Remove every ds:Signature child (Lasso's templates). */
 static void drop_signatures(xmlNode *el)
 {
@@ -93,7 +86,7 @@ static void drop_signatures(xmlNode *el)
 
     for (; c != NULL; c = next) {
         next = c->next;
-        if (is_el(c, DS_NS, "Signature")) {
+        if (saml__xml_is(c, DS_NS, "Signature")) {
             xmlUnlinkNode(c);
             xmlFreeNode(c);
         }
@@ -232,7 +225,7 @@ static int sign_part(GString *out, xmlNode *el, const GString *inner,
 
     if (id == NULL || id[0] == '\0' || el->doc == NULL ||
         xmlDocGetRootElement(el->doc) != el ||
-        !is_el(issuer, LASSO_SAML2_ASSERTION_HREF, "Issuer") ||
+        !saml__xml_is(issuer, LASSO_SAML2_ASSERTION_HREF, "Issuer") ||
         c14n_append(c, el->doc) != 0 || c->len < tail ||
         memcmp(c->str + c->len - tail, end, tail) != 0) {
         goto cleanup;

@@ -24,21 +24,6 @@
 #define MAX_ENDPOINTS 64
 #define MAX_CERTS 8
 
-static int is_md(const xmlNode *n, const char *ns, const char *name)
-{
-    return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
-           strcmp((const char *)n->ns->href, ns) == 0 &&
-           strcmp((const char *)n->name, name) == 0;
-}
-
-static char *prop(const xmlNode *n, const char *name)
-{
-    xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
-    char *s = v != NULL ? saml__xstrdup((const char *)v) : NULL;
-    xmlFree(v);
-    return s;
-}
-
 /* A loopback host as GUri gives it: "localhost", 127.0.0.0/8 in dotted
  * quad (inet_pton takes no short forms like 127.1), "::1". */
 static int loopback_host(const char *host)
@@ -141,7 +126,7 @@ void saml_sp__info_free(saml_sp_info *info)
 
 static int add_cert(saml_sp_info *info, const xmlNode *kd, idm_err *err)
 {
-    char *use = prop(kd, "use");
+    char *use = saml__xml_prop(kd, "use");
     int signing = use == NULL || strcmp(use, "signing") == 0;
     /* metadata 2.4.1.1: a KeyDescriptor without use serves both */
     int encryption = use == NULL || strcmp(use, "encryption") == 0;
@@ -152,10 +137,10 @@ static int add_cert(saml_sp_info *info, const xmlNode *kd, idm_err *err)
         int any = 0, gcm = 0, cbc = 0;
         for (const xmlNode *m = kd->children; m != NULL; m = m->next) {
             char *alg;
-            if (!is_md(m, NS_MD, "EncryptionMethod")) {
+            if (!saml__xml_is(m, NS_MD, "EncryptionMethod")) {
                 continue;
             }
-            alg = prop(m, "Algorithm");
+            alg = saml__xml_prop(m, "Algorithm");
             any = 1;
             gcm |=
                 alg != NULL &&
@@ -168,11 +153,11 @@ static int add_cert(saml_sp_info *info, const xmlNode *kd, idm_err *err)
         info->enc_alg = saml_enc_from_methods(any, gcm, cbc);
     }
     for (const xmlNode *ki = kd->children; ki != NULL; ki = ki->next) {
-        if (!is_md(ki, NS_DS, "KeyInfo")) {
+        if (!saml__xml_is(ki, NS_DS, "KeyInfo")) {
             continue;
         }
         for (const xmlNode *xd = ki->children; xd != NULL; xd = xd->next) {
-            if (!is_md(xd, NS_DS, "X509Data")) {
+            if (!saml__xml_is(xd, NS_DS, "X509Data")) {
                 continue;
             }
             for (const xmlNode *c = xd->children; c != NULL; c = c->next) {
@@ -183,7 +168,7 @@ static int add_cert(saml_sp_info *info, const xmlNode *kd, idm_err *err)
                 X509 *x;
                 EVP_PKEY *k;
 
-                if (!is_md(c, NS_DS, "X509Certificate")) {
+                if (!saml__xml_is(c, NS_DS, "X509Certificate")) {
                     continue;
                 }
                 txt = xmlNodeGetContent(c);
@@ -259,7 +244,7 @@ int saml_sp__parse(saml_sp_info **out, const char *metadata, size_t len,
         goto cleanup;
     }
     root = xmlDocGetRootElement(doc);
-    if (!is_md(root, NS_MD, "EntityDescriptor")) {
+    if (!saml__xml_is(root, NS_MD, "EntityDescriptor")) {
         rc = idm_err_set(err, IDM_EINVAL,
                          "metadata must be one md:EntityDescriptor");
         goto cleanup;
@@ -268,13 +253,13 @@ int saml_sp__parse(saml_sp_info **out, const char *metadata, size_t len,
     info->acs = saml__xcalloc(MAX_ENDPOINTS, sizeof(*info->acs));
     info->slo = saml__xcalloc(MAX_ENDPOINTS, sizeof(*info->slo));
     info->keys = saml__xcalloc(MAX_CERTS, sizeof(*info->keys));
-    info->entity_id = prop(root, "entityID");
+    info->entity_id = saml__xml_prop(root, "entityID");
     if (info->entity_id == NULL || info->entity_id[0] == '\0' ||
         strlen(info->entity_id) > 1024) {
         rc = idm_err_set(err, IDM_EINVAL, "metadata has no valid entityID");
         goto cleanup;
     }
-    v = prop(root, "validUntil");
+    v = saml__xml_prop(root, "validUntil");
     if (v != NULL) {
         int64_t t = saml__time_parse(v);
         if (t < 0) {
@@ -289,8 +274,8 @@ int saml_sp__parse(saml_sp_info **out, const char *metadata, size_t len,
         }
     }
     for (xmlNode *c = root->children; c != NULL; c = c->next) {
-        if (is_md(c, NS_MD, "SPSSODescriptor")) {
-            char *pse = prop(c, "protocolSupportEnumeration");
+        if (saml__xml_is(c, NS_MD, "SPSSODescriptor")) {
+            char *pse = saml__xml_prop(c, "protocolSupportEnumeration");
             if (pse != NULL && strstr(pse, PROTO_SAML2) != NULL) {
                 spsso = c;
             }
@@ -303,25 +288,25 @@ int saml_sp__parse(saml_sp_info **out, const char *metadata, size_t len,
         goto cleanup;
     }
     {
-        char *s = prop(spsso, "AuthnRequestsSigned");
+        char *s = saml__xml_prop(spsso, "AuthnRequestsSigned");
         if (wants_signed_out != NULL) {
             *wants_signed_out =
                 s != NULL && (strcmp(s, "true") == 0 || strcmp(s, "1") == 0);
         }
         free(s);
         /* metadata 2.4.4: the SP wants its assertions signed */
-        s = prop(spsso, "WantAssertionsSigned");
+        s = saml__xml_prop(spsso, "WantAssertionsSigned");
         info->wants_assertions_signed =
             s != NULL && (strcmp(s, "true") == 0 || strcmp(s, "1") == 0);
         free(s);
     }
     for (xmlNode *c = spsso->children; c != NULL; c = c->next) {
-        if (is_md(c, NS_MD, "AssertionConsumerService") ||
-            is_md(c, NS_MD, "SingleLogoutService")) {
-            int acs = is_md(c, NS_MD, "AssertionConsumerService");
-            char *binding = prop(c, "Binding"), *loc = prop(c, "Location");
+        if (saml__xml_is(c, NS_MD, "AssertionConsumerService") ||
+            saml__xml_is(c, NS_MD, "SingleLogoutService")) {
+            int acs = saml__xml_is(c, NS_MD, "AssertionConsumerService");
+            char *binding = saml__xml_prop(c, "Binding"), *loc = saml__xml_prop(c, "Location");
             /* Lasso sends LogoutResponses to ResponseLocation if set */
-            char *rloc = prop(c, "ResponseLocation");
+            char *rloc = saml__xml_prop(c, "ResponseLocation");
             const char *bad =
                 !saml_sp__endpoint_ok(loc, allow_http) ? loc
                 : rloc != NULL && !saml_sp__endpoint_ok(rloc, allow_http)
@@ -347,7 +332,7 @@ int saml_sp__parse(saml_sp_info **out, const char *metadata, size_t len,
             }
             if (acs) {
                 saml_acs *a = &info->acs[info->n_acs++];
-                char *idx = prop(c, "index"), *def = prop(c, "isDefault");
+                char *idx = saml__xml_prop(c, "index"), *def = saml__xml_prop(c, "isDefault");
                 char *end = NULL;
                 a->binding = binding;
                 a->location = loc;
@@ -369,7 +354,7 @@ int saml_sp__parse(saml_sp_info **out, const char *metadata, size_t len,
                 info->slo[info->n_slo].location = loc;
                 info->n_slo++;
             }
-        } else if (is_md(c, NS_MD, "KeyDescriptor")) {
+        } else if (saml__xml_is(c, NS_MD, "KeyDescriptor")) {
             n_kd++;
             rc = add_cert(info, c, err);
             if (rc != 0) {

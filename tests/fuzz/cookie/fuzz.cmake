@@ -6,26 +6,6 @@
 if(NOT TARGET saml_bridge)
     return()
 endif()
-set(IDM_FUZZ_COOKIE ${CMAKE_CURRENT_LIST_DIR})
-
-add_executable(fuzz_cookie_replay ${IDM_FUZZ_COOKIE}/fuzz_cookie.c
-               ${IDM_FUZZ_DIR}/driver.c)
-target_include_directories(fuzz_cookie_replay PRIVATE
-    ${CMAKE_SOURCE_DIR}/saml-bridge/src)
-target_link_libraries(fuzz_cookie_replay PRIVATE
-    saml_bridge idm_core idm_warnings)
-add_test(NAME fuzz.cookie_corpus
-         COMMAND fuzz_cookie_replay ${IDM_FUZZ_COOKIE}/corpus)
-set_tests_properties(fuzz.cookie_corpus PROPERTIES
-    ENVIRONMENT "${IDM_TEST_ENV}"
-    LABELS "fuzz;saml"
-    TIMEOUT 300)
-
-if(IDM_FUZZ)
-    add_executable(fuzz_cookie ${IDM_FUZZ_COOKIE}/fuzz_cookie.c)
-    target_include_directories(fuzz_cookie PRIVATE
-        ${CMAKE_SOURCE_DIR}/saml-bridge/src)
-    target_link_libraries(fuzz_cookie PRIVATE
-        saml_bridge idm_core idm_warnings)
-    target_link_options(fuzz_cookie PRIVATE -fsanitize=fuzzer)
-endif()
+idm_fuzz_target(cookie DIR ${CMAKE_CURRENT_LIST_DIR} LABEL saml
+    LIBS saml_bridge idm_core
+    INCLUDES ${PROJECT_SOURCE_DIR}/saml-bridge/src)

@@ -8,26 +8,6 @@
 if(NOT TARGET idm_core)
     return()
 endif()
-set(IDM_FUZZ_CSVCELL ${CMAKE_CURRENT_LIST_DIR})
-
-add_executable(fuzz_csvcell_replay ${IDM_FUZZ_CSVCELL}/fuzz_csvcell.c
-               ${IDM_FUZZ_DIR}/driver.c)
-target_include_directories(fuzz_csvcell_replay PRIVATE
-    ${CMAKE_SOURCE_DIR}/idm-core/src)
-target_link_libraries(fuzz_csvcell_replay PRIVATE
-    idm_core PkgConfig::GLIB idm_warnings)
-add_test(NAME fuzz.csvcell_corpus
-         COMMAND fuzz_csvcell_replay ${IDM_FUZZ_CSVCELL}/corpus)
-set_tests_properties(fuzz.csvcell_corpus PROPERTIES
-    ENVIRONMENT "${IDM_TEST_ENV}"
-    LABELS "fuzz;import"
-    TIMEOUT 300)
-
-if(IDM_FUZZ)
-    add_executable(fuzz_csvcell ${IDM_FUZZ_CSVCELL}/fuzz_csvcell.c)
-    target_include_directories(fuzz_csvcell PRIVATE
-        ${CMAKE_SOURCE_DIR}/idm-core/src)
-    target_link_libraries(fuzz_csvcell PRIVATE
-        idm_core PkgConfig::GLIB idm_warnings)
-    target_link_options(fuzz_csvcell PRIVATE -fsanitize=fuzzer)
-endif()
+idm_fuzz_target(csvcell DIR ${CMAKE_CURRENT_LIST_DIR} LABEL import
+    LIBS idm_core PkgConfig::GLIB
+    INCLUDES ${PROJECT_SOURCE_DIR}/idm-core/src)

@@ -9,27 +9,6 @@
 if(NOT TARGET saml_bridge)
     return()
 endif()
-set(IDM_FUZZ_LOGOUTREQ ${CMAKE_CURRENT_LIST_DIR})
-
-add_executable(fuzz_logoutreq_replay ${IDM_FUZZ_LOGOUTREQ}/fuzz_logoutreq.c
-               ${IDM_FUZZ_DIR}/driver.c)
-# saml_int.h: saml__form_get() and saml_verify_redirect()
-target_include_directories(fuzz_logoutreq_replay PRIVATE
-                           ${PROJECT_SOURCE_DIR}/saml-bridge/src)
-target_link_libraries(fuzz_logoutreq_replay PRIVATE saml_bridge idm_core
-                      idm_warnings PkgConfig::OPENSSL)
-add_test(NAME fuzz.logoutreq_corpus
-         COMMAND fuzz_logoutreq_replay ${IDM_FUZZ_LOGOUTREQ}/corpus)
-set_tests_properties(fuzz.logoutreq_corpus PROPERTIES
-    ENVIRONMENT "${IDM_TEST_ENV}"
-    LABELS "fuzz;saml"
-    TIMEOUT 300)
-
-if(IDM_FUZZ)
-    add_executable(fuzz_logoutreq ${IDM_FUZZ_LOGOUTREQ}/fuzz_logoutreq.c)
-    target_include_directories(fuzz_logoutreq PRIVATE
-                               ${PROJECT_SOURCE_DIR}/saml-bridge/src)
-    target_link_libraries(fuzz_logoutreq PRIVATE saml_bridge idm_core
-                          idm_warnings PkgConfig::OPENSSL)
-    target_link_options(fuzz_logoutreq PRIVATE -fsanitize=fuzzer)
-endif()
+idm_fuzz_target(logoutreq DIR ${CMAKE_CURRENT_LIST_DIR} LABEL saml
+    LIBS saml_bridge idm_core PkgConfig::OPENSSL
+    INCLUDES ${PROJECT_SOURCE_DIR}/saml-bridge/src)
