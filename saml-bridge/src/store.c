@@ -480,7 +480,7 @@ int saml_pending_park(char **id_out, saml_ctx *ctx, const char *binding,
                       idm_err *err)
 {
     char *id = saml_pool_add(ctx->pool, free, saml__random_token());
-    char idh[67], bh[67], keep[16], addr[65];
+    char idh[67], bh[67], keep[16], addr[IDM_ADDR_KEY_MAX];
     idm_db *db;
     int rc;
 
@@ -495,8 +495,10 @@ int saml_pending_park(char **id_out, saml_ctx *ctx, const char *binding,
     token_hash(idh, id);
     token_hash(bh, ctx->browser);
     snprintf(keep, sizeof(keep), "%d", SAML_PENDING_PER_ADDR - 1);
-    snprintf(addr, sizeof(addr), "%s",
-             ctx->actor.addr != NULL ? ctx->actor.addr : "unknown");
+    /* keyed like the throttle: an IPv6 client counts by its /64, which
+     * it cannot leave by changing the host part */
+    idm_addr_key(addr, sizeof(addr),
+                 ctx->actor.addr != NULL ? ctx->actor.addr : "unknown");
     /* at most SAML_PENDING_PER_ADDR rows per client address: the oldest
      * give way (a school behind one address must not be locked out by
      * one client; concurrent requests may briefly exceed it) */

@@ -457,6 +457,34 @@ static void test_pending_per_address_cap(void **state)
     g_free(n);
 }
 
+/* An IPv6 client counts by its /64: changing the host part of the
+ * address does not escape the cap. */
+static void test_pending_cap_ipv6_per_64(void **state)
+{
+    const char *key[1] = {"2001:db8:1:2::/64"};
+    char *n, addr[48];
+
+    (void)state;
+    for (int i = 0; i < 70; i++) {
+        browser br = {0};
+        saml_response r;
+        char *xml = authn_xml(sp_entity[0], "", 0), *q = redirect_of(xml);
+
+        snprintf(addr, sizeof(addr), "2001:db8:1:2:%x::%x", i, i + 1);
+        g.client_addr = addr;
+        http(&r, &br, "GET", "/saml/sso", q, NULL);
+        g.client_addr = NULL;
+        assert_int_equal(r.status, 303);
+        saml_response_clear(&r);
+        browser_clear(&br);
+        g_free(q);
+        g_free(xml);
+    }
+    n = sql1("SELECT count(*) FROM saml_pending WHERE addr = $1", 1, key);
+    assert_string_equal(n, "64");
+    g_free(n);
+}
+
 /* ---- ForceAuthn: server-side ---- */
 
 static void test_force_authn_not_droppable(void **state)
@@ -563,6 +591,7 @@ int main(void)
         cmocka_unit_test(test_no_db_during_lasso),
         cmocka_unit_test(test_pending_compact),
         cmocka_unit_test(test_pending_per_address_cap),
+        cmocka_unit_test(test_pending_cap_ipv6_per_64),
         cmocka_unit_test(test_force_authn_not_droppable),
         cmocka_unit_test(test_rejections_aggregated),
     };

@@ -83,6 +83,7 @@ static struct {
     LassoServer *sp2_sha1; /* sp2 signing XML with RSA-SHA1 */
     EVP_PKEY *sp_key[NSP];
     int addr; /* a fresh client address per request */
+    const char *client_addr; /* else this one, if set */
     char *dump; /* every Response taken, for the schema check */
     int n_dump;
 } g;
@@ -305,6 +306,9 @@ static void http(saml_response *out, browser *br, const char *method,
         br->b != NULL ? br->b : "", br->s != NULL ? "; __Host-idm_s=" : "",
         br->s != NULL ? br->s : "");
     snprintf(addr, sizeof(addr), "192.0.2.%d", 1 + (g.addr++ % 250));
+    if (g.client_addr != NULL) {
+        snprintf(addr, sizeof(addr), "%s", g.client_addr);
+    }
     memset(&req, 0, sizeof(req));
     req.method = method;
     req.path = path;
