@@ -109,6 +109,18 @@ int saml_server_build(saml_server **out, saml_idp *idp, idm_db *db,
                     perr.msg);
             continue;
         }
+        /* fail closed: an SP set to --encrypt yes whose metadata lost its
+         * encryption key (a refresh, a rollover) gets no plain Assertion */
+        if (!PQgetisnull(res, i, 6) && PQgetvalue(res, i, 6)[0] == 't' &&
+            info->enc_key == NULL) {
+            char q[256];
+            idm_log(IDM_LOG_WARN, "saml", "sp.skip",
+                    "sp=%s reason=\"encrypt is yes, but the metadata has no "
+                    "encryption key\"",
+                    idm_log_quote(q, sizeof(q), info->entity_id));
+            saml_sp__info_free(info);
+            continue;
+        }
         lrc = lasso_server_add_provider_from_buffer(
             srv->lasso, LASSO_PROVIDER_ROLE_SP, metadata, NULL, NULL);
         prov = lrc == 0 ? lasso_server_get_provider(srv->lasso, info->entity_id)

@@ -1586,6 +1586,40 @@ static void encrypted_round_trip(const char *alg, int assertion_signed)
  * the Response's signature; AES-128-CBC when the metadata lists only it;
  * none with --encrypt no or without a key; a changed ciphertext is
  * refused by the SP. */
+/* An SP set to --encrypt yes whose metadata then loses its encryption key
+ * (a refresh dropped it) gets no plain Assertion: idmd skips the SP. */
+static void test_encrypt_yes_fails_closed(void **state)
+{
+    const char *p[1] = {sp_entity[0]};
+    browser br = {0};
+    req_opts o = REQ_OPTS_INIT;
+    saml_response r;
+    sent s;
+    long before;
+    char *v;
+    idm_err err = IDM_ERR_INIT;
+
+    (void)state;
+    sp1_metadata(1, NULL);
+    assert_int_equal(set_encrypt(0, "yes"), 0);
+    sp1_metadata(0, NULL); /* the key is gone, the choice stays */
+    v = sql1("UPDATE saml_sp SET encrypt = true WHERE entity_id = $1 "
+             "RETURNING encrypt",
+             1, p);
+    assert_string_equal(v, "t");
+    g_free(v);
+    assert_int_equal(saml_idp_refresh(g.idp, 1, &err), 0);
+    before = audit_max_id();
+    build_request(&s, &o);
+    send_request(&r, &br, &s);
+    assert_rejected(&r, before, 400, sp_entity[0],
+                    "unknown application (issuer not registered)");
+    saml_response_clear(&r);
+    sent_clear(&s);
+    browser_clear(&br);
+    assert_int_equal(set_encrypt(0, NULL), 0);
+}
+
 static void test_encrypted_assertions(void **state)
 {
     browser br = {0};
@@ -2049,6 +2083,7 @@ int main(void)
         cmocka_unit_test(test_response_signatures),
         cmocka_unit_test(test_sign_parts),
         cmocka_unit_test(test_encrypted_assertions),
+        cmocka_unit_test(test_encrypt_yes_fails_closed),
         cmocka_unit_test(test_signed_redirect_ok),
         cmocka_unit_test(test_signed_redirect_openssl_ok),
         cmocka_unit_test(test_replay_cache_in_db),
