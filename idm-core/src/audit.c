@@ -17,7 +17,7 @@ int idm_audit_write(idm_db *db, const idm_actor *actor, const char *action,
                     const char *target, idm_audit_result result,
                     const char *details, idm_err *err)
 {
-    return idm_db__q(NULL, db,
+    return idm_db_q(NULL, db,
                      "INSERT INTO audit_log (actor, addr, action, target, "
                      "result, details) "
                      "VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
@@ -42,7 +42,7 @@ void idm_audit_write_detached(idm_db *db, const idm_actor *actor,
 int idm_outbox_append(idm_db *db, const char *aggregate, const char *key,
                       const char *event, const char *payload, idm_err *err)
 {
-    return idm_db__q(NULL, db,
+    return idm_db_q(NULL, db,
                      "INSERT INTO outbox (aggregate, key, event, payload) "
                      "VALUES ($1, $2, $3, $4::jsonb)",
                      err, aggregate, key, event, payload);
@@ -73,7 +73,7 @@ int idm_audit_list(idm_audit_entry **out, size_t *n, idm_db *db,
     *n = 0;
     snprintf(limit, sizeof(limit), "%d",
              filter->limit > 0 ? filter->limit : 100);
-    rc = idm_db__q(&res, db,
+    rc = idm_db_q(&res, db,
                    "SELECT id, to_char(at AT TIME ZONE 'UTC', "
                    "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), actor, addr, action, "
                    "target, result, details::text FROM audit_log "
@@ -88,14 +88,14 @@ int idm_audit_list(idm_audit_entry **out, size_t *n, idm_db *db,
     rows = PQntuples(res);
     list = idm_xcalloc((size_t)rows, sizeof(*list));
     for (int i = 0; i < rows; i++) {
-        list[i].id = idm_db__int(res, i, 0);
-        list[i].at = idm_db__strdup(res, i, 1);
-        list[i].actor = idm_db__strdup(res, i, 2);
-        list[i].addr = idm_db__strdup(res, i, 3);
-        list[i].action = idm_db__strdup(res, i, 4);
-        list[i].target = idm_db__strdup(res, i, 5);
-        list[i].result = idm_db__strdup(res, i, 6);
-        list[i].details = idm_db__strdup(res, i, 7);
+        list[i].id = idm_db_int(res, i, 0);
+        list[i].at = idm_db_strdup(res, i, 1);
+        list[i].actor = idm_db_strdup(res, i, 2);
+        list[i].addr = idm_db_strdup(res, i, 3);
+        list[i].action = idm_db_strdup(res, i, 4);
+        list[i].target = idm_db_strdup(res, i, 5);
+        list[i].result = idm_db_strdup(res, i, 6);
+        list[i].details = idm_db_strdup(res, i, 7);
     }
     PQclear(res);
     *out = list;

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "core_int.h"
-#include "idm/addr.h"
-#include "idm/log.h"
+#include "base/addr.h"
+#include "base/log.h"
 #include "idm/login.h"
 #include "idm/password.h"
 #include "idm/user.h"
@@ -109,7 +109,7 @@ int idm_user_authenticate(idm_auth_result *out, idm_db *db,
     }
     tx = 1;
     /* FOR UPDATE serialises parallel guesses against one account. */
-    rc = idm_db__q(&res, db, select_sql, err, login, addr, decay, days);
+    rc = idm_db_q(&res, db, select_sql, err, login, addr, decay, days);
     if (rc != 0) {
         goto cleanup;
     }
@@ -119,15 +119,15 @@ int idm_user_authenticate(idm_auth_result *out, idm_db *db,
         o = OUT_UNKNOWN;
         goto finish;
     }
-    id = idm_db__strdup(res, 0, 0);
-    uuid = idm_db__strdup(res, 0, 1);
-    status = idm_db__strdup(res, 0, 2);
-    hash = idm_db__strdup(res, 0, 3);
-    out->must_change_password = idm_db__bool(res, 0, 4);
+    id = idm_db_strdup(res, 0, 0);
+    uuid = idm_db_strdup(res, 0, 1);
+    status = idm_db_strdup(res, 0, 2);
+    hash = idm_db_strdup(res, 0, 3);
+    out->must_change_password = idm_db_bool(res, 0, 4);
     score_addr = strtod(PQgetvalue(res, 0, 5), NULL);
-    known = idm_db__bool(res, 0, 6);
+    known = idm_db_bool(res, 0, 6);
     score_acct = strtod(PQgetvalue(res, 0, 7), NULL);
-    slot_taken = idm_db__bool(res, 0, 8);
+    slot_taken = idm_db_bool(res, 0, 8);
     snprintf(out->uuid, sizeof(out->uuid), "%s", uuid);
     PQclear(res);
     res = NULL;
@@ -138,7 +138,7 @@ int idm_user_authenticate(idm_auth_result *out, idm_db *db,
         /* Only this address waits: the owner elsewhere is not affected. */
         idm_password_dummy_verify(&params, password);
         o = OUT_THROTTLED;
-        rc = idm_db__q(NULL, db, refuse_sql, err, id, addr, decay, cap_addr);
+        rc = idm_db_q(NULL, db, refuse_sql, err, id, addr, decay, cap_addr);
         goto finish;
     }
     if (score_acct + 1 > conf->account_slow_failures && !known) {
@@ -149,7 +149,7 @@ int idm_user_authenticate(idm_auth_result *out, idm_db *db,
             o = OUT_SLOWED;
             goto finish;
         }
-        rc = idm_db__q(NULL, db, slow_sql, err, id, slow);
+        rc = idm_db_q(NULL, db, slow_sql, err, id, slow);
         if (rc != 0) {
             goto cleanup;
         }
@@ -167,10 +167,10 @@ int idm_user_authenticate(idm_auth_result *out, idm_db *db,
     }
     if (vrc != 0) {
         o = OUT_WRONG;
-        rc = idm_db__q(NULL, db, fail_sql, err, id, addr, decay, cap_addr,
+        rc = idm_db_q(NULL, db, fail_sql, err, id, addr, decay, cap_addr,
                        cap_acct);
         if (rc == 0) {
-            rc = idm_db__q(NULL, db,
+            rc = idm_db_q(NULL, db,
                            "UPDATE account SET failed_logins = "
                            "failed_logins + 1, last_failed_at = now() "
                            "WHERE id = $1::bigint",
@@ -180,7 +180,7 @@ int idm_user_authenticate(idm_auth_result *out, idm_db *db,
     }
 
     /* The right password proves ownership: the address is the owner's. */
-    rc = idm_db__q(NULL, db, ok_sql, err, id, addr);
+    rc = idm_db_q(NULL, db, ok_sql, err, id, addr);
     if (rc != 0) {
         goto cleanup;
     }
@@ -202,7 +202,7 @@ int idm_user_authenticate(idm_auth_result *out, idm_db *db,
             goto cleanup;
         }
     }
-    rc = idm_db__q(NULL, db,
+    rc = idm_db_q(NULL, db,
                    "UPDATE account SET failed_logins = 0, locked_until = NULL, "
                    "last_login_at = now(), "
                    "password_hash = coalesce($2, password_hash) "
@@ -211,7 +211,7 @@ int idm_user_authenticate(idm_auth_result *out, idm_db *db,
     if (rc != 0) {
         goto cleanup;
     }
-    details = idm_json__pack("{s:b}", "rehashed", out->rehashed);
+    details = idm_json_pack("{s:b}", "rehashed", out->rehashed);
     rc = idm_audit_write(db, actor, "login.ok", login, IDM_AUDIT_OK, details,
                          err);
     if (rc == 0 && out->rehashed) {
@@ -228,7 +228,7 @@ finish:
         /* A login that does not exist is never recorded: it may be a
          * password typed into the wrong field. */
         const char *target = o == OUT_UNKNOWN ? "(unknown)" : login;
-        details = idm_json__pack("{s:s, s:s?}", "reason", reasons[o], "status",
+        details = idm_json_pack("{s:s, s:s?}", "reason", reasons[o], "status",
                                  status);
         rc = idm_audit_write(db, actor, "login.fail", target,
                              o == OUT_WRONG || o == OUT_UNKNOWN

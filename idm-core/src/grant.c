@@ -99,7 +99,7 @@ int idm_grant_add(int64_t *id_out, idm_db *db, const idm_actor *actor,
     }
     snprintf(org_id, sizeof(org_id), "%lld", (long long)org->id);
     snprintf(group, sizeof(group), "%lld", (long long)group_id);
-    rc = idm_db__q(&res, db,
+    rc = idm_db_q(&res, db,
                    "INSERT INTO role_assignment (person_id, org_unit_id, "
                    "role, group_id, valid_from, valid_until, source) "
                    "SELECT a.person_id, $2::bigint, $3::idm_role, "
@@ -129,12 +129,12 @@ int idm_grant_add(int64_t *id_out, idm_db *db, const idm_actor *actor,
         goto cleanup;
     }
     if (id_out != NULL) {
-        *id_out = idm_db__int(res, 0, 0);
+        *id_out = idm_db_int(res, 0, 0);
     }
-    uuid = idm_db__strdup(res, 0, 1);
+    uuid = idm_db_strdup(res, 0, 1);
     if (group_id != 0) {
         /* the class of a role context is also a membership */
-        rc = idm_db__q(NULL, db,
+        rc = idm_db_q(NULL, db,
                        "INSERT INTO group_member (group_id, person_id) "
                        "SELECT $1::bigint, id FROM person WHERE uuid = "
                        "$2::uuid ON CONFLICT DO NOTHING",
@@ -143,7 +143,7 @@ int idm_grant_add(int64_t *id_out, idm_db *db, const idm_actor *actor,
             goto cleanup;
         }
     }
-    details = idm_json__pack(
+    details = idm_json_pack(
         "{s:s, s:s, s:s, s:s?, s:s?, s:s?}", "uuid", uuid, "org", s->org_code,
         "role", s->role, "group", s->group_name, "until",
         until[0] != '\0' ? until : NULL, "source", s->source);
@@ -191,7 +191,7 @@ int idm_grant_revoke(idm_db *db, const idm_actor *actor,
     snprintf(org_id, sizeof(org_id), "%lld", (long long)org->id);
     snprintf(group, sizeof(group), "%lld", (long long)group_id);
     rc =
-        idm_db__q(&res, db,
+        idm_db_q(&res, db,
                   "DELETE FROM role_assignment r USING account a, person p "
                   "WHERE a.person_id = r.person_id AND p.id = r.person_id "
                   "AND lower(a.login) = lower($1) "
@@ -209,9 +209,9 @@ int idm_grant_revoke(idm_db *db, const idm_actor *actor,
             s->group_name != NULL ? s->group_name : "");
         goto cleanup;
     }
-    uuid = idm_db__strdup(res, 0, 0);
+    uuid = idm_db_strdup(res, 0, 0);
     if (group_id != 0) {
-        rc = idm_db__q(NULL, db,
+        rc = idm_db_q(NULL, db,
                        "DELETE FROM group_member WHERE group_id = $1::bigint "
                        "AND person_id = $2::bigint",
                        err, group, PQgetvalue(res, 0, 1));
@@ -220,7 +220,7 @@ int idm_grant_revoke(idm_db *db, const idm_actor *actor,
         }
     }
     details =
-        idm_json__pack("{s:s, s:s, s:s, s:s?}", "uuid", uuid, "org",
+        idm_json_pack("{s:s, s:s, s:s, s:s?}", "uuid", uuid, "org",
                        s->org_code, "role", s->role, "group", s->group_name);
     {
         const idm_change change = {
@@ -253,7 +253,7 @@ int idm_grant_list(idm_grant **out, size_t *n, idm_db *db, const char *login,
 
     *out = NULL;
     *n = 0;
-    rc = idm_db__q(&res, db,
+    rc = idm_db_q(&res, db,
                    "SELECT r.id, a.login, p.uuid, o.code, o.name, r.role, "
                    "g.name, g.school_year, r.valid_from::text, "
                    "r.valid_until::text, r.source, "
@@ -276,18 +276,18 @@ int idm_grant_list(idm_grant **out, size_t *n, idm_db *db, const char *login,
     rows = PQntuples(res);
     list = idm_xcalloc((size_t)rows, sizeof(*list));
     for (int i = 0; i < rows; i++) {
-        list[i].id = idm_db__int(res, i, 0);
-        list[i].login = idm_db__strdup(res, i, 1);
-        list[i].person_uuid = idm_db__strdup(res, i, 2);
-        list[i].org_code = idm_db__strdup(res, i, 3);
-        list[i].org_name = idm_db__strdup(res, i, 4);
-        list[i].role = idm_db__strdup(res, i, 5);
-        list[i].group_name = idm_db__strdup(res, i, 6);
-        list[i].group_year = idm_db__strdup(res, i, 7);
-        list[i].valid_from = idm_db__strdup(res, i, 8);
-        list[i].valid_until = idm_db__strdup(res, i, 9);
-        list[i].source = idm_db__strdup(res, i, 10);
-        list[i].active = idm_db__bool(res, i, 11);
+        list[i].id = idm_db_int(res, i, 0);
+        list[i].login = idm_db_strdup(res, i, 1);
+        list[i].person_uuid = idm_db_strdup(res, i, 2);
+        list[i].org_code = idm_db_strdup(res, i, 3);
+        list[i].org_name = idm_db_strdup(res, i, 4);
+        list[i].role = idm_db_strdup(res, i, 5);
+        list[i].group_name = idm_db_strdup(res, i, 6);
+        list[i].group_year = idm_db_strdup(res, i, 7);
+        list[i].valid_from = idm_db_strdup(res, i, 8);
+        list[i].valid_until = idm_db_strdup(res, i, 9);
+        list[i].source = idm_db_strdup(res, i, 10);
+        list[i].active = idm_db_bool(res, i, 11);
     }
     PQclear(res);
     *out = list;

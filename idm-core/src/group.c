@@ -17,8 +17,8 @@ static int check_year(const char *year, idm_err *err)
     if (year == NULL) {
         return 0;
     }
-    if (strlen(year) != 7 || !idm__digits(year, 4) || year[4] != '/' ||
-        !idm__digits(year + 5, 2) || sscanf(year, "%4u/%2u", &a, &b) != 2 ||
+    if (strlen(year) != 7 || !idm_digits(year, 4) || year[4] != '/' ||
+        !idm_digits(year + 5, 2) || sscanf(year, "%4u/%2u", &a, &b) != 2 ||
         (a + 1) % 100 != b) {
         return idm_err_set(err, IDM_EINVAL,
                            "year: \"%s\" is not a school year like 2026/27",
@@ -55,7 +55,7 @@ int idm_group_add(idm_db *db, const idm_actor *actor, const char *org_code,
         return rc;
     }
     tx = 1;
-    rc = idm_db__q(&res, db,
+    rc = idm_db_q(&res, db,
                    "INSERT INTO person_group (org_unit_id, kind, name, "
                    "school_year) SELECT id, $2::group_kind, $3, $4 "
                    "FROM org_unit WHERE code = $1 RETURNING id",
@@ -74,7 +74,7 @@ int idm_group_add(idm_db *db, const idm_actor *actor, const char *org_code,
         goto cleanup;
     }
     target = g_strdup_printf("%s/%s", org_code, name);
-    details = idm_json__pack("{s:s, s:s, s:s, s:s?}", "org", org_code, "kind",
+    details = idm_json_pack("{s:s, s:s, s:s, s:s?}", "org", org_code, "kind",
                              kind, "name", name, "year", year);
     {
         const idm_change change = {"group.add",     target,
@@ -104,7 +104,7 @@ int idm_group_resolve(int64_t *out, idm_db *db, const char *org_code,
     int rc;
 
     *out = 0;
-    rc = idm_db__q(&res, db,
+    rc = idm_db_q(&res, db,
                    "SELECT g.id FROM person_group g "
                    "JOIN org_unit o ON o.id = g.org_unit_id "
                    "WHERE o.code = $1 AND g.name = $2 "
@@ -124,7 +124,7 @@ int idm_group_resolve(int64_t *out, idm_db *db, const char *org_code,
                          "\"%s\"; give --year",
                          name, org_code);
     } else {
-        *out = idm_db__int(res, 0, 0);
+        *out = idm_db_int(res, 0, 0);
     }
     PQclear(res);
     return rc;
@@ -139,7 +139,7 @@ int idm_group_list(idm_group **out, size_t *n, idm_db *db, const char *org_code,
 
     *out = NULL;
     *n = 0;
-    rc = idm_db__q(&res, db,
+    rc = idm_db_q(&res, db,
                    "SELECT g.id, o.code, g.kind, g.name, g.school_year, "
                    "(SELECT count(*) FROM group_member m "
                    " WHERE m.group_id = g.id) "
@@ -154,12 +154,12 @@ int idm_group_list(idm_group **out, size_t *n, idm_db *db, const char *org_code,
     rows = PQntuples(res);
     list = idm_xcalloc((size_t)rows, sizeof(*list));
     for (int i = 0; i < rows; i++) {
-        list[i].id = idm_db__int(res, i, 0);
-        list[i].org_code = idm_db__strdup(res, i, 1);
-        list[i].kind = idm_db__strdup(res, i, 2);
-        list[i].name = idm_db__strdup(res, i, 3);
-        list[i].school_year = idm_db__strdup(res, i, 4);
-        list[i].members = idm_db__int(res, i, 5);
+        list[i].id = idm_db_int(res, i, 0);
+        list[i].org_code = idm_db_strdup(res, i, 1);
+        list[i].kind = idm_db_strdup(res, i, 2);
+        list[i].name = idm_db_strdup(res, i, 3);
+        list[i].school_year = idm_db_strdup(res, i, 4);
+        list[i].members = idm_db_int(res, i, 5);
     }
     PQclear(res);
     *out = list;
@@ -184,7 +184,7 @@ int idm_group_members(idm_group_member **out, size_t *n, idm_db *db,
         return rc;
     }
     snprintf(id, sizeof(id), "%lld", (long long)gid);
-    rc = idm_db__q(&res, db,
+    rc = idm_db_q(&res, db,
                    "SELECT a.login, p.given_name, p.family_name, p.uuid "
                    "FROM group_member m JOIN person p ON p.id = m.person_id "
                    "JOIN account a ON a.person_id = p.id "
@@ -197,10 +197,10 @@ int idm_group_members(idm_group_member **out, size_t *n, idm_db *db,
     rows = PQntuples(res);
     list = idm_xcalloc((size_t)rows, sizeof(*list));
     for (int i = 0; i < rows; i++) {
-        list[i].login = idm_db__strdup(res, i, 0);
-        list[i].given_name = idm_db__strdup(res, i, 1);
-        list[i].family_name = idm_db__strdup(res, i, 2);
-        list[i].uuid = idm_db__strdup(res, i, 3);
+        list[i].login = idm_db_strdup(res, i, 0);
+        list[i].given_name = idm_db_strdup(res, i, 1);
+        list[i].family_name = idm_db_strdup(res, i, 2);
+        list[i].uuid = idm_db_strdup(res, i, 3);
     }
     PQclear(res);
     *out = list;
@@ -230,7 +230,7 @@ int idm_group_set_member(idm_db *db, const idm_actor *actor,
     }
     snprintf(id, sizeof(id), "%lld", (long long)gid);
     if (add) {
-        rc = idm_db__q(&res, db,
+        rc = idm_db_q(&res, db,
                        "INSERT INTO group_member (group_id, person_id) "
                        "SELECT $1::bigint, a.person_id FROM account a "
                        "WHERE lower(a.login) = lower($2) "
@@ -239,7 +239,7 @@ int idm_group_set_member(idm_db *db, const idm_actor *actor,
                        "person_id)",
                        err, id, login);
     } else {
-        rc = idm_db__q(&res, db,
+        rc = idm_db_q(&res, db,
                        "DELETE FROM group_member m USING account a, person p "
                        "WHERE m.group_id = $1::bigint "
                        "AND a.person_id = m.person_id AND p.id = a.person_id "
@@ -260,7 +260,7 @@ int idm_group_set_member(idm_db *db, const idm_actor *actor,
         goto cleanup;
     }
     target = g_strdup_printf("%s/%s", org_code, name);
-    details = idm_json__pack("{s:s, s:s}", "uuid", PQgetvalue(res, 0, 0),
+    details = idm_json_pack("{s:s, s:s}", "uuid", PQgetvalue(res, 0, 0),
                              "login", login);
     {
         const idm_change change = {

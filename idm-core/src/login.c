@@ -326,7 +326,7 @@ int idm_login_reserve(idm_db *db, const char *login, int max_len, idm_err *err)
                            "[a-z0-9.-], starting with a letter or digit",
                            login, max_len);
     }
-    rc = idm_db__q(&res, db,
+    rc = idm_db_q(&res, db,
                    "INSERT INTO login_ledger (login) VALUES ($1) "
                    "ON CONFLICT DO NOTHING RETURNING login",
                    err, login);
@@ -363,7 +363,7 @@ int idm_login_issue(char **out, idm_db *db, const char *pattern, int max_len,
         unsigned n;
 
         /* prefix holds only [a-z0-9.-]: no LIKE wildcards to escape */
-        rc = idm_db__q(&res, db,
+        rc = idm_db_q(&res, db,
                        "SELECT login FROM login_ledger "
                        "WHERE login LIKE $1 || '%'",
                        err, prefix);

@@ -158,7 +158,7 @@ int idm_migrate_status(idm_migration **out, size_t *n, idm_db *db,
     if (rc != 0) {
         goto cleanup;
     }
-    if (idm_db__bool(res, 0, 0)) {
+    if (idm_db_bool(res, 0, 0)) {
         PQclear(res);
         res = NULL;
         rc = idm_db_query(&res, db,
@@ -176,7 +176,7 @@ int idm_migrate_status(idm_migration **out, size_t *n, idm_db *db,
     for (guint fi = 0, ri = 0; fi < files->len || ri < (guint)rows;) {
         idm_migration m = {0};
         mfile *f = fi < files->len ? &g_array_index(files, mfile, fi) : NULL;
-        int rv = ri < (guint)rows ? (int)idm_db__int(res, (int)ri, 0) : 0;
+        int rv = ri < (guint)rows ? (int)idm_db_int(res, (int)ri, 0) : 0;
 
         if (f != NULL && (ri >= (guint)rows || f->version < rv)) {
             m.version = f->version;
@@ -185,8 +185,8 @@ int idm_migrate_status(idm_migration **out, size_t *n, idm_db *db,
             fi++;
         } else {
             m.version = rv;
-            m.name = idm_db__strdup(res, (int)ri, 1);
-            m.applied_at = idm_db__strdup(res, (int)ri, 3);
+            m.name = idm_db_strdup(res, (int)ri, 1);
+            m.applied_at = idm_db_strdup(res, (int)ri, 3);
             if (f != NULL && f->version == rv) {
                 m.checksum = idm_xstrdup(f->checksum);
                 m.changed =
@@ -279,7 +279,7 @@ int idm_migrate_apply(int *applied, idm_db *db, const char *dir, idm_err *err)
             }
             goto cleanup;
         }
-        rc = idm_db__q(NULL, db,
+        rc = idm_db_q(NULL, db,
                        "INSERT INTO schema_version (version, name, checksum) "
                        "VALUES ($1::int, $2, $3)",
                        err, version, f->name, f->checksum);

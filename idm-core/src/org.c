@@ -44,20 +44,20 @@ int idm_org_type_parse(idm_org_type *out, const char *name)
 
 static void org_from_row(idm_org *org, const PGresult *res, int row)
 {
-    char *type = idm_db__strdup(res, row, 2);
+    char *type = idm_db_strdup(res, row, 2);
 
-    org->id = idm_db__int(res, row, 0);
-    org->code = idm_db__strdup(res, row, 1);
+    org->id = idm_db_int(res, row, 0);
+    org->code = idm_db_strdup(res, row, 1);
     if (idm_org_type_parse(&org->type, type) != 0) {
         org->type = IDM_ORG__COUNT;
     }
     free(type);
-    org->name = idm_db__strdup(res, row, 3);
-    org->parent_code = idm_db__strdup(res, row, 4);
-    org->school_number = idm_db__strdup(res, row, 5);
-    org->school_code = idm_db__strdup(res, row, 6);
-    org->board_code = idm_db__strdup(res, row, 7);
-    org->created_at = idm_db__strdup(res, row, 8);
+    org->name = idm_db_strdup(res, row, 3);
+    org->parent_code = idm_db_strdup(res, row, 4);
+    org->school_number = idm_db_strdup(res, row, 5);
+    org->school_code = idm_db_strdup(res, row, 6);
+    org->board_code = idm_db_strdup(res, row, 7);
+    org->created_at = idm_db_strdup(res, row, 8);
 }
 
 static int check_new(const idm_org_new *o, idm_err *err)
@@ -179,7 +179,7 @@ int idm_org_add(idm_db *db, const idm_actor *actor, const idm_org_new *o,
             goto cleanup;
         }
     }
-    rc = idm_db__q(NULL, db,
+    rc = idm_db_q(NULL, db,
                    "INSERT INTO org_unit (code, type, name, parent_id, "
                    "school_number, board_id) VALUES ($1, $2::org_type, $3, "
                    "(SELECT id FROM org_unit WHERE code = $4), $5, "
@@ -193,7 +193,7 @@ int idm_org_add(idm_db *db, const idm_actor *actor, const idm_org_new *o,
     if (rc != 0) {
         goto cleanup;
     }
-    details = idm_json__pack("{s:s, s:s, s:s?, s:s?}", "type",
+    details = idm_json_pack("{s:s, s:s, s:s?, s:s?}", "type",
                              idm_org_type_name(o->type), "name", name, "parent",
                              o->parent_code, "board", o->board_code);
     {
@@ -224,7 +224,7 @@ int idm_org_lookup(idm_org **out, idm_db *db, const char *code, idm_err *err)
     int rc;
 
     *out = NULL;
-    rc = idm_db__q(&res, db, "SELECT " ORG_COLUMNS "WHERE o.code = $1", err,
+    rc = idm_db_q(&res, db, "SELECT " ORG_COLUMNS "WHERE o.code = $1", err,
                    code);
     if (rc != 0) {
         return rc;
@@ -250,7 +250,7 @@ int idm_org_list(idm_org **out, size_t *n, idm_db *db, int type,
 
     *out = NULL;
     *n = 0;
-    rc = idm_db__q(
+    rc = idm_db_q(
         &res, db,
         "WITH RECURSIVE tree AS ("
         " SELECT id, ARRAY[code] AS path FROM org_unit "

@@ -101,11 +101,11 @@ static int take_uint(const char **p, uint32_t *out)
     uint64_t v = 0;
     size_t n = 0;
 
-    while (idm__digits(*p + n, 1) && n < 10) {
+    while (idm_digits(*p + n, 1) && n < 10) {
         v = v * 10 + (uint64_t)((*p)[n] - '0');
         n++;
     }
-    if (n == 0 || v > UINT32_MAX || idm__digits(*p + n, 1)) {
+    if (n == 0 || v > UINT32_MAX || idm_digits(*p + n, 1)) {
         return IDM_EINVAL;
     }
     *p += n;

@@ -428,7 +428,7 @@ static int is_within(idm_db *db, const char *code, const char *root,
                      int *within, idm_err *err)
 {
     PGresult *res = NULL;
-    int rc = idm_db__q(&res, db,
+    int rc = idm_db_q(&res, db,
                        "WITH RECURSIVE up AS ("
                        " SELECT id, parent_id, code FROM org_unit "
                        "  WHERE code = $1"
@@ -437,7 +437,7 @@ static int is_within(idm_db *db, const char *code, const char *root,
                        "SELECT EXISTS (SELECT 1 FROM up WHERE code = $2)",
                        err, code, root);
 
-    *within = rc == 0 && idm_db__bool(res, 0, 0);
+    *within = rc == 0 && idm_db_bool(res, 0, 0);
     PQclear(res);
     return rc;
 }

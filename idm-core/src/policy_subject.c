@@ -58,15 +58,15 @@ int idm_subject_read(idm_subject **out, const PGresult *res, int col,
         return idm_err_set(err, IDM_ENOTFOUND, "no account \"%s\"", login);
     }
     s = idm_xcalloc(1, sizeof(*s));
-    s->uuid = idm_db__strdup(res, 0, col + 1);
-    s->login = idm_db__strdup(res, 0, col + 2);
-    s->given_name = idm_db__strdup(res, 0, col + 3);
-    s->family_name = idm_db__strdup(res, 0, col + 4);
-    s->birth_date = idm_db__strdup(res, 0, col + 5);
-    s->info_block = idm_db__bool(res, 0, col + 6);
-    s->processing_restricted = idm_db__bool(res, 0, col + 7);
-    s->must_change_password = idm_db__bool(res, 0, col + 8);
-    s->active = idm_db__bool(res, 0, col + 9);
+    s->uuid = idm_db_strdup(res, 0, col + 1);
+    s->login = idm_db_strdup(res, 0, col + 2);
+    s->given_name = idm_db_strdup(res, 0, col + 3);
+    s->family_name = idm_db_strdup(res, 0, col + 4);
+    s->birth_date = idm_db_strdup(res, 0, col + 5);
+    s->info_block = idm_db_bool(res, 0, col + 6);
+    s->processing_restricted = idm_db_bool(res, 0, col + 7);
+    s->must_change_password = idm_db_bool(res, 0, col + 8);
+    s->active = idm_db_bool(res, 0, col + 9);
 
     s->roles = idm_xcalloc((size_t)rows, sizeof(*s->roles));
     for (; i < rows && strcmp(PQgetvalue(res, i, col), "1") == 0; i++) {
@@ -82,9 +82,9 @@ int idm_subject_read(idm_subject **out, const PGresult *res, int col,
         r = &s->roles[s->nroles++];
         r->role = info->role;
         r->org_type = type;
-        r->org_code = idm_db__strdup(res, i, col + 3);
-        r->school_code = idm_db__strdup(res, i, col + 4);
-        r->group_name = idm_db__strdup(res, i, col + 5);
+        r->org_code = idm_db_strdup(res, i, col + 3);
+        r->school_code = idm_db_strdup(res, i, col + 4);
+        r->group_name = idm_db_strdup(res, i, col + 5);
     }
 
     groups = g_ptr_array_new();

@@ -109,11 +109,11 @@ int idm_date_parse(char out[11], const char *field, const char *text,
 
     /* sscanf alone would accept blanks and signs: check every digit */
     if (text != NULL && strlen(text) == 10 &&
-        ((idm__digits(text, 4) && text[4] == '-' && idm__digits(text + 5, 2) &&
-          text[7] == '-' && idm__digits(text + 8, 2) &&
+        ((idm_digits(text, 4) && text[4] == '-' && idm_digits(text + 5, 2) &&
+          text[7] == '-' && idm_digits(text + 8, 2) &&
           sscanf(text, "%4u-%2u-%2u", &y, &m, &d) == 3) ||
-         (idm__digits(text, 2) && text[2] == '.' && idm__digits(text + 3, 2) &&
-          text[5] == '.' && idm__digits(text + 6, 4) &&
+         (idm_digits(text, 2) && text[2] == '.' && idm_digits(text + 3, 2) &&
+          text[5] == '.' && idm_digits(text + 6, 4) &&
           sscanf(text, "%2u.%2u.%4u", &d, &m, &y) == 3)) &&
         y >= 1900 && y <= 9999 &&
         g_date_valid_dmy((GDateDay)d, (GDateMonth)m, (GDateYear)y)) {
@@ -158,7 +158,7 @@ static int link_guardian(idm_db *db, const char *guardian_id,
 {
     for (size_t i = 0; pupils != NULL && pupils[i] != NULL; i++) {
         PGresult *res = NULL;
-        int rc = idm_db__q(&res, db,
+        int rc = idm_db_q(&res, db,
                            "INSERT INTO guardian_relation (guardian_id, "
                            "pupil_id) SELECT $1::bigint, person_id "
                            "FROM account WHERE lower(login) = lower($2) "
@@ -270,7 +270,7 @@ int idm_user_add(char **login_out, char **password_out, idm_db *db,
         goto cleanup;
     }
     tx = 1;
-    rc = idm_db__q(&res, db,
+    rc = idm_db_q(&res, db,
                    "INSERT INTO person (given_name, family_name, birth_date, "
                    "info_block, processing_restricted) "
                    "VALUES ($1, $2, $3::date, $4, $5) RETURNING id, uuid",
@@ -280,12 +280,12 @@ int idm_user_add(char **login_out, char **password_out, idm_db *db,
     if (rc != 0) {
         goto cleanup;
     }
-    person_id = idm_db__strdup(res, 0, 0);
-    uuid = idm_db__strdup(res, 0, 1);
+    person_id = idm_db_strdup(res, 0, 0);
+    uuid = idm_db_strdup(res, 0, 1);
     PQclear(res);
     res = NULL;
     if (u->source != NULL) {
-        rc = idm_db__q(NULL, db,
+        rc = idm_db_q(NULL, db,
                        "INSERT INTO person_external_key (source, key, "
                        "person_id) VALUES ($1, $2, $3::bigint)",
                        err, u->source, u->external_key, person_id);
@@ -311,7 +311,7 @@ int idm_user_add(char **login_out, char **password_out, idm_db *db,
     if (rc != 0) {
         goto cleanup;
     }
-    rc = idm_db__q(NULL, db,
+    rc = idm_db_q(NULL, db,
                    "INSERT INTO account (person_id, login, password_hash, "
                    "password_changed_at, must_change_password) "
                    "VALUES ($1::bigint, $2, $3, now(), $4)",
@@ -328,7 +328,7 @@ int idm_user_add(char **login_out, char **password_out, idm_db *db,
         goto cleanup;
     }
     details =
-        idm_json__pack("{s:s, s:s, s:s?, s:s?}", "uuid", uuid, "login", login,
+        idm_json_pack("{s:s, s:s, s:s?, s:s?}", "uuid", uuid, "login", login,
                        "source", u->source, "key", u->external_key);
     {
         const idm_change change = {"user.add",       login,  "person", uuid,
@@ -392,27 +392,27 @@ cleanup:
 
 static void user_from_row(idm_user *u, const PGresult *res, int row)
 {
-    char *status = idm_db__strdup(res, row, 8);
+    char *status = idm_db_strdup(res, row, 8);
 
-    u->person_id = idm_db__int(res, row, 0);
-    u->uuid = idm_db__strdup(res, row, 1);
-    u->login = idm_db__strdup(res, row, 2);
-    u->given_name = idm_db__strdup(res, row, 3);
-    u->family_name = idm_db__strdup(res, row, 4);
-    u->birth_date = idm_db__strdup(res, row, 5);
-    u->info_block = idm_db__bool(res, row, 6);
-    u->processing_restricted = idm_db__bool(res, row, 7);
+    u->person_id = idm_db_int(res, row, 0);
+    u->uuid = idm_db_strdup(res, row, 1);
+    u->login = idm_db_strdup(res, row, 2);
+    u->given_name = idm_db_strdup(res, row, 3);
+    u->family_name = idm_db_strdup(res, row, 4);
+    u->birth_date = idm_db_strdup(res, row, 5);
+    u->info_block = idm_db_bool(res, row, 6);
+    u->processing_restricted = idm_db_bool(res, row, 7);
     if (idm_account_status_parse(&u->status, status) != 0) {
         u->status = IDM_ACCOUNT_DISABLED; /* fail closed */
     }
     free(status);
-    u->status_changed_at = idm_db__strdup(res, row, 9);
-    u->created_at = idm_db__strdup(res, row, 10);
-    u->password_changed_at = idm_db__strdup(res, row, 11);
-    u->must_change_password = idm_db__bool(res, row, 12);
-    u->failed_logins = (int)idm_db__int(res, row, 13);
-    u->locked_until = idm_db__strdup(res, row, 14);
-    u->last_login_at = idm_db__strdup(res, row, 15);
+    u->status_changed_at = idm_db_strdup(res, row, 9);
+    u->created_at = idm_db_strdup(res, row, 10);
+    u->password_changed_at = idm_db_strdup(res, row, 11);
+    u->must_change_password = idm_db_bool(res, row, 12);
+    u->failed_logins = (int)idm_db_int(res, row, 13);
+    u->locked_until = idm_db_strdup(res, row, 14);
+    u->last_login_at = idm_db_strdup(res, row, 15);
 }
 
 /* NULL-ended string array from column 0 of a result. */
@@ -422,7 +422,7 @@ static char **column_strings(const PGresult *res)
     char **v = idm_xcalloc((size_t)rows + 1, sizeof(*v));
 
     for (int i = 0; i < rows; i++) {
-        v[i] = idm_db__strdup(res, i, 0);
+        v[i] = idm_db_strdup(res, i, 0);
     }
     return v;
 }
@@ -435,7 +435,7 @@ int idm_user_lookup(idm_user **out, idm_db *db, const char *login, idm_err *err)
     int rc;
 
     *out = NULL;
-    rc = idm_db__q(&res, db,
+    rc = idm_db_q(&res, db,
                    "SELECT " USER_COLUMNS "WHERE lower(a.login) = lower($1)",
                    err, login);
     if (rc != 0) {
@@ -450,7 +450,7 @@ int idm_user_lookup(idm_user **out, idm_db *db, const char *login, idm_err *err)
     PQclear(res);
     res = NULL;
     snprintf(id, sizeof(id), "%lld", (long long)u->person_id);
-    rc = idm_db__q(&res, db,
+    rc = idm_db_q(&res, db,
                    "SELECT source || ':' || key FROM person_external_key "
                    "WHERE person_id = $1::bigint ORDER BY source, key",
                    err, id);
@@ -460,7 +460,7 @@ int idm_user_lookup(idm_user **out, idm_db *db, const char *login, idm_err *err)
     u->external_keys = column_strings(res);
     PQclear(res);
     res = NULL;
-    rc = idm_db__q(&res, db,
+    rc = idm_db_q(&res, db,
                    "SELECT a.login FROM guardian_relation g "
                    "JOIN account a ON a.person_id = g.pupil_id "
                    "WHERE g.guardian_id = $1::bigint ORDER BY a.login",
@@ -490,7 +490,7 @@ int idm_user_list(idm_user **out, size_t *n, idm_db *db,
     if (f->limit > 0) {
         snprintf(limit, sizeof(limit), "%d", f->limit);
     }
-    rc = idm_db__q(
+    rc = idm_db_q(
         &res, db,
         "WITH RECURSIVE sub AS ("
         " SELECT id FROM org_unit WHERE code = $1"
@@ -600,7 +600,7 @@ int idm_user_set_status(idm_db *db, const idm_actor *actor, const char *login,
         return rc;
     }
     tx = 1;
-    rc = idm_db__q(&res, db,
+    rc = idm_db_q(&res, db,
                    "SELECT p.uuid, a.status, a.person_id FROM account a "
                    "JOIN person p ON p.id = a.person_id "
                    "WHERE lower(a.login) = lower($1) FOR UPDATE OF a",
@@ -612,11 +612,11 @@ int idm_user_set_status(idm_db *db, const idm_actor *actor, const char *login,
         rc = idm_err_set(err, IDM_ENOTFOUND, "no account \"%s\"", login);
         goto cleanup;
     }
-    uuid = idm_db__strdup(res, 0, 0);
-    from = idm_db__strdup(res, 0, 1);
+    uuid = idm_db_strdup(res, 0, 0);
+    from = idm_db_strdup(res, 0, 1);
     PQclear(res);
     res = NULL;
-    rc = idm_db__q(&res, db,
+    rc = idm_db_q(&res, db,
                    "UPDATE account SET status = $2::account_status, "
                    "status_changed_at = now(), "
                    "deleted_at = CASE WHEN $2 = 'deleted' THEN now() END, "
@@ -642,7 +642,7 @@ int idm_user_set_status(idm_db *db, const idm_actor *actor, const char *login,
     if (action == IDM_USER_UNLOCK) {
         /* an administrator vouches for the account: scores start over,
          * the owner's known addresses stay */
-        rc = idm_db__q(NULL, db,
+        rc = idm_db_q(NULL, db,
                        "UPDATE login_throttle SET score = 0, "
                        "score_at = now(), slow_until = NULL "
                        "WHERE account_id = (SELECT id FROM account "
@@ -654,12 +654,12 @@ int idm_user_set_status(idm_db *db, const idm_actor *actor, const char *login,
     }
     if (action == IDM_USER_DELETE) {
         const char *pid = PQgetvalue(res, 0, 0);
-        rc = idm_db__q(NULL, db,
+        rc = idm_db_q(NULL, db,
                        "DELETE FROM role_assignment WHERE person_id = "
                        "$1::bigint",
                        err, pid);
         if (rc == 0) {
-            rc = idm_db__q(NULL, db,
+            rc = idm_db_q(NULL, db,
                            "DELETE FROM group_member WHERE person_id = "
                            "$1::bigint",
                            err, pid);
@@ -668,7 +668,7 @@ int idm_user_set_status(idm_db *db, const idm_actor *actor, const char *login,
             goto cleanup;
         }
     }
-    details = idm_json__pack("{s:s, s:s, s:s, s:s}", "uuid", uuid, "login",
+    details = idm_json_pack("{s:s, s:s, s:s, s:s}", "uuid", uuid, "login",
                              login, "from", from, "to", t->to);
     {
         const idm_change change = {t->action, login,    "person",
@@ -714,7 +714,7 @@ int idm_user_set_password(idm_db *db, const idm_conf *conf,
         goto cleanup;
     }
     tx = 1;
-    rc = idm_db__q(&res, db,
+    rc = idm_db_q(&res, db,
                    "UPDATE account a SET password_hash = $2, "
                    "password_changed_at = now(), must_change_password = $3, "
                    "failed_logins = 0, locked_until = NULL "
@@ -729,7 +729,7 @@ int idm_user_set_password(idm_db *db, const idm_conf *conf,
         rc = idm_err_set(err, IDM_ENOTFOUND, "no account \"%s\"", login);
         goto cleanup;
     }
-    details = idm_json__pack("{s:s, s:s, s:b}", "uuid", PQgetvalue(res, 0, 0),
+    details = idm_json_pack("{s:s, s:s, s:b}", "uuid", PQgetvalue(res, 0, 0),
                              "login", login, "must_change", must_change);
     {
         const idm_change change = {
@@ -786,7 +786,7 @@ int idm_user_change_password(idm_pw_problem *problem, idm_db *db,
         goto cleanup;
     }
     tx = 1;
-    rc = idm_db__q(&res, db,
+    rc = idm_db_q(&res, db,
                    "SELECT p.uuid, a.password_hash, a.initial_password_hash "
                    "FROM account a JOIN person p ON p.id = a.person_id "
                    "WHERE lower(a.login) = lower($1) AND a.status = 'active' "
@@ -816,19 +816,19 @@ int idm_user_change_password(idm_pw_problem *problem, idm_db *db,
                              : "password: same as the initial one");
         goto cleanup;
     }
-    uuid = idm_db__strdup(res, 0, 0);
+    uuid = idm_db_strdup(res, 0, 0);
     PQclear(res);
     res = NULL;
     if (keep_session != NULL) {
         /* the trigger of migration 0009 ends every other session */
-        rc = idm_db__q(NULL, db,
+        rc = idm_db_q(NULL, db,
                        "SELECT set_config('idm.keep_session', $1, true)", err,
                        keep_session);
         if (rc != 0) {
             goto cleanup;
         }
     }
-    rc = idm_db__q(NULL, db,
+    rc = idm_db_q(NULL, db,
                    "UPDATE account SET password_hash = $2, "
                    "password_changed_at = now(), "
                    "must_change_password = false, failed_logins = 0 "
@@ -837,7 +837,7 @@ int idm_user_change_password(idm_pw_problem *problem, idm_db *db,
     if (rc != 0) {
         goto cleanup;
     }
-    details = idm_json__pack("{s:s, s:s}", "uuid", uuid, "login", login);
+    details = idm_json_pack("{s:s, s:s}", "uuid", uuid, "login", login);
     {
         const idm_change change = {
             "user.change_password",     login,  "person", uuid,

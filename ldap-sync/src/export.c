@@ -78,19 +78,19 @@ int lsync_export_ldif(lsync *s, const char *path, int with_base, long *count,
     if (rc != 0) {
         goto cleanup;
     }
-    rc = lsync__q(NULL, s->db,
-                  "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", err, 0);
+    rc = idm_db_query(NULL, s->db,
+                  "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", 0, NULL, err);
     if (rc != 0) {
         goto cleanup;
     }
     /* Every row of a transaction older than the snapshot's xmin is in the
      * snapshot; newer visible rows are replayed later, which is harmless
      * because applying is idempotent. */
-    rc = lsync__q(&res, s->db,
+    rc = idm_db_query(&res, s->db,
                   "SELECT txid::text, id::text FROM outbox WHERE txid < "
                   "pg_snapshot_xmin(pg_current_snapshot()) "
-                  "ORDER BY outbox.txid DESC, outbox.id DESC LIMIT 1",
-                  err, 0);
+                  "ORDER BY outbox.txid DESC, outbox.id DESC LIMIT 1", 0, NULL,
+                  err);
     if (rc != 0) {
         goto cleanup;
     }
@@ -176,19 +176,19 @@ int lsync_export_ldif(lsync *s, const char *path, int with_base, long *count,
     if (rc != 0) {
         goto cleanup;
     }
-    rc = lsync__q(NULL, s->db, "DELETE FROM lsync.person_state", err, 0);
+    rc = idm_db_query(NULL, s->db, "DELETE FROM lsync.person_state", 0, NULL, err);
     if (rc == 0) {
-        rc = lsync__q(NULL, s->db,
+        rc = idm_db_query(NULL, s->db,
                       "INSERT INTO lsync.person_state (uuid, login) "
                       "SELECT p.uuid, a.login FROM person p JOIN account a "
-                      "ON a.person_id = p.id WHERE a.status <> 'deleted'",
-                      err, 0);
+                      "ON a.person_id = p.id WHERE a.status <> 'deleted'", 0, NULL,
+                      err);
     }
     if (rc == 0) {
-        rc = lsync__q(NULL, s->db,
+        rc = idm_db_q(NULL, s->db,
                       "UPDATE lsync.checkpoint SET last_txid = $1::xid8, "
                       "last_id = $2::bigint, updated_at = now() WHERE id = 1",
-                      err, 2, txid, id);
+                      err, txid, id);
     }
     if (rc != 0) {
         goto cleanup;

@@ -13,9 +13,9 @@
 #include <ldap.h>
 #include <libpq-fe.h>
 
-#include <idm/db.h>
-#include <idm/err.h>
-#include <idm/log.h>
+#include "base/db.h"
+#include "base/err.h"
+#include "base/log.h"
 
 #include "lsync/entry.h"
 #include "lsync/map.h"
@@ -158,9 +158,5 @@ int lsync__person_groups(GHashTable *keys, idm_db *db, const char *uuids,
 /** uuid -> last synced login (lsync.person_state). */
 int lsync__state_logins(GHashTable *out, idm_db *db, const char *uuids,
                         idm_err *err);
-
-/** Run a statement with n string parameters (NULL = SQL NULL). */
-int lsync__q(PGresult **out, idm_db *db, const char *sql, idm_err *err,
-             int n, ...);
 
 #endif /* LSYNC_INT_H */

@@ -3,28 +3,10 @@
  * state of persons, organisational units and groups re-read by key. Only
  * parameterised queries (idm_db_query).
  */
-#include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "lsync_int.h"
-
-int lsync__q(PGresult **out, idm_db *db, const char *sql, idm_err *err,
-             int n, ...)
-{
-    const char *params[16];
-    va_list ap;
-
-    if (n > 16) {
-        return idm_err_set(err, IDM_EINTERNAL, "too many parameters");
-    }
-    va_start(ap, n);
-    for (int i = 0; i < n; i++) {
-        params[i] = va_arg(ap, const char *);
-    }
-    va_end(ap);
-    return idm_db_query(out, db, sql, n, params, err);
-}
 
 char *lsync__array_literal(GPtrArray *values)
 {
@@ -74,12 +56,12 @@ int lsync__fetch_events(GPtrArray **out, idm_db *db, const char *txid,
      * new row can ever sort before them; order by (txid, id). The ORDER
      * BY names the table's columns: a bare "id" would be the text output
      * column, sort "10" before "9" and skip events at the batch edge. */
-    rc = lsync__q(&res, db,
+    rc = idm_db_q(&res, db,
                   "SELECT id::text, txid::text, aggregate, key, event "
                   "FROM outbox WHERE (txid, id) > ($1::xid8, $2::bigint) "
                   "AND txid < pg_snapshot_xmin(pg_current_snapshot()) "
                   "ORDER BY outbox.txid, outbox.id LIMIT $3::int",
-                  err, 3, txid, id, lim);
+                  err, txid, id, lim);
     if (rc != 0) {
         goto cleanup;
     }
@@ -152,7 +134,7 @@ int lsync__load_persons(lsync_load *load, idm_db *db, const char *uuids,
     PQclear(load->res_persons);
     PQclear(load->res_roles);
     load->res_roles = NULL;
-    rc = lsync__q(&load->res_persons, db,
+    rc = idm_db_q(&load->res_persons, db,
                   "SELECT p.uuid::text, a.login, p.given_name, p.family_name, "
                   "a.status::text, a.password_hash, p.info_block, "
                   "p.processing_restricted, p.id::text "
@@ -160,7 +142,7 @@ int lsync__load_persons(lsync_load *load, idm_db *db, const char *uuids,
                   "WHERE ($1::uuid[] IS NOT NULL OR a.status <> 'deleted') "
                   "AND ($1::uuid[] IS NULL OR p.uuid = ANY($1::uuid[])) "
                   "AND p.id > $2::bigint ORDER BY p.id LIMIT $3::int",
-                  err, 3, uuids, after_id != NULL ? after_id : "0", lim);
+                  err, uuids, after_id != NULL ? after_id : "0", lim);
     if (rc != 0) {
         goto cleanup;
     }
@@ -173,13 +155,13 @@ int lsync__load_persons(lsync_load *load, idm_db *db, const char *uuids,
     load->last_person_id =
         n > 0 ? g_strdup(PQgetvalue(load->res_persons, n - 1, 8)) : NULL;
     lit = lsync__array_literal(ids);
-    rc = lsync__q(&load->res_roles, db,
+    rc = idm_db_q(&load->res_roles, db,
                   "SELECT p.uuid::text, o.code, o.school_code, r.role::text "
                   "FROM role_assignment r JOIN person p ON p.id = r.person_id "
                   "JOIN org_unit o ON o.id = r.org_unit_id "
                   "WHERE p.uuid = ANY($1::uuid[]) AND " VALID_ROLE
                   " ORDER BY p.uuid, o.code, r.role",
-                  err, 1, lit);
+                  err, lit);
     if (rc != 0) {
         goto cleanup;
     }
@@ -254,14 +236,14 @@ int lsync__load_orgs(lsync_load *load, idm_db *db, const char *codes,
 
     PQclear(load->res_orgs);
     load->res_orgs = NULL;
-    rc = lsync__q(&load->res_orgs, db,
+    rc = idm_db_q(&load->res_orgs, db,
                   "SELECT o.code, o.type::text, o.name, par.code, "
                   "o.school_code, b.code FROM org_unit o "
                   "LEFT JOIN org_unit par ON par.id = o.parent_id "
                   "LEFT JOIN org_unit b ON b.id = o.board_id "
                   "WHERE $1::text[] IS NULL OR o.code = ANY($1::text[]) "
                   "ORDER BY o.id",
-                  err, 1, codes);
+                  err, codes);
     if (rc != 0) {
         return rc;
     }
@@ -342,7 +324,7 @@ int lsync__load_groups(lsync_load *load, idm_db *db, const char *gids,
         load->member_arrays = g_ptr_array_new_with_free_func(g_free);
     }
     if (all || gids != NULL) {
-        rc = lsync__q(
+        rc = idm_db_q(
             &load->res_groups, db,
             "SELECT g.id::text, o.code, g.kind::text, g.name, g.school_year, "
             "m.login, 'g:' || g.id FROM person_group g "
@@ -352,14 +334,14 @@ int lsync__load_groups(lsync_load *load, idm_db *db, const char *gids,
             "  AND a.status <> 'deleted') m ON m.group_id = g.id "
             "WHERE $1::bigint[] IS NULL OR g.id = ANY($1::bigint[]) "
             "ORDER BY g.id, m.login",
-            err, 1, all ? NULL : gids);
+            err, all ? NULL : gids);
         if (rc != 0) {
             return rc;
         }
         groups_from_rows(load, load->res_groups, 0);
     }
     if (all || rkeys != NULL) {
-        rc = lsync__q(
+        rc = idm_db_q(
             &load->res_rgroups, db,
             "SELECT DISTINCT o.code, r.role::text, a.login, "
             "'r:' || o.code || ':' || r.role::text "
@@ -372,7 +354,7 @@ int lsync__load_groups(lsync_load *load, idm_db *db, const char *gids,
             "'\\1') FROM unnest($1::text[]) k)) AND "
             "('r:' || o.code || ':' || r.role::text) = ANY($1::text[]))) "
             "ORDER BY 1, 2, 3",
-            err, 1, all ? NULL : rkeys);
+            err, all ? NULL : rkeys);
         if (rc != 0) {
             return rc;
         }
@@ -387,7 +369,7 @@ int lsync__person_groups(GHashTable *keys, idm_db *db, const char *uuids,
     PGresult *res = NULL;
     int rc;
 
-    rc = lsync__q(&res, db,
+    rc = idm_db_q(&res, db,
                   "SELECT 'g:' || gm.group_id FROM group_member gm "
                   "JOIN person p ON p.id = gm.person_id "
                   "WHERE p.uuid = ANY($1::uuid[]) "
@@ -395,7 +377,7 @@ int lsync__person_groups(GHashTable *keys, idm_db *db, const char *uuids,
                   "FROM role_assignment r JOIN person p ON p.id = r.person_id "
                   "JOIN org_unit o ON o.id = r.org_unit_id "
                   "WHERE p.uuid = ANY($1::uuid[]) AND " VALID_ROLE,
-                  err, 1, uuids);
+                  err, uuids);
     if (rc != 0) {
         return rc;
     }
@@ -412,10 +394,10 @@ int lsync__state_logins(GHashTable *out, idm_db *db, const char *uuids,
     PGresult *res = NULL;
     int rc;
 
-    rc = lsync__q(&res, db,
+    rc = idm_db_q(&res, db,
                   "SELECT uuid::text, login FROM lsync.person_state "
                   "WHERE uuid = ANY($1::uuid[])",
-                  err, 1, uuids);
+                  err, uuids);
     if (rc != 0) {
         return rc;
     }

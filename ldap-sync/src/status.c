@@ -31,7 +31,7 @@ int lsync_status_print(idm_db *db, FILE *fp, idm_err *err)
     if (rc != 0) {
         return rc;
     }
-    rc = lsync__q(
+    rc = idm_db_query(
         &res, db,
         "SELECT c.last_id::text, "
         " (SELECT count(*) FROM outbox o WHERE (o.txid, o.id) > "
@@ -46,8 +46,7 @@ int lsync_status_print(idm_db *db, FILE *fp, idm_err *err)
         "  'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), c.last_error, "
         " to_char(c.last_error_at AT TIME ZONE 'UTC', "
         "  'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
-        "FROM lsync.checkpoint c WHERE c.id = 1",
-        err, 0);
+        "FROM lsync.checkpoint c WHERE c.id = 1", 0, NULL, err);
     if (rc != 0) {
         return rc;
     }
@@ -67,7 +66,7 @@ int lsync_parked_print(idm_db *db, FILE *fp, int all, idm_err *err)
     if (rc != 0) {
         return rc;
     }
-    rc = lsync__q(&res, db,
+    rc = idm_db_q(&res, db,
                   "SELECT id::text, coalesce(outbox_id::text, ''), aggregate, "
                   "key, coalesce(event, ''), coalesce(dn, ''), "
                   "coalesce(ldap_code::text, ''), reason, "
@@ -76,7 +75,7 @@ int lsync_parked_print(idm_db *db, FILE *fp, int all, idm_err *err)
                   "CASE WHEN resolved_at IS NULL THEN 'no' ELSE 'yes' END "
                   "FROM lsync.parked WHERE $1::boolean OR resolved_at IS NULL "
                   "ORDER BY parked.id",
-                  err, 1, all ? "t" : "f");
+                  err, all ? "t" : "f");
     if (rc != 0) {
         return rc;
     }

@@ -98,8 +98,8 @@ int lsync_open(lsync **out, idm_db *db, const lsync_opts *opts, idm_err *err)
     if (rc != 0) {
         goto cleanup;
     }
-    rc = lsync__q(&res, db, "SELECT pg_try_advisory_lock(" LSYNC_LOCK_KEY ")",
-                  err, 0);
+    rc = idm_db_query(&res, db, "SELECT pg_try_advisory_lock(" LSYNC_LOCK_KEY ")", 0, NULL,
+                  err);
     if (rc != 0) {
         goto cleanup;
     }
@@ -465,21 +465,21 @@ static int commit_batch(lsync *s, batch *b, lsync_stats *st, idm_err *err)
             idm_log(IDM_LOG_WARN, LSYNC_COMP, "sync.park",
                     "key=%s ldap_code=%d", it->key, it->ldap_rc);
             if (evs == NULL || evs->len == 0) {
-                rc = lsync__q(NULL, s->db,
+                rc = idm_db_q(NULL, s->db,
                               "INSERT INTO lsync.parked (aggregate, key, dn, "
                               "ldap_code, reason) VALUES ('derived', $1, $2, "
                               "$3::int, $4)",
-                              err, 4, it->key, it->dn, code,
+                              err, it->key, it->dn, code,
                               it->reason != NULL ? it->reason : "failed");
                 parked++;
             }
             for (guint j = 0; rc == 0 && evs != NULL && j < evs->len; j++) {
                 const lsync_event *e = g_ptr_array_index(evs, j);
-                rc = lsync__q(NULL, s->db,
+                rc = idm_db_q(NULL, s->db,
                               "INSERT INTO lsync.parked (outbox_id, aggregate, "
                               "key, event, dn, ldap_code, reason) VALUES "
                               "($1::bigint, $2, $3, $4, $5, $6::int, $7)",
-                              err, 7, e->id, e->aggregate, e->key, e->event,
+                              err, e->id, e->aggregate, e->key, e->event,
                               it->dn, code,
                               it->reason != NULL ? it->reason : "failed");
                 parked++;
@@ -492,32 +492,32 @@ static int commit_batch(lsync *s, batch *b, lsync_stats *st, idm_err *err)
     if (up_uuid->len > 0) {
         l1 = lsync__array_literal(up_uuid);
         l2 = lsync__array_literal(up_login);
-        rc = lsync__q(NULL, s->db,
+        rc = idm_db_q(NULL, s->db,
                       "INSERT INTO lsync.person_state (uuid, login) "
                       "SELECT * FROM unnest($1::uuid[], $2::text[]) "
                       "ON CONFLICT (uuid) DO UPDATE SET login = "
                       "EXCLUDED.login, synced_at = now()",
-                      err, 2, l1, l2);
+                      err, l1, l2);
         if (rc != 0) {
             goto done;
         }
     }
     if (del_uuid->len > 0) {
         l3 = lsync__array_literal(del_uuid);
-        rc = lsync__q(NULL, s->db,
+        rc = idm_db_q(NULL, s->db,
                       "DELETE FROM lsync.person_state WHERE uuid = "
                       "ANY($1::uuid[])",
-                      err, 1, l3);
+                      err, l3);
         if (rc != 0) {
             goto done;
         }
     }
     if (ok_keys->len > 0) {
         l4 = lsync__array_literal(ok_keys);
-        rc = lsync__q(NULL, s->db,
+        rc = idm_db_q(NULL, s->db,
                       "UPDATE lsync.parked SET resolved_at = now() "
                       "WHERE resolved_at IS NULL AND key = ANY($1::text[])",
-                      err, 1, l4);
+                      err, l4);
         if (rc != 0) {
             goto done;
         }
@@ -527,14 +527,14 @@ static int commit_batch(lsync *s, batch *b, lsync_stats *st, idm_err *err)
                    ? (long)b->events->len - parked
                    : 0);
     g_snprintf(nparked, sizeof(nparked), "%ld", parked);
-    rc = lsync__q(NULL, s->db,
+    rc = idm_db_q(NULL, s->db,
                   "UPDATE lsync.checkpoint SET last_txid = $1::xid8, "
                   "last_id = $2::bigint, "
                   "applied_total = applied_total + $3::bigint, "
                   "parked_total = parked_total + $4::bigint, "
                   "batches_total = batches_total + 1, last_ok_at = now(), "
                   "last_error = NULL, updated_at = now() WHERE id = 1",
-                  err, 4, last->txid, last->id, napplied, nparked);
+                  err, last->txid, last->id, napplied, nparked);
     if (rc != 0) {
         goto done;
     }
@@ -568,10 +568,10 @@ static int process_batch(lsync *s, lsync_stats *st, int first, int *more,
 
     memset(&b, 0, sizeof(b));
     *more = 0;
-    rc = lsync__q(&res, s->db,
+    rc = idm_db_query(&res, s->db,
                   "SELECT last_txid::text, last_id::text FROM "
-                  "lsync.checkpoint WHERE id = 1",
-                  err, 0);
+                  "lsync.checkpoint WHERE id = 1", 0, NULL,
+                  err);
     if (rc != 0) {
         goto cleanup;
     }
@@ -647,11 +647,16 @@ static void record_error(lsync *s, const idm_err *e)
     if (PQstatus(idm_db_conn(s->db)) != CONNECTION_OK) {
         return;
     }
-    idm_err ignore = IDM_ERR_INIT;
-    (void)lsync__q(NULL, s->db,
-                   "UPDATE lsync.checkpoint SET last_error = $1, "
-                   "last_error_at = now(), updated_at = now() WHERE id = 1",
-                   &ignore, 1, e->msg);
+    idm_err err2 = IDM_ERR_INIT;
+    if (idm_db_q(NULL, s->db,
+                 "UPDATE lsync.checkpoint SET last_error = $1, "
+                 "last_error_at = now(), updated_at = now() WHERE id = 1",
+                 &err2, e->msg) != 0) {
+        char q[300];
+        idm_log(IDM_LOG_WARN, LSYNC_COMP, "sync.error_record",
+                "code=%d detail=%s", err2.code,
+                idm_log_quote(q, sizeof(q), err2.detail));
+    }
 }
 
 /* How long --once waits for transactions older than its start. */
@@ -693,9 +698,9 @@ static int backlog_final(lsync *s, const char *target, idm_err *err)
 {
     PGresult *res = NULL;
     int rc =
-        lsync__q(&res, s->db,
+        idm_db_q(&res, s->db,
                  "SELECT pg_snapshot_xmin(pg_current_snapshot()) > $1::xid8",
-                 err, 1, target);
+                 err, target);
 
     rc = rc == 0 ? *PQgetvalue(res, 0, 0) == 't' : rc;
     PQclear(res);
@@ -714,7 +719,7 @@ int lsync_run_once(lsync *s, lsync_stats *st, idm_err *err)
     /* Every event committed before the start, also one that waits behind
      * an older transaction still running (an import elsewhere): up to
      * ONCE_WAIT_MS for it to end, then what is final. */
-    rc = lsync__q(&res, s->db, "SELECT max(txid)::text FROM outbox", err, 0);
+    rc = idm_db_query(&res, s->db, "SELECT max(txid)::text FROM outbox", 0, NULL, err);
     if (rc == 0 && !PQgetisnull(res, 0, 0)) {
         final = backlog_final(s, PQgetvalue(res, 0, 0), err);
         rc = final < 0 ? final : 0;
@@ -741,7 +746,7 @@ int lsync_run_once(lsync *s, lsync_stats *st, idm_err *err)
 
 static int pg_listen(lsync *s, idm_err *err)
 {
-    return lsync__q(NULL, s->db, "LISTEN idm_outbox", err, 0);
+    return idm_db_query(NULL, s->db, "LISTEN idm_outbox", 0, NULL, err);
 }
 
 /* Wait up to ms for a notification; stop early if *stop. */

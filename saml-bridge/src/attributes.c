@@ -44,7 +44,7 @@ static void add_scoped_id(LassoSaml2Attribute *a, const saml_idp *idp,
 {
     char *own =
         id == NULL ? saml_nameid_pairwise(idp, person_uuid, label) : NULL;
-    char *v = saml__printf("%s@%s", id != NULL ? id : own, IDM_POLICY_DOMAIN);
+    char *v = idm_xasprintf("%s@%s", id != NULL ? id : own, IDM_POLICY_DOMAIN);
 
     add_value(a, v);
     free(v);

@@ -20,14 +20,14 @@ struct saml_dbpool {
 int saml_dbpool_new(saml_dbpool **out, const idm_conf *conf, int size,
                     idm_err *err)
 {
-    saml_dbpool *p = saml__xcalloc(1, sizeof(*p));
+    saml_dbpool *p = idm_xcalloc(1, sizeof(*p));
     idm_db *db = NULL;
     int rc;
 
     *out = NULL;
     p->conf = conf;
     p->size = size < 1 ? 1 : size;
-    p->free_list = saml__xcalloc((size_t)p->size, sizeof(idm_db *));
+    p->free_list = idm_xcalloc((size_t)p->size, sizeof(idm_db *));
     p->n_free = p->size; /* opened lazily */
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->cond, NULL);

@@ -53,7 +53,7 @@ static char *attr(const xmlNode *n, const char *name)
     if (v == NULL) {
         return NULL;
     }
-    s = saml__xstrdup((const char *)v);
+    s = idm_xstrdup((const char *)v);
     xmlFree(v);
     return s;
 }
@@ -76,7 +76,7 @@ static char *content(const xmlNode *n)
            (e[-1] == ' ' || e[-1] == '\n' || e[-1] == '\r' || e[-1] == '\t')) {
         e--;
     }
-    s = saml__xstrndup(b, (size_t)(e - b));
+    s = idm_xstrndup(b, (size_t)(e - b));
     xmlFree(v);
     return s;
 }
@@ -459,7 +459,7 @@ static int inflate_capped(char **out, size_t *out_len, const unsigned char *in,
     if (cap > SAML_MSG_XML_MAX + 1) {
         cap = SAML_MSG_XML_MAX + 1;
     }
-    buf = saml__xmalloc(cap);
+    buf = idm_xmalloc(cap);
     memset(&zs, 0, sizeof(zs));
     if (inflateInit2(&zs, -15) != Z_OK) {
         free(buf);
@@ -484,14 +484,14 @@ static int inflate_capped(char **out, size_t *out_len, const unsigned char *in,
             goto cleanup;
         }
         cap = 2 * cap > SAML_MSG_XML_MAX + 1 ? SAML_MSG_XML_MAX + 1 : 2 * cap;
-        buf = saml__xrealloc(buf, cap);
+        buf = idm_xrealloc(buf, cap);
     }
     if (zs.total_out > SAML_MSG_XML_MAX) {
         rc = idm_err_set(err, IDM_ETOOBIG, "the message is too large");
         goto cleanup;
     }
     if (zs.total_out == cap) {
-        buf = saml__xrealloc(buf, cap + 1);
+        buf = idm_xrealloc(buf, cap + 1);
     }
     buf[zs.total_out] = '\0';
     *out_len = zs.total_out;
@@ -558,7 +558,7 @@ int saml_msg_decode_redirect(saml_msg *out, const char *query, size_t len,
         }
         /* SAML bindings 3.4.4.1: the octets signed, in this order, with
          * the values exactly as received */
-        out->signed_octets = saml__printf(
+        out->signed_octets = idm_xasprintf(
             "%s=%.*s%s%.*s%s%.*s&SigAlg=%.*s", param, (int)req_len, req_raw,
             has_rs ? "&RelayState=" : "", (int)rs_len, has_rs ? rs_raw : "", "",
             0, "", (int)alg_len, alg_raw);
@@ -613,11 +613,11 @@ int saml_msg_decode_post(saml_msg *out, const char *b64, size_t len,
         return idm_err_set(err, IDM_EINVAL,
                            "the message is not base64 or too large");
     }
-    out->xml = saml__xstrndup((const char *)bin, bin_len);
+    out->xml = idm_xstrndup((const char *)bin, bin_len);
     out->xml_len = bin_len;
     free(bin);
     if (relay_state != NULL) {
-        out->relay_state = saml__xstrdup(relay_state);
+        out->relay_state = idm_xstrdup(relay_state);
     }
     rc = parse_xml(out, err);
     if (rc != 0) {
@@ -639,10 +639,10 @@ int saml_msg_decode_xml(saml_msg *out, const char *xml, size_t len,
     if (len > SAML_MSG_XML_MAX) {
         return idm_err_set(err, IDM_ETOOBIG, "the message is too large");
     }
-    out->xml = saml__xstrndup(xml, len);
+    out->xml = idm_xstrndup(xml, len);
     out->xml_len = len;
     if (relay_state != NULL) {
-        out->relay_state = saml__xstrdup(relay_state);
+        out->relay_state = idm_xstrdup(relay_state);
     }
     rc = parse_xml(out, err);
     if (rc != 0) {

@@ -91,7 +91,7 @@ static char *seal(const unsigned char *key, unsigned alg, const char *in,
         goto cleanup;
     }
     /* CBC pads up to one block (the XML Enc padding is PKCS#7's) */
-    buf = saml__xmalloc(ivlen + len + 16 + tlen);
+    buf = idm_xmalloc(ivlen + len + 16 + tlen);
     if (RAND_bytes(buf, (int)ivlen) != 1 ||
         EVP_EncryptInit_ex(cc, c, NULL, NULL, NULL) != 1 ||
         (tlen != 0 && EVP_CIPHER_CTX_ctrl(cc, EVP_CTRL_GCM_SET_IVLEN,

@@ -24,7 +24,7 @@
 #include <xmlsec/openssl/crypto.h>
 #include <xmlsec/openssl/evp.h>
 
-#include "idm/log.h"
+#include "base/log.h"
 #include "saml/federation.h"
 #include "saml/sp.h"
 #include "saml_int.h"
@@ -539,9 +539,9 @@ static void collect(GHashTable *out, GHashTable *nodes, xmlNode *n, int depth,
                 snprintf(hex + 2 * i, 3, "%02x", md[i]);
             }
             if (nodes != NULL) {
-                g_hash_table_insert(nodes, saml__xstrdup(id), c);
+                g_hash_table_insert(nodes, idm_xstrdup(id), c);
             }
-            g_hash_table_insert(out, id, saml__xstrdup(hex));
+            g_hash_table_insert(out, id, idm_xstrdup(hex));
         }
     }
 }
@@ -629,7 +629,7 @@ static char *extract(xmlNode *entity, int64_t valid_until)
         free(v);
     }
     xmlDocDumpMemoryEnc(doc, &mem, &size, "UTF-8");
-    s = saml__xstrndup((const char *)mem, (size_t)size);
+    s = idm_xstrndup((const char *)mem, (size_t)size);
     xmlFree(mem);
     xmlFreeDoc(doc);
     return s;
@@ -641,7 +641,7 @@ static char *cell(const PGresult *res, int row, int col)
 {
     return PQgetisnull(res, row, col)
                ? NULL
-               : saml__xstrdup(PQgetvalue(res, row, col));
+               : idm_xstrdup(PQgetvalue(res, row, col));
 }
 
 #define TS(col)                                                                \
@@ -683,7 +683,7 @@ int saml_federation_list(saml_federation_record **out, size_t *n, idm_db *db,
         return rc;
     }
     *n = (size_t)PQntuples(res);
-    *out = saml__xcalloc(*n + 1, sizeof(**out));
+    *out = idm_xcalloc(*n + 1, sizeof(**out));
     for (size_t i = 0; i < *n; i++) {
         fill(&(*out)[i], res, (int)i);
         (*out)[i].n_entities = -1;
@@ -719,7 +719,7 @@ int saml_federation_get(saml_federation_record **out, idm_db *db,
         rc = idm_err_set(err, IDM_ENOTFOUND, "no federation \"%.200s\"", name);
         goto cleanup;
     }
-    r = saml__xcalloc(1, sizeof(*r));
+    r = idm_xcalloc(1, sizeof(*r));
     fill(r, res, 0);
     if (!PQgetisnull(res, 0, 9)) {
         const char *m = PQgetvalue(res, 0, 9);
@@ -736,10 +736,10 @@ int saml_federation_get(saml_federation_record **out, idm_db *db,
             size_t i = 0;
             r->n_entities = (int)g_hash_table_size(ents);
             r->entities =
-                saml__xcalloc((size_t)r->n_entities + 1, sizeof(char *));
+                idm_xcalloc((size_t)r->n_entities + 1, sizeof(char *));
             g_hash_table_iter_init(&it, ents);
             while (g_hash_table_iter_next(&it, &k, NULL)) {
-                r->entities[i++] = saml__xstrdup(k);
+                r->entities[i++] = idm_xstrdup(k);
             }
             qsort(r->entities, i, sizeof(char *), cmp_str);
         }

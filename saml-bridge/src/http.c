@@ -263,7 +263,7 @@ static void notify_connection(void *cls, struct MHD_Connection *c,
         const union MHD_ConnectionInfo *fd =
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 
-        s = saml__xcalloc(1, sizeof(*s));
+        s = idm_xcalloc(1, sizeof(*s));
         addr_key(s->key, sizeof(s->key), h,
                  ca != NULL ? ca->client_addr : NULL);
         s->fd = fd != NULL ? fd->connect_fd : -1;
@@ -386,12 +386,12 @@ static void *reaper_main(void *arg)
 
 static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
 {
-    conn *cn = saml__xcalloc(1, sizeof(*cn));
+    conn *cn = idm_xcalloc(1, sizeof(*cn));
 
     sock_phase(cls, c, 1);
     clock_gettime(CLOCK_MONOTONIC, &cn->start);
     if (uri != NULL && strlen(uri) <= SAML_URI_MAX) {
-        cn->uri = saml__xstrdup(uri);
+        cn->uri = idm_xstrdup(uri);
     }
     cn->body = g_string_new(NULL);
     return cn;
@@ -487,8 +487,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
         return send_plain(c, 414, "request URI too long\n");
     }
     q = strchr(cn->uri, '?');
-    path = q != NULL ? saml__xstrndup(cn->uri, (size_t)(q - cn->uri))
-                     : saml__xstrdup(cn->uri);
+    path = q != NULL ? idm_xstrndup(cn->uri, (size_t)(q - cn->uri))
+                     : idm_xstrdup(cn->uri);
     client_addr(addr, sizeof(addr), h, c);
     memset(&req, 0, sizeof(req));
     req.method = method;
@@ -604,7 +604,7 @@ static int parse_proxies(saml_http *h, const char *list, idm_err *err)
         return 0;
     }
     parts = g_strsplit_set(list, ", ", -1);
-    h->proxies = saml__xcalloc(g_strv_length(parts) + 1, sizeof(cidr));
+    h->proxies = idm_xcalloc(g_strv_length(parts) + 1, sizeof(cidr));
     for (char **p = parts; *p != NULL; p++) {
         if (**p == '\0') {
             continue;
@@ -625,7 +625,7 @@ static int parse_proxies(saml_http *h, const char *list, idm_err *err)
 int saml_http_start(saml_http **out, saml_idp *idp, const idm_conf *conf,
                     int port, const char *metrics_listen, idm_err *err)
 {
-    saml_http *h = saml__xcalloc(1, sizeof(*h));
+    saml_http *h = idm_xcalloc(1, sizeof(*h));
     struct sockaddr_in sin, msin;
     int rc;
 

@@ -46,13 +46,13 @@ int saml_idp_new(saml_idp **out, const idm_conf *conf, int pool_size,
                            "[idp] pairwise_salt_file must name a file with "
                            "at least 16 secret bytes");
     }
-    idp = saml__xcalloc(1, sizeof(*idp));
+    idp = idm_xcalloc(1, sizeof(*idp));
     idp->conf = conf;
     pthread_mutex_init(&idp->srv_lock, NULL);
     pthread_mutex_init(&idp->meta_lock, NULL);
-    idp->entity_id = saml__printf("%s/saml/metadata", conf->idp_base_url);
-    idp->sso_url = saml__printf("%s/saml/sso", conf->idp_base_url);
-    idp->slo_url = saml__printf("%s/saml/slo", conf->idp_base_url);
+    idp->entity_id = idm_xasprintf("%s/saml/metadata", conf->idp_base_url);
+    idp->sso_url = idm_xasprintf("%s/saml/sso", conf->idp_base_url);
+    idp->slo_url = idm_xasprintf("%s/saml/slo", conf->idp_base_url);
     idp->secure_cookies = strncmp(conf->idp_base_url, "https://", 8) == 0;
     idp->cookie_browser = idp->secure_cookies ? SAML_COOKIE_BROWSER_SECURE
                                               : SAML_COOKIE_BROWSER;
@@ -178,13 +178,13 @@ void saml_resp_header(saml_ctx *ctx, const char *name, const char *value)
         if (strcmp(name, "Set-Cookie") != 0 &&
             strcmp(r->headers[i].name, name) == 0) {
             free(r->headers[i].value);
-            r->headers[i].value = saml__xstrdup(value);
+            r->headers[i].value = idm_xstrdup(value);
             return;
         }
     }
     if (r->nheaders < SAML_HEADERS_MAX) {
-        r->headers[r->nheaders].name = saml__xstrdup(name);
-        r->headers[r->nheaders].value = saml__xstrdup(value);
+        r->headers[r->nheaders].name = idm_xstrdup(name);
+        r->headers[r->nheaders].value = idm_xstrdup(value);
         r->nheaders++;
     }
 }
@@ -196,7 +196,7 @@ void saml_resp_body(saml_ctx *ctx, int status, const char *type, GString *b)
     free(r->body);
     free(r->content_type);
     r->status = status;
-    r->content_type = saml__xstrdup(type);
+    r->content_type = idm_xstrdup(type);
     r->body_len = b->len;
     r->body = g_string_free(b, FALSE);
 }
@@ -224,7 +224,7 @@ void saml_resp_cookie(saml_ctx *ctx, const char *name, const char *value,
      * quickstart) it falls back to Lax. The browser cookie (CSRF and
      * pending requests) never needs to cross sites: Lax.
      */
-    c = saml__printf("%s=%s; Path=/; HttpOnly%s%s%s", name,
+    c = idm_xasprintf("%s=%s; Path=/; HttpOnly%s%s%s", name,
                      value != NULL ? value : "",
                      ctx->idp->secure_cookies ? "; Secure" : "",
                      session && ctx->idp->secure_cookies ? "; SameSite=None"
@@ -312,7 +312,7 @@ void saml_idp_metrics(saml_response *out, saml_idp *idp)
     saml_metrics_render(b, idp->metrics, idp);
     out->status = 200;
     out->content_type =
-        saml__xstrdup("text/plain; version=0.0.4; charset=utf-8");
+        idm_xstrdup("text/plain; version=0.0.4; charset=utf-8");
     out->body_len = b->len;
     out->body = g_string_free(b, FALSE);
 }

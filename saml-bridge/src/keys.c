@@ -41,7 +41,7 @@ static int read_file(char **out, const char *path, const char *what,
                            "[idp] %s: \"%s\" is empty, binary or too large",
                            what, path);
     }
-    *out = saml__xstrndup(data, len);
+    *out = idm_xstrndup(data, len);
     OPENSSL_cleanse(data, len);
     g_free(data);
     return 0;

@@ -135,7 +135,7 @@ static int sign_metadata(char **out, saml_idp *idp, int64_t until, idm_err *err)
         rc = idm_err_set(err, IDM_EINTERNAL, "could not sign the metadata");
         goto cleanup;
     }
-    *out = saml__xstrndup((const char *)mem, (size_t)size);
+    *out = idm_xstrndup((const char *)mem, (size_t)size);
 cleanup:
     xmlFree(mem);
     xmlFreeDoc(doc);
@@ -163,7 +163,7 @@ int saml_metadata_signed(char **out, saml_idp *idp, idm_err *err)
         }
     }
     if (rc == 0) {
-        *out = saml__xstrdup(idp->metadata);
+        *out = idm_xstrdup(idp->metadata);
     }
     pthread_mutex_unlock(&idp->meta_lock);
     return rc;

@@ -25,7 +25,7 @@ struct saml_metrics {
 
 saml_metrics *saml_metrics_new(void)
 {
-    return saml__xcalloc(1, sizeof(saml_metrics));
+    return idm_xcalloc(1, sizeof(saml_metrics));
 }
 
 void saml_metrics_free(saml_metrics *m)

@@ -18,7 +18,7 @@ char *saml_nameid_pairwise(const saml_idp *idp, const char *person_uuid,
     static const char hex[] = "0123456789abcdef";
     unsigned char mac[32];
     GString *in = g_string_new(person_uuid);
-    char *out = saml__xmalloc(65);
+    char *out = idm_xmalloc(65);
 
     /* the separator cannot occur in a UUID: no ambiguity */
     g_string_append_c(in, '|');

@@ -313,7 +313,7 @@ void saml_page_post_form(saml_ctx *ctx, const char *url, const char *field,
     saml__sha256(h, AUTOPOST_JS, strlen(AUTOPOST_JS));
     hash = saml__b64_encode(h, sizeof(h));
     /* the form posts to the SP: allow exactly that target */
-    csp = saml__printf("default-src 'none'; style-src 'unsafe-inline'; "
+    csp = idm_xasprintf("default-src 'none'; style-src 'unsafe-inline'; "
                        "script-src 'sha256-%s'; form-action %s; "
                        "frame-ancestors 'none'; base-uri 'none'",
                        hash, url);
@@ -402,7 +402,7 @@ void saml_page_denied(saml_ctx *ctx, const char *app_name, const char *acs_url,
         g_string_append(p, "<button type=\"submit\">");
         saml__html_append(p, saml_msg_text(ctx->lang, SAML_M_BACK_TO_APP));
         g_string_append(p, "</button></form>\n");
-        csp = saml__printf("default-src 'none'; style-src 'unsafe-inline'; "
+        csp = idm_xasprintf("default-src 'none'; style-src 'unsafe-inline'; "
                            "form-action %s; frame-ancestors 'none'; "
                            "base-uri 'none'",
                            acs_url);

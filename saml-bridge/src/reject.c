@@ -62,7 +62,7 @@ static void bucket_free(void *p)
 
 saml_rejects *saml_rejects_new(void)
 {
-    saml_rejects *r = saml__xcalloc(1, sizeof(*r));
+    saml_rejects *r = idm_xcalloc(1, sizeof(*r));
 
     pthread_mutex_init(&r->lock, NULL);
     r->buckets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
@@ -118,12 +118,12 @@ void saml_reject_note_as(saml_ctx *ctx, const char *action,
         b = g_hash_table_lookup(r->buckets, key);
     }
     if (b == NULL) {
-        b = saml__xcalloc(1, sizeof(*b));
+        b = idm_xcalloc(1, sizeof(*b));
         b->action = action;
         b->minute = minute;
-        b->addr = saml__xstrdup(addr);
-        b->reason = saml__xstrdup(reason);
-        b->sp = sp != NULL ? saml__xstrndup(sp, strnlen(sp, REJECT_SP_MAX))
+        b->addr = idm_xstrdup(addr);
+        b->reason = idm_xstrdup(reason);
+        b->sp = sp != NULL ? idm_xstrndup(sp, strnlen(sp, REJECT_SP_MAX))
                            : NULL;
         g_hash_table_insert(r->buckets, key, b);
         key = NULL;

@@ -30,21 +30,15 @@
 #include <time.h>
 
 #include "idm/audit.h"
-#include "idm/conf.h"
-#include "idm/db.h"
-#include "idm/err.h"
+#include "base/alloc.h"
+#include "base/conf.h"
+#include "base/db.h"
+#include "base/err.h"
 #include "idm/policy.h"
 #include "saml/decode.h"
 #include "saml/idp.h"
 
-/* ---- allocation and the per-request pool ---- */
-
-void *saml__xmalloc(size_t size);
-void *saml__xrealloc(void *p, size_t size);
-void *saml__xcalloc(size_t n, size_t size);
-char *saml__xstrdup(const char *s);
-char *saml__xstrndup(const char *s, size_t n);
-char *saml__printf(const char *fmt, ...) IDM_PRINTF(1, 2);
+/* ---- the per-request pool ---- */
 
 /* Everything a request allocates dies with it (STYLE.md section 5). */
 typedef struct saml_pool saml_pool;

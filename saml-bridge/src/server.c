@@ -61,7 +61,7 @@ static int64_t sp_version(idm_db *db, idm_err *err)
 int saml_server_build(saml_server **out, saml_idp *idp, idm_db *db,
                       idm_err *err)
 {
-    saml_server *srv = saml__xcalloc(1, sizeof(*srv));
+    saml_server *srv = idm_xcalloc(1, sizeof(*srv));
     PGresult *res = NULL;
     char *md = NULL;
     int rc = 0;
@@ -136,7 +136,7 @@ int saml_server_build(saml_server **out, saml_idp *idp, idm_db *db,
             saml_sp__info_free(info);
             continue;
         }
-        info->app_key = saml__xstrdup(PQgetvalue(res, i, 1));
+        info->app_key = idm_xstrdup(PQgetvalue(res, i, 1));
         info->allow_http = PQgetvalue(res, i, 3)[0] == 't';
         info->sign_requests = PQgetvalue(res, i, 4)[0] == 't';
         info->sign_parts = saml_sign_parts(

@@ -98,8 +98,8 @@ static char *end_tag(const xmlNode *el)
 {
     const xmlChar *p = el->ns != NULL ? el->ns->prefix : NULL;
 
-    return p != NULL ? saml__printf("</%s:%s>", p, el->name)
-                     : saml__printf("</%s>", el->name);
+    return p != NULL ? idm_xasprintf("</%s:%s>", p, el->name)
+                     : idm_xasprintf("</%s>", el->name);
 }
 
 /* The canonical text of our ds:SignedInfo between its start tag and
@@ -302,7 +302,7 @@ static int composable(const xmlNode *root, const GString *assertions)
             return 0;
         }
     }
-    decl = saml__printf(" xmlns:%s=", root->ns->prefix);
+    decl = idm_xasprintf(" xmlns:%s=", root->ns->prefix);
     ok = strstr(assertions->str, decl) == NULL;
     free(decl);
     return ok;

@@ -58,7 +58,7 @@ static char *deflate_b64(const char *xml)
 {
     z_stream zs;
     size_t cap = compressBound((uLong)strlen(xml)) + 64;
-    unsigned char *buf = saml__xmalloc(cap);
+    unsigned char *buf = idm_xmalloc(cap);
     char *out;
 
     memset(&zs, 0, sizeof(zs));
@@ -108,7 +108,7 @@ static void send_message(saml_ctx *ctx, const saml_slo_ep *ep,
         char *b64 = deflate_b64(xml), *enc = saml__url_encode(b64);
         char *renc = relay != NULL ? saml__url_encode(relay) : NULL;
         char *aenc = saml__url_encode(SAML_ALG_RSA_SHA256);
-        char *query = saml__printf("%s=%s%s%s&SigAlg=%s", param, enc,
+        char *query = idm_xasprintf("%s=%s%s%s&SigAlg=%s", param, enc,
                                    renc != NULL ? "&RelayState=" : "",
                                    renc != NULL ? renc : "", aenc);
         unsigned char sig[1024];
@@ -126,7 +126,7 @@ static void send_message(saml_ctx *ctx, const saml_slo_ep *ep,
         } else {
             sb64 = saml__b64_encode(sig, siglen);
             senc = saml__url_encode(sb64);
-            loc = saml__printf("%s%c%s&Signature=%s", ep->location,
+            loc = idm_xasprintf("%s%c%s&Signature=%s", ep->location,
                                strchr(ep->location, '?') != NULL ? '&' : '?',
                                query, senc);
             saml_resp_redirect(ctx, loc);
@@ -178,7 +178,7 @@ static char *new_id(void)
 {
     char *t = saml__random_token(), *id;
     /* xs:ID must not start with a digit or '-' */
-    id = saml__printf("_%s", t);
+    id = idm_xasprintf("_%s", t);
     free(t);
     for (char *p = id; *p != '\0'; p++) {
         if (*p == '-') {
@@ -314,7 +314,7 @@ static void step(saml_ctx *ctx, json_t *state)
             const char *top =
                 json_string_value(json_object_get(reply, "status"));
             const char *sub = json_string_value(json_object_get(reply, "sub"));
-            char *xml = saml__printf(
+            char *xml = idm_xasprintf(
                 "%s<samlp:Status><samlp:StatusCode Value=\"%s\"%s%s%s"
                 "</samlp:Status></samlp:LogoutResponse>",
                 head, top != NULL ? top : ST_SUCCESS,

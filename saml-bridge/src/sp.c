@@ -249,10 +249,10 @@ int saml_sp__parse(saml_sp_info **out, const char *metadata, size_t len,
                          "metadata must be one md:EntityDescriptor");
         goto cleanup;
     }
-    info = saml__xcalloc(1, sizeof(*info));
-    info->acs = saml__xcalloc(MAX_ENDPOINTS, sizeof(*info->acs));
-    info->slo = saml__xcalloc(MAX_ENDPOINTS, sizeof(*info->slo));
-    info->keys = saml__xcalloc(MAX_CERTS, sizeof(*info->keys));
+    info = idm_xcalloc(1, sizeof(*info));
+    info->acs = idm_xcalloc(MAX_ENDPOINTS, sizeof(*info->acs));
+    info->slo = idm_xcalloc(MAX_ENDPOINTS, sizeof(*info->slo));
+    info->keys = idm_xcalloc(MAX_CERTS, sizeof(*info->keys));
     info->entity_id = saml__xml_prop(root, "entityID");
     if (info->entity_id == NULL || info->entity_id[0] == '\0' ||
         strlen(info->entity_id) > 1024) {
@@ -384,7 +384,7 @@ int saml_sp__parse(saml_sp_info **out, const char *metadata, size_t len,
         /* Lasso must accept it too, or the IdP could not use it. Lasso
          * takes a C string, metadata is len bytes (the NUL check above
          * makes the copy exact). */
-        char *text = saml__xstrndup(metadata, len);
+        char *text = idm_xstrndup(metadata, len);
         LassoProvider *p =
             saml__lasso_init() != 0
                 ? NULL
@@ -426,7 +426,7 @@ int saml_sp_metadata_check(saml_sp_summary *out, const char *metadata,
     if (rc != 0) {
         return rc;
     }
-    out->entity_id = saml__xstrdup(info->entity_id);
+    out->entity_id = idm_xstrdup(info->entity_id);
     out->n_acs = info->n_acs;
     out->n_slo = info->n_slo;
     out->wants_assertions_signed = info->wants_assertions_signed;
@@ -508,7 +508,7 @@ int saml_sp_add(char **entity_out, idm_db *db, const idm_actor *actor,
                          "metadata");
         goto cleanup;
     }
-    text = saml__xstrndup(sp->metadata, sp->metadata_len);
+    text = idm_xstrndup(sp->metadata, sp->metadata_len);
     params[0] = sum.entity_id;
     params[1] = sp->app_key;
     params[2] = text;
@@ -558,7 +558,7 @@ int saml_sp_add(char **entity_out, idm_db *db, const idm_actor *actor,
     tx = 0;
     rc = idm_db_commit(db, err);
     if (rc == 0 && entity_out != NULL) {
-        *entity_out = saml__xstrdup(sum.entity_id);
+        *entity_out = idm_xstrdup(sum.entity_id);
     }
 cleanup:
     if (tx) {
@@ -729,7 +729,7 @@ static char *cell(const PGresult *res, int row, int col)
 {
     return PQgetisnull(res, row, col)
                ? NULL
-               : saml__xstrdup(PQgetvalue(res, row, col));
+               : idm_xstrdup(PQgetvalue(res, row, col));
 }
 
 static void fill(saml_sp_record *r, const PGresult *res, int row)
@@ -772,7 +772,7 @@ int saml_sp_list(saml_sp_record **out, size_t *n, idm_db *db, idm_err *err)
         return rc;
     }
     *n = (size_t)PQntuples(res);
-    *out = saml__xcalloc(*n, sizeof(**out));
+    *out = idm_xcalloc(*n, sizeof(**out));
     for (size_t i = 0; i < *n; i++) {
         fill(&(*out)[i], res, (int)i);
     }
@@ -800,7 +800,7 @@ int saml_sp_get(saml_sp_record **out, idm_db *db, const char *entity_id,
         return idm_err_set(err, IDM_ENOTFOUND, "no service provider \"%.200s\"",
                            entity_id);
     }
-    *out = saml__xcalloc(1, sizeof(**out));
+    *out = idm_xcalloc(1, sizeof(**out));
     fill(*out, res, 0);
     PQclear(res);
     return 0;

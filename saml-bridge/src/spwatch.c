@@ -10,7 +10,7 @@
 
 #include <libpq-fe.h>
 
-#include "idm/db.h"
+#include "base/db.h"
 #include "saml_int.h"
 
 /* Open the listening connection. A fresh LISTEN may have missed changes

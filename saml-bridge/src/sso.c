@@ -659,7 +659,7 @@ static const char *park_message(saml_ctx *ctx, sso_req *r)
     buf = xmlBufferCreate();
     xmlNodeDump(buf, (xmlDoc *)r->msg.doc, root, 0, 0);
     out = saml_pool_add(ctx->pool, free,
-                        saml__xstrndup((const char *)xmlBufferContent(buf),
+                        idm_xstrndup((const char *)xmlBufferContent(buf),
                                        (size_t)xmlBufferLength(buf)));
     xmlBufferFree(buf);
     return out;
@@ -728,7 +728,7 @@ static void decide(saml_ctx *ctx, sso_req *r)
         return;
     }
     {
-        char *loc = saml__printf("/login?p=%s", pending);
+        char *loc = idm_xasprintf("/login?p=%s", pending);
         saml_resp_redirect(ctx, loc);
         free(loc);
         saml_resp_cookie(ctx, ctx->idp->cookie_browser, ctx->browser, -1);
@@ -746,7 +746,7 @@ void saml_sso_handle(saml_ctx *ctx)
         r.binding = "post";
         r.raw = saml_pool_add(
             ctx->pool, free,
-            saml__xstrndup(req->body != NULL ? req->body : "", req->body_len));
+            idm_xstrndup(req->body != NULL ? req->body : "", req->body_len));
     } else {
         r.binding = "redirect";
         r.raw = req->query != NULL ? req->query : "";
@@ -783,7 +783,7 @@ static int init_request(saml_ctx *ctx, sso_req *r, const char *query)
     }
     r->acs_url = default_acs(r->sp)->location;
     r->format = FMT_PERSISTENT;
-    r->msg.relay_state = target != NULL ? saml__xstrdup(target) : NULL;
+    r->msg.relay_state = target != NULL ? idm_xstrdup(target) : NULL;
     r->msg.acs_index = -1;
     r->login = lasso_login_new(srv->lasso);
     lasso_profile_set_signature_hint(LASSO_PROFILE(r->login),
@@ -933,7 +933,7 @@ void saml_sso_login_done(saml_ctx *ctx, const char *pending, const char *uuid,
     } else if (must_change) {
         /* the pending id came from a form field: encode it */
         char *enc = pending != NULL ? saml__url_encode(pending) : NULL;
-        char *loc = saml__printf("/password%s%s", enc != NULL ? "?p=" : "",
+        char *loc = idm_xasprintf("/password%s%s", enc != NULL ? "?p=" : "",
                                  enc != NULL ? enc : "");
         saml_resp_redirect(ctx, loc);
         free(loc);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "idm/addr.h"
+#include "base/addr.h"
 #include "saml_int.h"
 
 static void token_hash(char out[67], const char *token)
@@ -212,7 +212,7 @@ int saml_assertion_record_send(saml_ctx *ctx, int64_t session_id,
 {
     /* in the pool: the statement's parameters outlive this call */
     const char **p =
-        saml_pool_add(ctx->pool, free, saml__xcalloc(8, sizeof(*p)));
+        saml_pool_add(ctx->pool, free, idm_xcalloc(8, sizeof(*p)));
     idm_db *db;
     int rc = saml_ctx_db(&db, ctx, err);
 
@@ -220,7 +220,7 @@ int saml_assertion_record_send(saml_ctx *ctx, int64_t session_id,
         return rc;
     }
     p[0] = saml_pool_add(ctx->pool, free,
-                         saml__printf("%lld", (long long)session_id));
+                         idm_xasprintf("%lld", (long long)session_id));
     p[1] = sp;
     p[2] = name_id;
     p[3] = format;
@@ -346,7 +346,7 @@ int saml_replay_send(saml_ctx *ctx, const char *sp, const char *id,
                      int64_t expires, idm_err *err)
 {
     struct saml_replay_q *q =
-        saml_pool_add(ctx->pool, free, saml__xcalloc(1, sizeof(*q)));
+        saml_pool_add(ctx->pool, free, idm_xcalloc(1, sizeof(*q)));
     idm_db *db;
     int rc = saml_ctx_db(&db, ctx, err);
 
@@ -641,7 +641,7 @@ char *saml_slo_session_index(const saml_idp *idp, int64_t session_id,
                              const char *sp)
 {
     unsigned char mac[32];
-    char *in = saml__printf("slo-session-index|%lld|%s",
+    char *in = idm_xasprintf("slo-session-index|%lld|%s",
                             (long long)session_id, sp);
     char *b64, *out;
 
@@ -650,7 +650,7 @@ char *saml_slo_session_index(const saml_idp *idp, int64_t session_id,
     saml__mac(mac, idp->pairwise_mac, in, strlen(in));
     free(in);
     b64 = saml__b64url_encode(mac, sizeof(mac));
-    out = saml__printf("_%s", b64);
+    out = idm_xasprintf("_%s", b64);
     free(b64);
     return out;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: EUPL-1.2
- * Small helpers of saml-bridge: aborting allocators, the per-request pool,
+ * Small helpers of saml-bridge: the per-request pool,
  * base64, URL and HTML escaping, cookies, hashes, random tokens and
  * xsd:dateTime.
  */
@@ -17,71 +17,6 @@
 
 #include "saml_int.h"
 
-static void oom(void)
-{
-    fputs("<2>level=error comp=saml event=oom\n", stderr);
-    abort();
-}
-
-void *saml__xmalloc(size_t size)
-{
-    void *p = malloc(size != 0 ? size : 1);
-    if (p == NULL) {
-        oom();
-    }
-    return p;
-}
-
-void *saml__xrealloc(void *p, size_t size)
-{
-    void *q = realloc(p, size != 0 ? size : 1);
-    if (q == NULL) {
-        oom();
-    }
-    return q;
-}
-
-void *saml__xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n != 0 ? n : 1, size != 0 ? size : 1);
-    if (p == NULL) {
-        oom();
-    }
-    return p;
-}
-
-char *saml__xstrdup(const char *s)
-{
-    return saml__xstrndup(s, strlen(s));
-}
-
-char *saml__xstrndup(const char *s, size_t n)
-{
-    char *p = saml__xmalloc(n + 1);
-    memcpy(p, s, n);
-    p[n] = '\0';
-    return p;
-}
-
-char *saml__printf(const char *fmt, ...)
-{
-    va_list ap;
-    char *s;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        oom();
-    }
-    s = saml__xmalloc((size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return s;
-}
-
 /* ---- pool ---- */
 
 typedef struct pool_item {
@@ -95,7 +30,7 @@ struct saml_pool {
 
 saml_pool *saml_pool_new(void)
 {
-    saml_pool *pool = saml__xcalloc(1, sizeof(*pool));
+    saml_pool *pool = idm_xcalloc(1, sizeof(*pool));
     pool->items = g_array_sized_new(FALSE, FALSE, sizeof(pool_item), 16);
     return pool;
 }
@@ -125,24 +60,16 @@ void *saml_pool_add(saml_pool *pool, void (*fn)(void *), void *ptr)
 
 char *saml_pool_strdup(saml_pool *pool, const char *s)
 {
-    return s == NULL ? NULL : saml_pool_add(pool, free, saml__xstrdup(s));
+    return s == NULL ? NULL : saml_pool_add(pool, free, idm_xstrdup(s));
 }
 
 char *saml_pool_printf(saml_pool *pool, const char *fmt, ...)
 {
     va_list ap;
     char *s;
-    int n;
 
     va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        oom();
-    }
-    s = saml__xmalloc((size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    s = idm_xvasprintf(fmt, ap);
     va_end(ap);
     return saml_pool_add(pool, free, s);
 }
@@ -181,7 +108,7 @@ unsigned char *saml__b64_decode(const char *in, size_t len, size_t max,
     if (len / 4 * 3 > max + 3) {
         return NULL;
     }
-    out = saml__xmalloc(len / 4 * 3 + 3);
+    out = idm_xmalloc(len / 4 * 3 + 3);
     for (size_t i = 0; i < len; i++) {
         int c = (unsigned char)in[i], v;
         if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
@@ -216,7 +143,7 @@ bad:
 
 char *saml__b64_encode(const unsigned char *in, size_t len)
 {
-    char *out = saml__xmalloc(4 * ((len + 2) / 3) + 1);
+    char *out = idm_xmalloc(4 * ((len + 2) / 3) + 1);
     EVP_EncodeBlock((unsigned char *)out, in, (int)len);
     return out;
 }
@@ -253,7 +180,7 @@ static int hexval(int c)
 
 char *saml__url_decode(const char *in, size_t len)
 {
-    char *out = saml__xmalloc(len + 1);
+    char *out = idm_xmalloc(len + 1);
     size_t n = 0;
 
     for (size_t i = 0; i < len; i++) {
@@ -285,7 +212,7 @@ char *saml__url_encode(const char *in)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t len = strlen(in);
-    char *out = saml__xmalloc(3 * len + 1), *p = out;
+    char *out = idm_xmalloc(3 * len + 1), *p = out;
 
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)in[i];
@@ -398,7 +325,7 @@ char *saml__cookie_get(const char *header, const char *name)
             if (vlen == 0 || vlen > 128) {
                 return NULL;
             }
-            return saml__xstrndup(p + nlen + 1, vlen);
+            return idm_xstrndup(p + nlen + 1, vlen);
         }
         p = *e != '\0' ? e + 1 : e;
     }

@@ -18,7 +18,7 @@ int saml__xml_is(const xmlNode *n, const char *ns, const char *name)
 char *saml__xml_prop(const xmlNode *n, const char *name)
 {
     xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
-    char *s = v != NULL ? saml__xstrdup((const char *)v) : NULL;
+    char *s = v != NULL ? idm_xstrdup((const char *)v) : NULL;
 
     xmlFree(v);
     return s;

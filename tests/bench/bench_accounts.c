@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "idm/conf.h"
-#include "idm/db.h"
+#include "base/conf.h"
+#include "base/db.h"
 #include "idm/org.h"
 #include "idm/user.h"
 

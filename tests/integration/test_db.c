@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "idm/conf.h"
-#include "idm/db.h"
+#include "base/conf.h"
+#include "base/db.h"
 #include "idm/grant.h"
 #include "idm/migrate.h"
 #include "idm/org.h"

@@ -9,9 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common.h"
-#include "db.h"
-#include "err.h"
+#include "base/common.h"
+#include "base/db.h"
+#include "base/err.h"
 
 /** Who acts, and from where ("cli", a client address, ...). */
 typedef struct idm_actor {

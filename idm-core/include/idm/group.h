@@ -9,9 +9,9 @@
 #include <stdint.h>
 
 #include "audit.h"
-#include "common.h"
-#include "db.h"
-#include "err.h"
+#include "base/common.h"
+#include "base/db.h"
+#include "base/err.h"
 
 typedef struct idm_group {
     int64_t id;

@@ -7,9 +7,9 @@
 
 #include <stddef.h>
 
-#include "common.h"
-#include "db.h"
-#include "err.h"
+#include "base/common.h"
+#include "base/db.h"
+#include "base/err.h"
 
 /** Longest login the system stores (config may lower it). */
 #define IDM_LOGIN_MAX 64

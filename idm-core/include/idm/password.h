@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common.h"
-#include "err.h"
+#include "base/common.h"
+#include "base/err.h"
 
 typedef struct idm_argon2_params {
     uint32_t memory_kib;

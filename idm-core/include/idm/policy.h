@@ -9,9 +9,9 @@
 
 #include <stddef.h>
 
-#include "common.h"
-#include "db.h"
-#include "err.h"
+#include "base/common.h"
+#include "base/db.h"
+#include "base/err.h"
 #include "org.h"
 #include "role.h"
 

@@ -5,7 +5,7 @@
 #ifndef IDM_ROLE_H
 #define IDM_ROLE_H
 
-#include "common.h"
+#include "base/common.h"
 #include "org.h"
 
 typedef enum idm_role {

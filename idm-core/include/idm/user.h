@@ -9,10 +9,10 @@
 #include <stdint.h>
 
 #include "audit.h"
-#include "common.h"
-#include "conf.h"
-#include "db.h"
-#include "err.h"
+#include "base/common.h"
+#include "base/conf.h"
+#include "base/db.h"
+#include "base/err.h"
 #include "password.h"
 #include "role.h"
 

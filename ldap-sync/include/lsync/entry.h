@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include <idm/common.h>
-#include <idm/err.h>
+#include "base/common.h"
+#include "base/err.h"
 
 /** Largest value the sync writes (a group name, a hash, a DN). */
 #define LSYNC_VALUE_MAX 4096

@@ -6,7 +6,7 @@
 #ifndef LSYNC_ESCAPE_H
 #define LSYNC_ESCAPE_H
 
-#include <idm/common.h>
+#include "base/common.h"
 
 /**
  * Escape a value for use as the value of an RDN (RFC 4514 section 2.4):

@@ -9,8 +9,8 @@
 
 #include <stddef.h>
 
-#include <idm/common.h>
-#include <idm/err.h>
+#include "base/common.h"
+#include "base/err.h"
 
 #include "entry.h"
 

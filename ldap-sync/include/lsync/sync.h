@@ -9,9 +9,9 @@
 #include <signal.h>
 #include <stdio.h>
 
-#include <idm/common.h>
-#include <idm/db.h>
-#include <idm/err.h>
+#include "base/common.h"
+#include "base/db.h"
+#include "base/err.h"
 
 #include "map.h"
 

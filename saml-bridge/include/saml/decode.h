@@ -9,8 +9,8 @@
 
 #include <stddef.h>
 
-#include "idm/common.h"
-#include "idm/err.h"
+#include "base/common.h"
+#include "base/err.h"
 
 /** Largest encoded message (base64 text) accepted: base64 of the largest
  * decoded message, with room for line breaks and a query's other fields. */

@@ -10,9 +10,9 @@
 #include <stddef.h>
 
 #include "idm/audit.h"
-#include "idm/common.h"
-#include "idm/db.h"
-#include "idm/err.h"
+#include "base/common.h"
+#include "base/db.h"
+#include "base/err.h"
 
 /** Largest aggregate downloaded (DFN-AAI and eduGAIN are far below). */
 #define SAML_FEDERATION_MAX (64 * 1024 * 1024)

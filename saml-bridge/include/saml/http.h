@@ -7,8 +7,8 @@
 #ifndef SAML_HTTP_H
 #define SAML_HTTP_H
 
-#include "idm/common.h"
-#include "idm/err.h"
+#include "base/common.h"
+#include "base/err.h"
 #include "saml/idp.h"
 
 typedef struct saml_http saml_http;

@@ -9,9 +9,9 @@
 
 #include <stddef.h>
 
-#include "idm/common.h"
-#include "idm/conf.h"
-#include "idm/err.h"
+#include "base/common.h"
+#include "base/conf.h"
+#include "base/err.h"
 
 typedef struct saml_idp saml_idp;
 

@@ -10,9 +10,9 @@
 #include <stddef.h>
 
 #include "idm/audit.h"
-#include "idm/common.h"
-#include "idm/db.h"
-#include "idm/err.h"
+#include "base/common.h"
+#include "base/db.h"
+#include "base/err.h"
 
 /** Largest metadata document accepted. */
 #define SAML_METADATA_MAX (1024 * 1024)

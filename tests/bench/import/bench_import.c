@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: EUPL-1.2
  * Hashing part of the import benchmark: raw Argon2id rate at the import's
- * initial-password parameters on one thread, then idm_import_hash_all on
+ * initial-password parameters on one thread, then sip_import_hash_all on
  * all cores, and the parallel efficiency (rate / (single rate x threads)).
  * usage: bench_import_hash COUNT [THREADS [MEMORY_KIB [ITERATIONS]]]
  */
@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "idm/import.h"
+#include "sip/import.h"
 #include "idm/password.h"
 
 static double now_s(void)
@@ -56,7 +56,7 @@ int main(int argc, char **argv)
     }
     raw = (double)single / (now_s() - t0);
     t0 = now_s();
-    if (idm_import_hash_all(out, (const char *const *)pw, count, mem, it, 1,
+    if (sip_import_hash_all(out, (const char *const *)pw, count, mem, it, 1,
                             threads, NULL, NULL, &err) != 0) {
         fprintf(stderr, "%s\n", err.msg);
         goto cleanup;

@@ -30,7 +30,7 @@
 #include <openssl/evp.h>
 #include <zlib.h>
 
-#include "idm/conf.h"
+#include "base/conf.h"
 
 #define RAW_SECONDS 3.0
 #define RESP_MAX (4 * 1024 * 1024) /* largest response body we accept */

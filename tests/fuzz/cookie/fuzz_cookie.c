@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char *v = saml__cookie_get(header, names[i]);
         if (v != NULL) {
             size_t n = strlen(v);
-            char *pair = saml__printf("%s=%s", names[i], v);
+            char *pair = idm_xasprintf("%s=%s", names[i], v);
             if (n == 0 || n > 128 || strchr(v, ';') != NULL ||
                 strstr(header, pair) == NULL) {
                 abort();

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: EUPL-1.2
  * Fuzz target: reading a school-software export (idm-core import): the
- * encoding detection and decoding to UTF-8 (idm_import__enc_detect,
- * idm_import__decode) and the whole reader behind idm_import_read_data
+ * encoding detection and decoding to UTF-8 (sip_import__enc_detect,
+ * sip_import__decode) and the whole reader behind sip_import_read_data
  * (delimiter detection, CSV cells, header and profile, validation of
  * every cell), without a database. The first input byte picks the
  * --encoding and --delimiter options, the rest is the file. Besides
@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "../fuzz.h"
-#include "idm/import.h"
+#include "sip/import.h"
 #include "import_int.h"
 
 static const char *const encodings[] = {NULL,          "utf-8",  "utf-16le",
@@ -28,7 +28,7 @@ static void check_decode(const unsigned char *data, size_t size, import_enc enc)
     size_t len = 0, nbad = 0;
     import_bad_seq *bad = NULL;
 
-    if (idm_import__decode(&out, &len, &bad, &nbad, data, size, enc) == 0) {
+    if (sip_import__decode(&out, &len, &bad, &nbad, data, size, enc) == 0) {
         if (out == NULL || strlen(out) > len || out[len] != '\0' ||
             !g_utf8_validate(out, (gssize)len, NULL)) {
             abort();
@@ -46,8 +46,8 @@ static void check_decode(const unsigned char *data, size_t size, import_enc enc)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const schools[] = {"75123", "71234"};
-    idm_import_opts opts = IDM_IMPORT_OPTS_INIT;
-    idm_import *imp = NULL;
+    sip_import_opts opts = SIP_IMPORT_OPTS_INIT;
+    sip_import *imp = NULL;
     idm_err err = IDM_ERR_INIT;
     unsigned char sel;
 
@@ -57,26 +57,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sel = data[0];
     data++;
     size--;
-    check_decode(data, size, idm_import__enc_detect(data, size));
+    check_decode(data, size, sip_import__enc_detect(data, size));
     check_decode(data, size, (import_enc)(sel % IMPORT_ENC__COUNT));
 
     opts.schools = schools;
     opts.nschools = 2;
     opts.encoding = encodings[sel & 7];
     opts.delimiter = delimiters[(sel >> 3) & 3];
-    opts.lang = (sel & 0x20) ? IDM_IMPORT_EN : IDM_IMPORT_DE;
+    opts.lang = (sel & 0x20) ? SIP_IMPORT_EN : SIP_IMPORT_DE;
     opts.school_year = "2026/27";
-    if (idm_import_read_data(&imp, (const char *)data, size, "fuzz.csv", &opts,
+    if (sip_import_read_data(&imp, (const char *)data, size, "fuzz.csv", &opts,
                              &err) == 0) {
-        size_t n = idm_import_row_count(imp);
+        size_t n = sip_import_row_count(imp);
         for (size_t i = 0; i < n; i++) {
-            idm_import_row_info r;
-            idm_import_row(imp, i, &r);
+            sip_import_row_info r;
+            sip_import_row(imp, i, &r);
             if (r.message == NULL || !g_utf8_validate(r.message, -1, NULL)) {
                 abort();
             }
         }
-        idm_import_free(imp);
+        sip_import_free(imp);
     } else if (imp != NULL || err.code == 0) {
         abort();
     }

@@ -19,10 +19,10 @@
 #include <glib.h>
 #include <libpq-fe.h>
 
-#include "idm/addr.h"
-#include "idm/conf.h"
-#include "idm/db.h"
-#include "idm/log.h"
+#include "base/addr.h"
+#include "base/conf.h"
+#include "base/db.h"
+#include "base/log.h"
 #include "idm/migrate.h"
 #include "idm/org.h"
 #include "idm/user.h"

@@ -31,8 +31,8 @@
 #include <openssl/x509.h>
 #include <zlib.h>
 
-#include "idm/conf.h"
-#include "idm/db.h"
+#include "base/conf.h"
+#include "base/db.h"
 #include "idm/migrate.h"
 #include "idm/org.h"
 #include "idm/user.h"

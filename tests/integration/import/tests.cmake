@@ -7,13 +7,13 @@ idm_shell_test(import import/test_import.sh pg)
 
 add_executable(test_import_read unit/import/test_import_read.c)
 target_include_directories(test_import_read PRIVATE
-    ${CMAKE_SOURCE_DIR}/idm-core/src)
-target_link_libraries(test_import_read PRIVATE idm_core idm_warnings
+    ${CMAKE_SOURCE_DIR}/sip-import/src)
+target_link_libraries(test_import_read PRIVATE sip_import idm_core idm_warnings
     PkgConfig::CMOCKA PkgConfig::GLIB)
 add_test(NAME unit.import_read COMMAND test_import_read)
 set_tests_properties(unit.import_read PROPERTIES LABELS unit
     ENVIRONMENT "IDM_IMPORT_DATA=${CMAKE_CURRENT_SOURCE_DIR}/data/import")
 
 add_executable(bench_import bench/import/bench_import.c)
-target_link_libraries(bench_import PRIVATE idm_core idm_warnings
+target_link_libraries(bench_import PRIVATE sip_import idm_core idm_warnings
     PkgConfig::ARGON2 Threads::Threads)

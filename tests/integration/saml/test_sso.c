@@ -38,9 +38,9 @@
 #include <xmlsec/xmltree.h>
 #include <zlib.h>
 
-#include "idm/conf.h"
-#include "idm/db.h"
-#include "idm/log.h"
+#include "base/conf.h"
+#include "base/db.h"
+#include "base/log.h"
 #include "idm/migrate.h"
 #include "idm/org.h"
 #include "idm/user.h"

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "idm/conf.h"
-#include "idm/err.h"
+#include "base/conf.h"
+#include "base/err.h"
 #include "idm/login.h"
 #include "idm/password.h"
 

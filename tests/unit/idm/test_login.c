@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "idm/err.h"
+#include "base/err.h"
 #include "idm/login.h"
 
 /* Code points spelled out, so that each test says what it feeds in. */

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "idm/addr.h"
-#include "idm/err.h"
+#include "base/addr.h"
+#include "base/err.h"
 #include "idm/password.h"
 
 #define PASSWORD "correct horse battery staple"

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "idm/err.h"
+#include "base/err.h"
 #include "idm/org.h"
 #include "idm/role.h"
 #include "idm/user.h"

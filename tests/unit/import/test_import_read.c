@@ -11,32 +11,32 @@
 
 #include <cmocka.h>
 
-#include "idm/import.h"
+#include "sip/import.h"
 #include "import_int.h"
 
 static void test_detect(void **state)
 {
     (void)state;
     assert_int_equal(
-        idm_import__enc_detect((const unsigned char *)"\xEF\xBB\xBFx", 4),
+        sip_import__enc_detect((const unsigned char *)"\xEF\xBB\xBFx", 4),
         IMPORT_ENC_UTF8);
     assert_int_equal(
-        idm_import__enc_detect((const unsigned char *)"\xFF\xFEx\0", 4),
+        sip_import__enc_detect((const unsigned char *)"\xFF\xFEx\0", 4),
         IMPORT_ENC_UTF16LE);
     assert_int_equal(
-        idm_import__enc_detect((const unsigned char *)"\xFE\xFF\0x", 4),
+        sip_import__enc_detect((const unsigned char *)"\xFE\xFF\0x", 4),
         IMPORT_ENC_UTF16BE);
     assert_int_equal(
-        idm_import__enc_detect((const unsigned char *)"M\xC3\xBCller", 7),
+        sip_import__enc_detect((const unsigned char *)"M\xC3\xBCller", 7),
         IMPORT_ENC_UTF8);
     assert_int_equal(
-        idm_import__enc_detect((const unsigned char *)"M\xFCller", 6),
+        sip_import__enc_detect((const unsigned char *)"M\xFCller", 6),
         IMPORT_ENC_LATIN1);
     assert_int_equal(
-        idm_import__enc_detect((const unsigned char *)"\x8Aimek", 5),
+        sip_import__enc_detect((const unsigned char *)"\x8Aimek", 5),
         IMPORT_ENC_CP1252);
     assert_int_equal(
-        idm_import__enc_detect((const unsigned char *)"\xA6imek", 5),
+        sip_import__enc_detect((const unsigned char *)"\xA6imek", 5),
         IMPORT_ENC_LATIN9);
 }
 
@@ -48,7 +48,7 @@ static void test_decode_bad(void **state)
     const char in[] = "a;b\nx\xFFy;\xC3\xBC\n";
 
     (void)state;
-    assert_int_equal(idm_import__decode(&out, &len, &bad, &nbad,
+    assert_int_equal(sip_import__decode(&out, &len, &bad, &nbad,
                                         (const unsigned char *)in,
                                         sizeof(in) - 1, IMPORT_ENC_UTF8),
                      0);
@@ -62,8 +62,8 @@ static void test_decode_bad(void **state)
 
 static void test_norm_header(void **state)
 {
-    char *a = idm_import__norm_header("  SCHÜLERNUMMER ");
-    char *b = idm_import__norm_header("Schuelernummer");
+    char *a = sip_import__norm_header("  SCHÜLERNUMMER ");
+    char *b = sip_import__norm_header("Schuelernummer");
 
     (void)state;
     assert_string_equal(a, b);
@@ -76,8 +76,8 @@ static void test_msg_parity(void **state)
 {
     (void)state;
     for (int id = 0; id < M__COUNT; id++) {
-        const char *de = idm_import__msg(IDM_IMPORT_DE, (import_msg)id);
-        const char *en = idm_import__msg(IDM_IMPORT_EN, (import_msg)id);
+        const char *de = sip_import__msg(SIP_IMPORT_DE, (import_msg)id);
+        const char *en = sip_import__msg(SIP_IMPORT_EN, (import_msg)id);
         GString *cd = g_string_new(NULL), *ce = g_string_new(NULL);
         for (const char *p = de; (p = strchr(p, '%')) != NULL; p += 2) {
             g_string_append_len(cd, p, p[1] == 'z' ? 3 : 2);
@@ -101,51 +101,51 @@ static void test_parse(void **state)
                         "75123;1;\"Meier;\r\nX\";Anna;7a\r\n"
                         "75123;2;Kurz;Ben;7a!\r\n"
                         "75123;1;Lang;Eva;7b;\r\n";
-    idm_import_opts opts = IDM_IMPORT_OPTS_INIT;
-    idm_import *imp = NULL;
-    idm_import_row_info r;
+    sip_import_opts opts = SIP_IMPORT_OPTS_INIT;
+    sip_import *imp = NULL;
+    sip_import_row_info r;
     idm_err err = IDM_ERR_INIT;
 
     (void)state;
     opts.schools = schools;
     opts.nschools = 1;
-    opts.lang = IDM_IMPORT_EN;
+    opts.lang = SIP_IMPORT_EN;
     assert_int_equal(
-        idm_import_read_data(&imp, data, sizeof(data) - 1, "t", &opts, &err),
+        sip_import_read_data(&imp, data, sizeof(data) - 1, "t", &opts, &err),
         0);
-    assert_int_equal(idm_import_row_count(imp), 3);
-    idm_import_row(imp, 0, &r);
+    assert_int_equal(sip_import_row_count(imp), 3);
+    sip_import_row(imp, 0, &r);
     assert_int_equal(r.line, 3);
-    assert_int_equal(r.action, IDM_IMPORT_ERROR); /* duplicate key 1 */
-    idm_import_row(imp, 1, &r);
+    assert_int_equal(r.action, SIP_IMPORT_ERROR); /* duplicate key 1 */
+    sip_import_row(imp, 1, &r);
     assert_int_equal(r.line, 5);
     assert_non_null(strstr(r.message, "line 5, column 5 (Klasse)"));
-    idm_import_row(imp, 2, &r);
+    sip_import_row(imp, 2, &r);
     assert_int_equal(r.line, 6);
     assert_non_null(strstr(r.message, "lines 3, 6"));
-    idm_import_free(imp);
+    sip_import_free(imp);
 }
 
 static void test_missing_column(void **state)
 {
     static const char *const schools[] = {"75123"};
     const char data[] = "Schulnummer;Schülernummer;Nachname;Klasse\n1;2;3;4\n";
-    idm_import_opts opts = IDM_IMPORT_OPTS_INIT;
-    idm_import *imp = NULL;
+    sip_import_opts opts = SIP_IMPORT_OPTS_INIT;
+    sip_import *imp = NULL;
     idm_err err = IDM_ERR_INIT;
 
     (void)state;
     opts.schools = schools;
     opts.nschools = 1;
-    opts.lang = IDM_IMPORT_DE;
+    opts.lang = SIP_IMPORT_DE;
     assert_int_equal(
-        idm_import_read_data(&imp, data, sizeof(data) - 1, "t", &opts, &err),
+        sip_import_read_data(&imp, data, sizeof(data) - 1, "t", &opts, &err),
         IDM_EINVAL);
     assert_null(imp);
     assert_non_null(strstr(err.msg, "„Vorname“"));
 }
 
-/* A cell over IDM_IMPORT_CELL_MAX bytes is refused with its line and
+/* A cell over SIP_IMPORT_CELL_MAX bytes is refused with its line and
  * column, never cut: a cut in the middle of "€" left a lead byte at the
  * cell's end, and the class check's g_utf8_strlen read past the buffer
  * (valgrind: invalid read). The record is laid out so that the cell ends
@@ -155,58 +155,58 @@ static void test_cell_too_long(void **state)
     static const char *const schools[] = {"75123"};
     const char head[] = "Schulnummer;Schülernummer;Nachname;Vorname;Klasse\n";
     GString *data = g_string_new(head);
-    idm_import_opts opts = IDM_IMPORT_OPTS_INIT;
-    idm_import *imp = NULL;
-    idm_import_row_info r;
+    sip_import_opts opts = SIP_IMPORT_OPTS_INIT;
+    sip_import *imp = NULL;
+    sip_import_row_info r;
     idm_err err = IDM_ERR_INIT;
 
     (void)state;
     opts.schools = schools;
     opts.nschools = 1;
-    opts.lang = IDM_IMPORT_EN;
+    opts.lang = SIP_IMPORT_EN;
     g_string_append(data, "75123;1;");
     for (int i = 0; i < 4080; i++) {
         g_string_append_c(data, 'M');
     }
     g_string_append(data, ";Anna;\xC3\xA4"); /* "ä", then 4093 'a' and "€" */
-    for (int i = 0; i < IDM_IMPORT_CELL_MAX - 3; i++) {
+    for (int i = 0; i < SIP_IMPORT_CELL_MAX - 3; i++) {
         g_string_append_c(data, 'a');
     }
     g_string_append(data, "\xE2\x82\xAC\n75123;2;Kurz;Ben;7a\n");
     /* a blank-looking cell that is too long is refused too */
     g_string_append(data, "75123;3;Lang;Eva;");
-    for (int i = 0; i < IDM_IMPORT_CELL_MAX + 1; i++) {
+    for (int i = 0; i < SIP_IMPORT_CELL_MAX + 1; i++) {
         g_string_append_c(data, ' ');
     }
     g_string_append_c(data, '\n');
     assert_int_equal(
-        idm_import_read_data(&imp, data->str, data->len, "t", &opts, &err), 0);
-    assert_int_equal(idm_import_row_count(imp), 3);
-    idm_import_row(imp, 0, &r);
-    assert_int_equal(r.action, IDM_IMPORT_ERROR);
+        sip_import_read_data(&imp, data->str, data->len, "t", &opts, &err), 0);
+    assert_int_equal(sip_import_row_count(imp), 3);
+    sip_import_row(imp, 0, &r);
+    assert_int_equal(r.action, SIP_IMPORT_ERROR);
     assert_string_equal(r.message, "line 2, column 5 (Klasse): the cell is "
                                    "longer than 4096 bytes");
     assert_null(r.class_name);
-    idm_import_row(imp, 1, &r); /* the next row is not affected */
+    sip_import_row(imp, 1, &r); /* the next row is not affected */
     assert_int_equal(r.line, 3);
-    assert_int_not_equal(r.action, IDM_IMPORT_ERROR);
+    assert_int_not_equal(r.action, SIP_IMPORT_ERROR);
     assert_string_equal(r.class_name, "7a");
-    idm_import_row(imp, 2, &r);
+    sip_import_row(imp, 2, &r);
     assert_int_equal(r.line, 4);
-    assert_int_equal(r.action, IDM_IMPORT_ERROR);
+    assert_int_equal(r.action, SIP_IMPORT_ERROR);
     assert_non_null(strstr(r.message, "line 4, column 5 (Klasse)"));
-    idm_import_free(imp);
+    sip_import_free(imp);
     imp = NULL;
 
     /* in the header: the file is refused, naming line and column */
     g_string_assign(data, "Schulnummer;Schülernummer;Nachname;Vorname;");
-    for (int i = 0; i < IDM_IMPORT_CELL_MAX; i++) {
+    for (int i = 0; i < SIP_IMPORT_CELL_MAX; i++) {
         g_string_append(data, "\xC3\x9F"); /* ß */
     }
     g_string_append(data, "\n75123;1;Meier;Anna;7a\n");
-    opts.lang = IDM_IMPORT_DE;
+    opts.lang = SIP_IMPORT_DE;
     assert_int_equal(
-        idm_import_read_data(&imp, data->str, data->len, "t", &opts, &err),
+        sip_import_read_data(&imp, data->str, data->len, "t", &opts, &err),
         IDM_EINVAL);
     assert_null(imp);
     assert_string_equal(err.msg, "t: Zeile 1, Spalte 5: die Zelle ist länger "
@@ -223,22 +223,22 @@ static void test_profile_match_and_key(void **state)
     const char data[] = "Schulnummer;Lehrernummer;Nachname;Vorname;"
                         "Schülernummer\n"
                         "75123;L1;Meier;Anna;\n";
-    idm_import_opts opts = IDM_IMPORT_OPTS_INIT;
-    idm_import *imp = NULL;
-    idm_import_row_info r;
+    sip_import_opts opts = SIP_IMPORT_OPTS_INIT;
+    sip_import *imp = NULL;
+    sip_import_row_info r;
     idm_err err = IDM_ERR_INIT;
 
     (void)state;
     opts.schools = schools;
     opts.nschools = 1;
     assert_int_equal(
-        idm_import_read_data(&imp, data, sizeof(data) - 1, "t", &opts, &err),
+        sip_import_read_data(&imp, data, sizeof(data) - 1, "t", &opts, &err),
         0);
-    assert_int_equal(idm_import_row_count(imp), 1);
-    idm_import_row(imp, 0, &r);
+    assert_int_equal(sip_import_row_count(imp), 1);
+    sip_import_row(imp, 0, &r);
     assert_string_equal(r.key, "L1");
-    assert_int_not_equal(r.action, IDM_IMPORT_ERROR);
-    idm_import_free(imp);
+    assert_int_not_equal(r.action, SIP_IMPORT_ERROR);
+    sip_import_free(imp);
 }
 
 int main(void)
