@@ -15,7 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "saml_int.h"
+#include "registry_int.h"
+#include "web_int.h"
 
 /* ---- SP endpoints (ACS, SLO) ---- */
 
@@ -146,7 +147,7 @@ static void test_b64_decode(void **state)
         size_t len = 99,
                in_len = b64[i].in_len ? b64[i].in_len : strlen(b64[i].in);
         unsigned char *out =
-            saml__b64_decode(b64[i].in, in_len, b64[i].max, &len);
+            web_b64_decode(b64[i].in, in_len, b64[i].max, &len);
         if ((out == NULL) != (b64[i].out == NULL) ||
             (out != NULL &&
              (len != b64[i].out_len || memcmp(out, b64[i].out, len) != 0))) {
@@ -169,9 +170,9 @@ static void test_b64_roundtrip(void **state)
         bytes[i] = (unsigned char)(255 - i);
     }
     for (size_t n = 0; n <= sizeof(bytes); n += 37) {
-        char *enc = saml__b64_encode(bytes, n);
+        char *enc = web_b64_encode(bytes, n);
         size_t len = 0;
-        unsigned char *dec = saml__b64_decode(enc, strlen(enc), n, &len);
+        unsigned char *dec = web_b64_decode(enc, strlen(enc), n, &len);
         assert_non_null(dec);
         assert_int_equal(len, n);
         assert_memory_equal(dec, bytes, n);
@@ -226,7 +227,7 @@ static void test_url(void **state)
     for (size_t i = 0; i < sizeof(url_dec) / sizeof(url_dec[0]); i++) {
         size_t len =
             url_dec[i].in_len ? url_dec[i].in_len : strlen(url_dec[i].in);
-        char *out = saml__url_decode(url_dec[i].in, len);
+        char *out = web_url_decode(url_dec[i].in, len);
         if ((out == NULL) != (url_dec[i].out == NULL) ||
             (out != NULL && strcmp(out, url_dec[i].out) != 0)) {
             fail_msg("url_decode \"%s\": \"%s\"", url_dec[i].in,
@@ -235,8 +236,8 @@ static void test_url(void **state)
         free(out);
     }
     for (size_t i = 0; i < sizeof(url_enc) / sizeof(url_enc[0]); i++) {
-        char *out = saml__url_encode(url_enc[i].in);
-        char *back = saml__url_decode(out, strlen(out));
+        char *out = web_url_encode(url_enc[i].in);
+        char *back = web_url_decode(out, strlen(out));
         if (strcmp(out, url_enc[i].out) != 0 || back == NULL ||
             strcmp(back, url_enc[i].in) != 0) {
             fail_msg("url_encode \"%s\": \"%s\"", url_enc[i].in, out);
@@ -285,8 +286,8 @@ static void test_form(void **state)
         const char *raw = NULL;
         size_t raw_len = 0;
         int found =
-            saml__form_raw(forms[i].form, len, forms[i].name, &raw, &raw_len);
-        char *v = saml__form_get(forms[i].form, len, forms[i].name);
+            web_form_raw(forms[i].form, len, forms[i].name, &raw, &raw_len);
+        char *v = web_form_get(forms[i].form, len, forms[i].name);
         if (found != forms[i].found ||
             (v == NULL) != (forms[i].value == NULL) ||
             (v != NULL && strcmp(v, forms[i].value) != 0) ||
@@ -297,7 +298,7 @@ static void test_form(void **state)
         }
         free(v);
     }
-    assert_null(saml__form_get(NULL, 0, "a"));
+    assert_null(web_form_get(NULL, 0, "a"));
 }
 
 /* ---- Cookie header ---- */
@@ -336,7 +337,7 @@ static void test_cookie(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof(cookies) / sizeof(cookies[0]); i++) {
-        char *v = saml__cookie_get(cookies[i].header, cookies[i].name);
+        char *v = web_cookie_get(cookies[i].header, cookies[i].name);
         if ((v == NULL) != (cookies[i].value == NULL) ||
             (v != NULL && strcmp(v, cookies[i].value) != 0)) {
             fail_msg("cookie \"%s\" name %s: \"%s\"", cookies[i].header,
@@ -344,7 +345,7 @@ static void test_cookie(void **state)
         }
         free(v);
     }
-    assert_null(saml__cookie_get(NULL, "idm_s"));
+    assert_null(web_cookie_get(NULL, "idm_s"));
 }
 
 /* ---- xsd:dateTime ---- */
@@ -407,13 +408,13 @@ static void test_time_parse(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
-        int64_t got = saml__time_parse(times[i].in);
+        int64_t got = web_time_parse(times[i].in);
         if (got != times[i].epoch) {
             fail_msg("time \"%s\": %lld, expected %lld", times[i].in,
                      (long long)got, (long long)times[i].epoch);
         }
     }
-    assert_int_equal(saml__time_parse(NULL), -1);
+    assert_int_equal(web_time_parse(NULL), -1);
 }
 
 static void test_time_format(void **state)
@@ -421,11 +422,11 @@ static void test_time_format(void **state)
     char out[32];
 
     (void)state;
-    saml__time_format(out, 1796506200);
+    web_time_format(out, 1796506200);
     assert_string_equal(out, "2026-12-05T21:30:00Z");
-    assert_int_equal(saml__time_parse(out), 1796506200);
-    saml__time_format(out, 0);
-    assert_int_equal(saml__time_parse(out), 0);
+    assert_int_equal(web_time_parse(out), 1796506200);
+    web_time_format(out, 0);
+    assert_int_equal(web_time_parse(out), 0);
 }
 
 int main(void)
