@@ -12,7 +12,6 @@
 
 #include "idp_int.h"
 #include "steps_int.h"
-#include "web/pages.h"
 
 static pthread_once_t lasso_once = PTHREAD_ONCE_INIT;
 static int lasso_rc;

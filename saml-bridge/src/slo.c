@@ -293,8 +293,7 @@ static void step(web_ctx *ctx, json_t *state)
             web_resp_browser_cookie(ctx);
             ctx->browser_new = 0;
         } else {
-            web_page_error(ctx, 503,
-                           web_msg_text(ctx->lang, WEB_M_UNAVAILABLE));
+            web_page_fail(ctx, "slo.pending", err.code, &err);
         }
         free(text);
         free(id);
@@ -575,7 +574,7 @@ static void sp_request(web_ctx *ctx, saml_server *srv)
     }
     if (saml_slo_session_find(&sid, login, ctx, m.issuer, m.name_id,
                               m.session_index, &err) != 0) {
-        web_page_error(ctx, 503, web_msg_text(ctx->lang, WEB_M_UNAVAILABLE));
+        web_page_fail(ctx, "slo.session", err.code, &err);
         goto cleanup;
     }
     reply = json_pack("{s:s, s:s, s:s?}", "sp", m.issuer, "id", m.id, "relay",
@@ -681,8 +680,7 @@ void saml_slo_handle(web_ctx *ctx)
             return;
         }
         if (web_session_lookup(ctx, &err) != 0) {
-            web_page_error(ctx, 503,
-                           web_msg_text(ctx->lang, WEB_M_UNAVAILABLE));
+            web_page_fail(ctx, "logout.session", err.code, &err);
             return;
         }
         step(ctx,

@@ -689,7 +689,7 @@ static void decide(web_ctx *ctx, sso_req *r)
         return;
     }
     if (!ctx->session_checked && web_session_lookup(ctx, &err) != 0) {
-        web_page_error(ctx, 503, web_msg_text(ctx->lang, WEB_M_UNAVAILABLE));
+        web_page_fail(ctx, "sso.session", err.code, &err);
         return;
     }
     /* ForceAuthn (and reauth) are server-side: from the request, or from
@@ -730,7 +730,7 @@ static void decide(web_ctx *ctx, sso_req *r)
     if (saml_pending_park(&pending, ctx, r->binding, park_message(ctx, r),
                           r->msg.relay_state, r->force || reauth,
                           &err) != 0) {
-        web_page_error(ctx, 503, web_msg_text(ctx->lang, WEB_M_UNAVAILABLE));
+        web_page_fail(ctx, "sso.park", err.code, &err);
         return;
     }
     {
@@ -885,7 +885,7 @@ static void issue_fresh(web_ctx *ctx, sso_req *r, const idm_decision *d,
     web_session who;
 
     if (web_session_lookup(ctx, &err) != 0) {
-        web_page_error(ctx, 503, web_msg_text(ctx->lang, WEB_M_UNAVAILABLE));
+        web_page_fail(ctx, "sso.session", err.code, &err);
         return;
     }
     memset(&who, 0, sizeof(who));
@@ -912,7 +912,7 @@ void saml_sso_login_done(web_ctx *ctx, const char *pending, const char *uuid,
     memset(&r, 0, sizeof(r));
     if (must_change && pending != NULL &&
         saml_pending_force_done(ctx, pending, &err) != 0) {
-        web_page_error(ctx, 503, web_msg_text(ctx->lang, WEB_M_UNAVAILABLE));
+        web_page_fail(ctx, "sso.pending", err.code, &err);
         return;
     }
     /* a pending password change keeps the request for afterwards (its
@@ -935,7 +935,7 @@ void saml_sso_login_done(web_ctx *ctx, const char *pending, const char *uuid,
         }
     }
     if (web_session_create(ctx, uuid, login, must_change, &err) != 0) {
-        web_page_error(ctx, 503, web_msg_text(ctx->lang, WEB_M_UNAVAILABLE));
+        web_page_fail(ctx, "sso.session_create", err.code, &err);
     } else if (must_change) {
         /* the pending id came from a form field: encode it */
         char *enc = pending != NULL ? web_url_encode(pending) : NULL;

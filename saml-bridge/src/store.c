@@ -14,11 +14,6 @@
 #include "store_int.h"
 #include "web/session.h"
 
-static void subject_free(void *subject)
-{
-    idm_subject_free(subject);
-}
-
 int saml_assertion_record_send(web_ctx *ctx, int64_t session_id,
                                const char *login, const char *sp,
                                const char *name_id, const char *format,
@@ -149,8 +144,7 @@ int saml_replay_wait(web_ctx *ctx, idm_err *err)
          * fails as it would have */
         if (idm_subject_read(&subject, res, 6, ctx->session.login, &ignored) ==
             0) {
-            ctx->session_subject =
-                web_pool_add(ctx->pool, subject_free, subject);
+            web_session_subject_set(ctx, subject);
         }
     }
     PQclear(res);

@@ -35,6 +35,11 @@ static void subject_free(void *subject)
     idm_subject_free(subject);
 }
 
+void web_session_subject_set(web_ctx *ctx, idm_subject *subject)
+{
+    ctx->session_subject = web_pool_add(ctx->pool, subject_free, subject);
+}
+
 /* No session known (yet) in this request. */
 void web_session_reset(web_ctx *ctx)
 {
@@ -96,7 +101,7 @@ int web_session_subject(const idm_subject **out, web_ctx *ctx, idm_err *err)
         rc = web_ctx_db(&db, ctx, err);
         rc = rc != 0 ? rc : idm_subject_load(&s, db, ctx->session.login, err);
         if (rc == 0) {
-            ctx->session_subject = web_pool_add(ctx->pool, subject_free, s);
+            web_session_subject_set(ctx, s);
         }
     }
     *out = ctx->session_subject;

@@ -50,6 +50,9 @@ void web_token_hash(char out[67], const char *token);
 char *web_session_token(web_ctx *ctx, char hash[67], char idle[16]);
 /** No session known (yet) in this request. */
 void web_session_reset(web_ctx *ctx);
+/** The session's person as the protocol's statement read it; the
+ * request owns it from now on (ctx->session_subject). */
+void web_session_subject_set(web_ctx *ctx, idm_subject *subject);
 /** The session from WEB_SESSION_COLS at column col of row 0. */
 void web_session_fill(web_ctx *ctx, const PGresult *res, int col, char *token);
 
