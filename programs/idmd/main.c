@@ -18,8 +18,9 @@
 #include "base/conf.h"
 #include "base/log.h"
 #include "base/notify.h"
-#include "saml/http.h"
 #include "saml/idp.h"
+#include "web/http.h"
+#include "web/web.h"
 
 /* jemalloc's options, read before main(): keep freed pages instead of
  * returning them to the kernel. Every password check allocates and frees
@@ -76,8 +77,9 @@ int main(int argc, char **argv)
     };
     const char *config = NULL, *metrics = NULL;
     idm_conf *conf = NULL;
+    web_site *web = NULL;
     saml_idp *idp = NULL;
-    saml_http *http = NULL;
+    web_http *http = NULL;
     idm_err err = IDM_ERR_INIT;
     struct sigaction sa;
     int port = -1, check = 0, threads, rc = 1, opt, listen_failed = 0;
@@ -128,7 +130,9 @@ int main(int argc, char **argv)
     if (threads < 1) {
         threads = 2;
     }
-    if (saml_idp_new(&idp, conf, threads + 1, &err) != 0) {
+    /* the web layer, then the SAML IdP on it */
+    if (web_site_new(&web, conf, threads + 1, &err) != 0 ||
+        saml_idp_new(&idp, web, &err) != 0) {
         idm_log(IDM_LOG_ERROR, "saml", "start.fail", "reason=\"%s\"", err.msg);
         if (err.detail[0] != '\0') {
             idm_log(IDM_LOG_ERROR, "saml", "start.fail.detail", "detail=\"%s\"",
@@ -148,7 +152,7 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    if (saml_http_start(&http, idp, conf, port, metrics, &err) != 0) {
+    if (web_http_start(&http, web, conf, port, metrics, &err) != 0) {
         idm_log(IDM_LOG_ERROR, "saml", "start.fail", "reason=\"%s\"", err.msg);
         goto cleanup;
     }
@@ -158,7 +162,8 @@ int main(int argc, char **argv)
             conf->idp_listen, port > 0 ? port : conf->idp_port,
             metrics != NULL ? metrics : conf->idp_metrics_listen, threads + 1,
             conf->idp_max_connections, conf->idp_base_url);
-    /* listening, keys loaded, the database answered (saml_idp_new) */
+    /* listening, keys loaded, the database answered (web_site_new,
+     * saml_idp_new) */
     idm_notify("READY=1");
     next_housekeeping = mono_seconds() + 300;
     while (!stop_flag) {
@@ -199,7 +204,7 @@ int main(int argc, char **argv)
          * invalid policy is refused and logged there, the active one stays */
         if (force || now >= next_policy_poll) {
             idm_err perr = IDM_ERR_INIT;
-            (void)saml_idp_policy_reload(idp, force, &perr);
+            (void)web_site_policy_reload(web, force, &perr);
             next_policy_poll = now + 2;
         }
         if (force) {
@@ -209,7 +214,7 @@ int main(int argc, char **argv)
             idm_err ferr = IDM_ERR_INIT;
             /* rejections of finished minutes: one audit row per address,
              * reason and minute (reject.c) */
-            if (saml_idp_reject_flush(idp, 0, &ferr) != 0) {
+            if (web_site_reject_flush(web, 0, &ferr) != 0) {
                 idm_log(IDM_LOG_WARN, "saml", "reject.flush_fail",
                         "reason=\"%s\"", ferr.msg);
             }
@@ -228,8 +233,9 @@ int main(int argc, char **argv)
     idm_log(IDM_LOG_NOTICE, "saml", "stop", "signal=1");
     rc = 0;
 cleanup:
-    saml_http_stop(http);
+    web_http_stop(http);
     saml_idp_free(idp);
+    web_site_free(web);
     idm_conf_free(conf);
     return rc;
 }

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "saml_int.h"
+#include "steps_int.h"
 
 /* subject-id is the same for every SP: the pairwise HMAC with an empty
  * entityID, which no SP can have (the registry refuses it). */
@@ -51,7 +51,7 @@ static void add_scoped_id(LassoSaml2Attribute *a, const saml_idp *idp,
     free(own);
 }
 
-int saml_attributes_build(GList **out, saml_ctx *ctx, const saml_sp_info *sp,
+int saml_attributes_build(GList **out, web_ctx *ctx, const saml_sp_info *sp,
                           const char *person_uuid, const char *pairwise,
                           const idm_decision *d, const idm_subject *subject,
                           idm_err *err)
@@ -68,9 +68,11 @@ int saml_attributes_build(GList **out, saml_ctx *ctx, const saml_sp_info *sp,
         LassoSaml2Attribute *a = attribute(info->saml, info->name);
 
         if (info->attr == IDM_ATTR_PAIRWISE_ID) {
-            add_scoped_id(a, ctx->idp, person_uuid, sp->entity_id, pairwise);
+            add_scoped_id(a, saml_idp_of(ctx), person_uuid, sp->entity_id,
+                          pairwise);
         } else if (info->attr == IDM_ATTR_SUBJECT_ID) {
-            add_scoped_id(a, ctx->idp, person_uuid, SUBJECT_ID_LABEL, NULL);
+            add_scoped_id(a, saml_idp_of(ctx), person_uuid, SUBJECT_ID_LABEL,
+                          NULL);
         } else {
             for (char **v = values[i].values; v != NULL && *v != NULL; v++) {
                 add_value(a, *v);

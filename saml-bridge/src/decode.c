@@ -13,8 +13,10 @@
 #include <libxml/tree.h>
 #include <zlib.h>
 
+#include "base/alloc.h"
 #include "saml/decode.h"
-#include "saml_int.h"
+#include "web/codec.h"
+#include "xml_int.h"
 
 #define NS_SAMLP "urn:oasis:names:tc:SAML:2.0:protocol"
 #define NS_SAML "urn:oasis:names:tc:SAML:2.0:assertion"
@@ -518,18 +520,18 @@ int saml_msg_decode_redirect(saml_msg *out, const char *query, size_t len,
     if (query == NULL || len > SAML_MSG_ENCODED_MAX) {
         return idm_err_set(err, IDM_ETOOBIG, "the message is too large");
     }
-    if (saml__form_raw(query, len, param, &req_raw, &req_len) != 1 ||
+    if (web_form_raw(query, len, param, &req_raw, &req_len) != 1 ||
         req_len == 0) {
         return idm_err_set(err, IDM_EINVAL, "no single %s parameter", param);
     }
-    has_rs = saml__form_raw(query, len, "RelayState", &rs_raw, &rs_len);
-    has_alg = saml__form_raw(query, len, "SigAlg", &alg_raw, &alg_len);
-    has_sig = saml__form_raw(query, len, "Signature", &sig_raw, &sig_len);
+    has_rs = web_form_raw(query, len, "RelayState", &rs_raw, &rs_len);
+    has_alg = web_form_raw(query, len, "SigAlg", &alg_raw, &alg_len);
+    has_sig = web_form_raw(query, len, "Signature", &sig_raw, &sig_len);
     if (has_rs < 0 || has_alg < 0 || has_sig < 0) {
         return idm_err_set(err, IDM_EINVAL, "a parameter is repeated");
     }
     if (has_rs) {
-        out->relay_state = saml__url_decode(rs_raw, rs_len);
+        out->relay_state = web_url_decode(rs_raw, rs_len);
         if (out->relay_state == NULL) {
             rc = idm_err_set(err, IDM_EINVAL, "malformed RelayState");
             goto cleanup;
@@ -541,7 +543,7 @@ int saml_msg_decode_redirect(saml_msg *out, const char *query, size_t len,
     }
     if (has_sig) {
         out->redirect_signed = 1;
-        out->sig_alg = saml__url_decode(alg_raw, alg_len);
+        out->sig_alg = web_url_decode(alg_raw, alg_len);
         if (out->sig_alg == NULL ||
             strcmp(out->sig_alg, SAML_ALG_RSA_SHA256) != 0) {
             rc = idm_err_set(err, IDM_EINVAL,
@@ -549,10 +551,10 @@ int saml_msg_decode_redirect(saml_msg *out, const char *query, size_t len,
                              "only)");
             goto cleanup;
         }
-        sig_b64 = saml__url_decode(sig_raw, sig_len);
+        sig_b64 = web_url_decode(sig_raw, sig_len);
         if (sig_b64 == NULL ||
-            (out->signature = saml__b64_decode(sig_b64, strlen(sig_b64), 1024,
-                                               &out->signature_len)) == NULL) {
+            (out->signature = web_b64_decode(sig_b64, strlen(sig_b64), 1024,
+                                             &out->signature_len)) == NULL) {
             rc = idm_err_set(err, IDM_EINVAL, "malformed Signature");
             goto cleanup;
         }
@@ -563,12 +565,12 @@ int saml_msg_decode_redirect(saml_msg *out, const char *query, size_t len,
             has_rs ? "&RelayState=" : "", (int)rs_len, has_rs ? rs_raw : "", "",
             0, "", (int)alg_len, alg_raw);
     }
-    b64 = saml__url_decode(req_raw, req_len);
+    b64 = web_url_decode(req_raw, req_len);
     if (b64 == NULL) {
         rc = idm_err_set(err, IDM_EINVAL, "malformed %s", param);
         goto cleanup;
     }
-    bin = saml__b64_decode(b64, strlen(b64), SAML_MSG_XML_MAX, &bin_len);
+    bin = web_b64_decode(b64, strlen(b64), SAML_MSG_XML_MAX, &bin_len);
     if (bin == NULL) {
         rc = idm_err_set(err, IDM_EINVAL, "%s is not base64", param);
         goto cleanup;
@@ -608,7 +610,7 @@ int saml_msg_decode_post(saml_msg *out, const char *b64, size_t len,
     if (len > SAML_MSG_ENCODED_MAX) {
         return idm_err_set(err, IDM_ETOOBIG, "the message is too large");
     }
-    bin = saml__b64_decode(b64, len, SAML_MSG_XML_MAX, &bin_len);
+    bin = web_b64_decode(b64, len, SAML_MSG_XML_MAX, &bin_len);
     if (bin == NULL) {
         return idm_err_set(err, IDM_EINVAL,
                            "the message is not base64 or too large");

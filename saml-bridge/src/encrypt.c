@@ -23,7 +23,9 @@
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 
-#include "saml_int.h"
+#include "base/alloc.h"
+#include "crypto_int.h"
+#include "web/codec.h"
 
 #define XENC_NS "http://www.w3.org/2001/04/xmlenc#"
 #define DS_NS "http://www.w3.org/2000/09/xmldsig#"
@@ -69,7 +71,7 @@ static char *wrap_key(const unsigned char *key, size_t klen, EVP_PKEY *pub)
         EVP_PKEY_CTX_set_rsa_oaep_md(pc, sha1) == 1 &&
         EVP_PKEY_CTX_set_rsa_mgf1_md(pc, sha1) == 1 &&
         EVP_PKEY_encrypt(pc, wrapped, &wlen, key, klen) == 1) {
-        out = saml__b64_encode(wrapped, wlen);
+        out = web_b64_encode(wrapped, wlen);
     }
     EVP_PKEY_CTX_free(pc);
     return out;
@@ -105,7 +107,7 @@ static char *seal(const unsigned char *key, unsigned alg, const char *in,
                              buf + ivlen + (size_t)n1 + (size_t)n2) != 1)) {
         goto cleanup;
     }
-    out = saml__b64_encode(buf, ivlen + (size_t)n1 + (size_t)n2 + tlen);
+    out = web_b64_encode(buf, ivlen + (size_t)n1 + (size_t)n2 + tlen);
 cleanup:
     EVP_CIPHER_CTX_free(cc);
     free(buf);

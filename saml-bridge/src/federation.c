@@ -24,10 +24,13 @@
 #include <xmlsec/openssl/crypto.h>
 #include <xmlsec/openssl/evp.h>
 
+#include "base/alloc.h"
 #include "base/log.h"
 #include "saml/federation.h"
 #include "saml/sp.h"
-#include "saml_int.h"
+#include "registry_int.h"
+#include "web/codec.h"
+#include "xml_int.h"
 
 #define NS_MD "urn:oasis:names:tc:SAML:2.0:metadata"
 #define NS_DS "http://www.w3.org/2000/09/xmldsig#"
@@ -457,7 +460,7 @@ static int verify_doc(xmlDoc **out, const char *xml, size_t len,
         goto cleanup;
     }
     if (v != NULL) {
-        t = saml__time_parse(v);
+        t = web_time_parse(v);
         if (t < 0) {
             rc = idm_err_set(err, IDM_EINVAL,
                              "metadata validUntil \"%.40s\" is not a time", v);
@@ -619,10 +622,10 @@ static char *extract(xmlNode *entity, int64_t valid_until)
     }
     if (valid_until > 0) {
         char *v = saml__xml_prop(copy, "validUntil");
-        int64_t own = v != NULL ? saml__time_parse(v) : -1;
+        int64_t own = v != NULL ? web_time_parse(v) : -1;
         if (own < 0 || own > valid_until) {
             char buf[32];
-            saml__time_format(buf, valid_until);
+            web_time_format(buf, valid_until);
             xmlSetProp(copy, (const xmlChar *)"validUntil",
                        (const xmlChar *)buf);
         }
@@ -1075,9 +1078,9 @@ int saml_federation_add_sp(char **entity_out, idm_db *db,
         goto cleanup;
     }
     if (valid > 0) {
-        saml__time_format(valid_s, valid);
+        web_time_format(valid_s, valid);
     }
-    saml__time_format(next_s, next_refresh(cache, valid));
+    web_time_format(next_s, next_refresh(cache, valid));
     params[0] = added;
     params[1] = url;
     params[2] = cert_pem;
@@ -1282,9 +1285,9 @@ static int refresh_one(idm_db *db, const idm_actor *actor, const source *src,
     }
     log_changes(src->name, old_t, new_t, &added, &removed, &changed);
     if (valid > 0) {
-        saml__time_format(valid_s, valid);
+        web_time_format(valid_s, valid);
     }
-    saml__time_format(next_s, next_refresh(cache, valid));
+    web_time_format(next_s, next_refresh(cache, valid));
     rc = idm_db_begin(db, err);
     if (rc != 0) {
         goto cleanup;
@@ -1366,8 +1369,7 @@ static void record_failure(idm_db *db, const idm_actor *actor,
             idm_log_quote(qn, sizeof(qn), src->name),
             idm_log_quote(qr, sizeof(qr), failure->msg),
             src->metadata != NULL ? "last_good_copy" : "none");
-    saml__time_format(next_s,
-                      (int64_t)time(NULL) + SAML_FEDERATION_REFRESH_MIN);
+    web_time_format(next_s, (int64_t)time(NULL) + SAML_FEDERATION_REFRESH_MIN);
     params[0] = src->id;
     params[1] = failure->msg;
     params[2] = next_s;

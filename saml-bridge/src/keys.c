@@ -12,7 +12,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "saml_int.h"
+#include "base/alloc.h"
+#include "crypto_int.h"
+#include "web/codec.h"
 
 #define PEM_MAX (64 * 1024)
 
@@ -68,7 +70,7 @@ static int cert_b64(char **out, X509 **x509_out, const char *pem,
         return idm_err_set(err, IDM_ECONFIG, "[idp] %s cannot be encoded",
                            what);
     }
-    *out = saml__b64_encode(der, (size_t)len);
+    *out = web_b64_encode(der, (size_t)len);
     OPENSSL_free(der);
     if (x509_out != NULL) {
         *x509_out = x;
@@ -143,7 +145,7 @@ int saml_keys_load(saml_keys *out, const idm_conf *conf, idm_err *err)
     }
     out->sign_md = EVP_MD_CTX_new();
     if (out->sign_md == NULL ||
-        EVP_DigestSignInit(out->sign_md, NULL, saml__sha256_md(), NULL, pkey) !=
+        EVP_DigestSignInit(out->sign_md, NULL, web_sha256_md(), NULL, pkey) !=
             1) {
         rc = idm_err_set(err, IDM_ECONFIG,
                          "[idp] key_file cannot sign with RSA-SHA256");

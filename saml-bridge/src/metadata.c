@@ -14,7 +14,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
-#include "saml_int.h"
+#include "idp_int.h"
 
 #define MD_ID "_idm-idp-metadata"
 #define B_REDIRECT "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
@@ -42,10 +42,10 @@ char *saml_metadata_build(const saml_idp *idp, int64_t valid_until)
                        "xmlns:ds=\"" DS_NS "\" "
                        "xmlns:shibmd=\"" SHIBMD_NS "\" "
                        "ID=\"" MD_ID "\" entityID=\"");
-    saml__html_append(s, idp->entity_id);
+    web_html_append(s, idp->entity_id);
     g_string_append_c(s, '"');
     if (valid_until > 0) {
-        saml__time_format(until, valid_until);
+        web_time_format(until, valid_until);
         g_string_append_printf(s, " validUntil=\"%s\"", until);
     }
     g_string_append(s, ">\n <md:IDPSSODescriptor "
@@ -57,7 +57,7 @@ char *saml_metadata_build(const saml_idp *idp, int64_t valid_until)
      * scoped values whose scope the IdP's metadata does not declare
      * (Shibboleth metadata profile 1.0, shibmd:Scope) */
     g_string_append(s, "  <md:Extensions><shibmd:Scope regexp=\"false\">");
-    saml__html_append(s, IDM_POLICY_DOMAIN);
+    web_html_append(s, IDM_POLICY_DOMAIN);
     g_string_append(s, "</shibmd:Scope></md:Extensions>\n");
     key_descriptor(s, idp->keys.cert_b64);
     if (idp->keys.next_cert_b64 != NULL) {

@@ -10,7 +10,7 @@
 
 #include <openssl/crypto.h>
 
-#include "saml_int.h"
+#include "idp_int.h"
 
 char *saml_nameid_pairwise(const saml_idp *idp, const char *person_uuid,
                            const char *sp_entity_id)
@@ -23,7 +23,7 @@ char *saml_nameid_pairwise(const saml_idp *idp, const char *person_uuid,
     /* the separator cannot occur in a UUID: no ambiguity */
     g_string_append_c(in, '|');
     g_string_append(in, sp_entity_id);
-    saml__mac(mac, idp->pairwise_mac, in->str, in->len);
+    web_mac(mac, idp->pairwise_mac, in->str, in->len);
     g_string_free(in, TRUE);
     /* hex fits the pairwise-id syntax (SAML subject-id 3.4) */
     for (int i = 0; i < 32; i++) {

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "saml_int.h"
+#include "idp_int.h"
 
 static void server_free(saml_server *srv)
 {
@@ -172,7 +172,7 @@ int saml_idp_refresh(saml_idp *idp, int force, idm_err *err)
     int rc;
 
     atomic_store(&idp->last_refresh, mono_now());
-    rc = saml_dbpool_get(&db, idp->pool, err);
+    rc = web_site_db_get(&db, idp->web, err);
     if (rc != 0) {
         return rc;
     }
@@ -180,12 +180,12 @@ int saml_idp_refresh(saml_idp *idp, int force, idm_err *err)
     old = saml_server_acquire(idp);
     if (!force && old != NULL && version == old->version) {
         saml_server_release(old);
-        saml_dbpool_put(idp->pool, db);
+        web_site_db_put(idp->web, db);
         return 0;
     }
     saml_server_release(old);
     rc = saml_server_build(&srv, idp, db, err);
-    saml_dbpool_put(idp->pool, db);
+    web_site_db_put(idp->web, db);
     if (rc != 0) {
         return rc;
     }

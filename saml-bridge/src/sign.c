@@ -42,7 +42,10 @@
 
 #include <lasso/xml/saml-2.0/samlp2_response.h>
 
-#include "saml_int.h"
+#include "base/alloc.h"
+#include "crypto_int.h"
+#include "web/codec.h"
+#include "xml_int.h"
 
 #define DS_NS "http://www.w3.org/2000/09/xmldsig#"
 #define ALG_EXC_C14N "http://www.w3.org/2001/10/xml-exc-c14n#"
@@ -153,7 +156,7 @@ static int signature_append(GString *out, const unsigned char *digest,
     GString *si = g_string_sized_new(1024);
     unsigned char rsa[1024];
     size_t slen = sizeof(rsa), body;
-    char *b64 = saml__b64_encode(digest, dlen), *sig = NULL;
+    char *b64 = web_b64_encode(digest, dlen), *sig = NULL;
     int rc = -1;
 
     if (md == NULL || !plain_id(id) ||
@@ -172,7 +175,7 @@ static int signature_append(GString *out, const unsigned char *digest,
                        si->len) != 1) {
         goto cleanup;
     }
-    sig = saml__b64_encode(rsa, slen);
+    sig = web_b64_encode(rsa, slen);
     g_string_append(out, "<ds:Signature xmlns:ds=\"" DS_NS "\">"
                          "<ds:SignedInfo>");
     g_string_append_len(out, si->str + body, (gssize)(si->len - body));
@@ -240,8 +243,7 @@ static int sign_part(GString *out, xmlNode *el, const GString *inner,
         goto cleanup;
     }
     /* the Reference's digest: the element without its Signature */
-    if (EVP_Digest(c->str, c->len, digest, &dlen, saml__sha256_md(), NULL) !=
-            1 ||
+    if (EVP_Digest(c->str, c->len, digest, &dlen, web_sha256_md(), NULL) != 1 ||
         signature_append(sig, digest, dlen, (const char *)id, keys) != 0) {
         goto cleanup;
     }
@@ -363,7 +365,7 @@ int saml_sign_response(char **out, LassoLogin *login, const char *acs_url,
                   keys, err) != 0) {
         goto cleanup;
     }
-    *out = saml__b64_encode((const unsigned char *)all->str, all->len);
+    *out = web_b64_encode((const unsigned char *)all->str, all->len);
     rc = 0;
 cleanup:
     if (rc != 0 && err->code == 0) {

@@ -27,7 +27,10 @@
 #include <openssl/evp.h>
 #include <zlib.h>
 
-#include "saml_int.h"
+#include "steps_int.h"
+#include "store_int.h"
+#include "web/pages.h"
+#include "web/session.h"
 
 #define NS_SAMLP "urn:oasis:names:tc:SAML:2.0:protocol"
 #define NS_SAML "urn:oasis:names:tc:SAML:2.0:assertion"
@@ -68,7 +71,7 @@ static char *deflate_b64(const char *xml)
     zs.next_out = buf;
     zs.avail_out = (uInt)cap;
     deflate(&zs, Z_FINISH);
-    out = saml__b64_encode(buf, zs.total_out);
+    out = web_b64_encode(buf, zs.total_out);
     deflateEnd(&zs);
     free(buf);
     return out;
@@ -100,14 +103,13 @@ static void signature_after_issuer(xmlNode *root)
 
 /* Send a message to an SP's SLO endpoint: HTTP-Redirect with an RSA-SHA256
  * query signature, or HTTP-POST with an enveloped XML signature. */
-static void send_message(saml_ctx *ctx, const saml_slo_ep *ep,
-                         const char *param, const char *xml, const char *id,
-                         const char *relay)
+static void send_message(web_ctx *ctx, const saml_slo_ep *ep, const char *param,
+                         const char *xml, const char *id, const char *relay)
 {
     if (strcmp(ep->binding, LASSO_SAML2_METADATA_BINDING_REDIRECT) == 0) {
-        char *b64 = deflate_b64(xml), *enc = saml__url_encode(b64);
-        char *renc = relay != NULL ? saml__url_encode(relay) : NULL;
-        char *aenc = saml__url_encode(SAML_ALG_RSA_SHA256);
+        char *b64 = deflate_b64(xml), *enc = web_url_encode(b64);
+        char *renc = relay != NULL ? web_url_encode(relay) : NULL;
+        char *aenc = web_url_encode(SAML_ALG_RSA_SHA256);
         char *query = idm_xasprintf("%s=%s%s%s&SigAlg=%s", param, enc,
                                    renc != NULL ? "&RelayState=" : "",
                                    renc != NULL ? renc : "", aenc);
@@ -118,18 +120,18 @@ static void send_message(saml_ctx *ctx, const saml_slo_ep *ep,
 
         if (md == NULL ||
             EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL,
-                               ctx->idp->keys.pkey) != 1 ||
+                               saml_idp_of(ctx)->keys.pkey) != 1 ||
             EVP_DigestSign(md, sig, &siglen, (unsigned char *)query,
                            strlen(query)) != 1) {
-            saml_page_error(ctx, 500,
-                            saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
+            web_page_error(ctx, 500,
+                           web_msg_text(ctx->lang, WEB_M_UNAVAILABLE));
         } else {
-            sb64 = saml__b64_encode(sig, siglen);
-            senc = saml__url_encode(sb64);
+            sb64 = web_b64_encode(sig, siglen);
+            senc = web_url_encode(sb64);
             loc = idm_xasprintf("%s%c%s&Signature=%s", ep->location,
                                strchr(ep->location, '?') != NULL ? '&' : '?',
                                query, senc);
-            saml_resp_redirect(ctx, loc);
+            web_resp_redirect(ctx, loc);
             free(loc);
         }
         EVP_MD_CTX_free(md);
@@ -150,17 +152,17 @@ static void send_message(saml_ctx *ctx, const saml_slo_ep *ep,
         char *b64;
 
         if (doc == NULL ||
-            lasso_key_saml2_xml_sign(ctx->idp->keys.sign_key, id,
+            lasso_key_saml2_xml_sign(saml_idp_of(ctx)->keys.sign_key, id,
                                      xmlDocGetRootElement(doc)) == NULL) {
             xmlFreeDoc(doc);
-            saml_page_error(ctx, 500,
-                            saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
+            web_page_error(ctx, 500,
+                           web_msg_text(ctx->lang, WEB_M_UNAVAILABLE));
             return;
         }
         signature_after_issuer(xmlDocGetRootElement(doc));
         xmlDocDumpMemoryEnc(doc, &mem, &size, "UTF-8");
-        b64 = saml__b64_encode(mem, (size_t)size);
-        saml_page_post_form(ctx, ep->location, param, b64, relay);
+        b64 = web_b64_encode(mem, (size_t)size);
+        web_page_post_form(ctx, ep->location, param, b64, relay);
         free(b64);
         xmlFree(mem);
         xmlFreeDoc(doc);
@@ -170,13 +172,13 @@ static void send_message(saml_ctx *ctx, const saml_slo_ep *ep,
 static void xml_attr(GString *s, const char *name, const char *v)
 {
     g_string_append_printf(s, " %s=\"", name);
-    saml__html_append(s, v);
+    web_html_append(s, v);
     g_string_append_c(s, '"');
 }
 
 static char *new_id(void)
 {
-    char *t = saml__random_token(), *id;
+    char *t = web_random_token(), *id;
     /* xs:ID must not start with a digit or '-' */
     id = idm_xasprintf("_%s", t);
     free(t);
@@ -194,7 +196,7 @@ static char *msg_head(const saml_idp *idp, const char *el, const char *id,
     GString *s = g_string_new(NULL);
     char now[32];
 
-    saml__time_format(now, (int64_t)time(NULL));
+    web_time_format(now, (int64_t)time(NULL));
     g_string_append_printf(
         s, "<samlp:%s xmlns:samlp=\"" NS_SAMLP "\" xmlns:saml=\"" NS_SAML "\"",
         el);
@@ -206,36 +208,36 @@ static char *msg_head(const saml_idp *idp, const char *el, const char *id,
         xml_attr(s, "InResponseTo", in_response_to);
     }
     g_string_append(s, "><saml:Issuer>");
-    saml__html_append(s, idp->entity_id);
+    web_html_append(s, idp->entity_id);
     g_string_append(s, "</saml:Issuer>");
     return g_string_free(s, FALSE);
 }
 
-static void logged_out_page(saml_ctx *ctx, json_t *done)
+static void logged_out_page(web_ctx *ctx, json_t *done)
 {
-    GString *p = saml_page_begin(ctx, SAML_M_TITLE_LOGGED_OUT);
+    GString *p = web_page_begin(ctx, WEB_M_TITLE_LOGGED_OUT);
     size_t i;
     json_t *v;
 
     g_string_append(p, "<p>");
-    saml__html_append(p, saml_msg_text(ctx->lang, SAML_M_LOGGED_OUT));
+    web_html_append(p, web_msg_text(ctx->lang, WEB_M_LOGGED_OUT));
     g_string_append(p, "</p>");
     if (json_array_size(done) > 0) {
         g_string_append(p, "<p>");
-        saml__html_append(p, saml_msg_text(ctx->lang, SAML_M_LOGGED_OUT_APPS));
+        web_html_append(p, web_msg_text(ctx->lang, WEB_M_LOGGED_OUT_APPS));
         g_string_append(p, "</p><ul>");
         json_array_foreach(done, i, v)
         {
             g_string_append(p, "<li>");
-            saml__html_append(p, json_string_value(v));
+            web_html_append(p, json_string_value(v));
             g_string_append(p, "</li>");
         }
         g_string_append(p, "</ul>");
     }
     g_string_append(p, "<p><a href=\"/\">");
-    saml__html_append(p, saml_msg_text(ctx->lang, SAML_M_TITLE_LOGIN));
+    web_html_append(p, web_msg_text(ctx->lang, WEB_M_TITLE_LOGIN));
     g_string_append(p, "</a></p>");
-    saml_page_end(ctx, p, 200);
+    web_page_end(ctx, p, 200);
 }
 
 static const char *app_name(saml_server *srv, const char *entity)
@@ -245,7 +247,7 @@ static const char *app_name(saml_server *srv, const char *entity)
 }
 
 /* Next SP of the walk, or the end of it. Consumes state. */
-static void step(saml_ctx *ctx, json_t *state)
+static void step(web_ctx *ctx, json_t *state)
 {
     saml_server *srv = saml_ctx_server(ctx);
     json_t *todo = json_object_get(state, "todo");
@@ -269,16 +271,17 @@ static void step(saml_ctx *ctx, json_t *state)
             continue;
         }
         id = new_id();
-        head = msg_head(ctx->idp, "LogoutRequest", id, ep->location, NULL);
+        head =
+            msg_head(saml_idp_of(ctx), "LogoutRequest", id, ep->location, NULL);
         s = g_string_new(head);
         g_string_append(s, "<saml:NameID");
         xml_attr(s, "Format", json_string_value(json_object_get(t, "fmt")));
-        xml_attr(s, "NameQualifier", ctx->idp->entity_id);
+        xml_attr(s, "NameQualifier", saml_idp_of(ctx)->entity_id);
         xml_attr(s, "SPNameQualifier", sp_id);
         g_string_append_c(s, '>');
-        saml__html_append(s, json_string_value(json_object_get(t, "nid")));
+        web_html_append(s, json_string_value(json_object_get(t, "nid")));
         g_string_append(s, "</saml:NameID><samlp:SessionIndex>");
-        saml__html_append(s, json_string_value(json_object_get(t, "si")));
+        web_html_append(s, json_string_value(json_object_get(t, "si")));
         g_string_append(s, "</samlp:SessionIndex></samlp:LogoutRequest>");
         xml = g_string_free(s, FALSE);
         json_object_set_new(state, "wait", json_string(id));
@@ -287,11 +290,10 @@ static void step(saml_ctx *ctx, json_t *state)
         if (saml_pending_store(&pending, ctx, "logout", text, NULL, &err) ==
             0) {
             send_message(ctx, ep, "SAMLRequest", xml, id, pending);
-            saml_resp_cookie(ctx, ctx->idp->cookie_browser, ctx->browser, -1);
+            web_resp_browser_cookie(ctx);
             ctx->browser_new = 0;
         } else {
-            saml_page_error(ctx, 503,
-                            saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
+            web_page_fail(ctx, "slo.pending", err.code, &err);
         }
         free(text);
         free(id);
@@ -309,7 +311,7 @@ static void step(saml_ctx *ctx, json_t *state)
         if (ep != NULL) {
             char *id = new_id();
             char *head =
-                msg_head(ctx->idp, "LogoutResponse", id, ep->location,
+                msg_head(saml_idp_of(ctx), "LogoutResponse", id, ep->location,
                          json_string_value(json_object_get(reply, "id")));
             const char *top =
                 json_string_value(json_object_get(reply, "status"));
@@ -348,7 +350,7 @@ static void step(saml_ctx *ctx, json_t *state)
 /* End session sid and list its SPs, except the initiator. own: the
  * session of this browser (its cookie is cleared); otherwise the cookie,
  * which may belong to another session or none, is left alone. */
-static json_t *end_session(saml_ctx *ctx, int64_t sid, const char *login,
+static json_t *end_session(web_ctx *ctx, int64_t sid, const char *login,
                            const char *except, int own)
 {
     json_t *state = json_object(), *todo = json_array(), *done = json_array();
@@ -360,7 +362,7 @@ static json_t *end_session(saml_ctx *ctx, int64_t sid, const char *login,
 
     json_object_set_new(state, "todo", todo);
     json_object_set_new(state, "done", done);
-    if (sid == 0 || saml_ctx_db(&db, ctx, &err) != 0) {
+    if (sid == 0 || web_ctx_db(&db, ctx, &err) != 0) {
         return state;
     }
     snprintf(id, sizeof(id), "%lld", (long long)sid);
@@ -382,12 +384,12 @@ static json_t *end_session(saml_ctx *ctx, int64_t sid, const char *login,
         }
     }
     PQclear(res);
-    saml_audit(ctx, "saml.logout", login, IDM_AUDIT_OK, except,
-               except == NULL ? "idp-initiated"
-               : own          ? "sp-initiated"
-                              : "sp-initiated, other browser");
+    web_audit(ctx, "saml.logout", login, IDM_AUDIT_OK, except,
+              except == NULL ? "idp-initiated"
+              : own          ? "sp-initiated"
+                             : "sp-initiated, other browser");
     if (own && sid == ctx->session.id) {
-        rc = saml_session_destroy(ctx, &err);
+        rc = web_session_destroy(ctx, &err);
     } else {
         rc = saml_slo_session_end(ctx, sid, &err);
     }
@@ -400,18 +402,18 @@ static json_t *end_session(saml_ctx *ctx, int64_t sid, const char *login,
 
 /* Decode the message once; for HTTP-POST *b64 is the form's base64 text
  * (pooled), for Lasso's XML signature check. */
-static int decode(saml_ctx *ctx, saml_msg *m, const char **b64,
+static int decode(web_ctx *ctx, saml_msg *m, const char **b64,
                   const char *param, idm_err *err)
 {
-    const saml_request *req = ctx->req;
+    const web_request *req = ctx->req;
 
     *b64 = NULL;
     if (strcmp(req->method, "POST") == 0) {
-        char *v = saml_pool_add(
-            ctx->pool, free, saml__form_get(req->body, req->body_len, param));
-        char *relay = saml_pool_add(
-            ctx->pool, free,
-            saml__form_get(req->body, req->body_len, "RelayState"));
+        char *v = web_pool_add(ctx->pool, free,
+                               web_form_get(req->body, req->body_len, param));
+        char *relay =
+            web_pool_add(ctx->pool, free,
+                         web_form_get(req->body, req->body_len, "RelayState"));
         *b64 = v;
         return saml_msg_decode_post(m, v, v != NULL ? strlen(v) : 0, relay,
                                     err);
@@ -422,11 +424,11 @@ static int decode(saml_ctx *ctx, saml_msg *m, const char **b64,
 
 /* Counted and audited in aggregate (reject.c), as AuthnRequests are: an
  * unauthenticated flood writes no row per request. */
-static void slo_reject(saml_ctx *ctx, saml_reject_kind kind, const char *sp,
+static void slo_reject(web_ctx *ctx, saml_reject_kind kind, const char *sp,
                        const char *reason)
 {
     saml_reject_note_as(ctx, "saml.logout_reject", kind, sp, reason);
-    saml_page_error(ctx, 400, reason);
+    web_page_error(ctx, 400, reason);
 }
 
 static saml_reject_kind decode_kind(const idm_err *err)
@@ -466,9 +468,9 @@ static int verify_xml(saml_server *srv, const char *b64, const char *issuer)
 /* The replay cache entry of a logout message ID; the same round trip
  * looks up the browser's session (ctx->session). 0, IDM_EEXISTS if seen
  * before, or another error. */
-static int replay_check(saml_ctx *ctx, const char *sp, const char *id)
+static int replay_check(web_ctx *ctx, const char *sp, const char *id)
 {
-    const idm_conf *conf = ctx->idp->conf;
+    const idm_conf *conf = ctx->conf;
     idm_err err = IDM_ERR_INIT;
     int rc;
 
@@ -488,12 +490,12 @@ static int replay_check(saml_ctx *ctx, const char *sp, const char *id)
 
 /* The checks every LogoutRequest passes before it touches a session: NULL
  * or the reason (safe for users) it is refused, its class in *kind. */
-static const char *request_check(saml_reject_kind *kind, saml_ctx *ctx,
+static const char *request_check(saml_reject_kind *kind, web_ctx *ctx,
                                  saml_server *srv, const saml_sp_info *sp,
                                  const saml_msg *m, const char *b64)
 {
-    int64_t now = (int64_t)time(NULL), t = saml__time_parse(m->issue_instant);
-    const idm_conf *conf = ctx->idp->conf;
+    int64_t now = (int64_t)time(NULL), t = web_time_parse(m->issue_instant);
+    const idm_conf *conf = ctx->conf;
 
     if (m->kind != SAML_MSG_LOGOUT_REQUEST) {
         *kind = SAML_REJECT_MALFORMED;
@@ -509,7 +511,7 @@ static const char *request_check(saml_reject_kind *kind, saml_ctx *ctx,
         return "RelayState longer than 80 bytes";
     }
     if (m->destination == NULL ||
-        strcmp(m->destination, ctx->idp->slo_url) != 0) {
+        strcmp(m->destination, saml_idp_of(ctx)->slo_url) != 0) {
         *kind = SAML_REJECT_ENDPOINT;
         return "the request is addressed to another destination";
     }
@@ -537,7 +539,7 @@ static const char *request_check(saml_reject_kind *kind, saml_ctx *ctx,
     return NULL;
 }
 
-static void sp_request(saml_ctx *ctx, saml_server *srv)
+static void sp_request(web_ctx *ctx, saml_server *srv)
 {
     idm_err err = IDM_ERR_INIT;
     const saml_sp_info *sp;
@@ -572,7 +574,7 @@ static void sp_request(saml_ctx *ctx, saml_server *srv)
     }
     if (saml_slo_session_find(&sid, login, ctx, m.issuer, m.name_id,
                               m.session_index, &err) != 0) {
-        saml_page_error(ctx, 503, saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
+        web_page_fail(ctx, "slo.session", err.code, &err);
         goto cleanup;
     }
     reply = json_pack("{s:s, s:s, s:s?}", "sp", m.issuer, "id", m.id, "relay",
@@ -603,7 +605,7 @@ cleanup:
     saml_msg_clear(&m);
 }
 
-static void sp_response(saml_ctx *ctx, saml_server *srv)
+static void sp_response(web_ctx *ctx, saml_server *srv)
 {
     idm_err err = IDM_ERR_INIT;
     char *binding = NULL, *message = NULL, *relay = NULL;
@@ -659,28 +661,26 @@ static void sp_response(saml_ctx *ctx, saml_server *srv)
     step(ctx, state);
 }
 
-void saml_slo_handle(saml_ctx *ctx)
+void saml_slo_handle(web_ctx *ctx)
 {
-    const saml_request *req = ctx->req;
+    const web_request *req = ctx->req;
     saml_server *srv = saml_ctx_server(ctx);
     idm_err err = IDM_ERR_INIT;
     int has_req, has_resp;
 
     if (srv == NULL) {
-        saml_page_error(ctx, 503, saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
+        web_page_error(ctx, 503, web_msg_text(ctx->lang, WEB_M_UNAVAILABLE));
         return;
     }
     if (strcmp(req->path, "/logout") == 0) {
         /* the person's own logout: POST with the CSRF token, checked by
-         * saml_logout_handle(); the walk runs through this browser */
+         * web_logout_handle(); the walk runs through this browser */
         if (strcmp(req->method, "POST") != 0) {
-            saml_page_error(ctx, 400,
-                            saml_msg_text(ctx->lang, SAML_M_BAD_FORM));
+            web_page_error(ctx, 400, web_msg_text(ctx->lang, WEB_M_BAD_FORM));
             return;
         }
-        if (saml_session_lookup(ctx, &err) != 0) {
-            saml_page_error(ctx, 503,
-                            saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
+        if (web_session_lookup(ctx, &err) != 0) {
+            web_page_fail(ctx, "logout.session", err.code, &err);
             return;
         }
         step(ctx,

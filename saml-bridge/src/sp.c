@@ -15,8 +15,12 @@
 #include <libxml/tree.h>
 #include <openssl/x509.h>
 
+#include "base/alloc.h"
 #include "saml/sp.h"
-#include "saml_int.h"
+#include "crypto_int.h"
+#include "registry_int.h"
+#include "web/codec.h"
+#include "xml_int.h"
 
 #define NS_MD "urn:oasis:names:tc:SAML:2.0:metadata"
 #define NS_DS "http://www.w3.org/2000/09/xmldsig#"
@@ -172,9 +176,9 @@ static int add_cert(saml_sp_info *info, const xmlNode *kd, idm_err *err)
                     continue;
                 }
                 txt = xmlNodeGetContent(c);
-                der = txt != NULL ? saml__b64_decode((const char *)txt,
-                                                     strlen((const char *)txt),
-                                                     64 * 1024, &len)
+                der = txt != NULL ? web_b64_decode((const char *)txt,
+                                                   strlen((const char *)txt),
+                                                   64 * 1024, &len)
                                   : NULL;
                 xmlFree(txt);
                 p = der;
@@ -261,7 +265,7 @@ int saml_sp__parse(saml_sp_info **out, const char *metadata, size_t len,
     }
     v = saml__xml_prop(root, "validUntil");
     if (v != NULL) {
-        int64_t t = saml__time_parse(v);
+        int64_t t = web_time_parse(v);
         if (t < 0) {
             rc = idm_err_set(err, IDM_EINVAL,
                              "metadata validUntil \"%.40s\" is not a time", v);

@@ -11,7 +11,7 @@
 #include <libpq-fe.h>
 
 #include "base/db.h"
-#include "saml_int.h"
+#include "idp_int.h"
 
 /* Open the listening connection. A fresh LISTEN may have missed changes
  * made while there was none, so the caller rebuilds after it (return 1). */

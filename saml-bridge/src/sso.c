@@ -14,7 +14,10 @@
 #include <libxml/tree.h>
 #include <openssl/evp.h>
 
-#include "saml_int.h"
+#include "steps_int.h"
+#include "store_int.h"
+#include "web/pages.h"
+#include "web/session.h"
 
 #define FMT_PERSISTENT LASSO_SAML2_NAME_IDENTIFIER_FORMAT_PERSISTENT
 #define FMT_TRANSIENT LASSO_SAML2_NAME_IDENTIFIER_FORMAT_TRANSIENT
@@ -24,7 +27,7 @@
 typedef struct sso_req {
     saml_msg msg;
     LassoLogin *login;
-    const saml_sp_info *sp; /* borrowed from ctx->srv */
+    const saml_sp_info *sp; /* borrowed from the request's server */
     const char *acs_url;    /* borrowed from sp */
     const char *format;     /* NameID format to issue (by the policy) */
     const char *binding;    /* redirect, post, init */
@@ -45,7 +48,7 @@ static void sso_req_clear(sso_req *r)
 
 /* Rejections are counted and audited in aggregate (reject.c): no
  * database work per rejected request. */
-static void reject(saml_ctx *ctx, saml_reject_kind kind, const char *sp,
+static void reject(web_ctx *ctx, saml_reject_kind kind, const char *sp,
                    const char *reason, const idm_err *err)
 {
     char q[600];
@@ -55,7 +58,7 @@ static void reject(saml_ctx *ctx, saml_reject_kind kind, const char *sp,
                 idm_log_quote(q, sizeof(q), err->detail));
     }
     saml_reject_note(ctx, kind, sp, reason);
-    saml_page_error(ctx, 400, reason);
+    web_page_error(ctx, 400, reason);
 }
 
 /* SAML metadata 2.2.3: the default endpoint; only HTTP-POST responses. */
@@ -111,12 +114,12 @@ static const char *choose_acs(const saml_sp_info *sp, const saml_msg *m)
  * without the database (a replay check may be in flight): NULL if the
  * request passes, else the reason for the error page (details in err).
  */
-static const char *lasso_checks(saml_reject_kind *kind, saml_ctx *ctx,
+static const char *lasso_checks(saml_reject_kind *kind, web_ctx *ctx,
                                 sso_req *r, const char *lasso_msg, int resume,
                                 idm_err *err)
 {
     saml_server *srv = saml_ctx_server(ctx);
-    const idm_conf *conf = ctx->idp->conf;
+    const idm_conf *conf = ctx->conf;
     int64_t now = (int64_t)time(NULL), t;
     LassoProfile *profile;
     int rc;
@@ -175,12 +178,12 @@ static const char *lasso_checks(saml_reject_kind *kind, saml_ctx *ctx,
     }
     /* core 3.2.1: Destination must be our endpoint */
     if (r->msg.destination == NULL ||
-        strcmp(r->msg.destination, ctx->idp->sso_url) != 0) {
+        strcmp(r->msg.destination, saml_idp_of(ctx)->sso_url) != 0) {
         *kind = SAML_REJECT_ENDPOINT;
         return "the request is addressed to another destination";
     }
     if (!resume) {
-        t = saml__time_parse(r->msg.issue_instant);
+        t = web_time_parse(r->msg.issue_instant);
         if (t < 0 || t > now + conf->idp_clock_skew ||
             t < now - conf->idp_request_max_age - conf->idp_clock_skew) {
             *kind = SAML_REJECT_EXPIRED;
@@ -199,7 +202,7 @@ static const char *lasso_checks(saml_reject_kind *kind, saml_ctx *ctx,
  * and removed; time window and replay are not checked twice). On failure
  * the error page is set and -1 returned.
  */
-static int check_request(saml_ctx *ctx, sso_req *r, int resume)
+static int check_request(web_ctx *ctx, sso_req *r, int resume)
 {
     saml_server *srv = saml_ctx_server(ctx);
     idm_err err = IDM_ERR_INIT, err2 = IDM_ERR_INIT;
@@ -207,14 +210,14 @@ static int check_request(saml_ctx *ctx, sso_req *r, int resume)
     const char *why;
     saml_reject_kind kind;
     int64_t now = (int64_t)time(NULL);
-    const idm_conf *conf = ctx->idp->conf;
+    const idm_conf *conf = ctx->conf;
     int rc;
 
     /* whatever came before (a pending row taken) needs no connection
      * while Lasso works */
-    saml_ctx_db_release(ctx);
+    web_ctx_db_release(ctx);
     if (srv == NULL) {
-        saml_page_error(ctx, 503, saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
+        web_page_error(ctx, 503, web_msg_text(ctx->lang, WEB_M_UNAVAILABLE));
         return -1;
     }
     if (resume && r->parked) {
@@ -231,10 +234,10 @@ static int check_request(saml_ctx *ctx, sso_req *r, int resume)
                                       "SAMLRequest", &err);
     } else {
         size_t len = strlen(r->raw);
-        b64 = saml_pool_add(ctx->pool, free,
-                            saml__form_get(r->raw, len, "SAMLRequest"));
-        relay = saml_pool_add(ctx->pool, free,
-                              saml__form_get(r->raw, len, "RelayState"));
+        b64 = web_pool_add(ctx->pool, free,
+                           web_form_get(r->raw, len, "SAMLRequest"));
+        relay = web_pool_add(ctx->pool, free,
+                             web_form_get(r->raw, len, "RelayState"));
         rc = saml_msg_decode_post(&r->msg, b64, b64 != NULL ? strlen(b64) : 0,
                                   relay, &err);
         lasso_msg = b64;
@@ -303,7 +306,7 @@ static int check_request(saml_ctx *ctx, sso_req *r, int resume)
         if (rc == 0) {
             rc = saml_replay_wait(ctx, &err2);
         }
-        saml_ctx_db_release(ctx);
+        web_ctx_db_release(ctx);
         if (rc != 0) {
             reject(ctx,
                    rc == IDM_EEXISTS ? SAML_REJECT_REPLAYED
@@ -393,18 +396,19 @@ static void set_status(LassoLogin *login, const char *top, const char *sub)
 }
 
 /* The Response for the ACS, signed (sign.c), base64, in ctx's pool. */
-static int build_response(const char **out, saml_ctx *ctx, sso_req *r,
+static int build_response(const char **out, web_ctx *ctx, sso_req *r,
                           idm_err *err)
 {
     char *b64 = NULL;
-    int rc = saml_sign_response(&b64, r->login, r->acs_url, &ctx->idp->keys,
-                                r->sp->sign_parts, r->sp, err);
+    int rc =
+        saml_sign_response(&b64, r->login, r->acs_url, &saml_idp_of(ctx)->keys,
+                           r->sp->sign_parts, r->sp, err);
 
-    *out = rc == 0 ? saml_pool_add(ctx->pool, free, b64) : NULL;
+    *out = rc == 0 ? web_pool_add(ctx->pool, free, b64) : NULL;
     return rc;
 }
 
-static void send_response(saml_ctx *ctx, sso_req *r)
+static void send_response(web_ctx *ctx, sso_req *r)
 {
     idm_err err = IDM_ERR_INIT;
     const char *body;
@@ -414,12 +418,12 @@ static void send_response(saml_ctx *ctx, sso_req *r)
                "the response could not be built", &err);
         return;
     }
-    saml_page_post_form(ctx, r->acs_url, "SAMLResponse", body,
-                        r->msg.relay_state);
+    web_page_post_form(ctx, r->acs_url, "SAMLResponse", body,
+                       r->msg.relay_state);
 }
 
 /* A SAML error Response to the SP (NoPassive, InvalidNameIDPolicy). */
-static void send_error(saml_ctx *ctx, sso_req *r, const char *top,
+static void send_error(web_ctx *ctx, sso_req *r, const char *top,
                        const char *sub, const char *reason)
 {
     saml_reject_note(ctx, SAML_REJECT_STATUS, r->sp->entity_id, reason);
@@ -433,7 +437,7 @@ static void send_error(saml_ctx *ctx, sso_req *r, const char *top,
  * Responder/RequestDenied that the page's button posts to the ACS (the SP
  * learns the outcome, the user reads it first). who: login or NULL.
  */
-static void deny(saml_ctx *ctx, sso_req *r, const idm_decision *d,
+static void deny(web_ctx *ctx, sso_req *r, const idm_decision *d,
                  const char *who)
 {
     idm_err err = IDM_ERR_INIT;
@@ -443,9 +447,9 @@ static void deny(saml_ctx *ctx, sso_req *r, const idm_decision *d,
     snprintf(reason, sizeof(reason), "policy: app %s, rule %s: %s",
              d->app != NULL ? d->app->key : r->sp->app_key,
              d->rule_id != NULL ? d->rule_id : "(default deny)", d->reason);
-    saml_audit(ctx, "saml.policy_deny", who != NULL ? who : "-",
-               IDM_AUDIT_DENIED, r->sp->entity_id, reason);
-    saml_metrics_reject(ctx->idp->metrics);
+    web_audit(ctx, "saml.policy_deny", who != NULL ? who : "-",
+              IDM_AUDIT_DENIED, r->sp->entity_id, reason);
+    saml_reject_count(saml_idp_of(ctx));
     if (strcmp(r->binding, "init") != 0) {
         set_status(r->login, LASSO_SAML2_STATUS_CODE_RESPONDER,
                    LASSO_SAML2_STATUS_CODE_REQUEST_DENIED);
@@ -454,14 +458,14 @@ static void deny(saml_ctx *ctx, sso_req *r, const idm_decision *d,
                     "detail=\"%s\"", err.detail);
         }
     }
-    saml_page_denied(ctx, d->app != NULL ? d->app->name : NULL,
-                     body != NULL ? r->acs_url : NULL, body,
-                     r->msg.relay_state);
+    web_page_denied(ctx, d->app != NULL ? d->app->name : NULL,
+                    body != NULL ? r->acs_url : NULL, "SAMLResponse", body,
+                    r->msg.relay_state);
 }
 
 /* Answer with an assertion for who (the session, or a fresh login of a
  * reauth application) as the decision allows. */
-static void issue(saml_ctx *ctx, sso_req *r, const saml_session *who,
+static void issue(web_ctx *ctx, sso_req *r, const web_session *who,
                   const idm_decision *d, const idm_subject *subject)
 {
     LassoProfile *profile = LASSO_PROFILE(r->login);
@@ -478,11 +482,11 @@ static void issue(saml_ctx *ctx, sso_req *r, const saml_session *who,
     char instant[32], not_before[32], not_after[32], session_end[32];
     char *name_id, *pairwise = NULL;
     int64_t now = (int64_t)time(NULL);
-    int64_t lifetime = ctx->idp->conf->idp_assertion_lifetime;
+    int64_t lifetime = ctx->conf->idp_assertion_lifetime;
     int rc;
 
     /* Lasso builds, sign.c signs: no connection held meanwhile */
-    saml_ctx_db_release(ctx);
+    web_ctx_db_release(ctx);
     ar = LASSO_SAMLP2_AUTHN_REQUEST(profile->request);
     r->format = pick_format(r, d);
     if (r->format == NULL || !name_qualifier_ok(r, ar)) {
@@ -516,11 +520,11 @@ static void issue(saml_ctx *ctx, sso_req *r, const saml_session *who,
     if (d->session_max > 0 && d->session_max < lifetime) {
         lifetime = d->session_max;
     }
-    saml__time_format(instant, who->auth_instant);
-    saml__time_format(not_before, now - ctx->idp->conf->idp_clock_skew);
-    saml__time_format(not_after, now + lifetime);
-    saml__time_format(session_end,
-                      now + (d->session_max > 0 ? d->session_max : lifetime));
+    web_time_format(instant, who->auth_instant);
+    web_time_format(not_before, now - ctx->conf->idp_clock_skew);
+    web_time_format(not_after, now + lifetime);
+    web_time_format(session_end,
+                    now + (d->session_max > 0 ? d->session_max : lifetime));
     rc = lasso_login_build_assertion(
         r->login, LASSO_SAML2_AUTHN_CONTEXT_PASSWORD_PROTECTED_TRANSPORT,
         instant, NULL, not_before, not_after);
@@ -538,17 +542,18 @@ static void issue(saml_ctx *ctx, sso_req *r, const saml_session *who,
         }
         return;
     }
-    saml_pool_add(ctx->pool, g_object_unref, assertion);
+    web_pool_add(ctx->pool, g_object_unref, assertion);
     if (strcmp(r->format, FMT_PERSISTENT) == 0) {
-        name_id = pairwise = saml_pool_add(
+        name_id = pairwise = web_pool_add(
             ctx->pool, free,
-            saml_nameid_pairwise(ctx->idp, who->person_uuid, r->sp->entity_id));
+            saml_nameid_pairwise(saml_idp_of(ctx), who->person_uuid,
+                                 r->sp->entity_id));
     } else {
-        name_id = saml_pool_add(ctx->pool, free, saml__random_token());
+        name_id = web_pool_add(ctx->pool, free, web_random_token());
     }
     nid = LASSO_SAML2_NAME_ID(lasso_saml2_name_id_new_with_string(name_id));
     nid->Format = g_strdup(r->format);
-    nid->NameQualifier = g_strdup(ctx->idp->entity_id);
+    nid->NameQualifier = g_strdup(saml_idp_of(ctx)->entity_id);
     nid->SPNameQualifier = g_strdup(r->sp->entity_id);
     if (assertion->Subject->NameID != NULL) {
         g_object_unref(assertion->Subject->NameID);
@@ -565,7 +570,8 @@ static void issue(saml_ctx *ctx, sso_req *r, const saml_session *who,
                 : NULL;
     if (authn != NULL && who->id != 0) {
         /* stable per session and SP: SLO finds the session by it */
-        char *si = saml_slo_session_index(ctx->idp, who->id, r->sp->entity_id);
+        char *si =
+            saml_slo_session_index(saml_idp_of(ctx), who->id, r->sp->entity_id);
         g_free(authn->SessionIndex);
         authn->SessionIndex = g_strdup(si);
         free(si);
@@ -615,15 +621,15 @@ static void issue(saml_ctx *ctx, sso_req *r, const saml_session *who,
         return;
     }
     atomic_fetch_add(&((saml_sp_info *)(uintptr_t)r->sp)->assertions, 1);
-    saml_page_post_form(ctx, r->acs_url, "SAMLResponse", body,
-                        r->msg.relay_state);
+    web_page_post_form(ctx, r->acs_url, "SAMLResponse", body,
+                       r->msg.relay_state);
 }
 
-static int load_subject(idm_subject **out, saml_ctx *ctx, const char *login,
+static int load_subject(idm_subject **out, web_ctx *ctx, const char *login,
                         idm_err *err)
 {
     idm_db *db;
-    int rc = saml_ctx_db(&db, ctx, err);
+    int rc = web_ctx_db(&db, ctx, err);
 
     *out = NULL;
     return rc != 0 ? rc : idm_subject_load(out, db, login, err);
@@ -633,7 +639,7 @@ static int load_subject(idm_subject **out, saml_ctx *ctx, const char *login,
  * IdP-initiated one; else the XML as decoded and checked, without its
  * signature (verified already; the row is ours), so at most
  * SAML_MSG_XML_MAX bytes instead of the raw body. */
-static const char *park_message(saml_ctx *ctx, sso_req *r)
+static const char *park_message(web_ctx *ctx, sso_req *r)
 {
     xmlNode *root;
     xmlBuffer *buf;
@@ -658,9 +664,9 @@ static const char *park_message(saml_ctx *ctx, sso_req *r)
     }
     buf = xmlBufferCreate();
     xmlNodeDump(buf, (xmlDoc *)r->msg.doc, root, 0, 0);
-    out = saml_pool_add(ctx->pool, free,
-                        idm_xstrndup((const char *)xmlBufferContent(buf),
-                                       (size_t)xmlBufferLength(buf)));
+    out = web_pool_add(ctx->pool, free,
+                       idm_xstrndup((const char *)xmlBufferContent(buf),
+                                    (size_t)xmlBufferLength(buf)));
     xmlBufferFree(buf);
     return out;
 }
@@ -668,7 +674,7 @@ static const char *park_message(saml_ctx *ctx, sso_req *r)
 /* After the checks: the policy answers, or the browser goes to the login
  * page (no session, ForceAuthn, or an application that wants a fresh
  * password every time). */
-static void decide(saml_ctx *ctx, sso_req *r)
+static void decide(web_ctx *ctx, sso_req *r)
 {
     idm_err err = IDM_ERR_INIT;
     const idm_subject *subject = NULL;
@@ -682,8 +688,8 @@ static void decide(saml_ctx *ctx, sso_req *r)
         deny(ctx, r, &d, NULL);
         return;
     }
-    if (!ctx->session_checked && saml_session_lookup(ctx, &err) != 0) {
-        saml_page_error(ctx, 503, saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
+    if (!ctx->session_checked && web_session_lookup(ctx, &err) != 0) {
+        web_page_fail(ctx, "sso.session", err.code, &err);
         return;
     }
     /* ForceAuthn (and reauth) are server-side: from the request, or from
@@ -692,7 +698,7 @@ static void decide(saml_ctx *ctx, sso_req *r)
     need_login = ctx->session.id == 0 || ctx->session.must_change_password ||
                  (r->force && ctx->fresh_auth == 0);
     if (!need_login) {
-        if (saml_session_subject(&subject, ctx, &err) != 0) {
+        if (web_session_subject(&subject, ctx, &err) != 0) {
             reject(ctx, SAML_REJECT_INTERNAL, r->sp->entity_id,
                "the user's data could not be read",
                    &err);
@@ -724,27 +730,27 @@ static void decide(saml_ctx *ctx, sso_req *r)
     if (saml_pending_park(&pending, ctx, r->binding, park_message(ctx, r),
                           r->msg.relay_state, r->force || reauth,
                           &err) != 0) {
-        saml_page_error(ctx, 503, saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
+        web_page_fail(ctx, "sso.park", err.code, &err);
         return;
     }
     {
         char *loc = idm_xasprintf("/login?p=%s", pending);
-        saml_resp_redirect(ctx, loc);
+        web_resp_redirect(ctx, loc);
         free(loc);
-        saml_resp_cookie(ctx, ctx->idp->cookie_browser, ctx->browser, -1);
+        web_resp_browser_cookie(ctx);
         ctx->browser_new = 0;
     }
 }
 
-void saml_sso_handle(saml_ctx *ctx)
+void saml_sso_handle(web_ctx *ctx)
 {
-    const saml_request *req = ctx->req;
+    const web_request *req = ctx->req;
     sso_req r;
 
     memset(&r, 0, sizeof(r));
     if (strcmp(req->method, "POST") == 0) {
         r.binding = "post";
-        r.raw = saml_pool_add(
+        r.raw = web_pool_add(
             ctx->pool, free,
             idm_xstrndup(req->body != NULL ? req->body : "", req->body_len));
     } else {
@@ -758,18 +764,18 @@ void saml_sso_handle(saml_ctx *ctx)
 }
 
 /* IdP-initiated: a request built here for the SP's default endpoint. */
-static int init_request(saml_ctx *ctx, sso_req *r, const char *query)
+static int init_request(web_ctx *ctx, sso_req *r, const char *query)
 {
     saml_server *srv = saml_ctx_server(ctx);
     size_t len = strlen(query);
-    char *sp = saml_pool_add(ctx->pool, free, saml__form_get(query, len, "sp"));
+    char *sp = web_pool_add(ctx->pool, free, web_form_get(query, len, "sp"));
     char *target =
-        saml_pool_add(ctx->pool, free, saml__form_get(query, len, "target"));
+        web_pool_add(ctx->pool, free, web_form_get(query, len, "target"));
     LassoSamlp2AuthnRequest *ar;
     int rc;
 
     if (srv == NULL) {
-        saml_page_error(ctx, 503, saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
+        web_page_error(ctx, 503, web_msg_text(ctx->lang, WEB_M_UNAVAILABLE));
         return -1;
     }
     if (sp == NULL || (r->sp = g_hash_table_lookup(srv->sps, sp)) == NULL) {
@@ -808,7 +814,7 @@ static int init_request(saml_ctx *ctx, sso_req *r, const char *query)
     return 0;
 }
 
-void saml_sso_init(saml_ctx *ctx)
+void saml_sso_init(web_ctx *ctx)
 {
     sso_req r;
 
@@ -823,7 +829,7 @@ void saml_sso_init(saml_ctx *ctx)
 
 /* A pending request of this browser into r (its strings pooled); the
  * connection is handed back before the request is checked again. */
-static int take_pending(sso_req *r, saml_ctx *ctx, const char *pending,
+static int take_pending(sso_req *r, web_ctx *ctx, const char *pending,
                         idm_err *err)
 {
     char *binding = NULL, *message = NULL, *relay = NULL;
@@ -842,20 +848,20 @@ static int take_pending(sso_req *r, saml_ctx *ctx, const char *pending,
     return 0;
 }
 
-void saml_sso_resume(saml_ctx *ctx, const char *pending)
+void saml_sso_resume(web_ctx *ctx, const char *pending)
 {
     idm_err err = IDM_ERR_INIT;
     sso_req r;
     int ok;
 
     if (pending == NULL || pending[0] == '\0') {
-        saml_resp_redirect(ctx, "/");
+        web_resp_redirect(ctx, "/");
         return;
     }
     memset(&r, 0, sizeof(r));
     if (take_pending(&r, ctx, pending, &err) != 0) {
         /* expired or foreign: the portal is the safe place */
-        saml_resp_redirect(ctx, "/");
+        web_resp_redirect(ctx, "/");
         return;
     }
     ok = !r.parked ? init_request(ctx, &r, r.raw) : check_request(ctx, &r, 1);
@@ -871,15 +877,15 @@ void saml_sso_resume(saml_ctx *ctx, const char *pending)
  * applications keep the session they had, and the next request for this
  * application asks for the password again.
  */
-static void issue_fresh(saml_ctx *ctx, sso_req *r, const idm_decision *d,
+static void issue_fresh(web_ctx *ctx, sso_req *r, const idm_decision *d,
                         const idm_subject *subject, const char *uuid,
                         const char *login)
 {
     idm_err err = IDM_ERR_INIT;
-    saml_session who;
+    web_session who;
 
-    if (saml_session_lookup(ctx, &err) != 0) {
-        saml_page_error(ctx, 503, saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
+    if (web_session_lookup(ctx, &err) != 0) {
+        web_page_fail(ctx, "sso.session", err.code, &err);
         return;
     }
     memset(&who, 0, sizeof(who));
@@ -889,11 +895,11 @@ static void issue_fresh(saml_ctx *ctx, sso_req *r, const idm_decision *d,
     snprintf(who.person_uuid, sizeof(who.person_uuid), "%s", uuid);
     snprintf(who.login, sizeof(who.login), "%s", login);
     who.auth_instant = ctx->fresh_auth;
-    ctx->actor.name = saml_pool_strdup(ctx->pool, login);
+    ctx->actor.name = web_pool_strdup(ctx->pool, login);
     issue(ctx, r, &who, d, subject);
 }
 
-void saml_sso_login_done(saml_ctx *ctx, const char *pending, const char *uuid,
+void saml_sso_login_done(web_ctx *ctx, const char *pending, const char *uuid,
                          const char *login, int must_change)
 {
     idm_err err = IDM_ERR_INIT;
@@ -906,7 +912,7 @@ void saml_sso_login_done(saml_ctx *ctx, const char *pending, const char *uuid,
     memset(&r, 0, sizeof(r));
     if (must_change && pending != NULL &&
         saml_pending_force_done(ctx, pending, &err) != 0) {
-        saml_page_error(ctx, 503, saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
+        web_page_fail(ctx, "sso.pending", err.code, &err);
         return;
     }
     /* a pending password change keeps the request for afterwards (its
@@ -928,20 +934,20 @@ void saml_sso_login_done(saml_ctx *ctx, const char *pending, const char *uuid,
             }
         }
     }
-    if (saml_session_create(ctx, uuid, login, must_change, &err) != 0) {
-        saml_page_error(ctx, 503, saml_msg_text(ctx->lang, SAML_M_UNAVAILABLE));
+    if (web_session_create(ctx, uuid, login, must_change, &err) != 0) {
+        web_page_fail(ctx, "sso.session_create", err.code, &err);
     } else if (must_change) {
         /* the pending id came from a form field: encode it */
-        char *enc = pending != NULL ? saml__url_encode(pending) : NULL;
+        char *enc = pending != NULL ? web_url_encode(pending) : NULL;
         char *loc = idm_xasprintf("/password%s%s", enc != NULL ? "?p=" : "",
                                  enc != NULL ? enc : "");
-        saml_resp_redirect(ctx, loc);
+        web_resp_redirect(ctx, loc);
         free(loc);
         free(enc);
     } else if (r.login != NULL) {
         decide(ctx, &r);
     } else {
-        saml_resp_redirect(ctx, "/"); /* no (valid) pending request */
+        web_resp_redirect(ctx, "/"); /* no (valid) pending request */
     }
 cleanup:
     idm_subject_free(subject);

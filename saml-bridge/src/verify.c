@@ -7,7 +7,7 @@
 
 #include <openssl/evp.h>
 
-#include "saml_int.h"
+#include "steps_int.h"
 
 int saml_verify_redirect(const saml_sp_info *sp, const saml_msg *m)
 {

@@ -6,7 +6,8 @@
 
 #include <libxml/tree.h>
 
-#include "saml_int.h"
+#include "base/alloc.h"
+#include "xml_int.h"
 
 int saml__xml_is(const xmlNode *n, const char *ns, const char *name)
 {

@@ -13,7 +13,7 @@
 
 #include "../fuzz.h"
 #include "saml/decode.h"
-#include "saml_int.h" /* the form decoder (saml__form_get) */
+#include "web/codec.h" /* the form decoder (web_form_get) */
 
 static void check(const saml_msg *m)
 {
@@ -56,8 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     {
         idm_err err3 = IDM_ERR_INIT;
-        char *b64 = saml__form_get(s, size, "SAMLRequest");
-        char *relay = saml__form_get(s, size, "RelayState");
+        char *b64 = web_form_get(s, size, "SAMLRequest");
+        char *relay = web_form_get(s, size, "RelayState");
 
         if (b64 != NULL &&
             saml_msg_decode_post(&m, b64, strlen(b64), relay, &err3) == 0) {

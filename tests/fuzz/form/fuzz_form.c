@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: EUPL-1.2
  * Fuzz target: the application/x-www-form-urlencoded parser of POST bodies
- * and Redirect queries (saml__form_raw, saml__form_get) and the %-decoder
- * and encoder behind it (saml__url_decode, saml__url_encode). Besides
+ * and Redirect queries (web_form_raw, web_form_get) and the %-decoder
+ * and encoder behind it (web_url_decode, web_url_encode). Besides
  * crashes and sanitizer reports it checks their promises: a field found
  * once decodes to what form_raw points at, a decoded value has no NUL,
  * and encode then decode gives the value back.
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "../fuzz.h"
-#include "saml_int.h"
+#include "web_int.h"
 
 static const char *const names[] = {
     "SAMLRequest", "SAMLResponse", "RelayState", "SigAlg", "Signature",
@@ -18,8 +18,8 @@ static const char *const names[] = {
 
 static void roundtrip(const char *value)
 {
-    char *enc = saml__url_encode(value);
-    char *dec = saml__url_decode(enc, strlen(enc));
+    char *enc = web_url_encode(value);
+    char *dec = web_url_decode(enc, strlen(enc));
 
     if (dec == NULL || strcmp(dec, value) != 0 ||
         strspn(enc, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -43,8 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         const char *raw = NULL;
         size_t raw_len = 0;
-        int found = saml__form_raw(form, size, names[i], &raw, &raw_len);
-        char *v = saml__form_get(form, size, names[i]);
+        int found = web_form_raw(form, size, names[i], &raw, &raw_len);
+        char *v = web_form_get(form, size, names[i]);
 
         if (found < -1 || found > 1 || (found != 1 && v != NULL) ||
             (found == 1 && (raw < form || raw + raw_len > form + size ||
@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         }
         if (v != NULL) {
-            char *d = saml__url_decode(raw, raw_len);
+            char *d = web_url_decode(raw, raw_len);
             if (d == NULL || strcmp(d, v) != 0) {
                 abort();
             }
@@ -62,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     /* the whole input as one value */
-    all = saml__url_decode(form, size);
+    all = web_url_decode(form, size);
     if (all != NULL) {
         if (strlen(all) > size) {
             abort();

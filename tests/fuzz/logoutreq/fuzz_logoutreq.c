@@ -4,7 +4,7 @@
  * the raw HTTP-Redirect query or the raw HTTP-POST form body:
  *   0: query, SAMLRequest     1: query, SAMLResponse
  *   2: form,  SAMLRequest     3: form,  SAMLResponse
- * A form goes through saml__form_get() (the value and RelayState) and
+ * A form goes through web_form_get() (the value and RelayState) and
  * saml_msg_decode_post(), a query through saml_msg_decode_redirect(); a
  * Redirect-signed message then through saml_verify_redirect() with an RSA
  * and an EC key the fuzzer cannot sign with. Besides sanitizer reports,
@@ -17,7 +17,8 @@
 
 #include "../fuzz.h"
 #include "saml/decode.h"
-#include "saml_int.h"
+#include "steps_int.h"
+#include "web/codec.h"
 
 static saml_sp_info *sp(void)
 {
@@ -91,8 +92,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (mode < 2) {
         rc = saml_msg_decode_redirect(&m, s, n, param, &err);
     } else {
-        b64 = saml__form_get(s, n, param);
-        relay = saml__form_get(s, n, "RelayState");
+        b64 = web_form_get(s, n, param);
+        relay = web_form_get(s, n, "RelayState");
         rc = saml_msg_decode_post(&m, b64, b64 != NULL ? strlen(b64) : 0, relay,
                                   &err);
     }

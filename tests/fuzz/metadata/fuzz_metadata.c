@@ -11,7 +11,7 @@
 
 #include "../fuzz.h"
 #include "saml/sp.h"
-#include "saml_int.h"
+#include "registry_int.h"
 
 static void check(const saml_sp_info *info, int allow_http)
 {

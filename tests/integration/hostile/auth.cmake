@@ -2,7 +2,7 @@
 # Authentication flow (issue 12): no lockout weapon or oracle, throttle
 # keyed by IPv6 /64, checked password changes, sessions that end with the
 # password or the account, encoded Location, no typed passwords in logs.
-# In-process against saml_idp_handle() on the real PostgreSQL.
+# In-process against web_site_handle() on the real PostgreSQL.
 if(TARGET saml_bridge)
     add_executable(test_hostile_auth
         ${CMAKE_CURRENT_LIST_DIR}/test_auth.c)

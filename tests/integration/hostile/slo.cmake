@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: EUPL-1.2
 # Hostile Single Logout (issue 12, "Logout forgery and pairwise-ID leak"):
 # unsigned, badly signed, foreign-key, unmatched and replayed
-# LogoutRequests against saml_idp_handle() on the real PostgreSQL, the
+# LogoutRequests against web_site_handle() on the real PostgreSQL, the
 # walk's NameIDs going only to their own SP, the own logout only by POST
 # with CSRF token; ASan's leak check covers the old POST leak.
 if(TARGET saml_bridge)

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: EUPL-1.2
 # Hostile AuthnRequests (issue 12, the SAML request path): in-process
-# against saml_idp_handle() on the real PostgreSQL, with the fixture of
+# against web_site_handle() on the real PostgreSQL, with the fixture of
 # tests/integration/saml/test_sso.c. Lasso's entry point is wrapped to
 # count and hold the requests that reach it.
 if(TARGET saml_bridge)

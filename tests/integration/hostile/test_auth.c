@@ -3,7 +3,7 @@
  * weapon and as an oracle, throttle keying by IPv6 /64, password changes
  * (current password, reuse, quality), sessions ending with the password
  * or the account, the encoded Location and the log of typed logins.
- * Requests go straight into saml_idp_handle() (no HTTP) against the real
+ * Requests go straight into web_site_handle() (no HTTP) against the real
  * PostgreSQL of tests/harness/pg, as tests/integration/saml/test_sso.c.
  */
 #include <setjmp.h>
@@ -27,6 +27,7 @@
 #include "idm/org.h"
 #include "idm/user.h"
 #include "saml/idp.h"
+#include "web/web.h"
 
 #define IDP_BASE "https://idp.test.invalid"
 #define PASSWORD "Secret-Pass-123"
@@ -38,6 +39,7 @@ static const idm_actor admin = {"system:test", "test"};
 static struct {
     char conninfo[512];
     idm_conf *conf;
+    web_site *web;
     saml_idp *idp;
     idm_db *db;
     PGconn *pg;
@@ -118,7 +120,7 @@ static void browser_clear(browser *br)
     memset(br, 0, sizeof(*br));
 }
 
-static const char *header(const saml_response *r, const char *name)
+static const char *header(const web_response *r, const char *name)
 {
     for (int i = 0; i < r->nheaders; i++) {
         if (g_ascii_strcasecmp(r->headers[i].name, name) == 0) {
@@ -128,7 +130,7 @@ static const char *header(const saml_response *r, const char *name)
     return NULL;
 }
 
-static void take_cookies(browser *br, const saml_response *r)
+static void take_cookies(browser *br, const web_response *r)
 {
     for (int i = 0; i < r->nheaders; i++) {
         const char *v = r->headers[i].value, *eq;
@@ -160,12 +162,12 @@ static void take_cookies(browser *br, const saml_response *r)
 }
 
 /* One request from addr, as a German browser sends it. */
-static void http(saml_response *out, browser *br, const char *addr,
+static void http(web_response *out, browser *br, const char *addr,
                  const char *method, const char *path, const char *query,
                  const char *body)
 {
     char *cookie;
-    saml_request req;
+    web_request req;
 
     /* IDP_BASE is https: the cookies carry the __Host- prefix */
     cookie = g_strdup_printf("%s%s%s%s",
@@ -184,7 +186,7 @@ static void http(saml_response *out, browser *br, const char *addr,
     req.cookie = cookie[0] != '\0' ? cookie : NULL;
     req.accept_language = "de";
     req.client_addr = addr;
-    saml_idp_handle(out, g.idp, &req);
+    web_site_handle(out, g.web, &req);
     take_cookies(br, out);
     g_free(cookie);
 }
@@ -207,10 +209,10 @@ static char *enc(const char *s)
 }
 
 /* GET /login, then POST login and password (and p when not NULL). */
-static void login(saml_response *out, browser *br, const char *addr,
+static void login(web_response *out, browser *br, const char *addr,
                   const char *name, const char *password, const char *p)
 {
-    saml_response page;
+    web_response page;
     char *csrf, *body, *l, *pw, *pe;
 
     http(&page, br, addr, "GET", "/login", NULL, NULL);
@@ -227,11 +229,11 @@ static void login(saml_response *out, browser *br, const char *addr,
     g_free(pw);
     g_free(pe);
     g_free(csrf);
-    saml_response_clear(&page);
+    web_response_clear(&page);
 }
 
 /* A successful login: 303 and a session cookie. */
-static void assert_logged_in(const saml_response *r, const browser *br)
+static void assert_logged_in(const web_response *r, const browser *br)
 {
     if (r->status != 303 || br->s == NULL) {
         fail_msg("login refused: status %d: %s", r->status,
@@ -240,7 +242,7 @@ static void assert_logged_in(const saml_response *r, const browser *br)
 }
 
 /* The refusal every failure gets: 401, the one message, no hint. */
-static void assert_uniform_refusal(const saml_response *r)
+static void assert_uniform_refusal(const web_response *r)
 {
     assert_int_equal(r->status, 401);
     assert_non_null(strstr(r->body, WRONG_DE));
@@ -252,20 +254,20 @@ static void assert_uniform_refusal(const saml_response *r)
  * else it sends the browser to the start page). */
 static int session_valid(browser *br)
 {
-    saml_response r;
+    web_response r;
     int ok;
 
     http(&r, br, "192.0.2.200", "GET", "/password", NULL, NULL);
     ok = r.status == 200;
-    saml_response_clear(&r);
+    web_response_clear(&r);
     return ok;
 }
 
 /* POST /password with the current password (NULL: none) and pw twice. */
-static void change(saml_response *out, browser *br, const char *addr,
+static void change(web_response *out, browser *br, const char *addr,
                    const char *current, const char *pw)
 {
-    saml_response page;
+    web_response page;
     char *csrf, *body, *c, *n;
 
     http(&page, br, addr, "GET", "/password", NULL, NULL);
@@ -280,7 +282,7 @@ static void change(saml_response *out, browser *br, const char *addr,
     g_free(c);
     g_free(n);
     g_free(csrf);
-    saml_response_clear(&page);
+    web_response_clear(&page);
 }
 
 /* ---- setup ---- */
@@ -335,7 +337,8 @@ static int group_setup(void **state)
         idm_org_add(g.db, &admin, &m, &err) != 0 ||
         idm_org_add(g.db, &admin, &a, &err) != 0 ||
         idm_org_add(g.db, &admin, &s, &err) != 0 ||
-        saml_idp_new(&g.idp, g.conf, 2, &err) != 0) {
+        web_site_new(&g.web, g.conf, 2, &err) != 0 ||
+        saml_idp_new(&g.idp, g.web, &err) != 0) {
         fprintf(stderr, "setup: %s (%s)\n", err.msg, err.detail);
         return -1;
     }
@@ -357,6 +360,7 @@ static int group_teardown(void **state)
     (void)state;
     idm_log_set(NULL, NULL, IDM_LOG_ERROR);
     saml_idp_free(g.idp);
+    web_site_free(g.web);
     idm_db_close(g.db);
     PQfinish(g.pg);
     idm_conf_free(g.conf);
@@ -373,26 +377,26 @@ static void test_attacker_cannot_lock_owner_out(void **state)
 {
     char *l = user("Olga", "Owner", PASSWORD, 0);
     browser br = {0};
-    saml_response r;
+    web_response r;
 
     (void)state;
     for (int i = 0; i < 50; i++) {
         browser att = {0};
         login(&r, &att, "203.0.113.5", l, "wrong-guess-1", NULL);
         assert_uniform_refusal(&r);
-        saml_response_clear(&r);
+        web_response_clear(&r);
         browser_clear(&att);
     }
     /* the right password from the attacker's address: refused alike */
     login(&r, &br, "203.0.113.5", l, PASSWORD, NULL);
     assert_uniform_refusal(&r);
-    saml_response_clear(&r);
+    web_response_clear(&r);
     browser_clear(&br);
     /* the owner from elsewhere: in */
     login(&r, &br, "198.51.100.7", l, PASSWORD, NULL);
     assert_logged_in(&r, &br);
     assert_true(session_valid(&br));
-    saml_response_clear(&r);
+    web_response_clear(&r);
     browser_clear(&br);
     assert_sql("SELECT status || ' ' || (locked_until IS NULL) FROM account "
                "WHERE login = $1",
@@ -406,12 +410,12 @@ static void test_distributed_guessing_slows_not_locks(void **state)
 {
     char *l = user("Paul", "Known", PASSWORD, 0);
     browser br = {0};
-    saml_response r;
+    web_response r;
 
     (void)state;
     login(&r, &br, "198.51.100.20", l, PASSWORD, NULL);
     assert_logged_in(&r, &br); /* 198.51.100.20 is the owner's now */
-    saml_response_clear(&r);
+    web_response_clear(&r);
     browser_clear(&br);
     for (int i = 0; i < 60; i++) {
         char addr[32];
@@ -419,13 +423,13 @@ static void test_distributed_guessing_slows_not_locks(void **state)
         snprintf(addr, sizeof(addr), "203.0.113.%d", 100 + i);
         login(&r, &att, addr, l, "wrong-guess-2", NULL);
         assert_uniform_refusal(&r);
-        saml_response_clear(&r);
+        web_response_clear(&r);
         browser_clear(&att);
     }
     /* a new address waits its turn (the same answer, no lock) */
     login(&r, &br, "198.51.100.99", l, PASSWORD, NULL);
     assert_uniform_refusal(&r);
-    saml_response_clear(&r);
+    web_response_clear(&r);
     browser_clear(&br);
     assert_sql("SELECT details->>'reason' FROM audit_log WHERE action = "
                "'login.fail' AND target = $1 ORDER BY id DESC LIMIT 1",
@@ -433,7 +437,7 @@ static void test_distributed_guessing_slows_not_locks(void **state)
     /* the owner's address: in at once */
     login(&r, &br, "198.51.100.20", l, PASSWORD, NULL);
     assert_logged_in(&r, &br);
-    saml_response_clear(&r);
+    web_response_clear(&r);
     browser_clear(&br);
     free(l);
 }
@@ -449,7 +453,7 @@ static void test_one_answer_for_every_failure(void **state)
     char *locked = user("Lars", "Locked", PASSWORD, 0);
     char *dis = user("Dora", "Disabled", PASSWORD, 0);
     idm_err err = IDM_ERR_INIT;
-    saml_response r[7];
+    web_response r[7];
     browser br = {0}, att = {0};
 
     (void)state;
@@ -458,9 +462,9 @@ static void test_one_answer_for_every_failure(void **state)
     assert_int_equal(
         idm_user_set_status(g.db, &admin, dis, IDM_USER_DISABLE, &err), 0);
     for (int i = 0; i < 5; i++) {
-        saml_response x;
+        web_response x;
         login(&x, &att, "203.0.113.77", thr, "wrong-guess-3", NULL);
-        saml_response_clear(&x);
+        web_response_clear(&x);
     }
     login(&r[0], &br, "198.51.100.30", "nobody.at.all", "wrong-guess-4", NULL);
     login(&r[1], &br, "198.51.100.31", known, "wrong-guess-4", NULL);
@@ -475,7 +479,7 @@ static void test_one_answer_for_every_failure(void **state)
         assert_memory_equal(r[i].body, r[0].body, r[0].body_len);
     }
     for (int i = 0; i < 7; i++) {
-        saml_response_clear(&r[i]);
+        web_response_clear(&r[i]);
     }
     browser_clear(&br);
     browser_clear(&att);
@@ -491,7 +495,7 @@ static void test_disabled_told_after_right_password(void **state)
     char *l = user("Dieter", "Deaktiviert", PASSWORD, 0);
     idm_err err = IDM_ERR_INIT;
     browser br = {0};
-    saml_response r;
+    web_response r;
 
     (void)state;
     assert_int_equal(
@@ -501,7 +505,7 @@ static void test_disabled_told_after_right_password(void **state)
     assert_non_null(strstr(r.body, "Konto deaktiviert"));
     assert_null(strstr(r.body, "nicht zur Verfügung"));
     assert_null(br.s);
-    saml_response_clear(&r);
+    web_response_clear(&r);
     browser_clear(&br);
     free(l);
 }
@@ -513,7 +517,7 @@ static void test_ipv6_shares_a_bucket_per_64(void **state)
     char *l = user("Ina", "Sechs", PASSWORD, 0);
     char key[IDM_ADDR_KEY_MAX];
     browser br = {0};
-    saml_response r;
+    web_response r;
 
     (void)state;
     /* five failures, each from another host address in one /64 */
@@ -522,7 +526,7 @@ static void test_ipv6_shares_a_bucket_per_64(void **state)
         snprintf(addr, sizeof(addr), "2001:db8:1:2::%x", 0x100 + i);
         login(&r, &br, addr, l, "wrong-guess-5", NULL);
         assert_uniform_refusal(&r);
-        saml_response_clear(&r);
+        web_response_clear(&r);
     }
     assert_sql("SELECT failures::text FROM saml_throttle WHERE addr = $1",
                "2001:db8:1:2::/64", "5");
@@ -533,11 +537,11 @@ static void test_ipv6_shares_a_bucket_per_64(void **state)
     /* yet another host in that /64: the bucket is full */
     login(&r, &br, "2001:db8:1:2:ffff::1", l, PASSWORD, NULL);
     assert_uniform_refusal(&r);
-    saml_response_clear(&r);
+    web_response_clear(&r);
     /* the neighbouring /64 is another subscriber */
     login(&r, &br, "2001:db8:1:3::1", l, PASSWORD, NULL);
     assert_logged_in(&r, &br);
-    saml_response_clear(&r);
+    web_response_clear(&r);
     browser_clear(&br);
     free(l);
     /* the key function itself: IPv4 (also mapped) whole, IPv6 by /64 */
@@ -556,12 +560,12 @@ static void test_voluntary_change_needs_current_password(void **state)
     char *l = user("Vera", "Voluntary", PASSWORD, 0);
     char *before, *after;
     browser br = {0};
-    saml_response r;
+    web_response r;
 
     (void)state;
     login(&r, &br, "198.51.100.50", l, PASSWORD, NULL);
     assert_logged_in(&r, &br);
-    saml_response_clear(&r);
+    web_response_clear(&r);
     /* the form asks for it, and shows the rules above the fields */
     http(&r, &br, "198.51.100.50", "GET", "/password", NULL, NULL);
     assert_int_equal(r.status, 200);
@@ -569,17 +573,17 @@ static void test_voluntary_change_needs_current_password(void **state)
     assert_non_null(strstr(r.body, "id=\"pwrules\""));
     assert_true(strstr(r.body, "id=\"pwrules\"") < strstr(r.body, "pw1"));
     assert_non_null(strstr(r.body, "hat mindestens 10 Zeichen"));
-    saml_response_clear(&r);
+    web_response_clear(&r);
     before = sql1("SELECT password_hash FROM account WHERE login = $1", l);
     /* a stolen session alone cannot change it: none, then a wrong one */
     change(&r, &br, "198.51.100.50", NULL, "Anders-Blau-Turm-58");
     assert_int_equal(r.status, 400);
     assert_non_null(strstr(r.body, "Das bisherige Passwort ist falsch."));
-    saml_response_clear(&r);
+    web_response_clear(&r);
     change(&r, &br, "198.51.100.50", "wrong-current-1", "Anders-Blau-Turm-58");
     assert_int_equal(r.status, 400);
     assert_non_null(strstr(r.body, "Das bisherige Passwort ist falsch."));
-    saml_response_clear(&r);
+    web_response_clear(&r);
     after = sql1("SELECT password_hash FROM account WHERE login = $1", l);
     assert_string_equal(before, after);
     g_free(after);
@@ -587,11 +591,11 @@ static void test_voluntary_change_needs_current_password(void **state)
     change(&r, &br, "198.51.100.50", PASSWORD, PASSWORD);
     assert_int_equal(r.status, 400);
     assert_non_null(strstr(r.body, "Das ist Ihr bisheriges Passwort."));
-    saml_response_clear(&r);
+    web_response_clear(&r);
     /* with it: changed */
     change(&r, &br, "198.51.100.50", PASSWORD, "Anders-Blau-Turm-58");
     assert_int_equal(r.status, 303);
-    saml_response_clear(&r);
+    web_response_clear(&r);
     after = sql1("SELECT password_hash FROM account WHERE login = $1", l);
     assert_string_not_equal(before, after);
     g_free(before);
@@ -604,40 +608,40 @@ static void test_forced_change_refuses_initial_and_weak(void **state)
 {
     char *l = user("Fritz", "Forced", INITIAL, 1);
     browser br = {0};
-    saml_response r;
+    web_response r;
 
     (void)state;
     login(&r, &br, "198.51.100.60", l, INITIAL, NULL);
     assert_int_equal(r.status, 303);
     assert_string_equal(header(&r, "Location"), "/password");
-    saml_response_clear(&r);
+    web_response_clear(&r);
     /* the letter's password as the "new" one */
     change(&r, &br, "198.51.100.60", NULL, INITIAL);
     assert_int_equal(r.status, 400);
     assert_non_null(strstr(r.body, "Anfangspasswort aus Ihrem Brief. Bitte"));
-    saml_response_clear(&r);
+    web_response_clear(&r);
     /* ten characters, no quality: refused in German, saying what to do */
     change(&r, &br, "198.51.100.60", NULL, "1234567890");
     assert_int_equal(r.status, 400);
     assert_non_null(strstr(r.body, "Das Passwort ist zu einfach"));
     assert_null(strstr(r.body, "monotonic"));
-    saml_response_clear(&r);
+    web_response_clear(&r);
     change(&r, &br, "198.51.100.60", NULL, "password123");
     assert_int_equal(r.status, 400);
     assert_non_null(strstr(r.body, "Wort aus dem Wörterbuch"));
     assert_null(strstr(r.body, "dictionary"));
-    saml_response_clear(&r);
+    web_response_clear(&r);
     /* German words too (wngerman in the cracklib dictionary) */
     change(&r, &br, "198.51.100.60", NULL, "Schmetterling1");
     assert_int_equal(r.status, 400);
     assert_non_null(strstr(r.body, "Wort aus dem Wörterbuch"));
-    saml_response_clear(&r);
+    web_response_clear(&r);
     assert_sql("SELECT must_change_password::text FROM account "
                "WHERE login = $1",
                l, "true");
     change(&r, &br, "198.51.100.60", NULL, "Kx7-wirb3l-Tau8");
     assert_int_equal(r.status, 303);
-    saml_response_clear(&r);
+    web_response_clear(&r);
     assert_sql("SELECT must_change_password::text FROM account "
                "WHERE login = $1",
                l, "false");
@@ -645,7 +649,7 @@ static void test_forced_change_refuses_initial_and_weak(void **state)
     change(&r, &br, "198.51.100.60", "Kx7-wirb3l-Tau8", INITIAL);
     assert_int_equal(r.status, 400);
     assert_non_null(strstr(r.body, "Anfangspasswort aus Ihrem Brief. Bitte"));
-    saml_response_clear(&r);
+    web_response_clear(&r);
     browser_clear(&br);
     free(l);
 }
@@ -654,14 +658,14 @@ static void test_forced_change_refuses_initial_and_weak(void **state)
 
 static void two_sessions(browser *a, browser *b, const char *l, const char *pw)
 {
-    saml_response r;
+    web_response r;
 
     login(&r, a, "198.51.100.70", l, pw, NULL);
     assert_logged_in(&r, a);
-    saml_response_clear(&r);
+    web_response_clear(&r);
     login(&r, b, "198.51.100.71", l, pw, NULL);
     assert_logged_in(&r, b);
-    saml_response_clear(&r);
+    web_response_clear(&r);
     assert_true(session_valid(a));
     assert_true(session_valid(b));
 }
@@ -671,7 +675,7 @@ static void test_admin_actions_end_sessions(void **state)
     char *l = user("Sina", "Session", PASSWORD, 0);
     idm_err err = IDM_ERR_INIT;
     browser a = {0}, b = {0};
-    saml_response r;
+    web_response r;
 
     (void)state;
     /* set-password */
@@ -702,7 +706,7 @@ static void test_admin_actions_end_sessions(void **state)
     login(&r, &a, "198.51.100.70", l, "Neu-Gesetzt-4711", NULL);
     assert_int_equal(r.status, 403);
     assert_non_null(strstr(r.body, "Konto deaktiviert"));
-    saml_response_clear(&r);
+    web_response_clear(&r);
     browser_clear(&a);
     browser_clear(&b);
     free(l);
@@ -712,13 +716,13 @@ static void test_own_change_keeps_only_this_session(void **state)
 {
     char *l = user("Kai", "Keep", PASSWORD, 0);
     browser a = {0}, b = {0};
-    saml_response r;
+    web_response r;
 
     (void)state;
     two_sessions(&a, &b, l, PASSWORD);
     change(&r, &a, "198.51.100.70", PASSWORD, "Eigene-Wahl-Fluss-63");
     assert_int_equal(r.status, 303);
-    saml_response_clear(&r);
+    web_response_clear(&r);
     assert_true(session_valid(&a));
     assert_false(session_valid(&b));
     assert_sql("SELECT count(*)::text FROM saml_session s JOIN person p ON "
@@ -735,16 +739,16 @@ static void test_portal_links_password_page(void **state)
 {
     char *l = user("Pia", "Portal", PASSWORD, 0);
     browser br = {0};
-    saml_response r;
+    web_response r;
 
     (void)state;
     login(&r, &br, "198.51.100.80", l, PASSWORD, NULL);
     assert_logged_in(&r, &br);
-    saml_response_clear(&r);
+    web_response_clear(&r);
     http(&r, &br, "198.51.100.80", "GET", "/", NULL, NULL);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "<a href=\"/password\">"));
-    saml_response_clear(&r);
+    web_response_clear(&r);
     browser_clear(&br);
     free(l);
 }
@@ -755,7 +759,7 @@ static void test_password_location_encoded(void **state)
 {
     char *l = user("Lea", "Location", INITIAL, 1);
     browser br = {0};
-    saml_response r;
+    web_response r;
     const char *loc;
 
     (void)state;
@@ -768,7 +772,7 @@ static void test_password_location_encoded(void **state)
     assert_null(strchr(loc, '"'));
     assert_null(strchr(loc, '<'));
     assert_null(strstr(loc, "&x=1"));
-    saml_response_clear(&r);
+    web_response_clear(&r);
     browser_clear(&br);
     free(l);
 }
@@ -779,12 +783,12 @@ static void test_password_typed_as_login_not_logged(void **state)
     const char *secret = "sonnenblume.42-geheim";
     char *found;
     browser br = {0};
-    saml_response r;
+    web_response r;
 
     (void)state;
     login(&r, &br, "198.51.100.95", secret, "x", NULL);
     assert_uniform_refusal(&r);
-    saml_response_clear(&r);
+    web_response_clear(&r);
     browser_clear(&br);
     g_mutex_lock(&g.log_lock);
     assert_null(strstr(g.log->str, secret));

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: EUPL-1.2
  * Hostile Single Logout (issue 12): LogoutRequests as an attacker would
- * send them, straight into saml_idp_handle() on the real PostgreSQL of
+ * send them, straight into web_site_handle() on the real PostgreSQL of
  * tests/harness/pg. Sessions are made in the database (a cookie token,
  * the SPs with the NameID and SessionIndex each was given); the SPs are
  * tests/data/saml/sp1 and sp2, signing with their keys (OpenSSL for the
@@ -37,6 +37,7 @@
 #include "idm/org.h"
 #include "idm/user.h"
 #include "saml/idp.h"
+#include "web/web.h"
 #include "saml/sp.h"
 
 #define IDP_BASE "https://idp.test.invalid"
@@ -61,6 +62,7 @@ static struct {
     char conninfo[512];
     char *data;
     idm_conf *conf;
+    web_site *web;
     saml_idp *idp;
     PGconn *pg;
     char *login;
@@ -108,7 +110,7 @@ static long audit_max_id(void)
 
     /* rejections of earlier steps still counted in memory belong before
      * the mark, not after it */
-    if (g.idp != NULL && saml_idp_reject_flush(g.idp, 1, &err) != 0) {
+    if (g.idp != NULL && web_site_reject_flush(g.web, 1, &err) != 0) {
         fail_msg("reject flush: %s", err.msg);
     }
     v = sql1("SELECT coalesce(max(id), 0) FROM audit_log", 0, NULL);
@@ -126,7 +128,7 @@ static char *audit_since(long since)
     idm_err err = IDM_ERR_INIT;
 
     /* rejections are audited in aggregate: write the buckets first */
-    assert_int_equal(saml_idp_reject_flush(g.idp, 1, &err), 0);
+    assert_int_equal(web_site_reject_flush(g.web, 1, &err), 0);
 
     snprintf(buf, sizeof(buf), "%ld", since);
     return sql1("SELECT coalesce(string_agg(action || '|' || "
@@ -162,7 +164,7 @@ static void browser_clear(browser *br)
     memset(br, 0, sizeof(*br));
 }
 
-static const char *header(const saml_response *r, const char *name)
+static const char *header(const web_response *r, const char *name)
 {
     for (int i = 0; i < r->nheaders; i++) {
         if (g_ascii_strcasecmp(r->headers[i].name, name) == 0) {
@@ -176,7 +178,7 @@ static const char *header(const saml_response *r, const char *name)
 #define COOKIE_B "__Host-idm_b="
 #define COOKIE_S "__Host-idm_s="
 
-static void take_cookies(browser *br, const saml_response *r)
+static void take_cookies(browser *br, const web_response *r)
 {
     for (int i = 0; i < r->nheaders; i++) {
         const char *v = r->headers[i].value;
@@ -204,13 +206,13 @@ static void take_cookies(browser *br, const saml_response *r)
     }
 }
 
-static void http(saml_response *out, browser *br, const char *method,
+static void http(web_response *out, browser *br, const char *method,
                  const char *path, const char *query, const char *body)
 {
     char *cookie = g_strdup_printf(
         "%s%s%s%s", br->b != NULL ? COOKIE_B : "", br->b != NULL ? br->b : "",
         br->s != NULL ? "; " COOKIE_S : "", br->s != NULL ? br->s : "");
-    saml_request req;
+    web_request req;
 
     memset(&req, 0, sizeof(req));
     req.method = method;
@@ -223,7 +225,7 @@ static void http(saml_response *out, browser *br, const char *method,
     req.cookie = cookie[0] != '\0' ? cookie : NULL;
     req.accept_language = "en";
     req.client_addr = "192.0.2.7";
-    saml_idp_handle(out, g.idp, &req);
+    web_site_handle(out, g.web, &req);
     take_cookies(br, out);
     g_free(cookie);
 }
@@ -542,7 +544,7 @@ static char *location_xml(const char *loc, const char *param)
     return out;
 }
 
-static void send_redirect(saml_response *out, browser *br, const char *q)
+static void send_redirect(web_response *out, browser *br, const char *q)
 {
     http(out, br, "GET", "/saml/slo", q, NULL);
 }
@@ -582,7 +584,7 @@ static int idp_signed(const char *loc)
 }
 
 /* Refused: a 400 page, the session alive, the reason audited. */
-static void assert_refused(const saml_response *r, const sess *s, long since,
+static void assert_refused(const web_response *r, const sess *s, long since,
                            const char *reason)
 {
     char *audit = audit_since(since);
@@ -606,7 +608,7 @@ static void test_unsigned_redirect_refused(void **state)
 {
     sess s;
     browser br = {0};
-    saml_response r;
+    web_response r;
     long a = audit_max_id();
     char *xml, *q;
 
@@ -619,7 +621,7 @@ static void test_unsigned_redirect_refused(void **state)
     send_redirect(&r, &br, q);
     assert_refused(&r, &s, a, "logout requests must be signed");
     assert_non_null(br.s);
-    saml_response_clear(&r);
+    web_response_clear(&r);
     g_free(q);
     g_free(xml);
     browser_clear(&br);
@@ -630,7 +632,7 @@ static void test_unsigned_post_refused(void **state)
 {
     sess s;
     browser br = {0};
-    saml_response r;
+    web_response r;
     long a = audit_max_id();
     char *xml, *id, *body;
 
@@ -641,7 +643,7 @@ static void test_unsigned_post_refused(void **state)
     br.s = g_strdup(s.token);
     http(&r, &br, "POST", "/saml/slo", NULL, body);
     assert_refused(&r, &s, a, "logout requests must be signed");
-    saml_response_clear(&r);
+    web_response_clear(&r);
     g_free(body);
     g_free(id);
     g_free(xml);
@@ -653,7 +655,7 @@ static void test_bad_signature_refused(void **state)
 {
     sess s;
     browser br = {0};
-    saml_response r;
+    web_response r;
     long a = audit_max_id();
     char *xml, *id, *body, *q;
 
@@ -663,7 +665,7 @@ static void test_bad_signature_refused(void **state)
     q = redirect_query(xml, SIG_BAD, NULL);
     send_redirect(&r, &br, q);
     assert_refused(&r, &s, a, "the request signature is invalid");
-    saml_response_clear(&r);
+    web_response_clear(&r);
     /* a made-up ds:Signature, many times: refused, and (ASan at exit) no
      * leak; a signed message with its NameID changed after signing */
     for (int i = 0; i < 20; i++) {
@@ -671,14 +673,14 @@ static void test_bad_signature_refused(void **state)
         body = post_body(xml, id, XS_BOGUS, 0, NULL);
         http(&r, &br, "POST", "/saml/slo", NULL, body);
         assert_refused(&r, &s, a, "the request signature is invalid");
-        saml_response_clear(&r);
+        web_response_clear(&r);
         g_free(body);
     }
     a = audit_max_id();
     body = post_body(xml, id, XS_TAMPER, 0, NULL);
     http(&r, &br, "POST", "/saml/slo", NULL, body);
     assert_refused(&r, &s, a, "the request signature is invalid");
-    saml_response_clear(&r);
+    web_response_clear(&r);
     g_free(body);
     g_free(q);
     g_free(id);
@@ -691,7 +693,7 @@ static void test_other_sp_key_refused(void **state)
 {
     sess s;
     browser br = {0};
-    saml_response r;
+    web_response r;
     long a = audit_max_id();
     char *xml, *id, *body, *q;
 
@@ -702,19 +704,19 @@ static void test_other_sp_key_refused(void **state)
     q = redirect_query(xml, 1, NULL);
     send_redirect(&r, &br, q);
     assert_refused(&r, &s, a, "the request signature is invalid");
-    saml_response_clear(&r);
+    web_response_clear(&r);
     a = audit_max_id();
     body = post_body(xml, id, XS_SIGN, 1, NULL);
     http(&r, &br, "POST", "/saml/slo", NULL, body);
     assert_refused(&r, &s, a, "the request signature is invalid");
-    saml_response_clear(&r);
+    web_response_clear(&r);
     g_free(body);
     /* sp2's certificate in KeyInfo does not make it sp1's key */
     a = audit_max_id();
     body = post_body(xml, id, XS_SIGN_CERT, 1, NULL);
     http(&r, &br, "POST", "/saml/slo", NULL, body);
     assert_refused(&r, &s, a, "the request signature is invalid");
-    saml_response_clear(&r);
+    web_response_clear(&r);
     g_free(body);
     g_free(q);
     g_free(id);
@@ -727,7 +729,7 @@ static void test_no_session_index_refused(void **state)
 {
     sess s;
     browser br = {0};
-    saml_response r;
+    web_response r;
     long a = audit_max_id();
     char *xml, *q;
 
@@ -738,7 +740,7 @@ static void test_no_session_index_refused(void **state)
     q = redirect_query(xml, 0, NULL);
     send_redirect(&r, &br, q);
     assert_refused(&r, &s, a, "NameID and the SessionIndex");
-    saml_response_clear(&r);
+    web_response_clear(&r);
     g_free(q);
     g_free(xml);
     browser_clear(&br);
@@ -750,7 +752,7 @@ static void test_no_session_index_refused(void **state)
 static void assert_unknown(int issuer, const char *nid, const char *si,
                            browser *br, const sess *victim)
 {
-    saml_response r;
+    web_response r;
     long a = audit_max_id();
     char *xml = logout_xml(issuer, nid, si, NULL);
     char *q = redirect_query(xml, issuer, "rs-1");
@@ -771,7 +773,7 @@ static void assert_unknown(int issuer, const char *nid, const char *si,
     assert_null(strstr(audit, "saml.logout|"));
     g_free(audit);
     g_free(resp);
-    saml_response_clear(&r);
+    web_response_clear(&r);
     g_free(q);
     g_free(xml);
 }
@@ -811,7 +813,7 @@ static void test_cookie_alone_ends_nothing(void **state)
 {
     sess victim, other;
     browser br = {0};
-    saml_response r;
+    web_response r;
     char *xml, *q, *resp;
     const char *loc;
 
@@ -835,7 +837,7 @@ static void test_cookie_alone_ends_nothing(void **state)
     assert_non_null(br.s);
     assert_string_equal(br.s, victim.token);
     g_free(resp);
-    saml_response_clear(&r);
+    web_response_clear(&r);
     g_free(q);
     g_free(xml);
     browser_clear(&br);
@@ -847,7 +849,7 @@ static void test_replay_refused(void **state)
 {
     sess s, s2;
     browser br = {0};
-    saml_response r;
+    web_response r;
     long a;
     char *xml, *id, *q, *body, *one;
 
@@ -858,7 +860,7 @@ static void test_replay_refused(void **state)
     send_redirect(&r, &br, q);
     assert_int_equal(r.status, 303);
     assert_false(sess_alive(&s));
-    saml_response_clear(&r);
+    web_response_clear(&r);
     /* the same request again, now naming a live session (the same ids
      * given again in a new session): refused as replayed */
     sess_new(&s2, SP1);
@@ -871,13 +873,13 @@ static void test_replay_refused(void **state)
     a = audit_max_id();
     send_redirect(&r, &br, q);
     assert_refused(&r, &s2, a, "the request was replayed");
-    saml_response_clear(&r);
+    web_response_clear(&r);
     /* and over HTTP-POST, with the same ID */
     a = audit_max_id();
     body = post_body(xml, id, XS_SIGN, 0, NULL);
     http(&r, &br, "POST", "/saml/slo", NULL, body);
     assert_refused(&r, &s2, a, "the request was replayed");
-    saml_response_clear(&r);
+    web_response_clear(&r);
     g_free(body);
     g_free(q);
     g_free(id);
@@ -894,7 +896,7 @@ static void walk(int post)
 {
     sess s;
     browser br = {0};
-    saml_response r;
+    web_response r;
     char *xml, *id, *q, *lr, *resp, *rq, *rs = NULL;
     const char *loc;
     long a = audit_max_id();
@@ -944,7 +946,7 @@ static void walk(int post)
         g_free(raw);
         g_free(in);
     }
-    saml_response_clear(&r);
+    web_response_clear(&r);
     http(&r, &br, "GET", "/saml/slo", rq, NULL);
     assert_int_equal(r.status, 303);
     loc = header(&r, "Location");
@@ -955,7 +957,7 @@ static void walk(int post)
     assert_null(strstr(resp, ST_PARTIAL));
     assert_null(strstr(resp, s.nid[1]));
     g_free(resp);
-    saml_response_clear(&r);
+    web_response_clear(&r);
     /* sp2's LogoutResponse once more: replayed */
     http(&r, &br, "GET", "/saml/slo", rq, NULL);
     assert_int_equal(r.status, 400);
@@ -964,7 +966,7 @@ static void walk(int post)
         assert_non_null(strstr(audit, "the response was replayed"));
         g_free(audit);
     }
-    saml_response_clear(&r);
+    web_response_clear(&r);
     g_free(rs);
     g_free(rq);
     g_free(lr);
@@ -991,7 +993,7 @@ static void test_no_walk_without_cookie(void **state)
 {
     sess s;
     browser br = {0};
-    saml_response r;
+    web_response r;
     char *xml, *q, *resp;
     const char *loc;
 
@@ -1015,7 +1017,7 @@ static void test_no_walk_without_cookie(void **state)
     assert_null(strstr(resp, s.si[1]));
     assert_null(r.body != NULL ? strstr(r.body, s.nid[1]) : NULL);
     g_free(resp);
-    saml_response_clear(&r);
+    web_response_clear(&r);
     g_free(q);
     g_free(xml);
     browser_clear(&br);
@@ -1025,7 +1027,7 @@ static void test_no_walk_without_cookie(void **state)
 /* The portal's CSRF token for this browser. */
 static char *portal_csrf(browser *br)
 {
-    saml_response r;
+    web_response r;
     const char *p;
     char *v;
 
@@ -1035,7 +1037,7 @@ static char *portal_csrf(browser *br)
     assert_non_null(p);
     p += 19;
     v = g_strndup(p, strcspn(p, "\""));
-    saml_response_clear(&r);
+    web_response_clear(&r);
     return v;
 }
 
@@ -1043,7 +1045,7 @@ static void test_own_logout_needs_post_csrf(void **state)
 {
     sess s;
     browser br = {0};
-    saml_response r;
+    web_response r;
     char *csrf, *body, *lr;
     const char *loc;
 
@@ -1055,16 +1057,16 @@ static void test_own_logout_needs_post_csrf(void **state)
     http(&r, &br, "GET", "/logout", NULL, NULL);
     assert_int_equal(r.status, 404);
     assert_true(sess_alive(&s));
-    saml_response_clear(&r);
+    web_response_clear(&r);
     /* a POST without, or with a wrong, token */
     http(&r, &br, "POST", "/logout", NULL, "x=1");
     assert_int_equal(r.status, 400);
     assert_true(sess_alive(&s));
-    saml_response_clear(&r);
+    web_response_clear(&r);
     http(&r, &br, "POST", "/logout", NULL, "csrf=AAAAAAAAAAAAAAAAAAAAAAAA");
     assert_int_equal(r.status, 400);
     assert_true(sess_alive(&s));
-    saml_response_clear(&r);
+    web_response_clear(&r);
     /* the button: the session ends, the walk visits sp1 first */
     body = g_strdup_printf("csrf=%s", csrf);
     http(&r, &br, "POST", "/logout", NULL, body);
@@ -1077,7 +1079,7 @@ static void test_own_logout_needs_post_csrf(void **state)
     assert_non_null(strstr(lr, s.nid[0]));
     assert_null(strstr(lr, s.nid[1]));
     g_free(lr);
-    saml_response_clear(&r);
+    web_response_clear(&r);
     g_free(body);
     g_free(csrf);
     browser_clear(&br);
@@ -1200,7 +1202,8 @@ static int group_setup(void **state)
         load_keys(i);
     }
     idm_db_close(db);
-    if (saml_idp_new(&g.idp, g.conf, 2, &err) != 0) {
+    if (web_site_new(&g.web, g.conf, 2, &err) != 0 ||
+        saml_idp_new(&g.idp, g.web, &err) != 0) {
         fprintf(stderr, "setup: idp: %s (%s)\n", err.msg, err.detail);
         return -1;
     }
@@ -1221,6 +1224,7 @@ static int group_teardown(void **state)
         }
     }
     saml_idp_free(g.idp);
+    web_site_free(g.web);
     PQfinish(g.pg);
     idm_conf_free(g.conf);
     free(g.login);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: EUPL-1.2
- * Hostile AuthnRequests against saml_idp_handle() on the real PostgreSQL
+ * Hostile AuthnRequests against web_site_handle() on the real PostgreSQL
  * (issue 12): repeated singletons, element/depth/attribute/size caps
  * before Lasso, no database connection held while Lasso works, compact
  * and per-address capped pending state, ForceAuthn that no URL can drop,
@@ -104,7 +104,7 @@ static void assert_refused_before_lasso(const char *xml, const char *reason)
 {
     char *q = redirect_of(xml), *esc = html_escape(reason);
     browser br = {0};
-    saml_response r;
+    web_response r;
     int before = lasso_calls();
 
     http(&r, &br, "GET", "/saml/sso", q, NULL);
@@ -115,7 +115,7 @@ static void assert_refused_before_lasso(const char *xml, const char *reason)
     }
     assert_null(strstr(r.body, "SAMLResponse"));
     assert_int_equal(lasso_calls(), before);
-    saml_response_clear(&r);
+    web_response_clear(&r);
     browser_clear(&br);
     g_free(esc);
     g_free(q);
@@ -125,19 +125,19 @@ static void assert_refused_before_lasso(const char *xml, const char *reason)
  * them on its metrics listener. */
 static long metric(const char *sample)
 {
-    saml_response r;
+    web_response r;
     const char *at;
     long v = -1;
 
     memset(&r, 0, sizeof(r));
-    saml_idp_metrics(&r, g.idp);
+    web_site_metrics(&r, g.web);
     assert_int_equal(r.status, 200);
     at = strstr(r.body, sample);
     if (at == NULL) {
         fail_msg("no %s in the metrics", sample);
     }
     v = strtol(at + strlen(sample), NULL, 10);
-    saml_response_clear(&r);
+    web_response_clear(&r);
     return v;
 }
 
@@ -279,7 +279,7 @@ static void test_oversized_decoded(void **state)
     size_t n = 33 * 1024;
     char *pad = g_malloc(n + 8), *xml, *b64, *enc, *body, *esc;
     browser br = {0};
-    saml_response r;
+    web_response r;
     int before = lasso_calls();
 
     (void)state;
@@ -297,7 +297,7 @@ static void test_oversized_decoded(void **state)
     esc = html_escape("the message is not base64 or too large");
     assert_non_null(strstr(r.body, esc));
     assert_int_equal(lasso_calls(), before);
-    saml_response_clear(&r);
+    web_response_clear(&r);
     browser_clear(&br);
     g_free(esc);
     g_free(body);
@@ -319,8 +319,8 @@ typedef struct par {
 static void *par_run(void *arg)
 {
     par *p = arg;
-    saml_request req;
-    saml_response r;
+    web_request req;
+    web_response r;
 
     memset(&req, 0, sizeof(req));
     req.method = "GET";
@@ -328,9 +328,9 @@ static void *par_run(void *arg)
     req.query = p->query;
     req.accept_language = "en";
     req.client_addr = p->addr;
-    saml_idp_handle(&r, g.idp, &req);
+    web_site_handle(&r, g.web, &req);
     p->status = r.status;
-    saml_response_clear(&r);
+    web_response_clear(&r);
     return NULL;
 }
 
@@ -338,7 +338,7 @@ static void test_no_db_during_lasso(void **state)
 {
     par p[N_PARALLEL];
     browser br = {0};
-    saml_response r;
+    web_response r;
     struct timespec until;
     int reached;
     long in_use = -1;
@@ -387,7 +387,7 @@ static void test_no_db_during_lasso(void **state)
     for (int i = 0; i < N_PARALLEL; i++) {
         assert_int_equal(p[i].status, 303); /* parked, to the login page */
     }
-    saml_response_clear(&r);
+    web_response_clear(&r);
     browser_clear(&br);
 }
 
@@ -397,7 +397,7 @@ static void test_pending_compact(void **state)
 {
     browser br = {0};
     req_opts o = REQ_OPTS_INIT;
-    saml_response r;
+    web_response r;
     sent s;
     char *msg, *id_hash;
     const char *p[1];
@@ -427,7 +427,7 @@ static void test_pending_compact(void **state)
     assert_true(strlen(msg) <= SAML_MSG_XML_MAX);
     g_free(msg);
     g_free(id_hash);
-    saml_response_clear(&r);
+    web_response_clear(&r);
     sent_clear(&s);
     browser_clear(&br);
 }
@@ -441,13 +441,13 @@ static void test_pending_per_address_cap(void **state)
     /* 70 requests from one address, each parked */
     for (int i = 0; i < 70; i++) {
         browser br = {0};
-        saml_response r;
+        web_response r;
         char *xml = authn_xml(sp_entity[0], "", 0), *q = redirect_of(xml);
 
         g.addr = 77; /* http() sends from 192.0.2.(1 + 77) */
         http(&r, &br, "GET", "/saml/sso", q, NULL);
         assert_int_equal(r.status, 303);
-        saml_response_clear(&r);
+        web_response_clear(&r);
         browser_clear(&br);
         g_free(q);
         g_free(xml);
@@ -467,7 +467,7 @@ static void test_pending_cap_ipv6_per_64(void **state)
     (void)state;
     for (int i = 0; i < 70; i++) {
         browser br = {0};
-        saml_response r;
+        web_response r;
         char *xml = authn_xml(sp_entity[0], "", 0), *q = redirect_of(xml);
 
         snprintf(addr, sizeof(addr), "2001:db8:1:2:%x::%x", i, i + 1);
@@ -475,7 +475,7 @@ static void test_pending_cap_ipv6_per_64(void **state)
         http(&r, &br, "GET", "/saml/sso", q, NULL);
         g.client_addr = NULL;
         assert_int_equal(r.status, 303);
-        saml_response_clear(&r);
+        web_response_clear(&r);
         browser_clear(&br);
         g_free(q);
         g_free(xml);
@@ -491,7 +491,7 @@ static void test_force_authn_not_droppable(void **state)
 {
     browser br = {0};
     req_opts o = REQ_OPTS_INIT;
-    saml_response r, page;
+    web_response r, page;
     sent s0, s;
     got g0;
     const char *loc;
@@ -519,8 +519,8 @@ static void test_force_authn_not_droppable(void **state)
     assert_non_null(strstr(page.body, "name=\"password\""));
     g_free(q);
     got_clear(&g0);
-    saml_response_clear(&r);
-    saml_response_clear(&page);
+    web_response_clear(&r);
+    web_response_clear(&page);
     sent_clear(&s0);
     sent_clear(&s);
     browser_clear(&br);
@@ -536,19 +536,19 @@ static void test_rejections_aggregated(void **state)
     char *rows, *count;
 
     (void)state;
-    assert_int_equal(saml_idp_reject_flush(g.idp, 1, &err), 0);
+    assert_int_equal(web_site_reject_flush(g.web, 1, &err), 0);
     before_metric =
         metric("idmd_requests_rejected_by_reason_total{reason=\"unknown_sp\"} ");
     before_audit = audit_max_id();
     for (int i = 0; i < 5; i++) {
         browser br = {0};
-        saml_response r;
+        web_response r;
         char *xml = authn_xml(UNKNOWN_SP, "", 0), *q = redirect_of(xml);
 
         g.addr = 90; /* from 192.0.2.91 */
         http(&r, &br, "GET", "/saml/sso", q, NULL);
         assert_int_equal(r.status, 400);
-        saml_response_clear(&r);
+        web_response_clear(&r);
         browser_clear(&br);
         g_free(q);
         g_free(xml);
@@ -558,7 +558,7 @@ static void test_rejections_aggregated(void **state)
         before_metric + 5);
     /* 5 rejections of one address, reason and minute: one row (two if the
      * minute turned meanwhile, each with its share) */
-    assert_int_equal(saml_idp_reject_flush(g.idp, 1, &err), 0);
+    assert_int_equal(web_site_reject_flush(g.web, 1, &err), 0);
     {
         char since[32];
         const char *p2[2] = {addr[0], since};

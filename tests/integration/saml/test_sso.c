@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: EUPL-1.2
  * SAML round trips in one process (STYLE.md section 9): Lasso service
  * providers built from tests/data/saml/sp{1,2}-metadata.xml and their keys
- * send AuthnRequests straight into saml_idp_handle() (no HTTP), the IdP
+ * send AuthnRequests straight into web_site_handle() (no HTTP), the IdP
  * runs against the real PostgreSQL of tests/harness/pg, and the SP side
  * processes the Response with lasso_login_process_authn_response_msg().
  * Every AuthnRequest check has a failing case asserting the error page
@@ -45,6 +45,7 @@
 #include "idm/org.h"
 #include "idm/user.h"
 #include "saml/idp.h"
+#include "web/web.h"
 #include "saml/sp.h"
 
 #define IDP_BASE "https://idp.test.invalid"
@@ -76,6 +77,7 @@ static struct {
     char conninfo[512];
     char *data; /* tests/data/saml */
     idm_conf *conf;
+    web_site *web;
     saml_idp *idp;
     PGconn *pg;
     char *login;
@@ -129,7 +131,7 @@ static long audit_max_id(void)
 
     /* rejections of earlier steps still counted in memory belong before
      * the mark, not after it */
-    if (g.idp != NULL && saml_idp_reject_flush(g.idp, 1, &err) != 0) {
+    if (g.idp != NULL && web_site_reject_flush(g.web, 1, &err) != 0) {
         fail_msg("reject flush: %s", err.msg);
     }
     v = sql1("SELECT coalesce(max(id), 0) FROM audit_log", 0, NULL);
@@ -148,7 +150,7 @@ static char *audit_since(long since)
     const char *p[1] = {buf};
     idm_err err = IDM_ERR_INIT;
 
-    if (saml_idp_reject_flush(g.idp, 1, &err) != 0) {
+    if (web_site_reject_flush(g.web, 1, &err) != 0) {
         fail_msg("reject flush: %s", err.msg);
     }
     snprintf(buf, sizeof(buf), "%ld", since);
@@ -252,7 +254,7 @@ static void browser_clear(browser *br)
     memset(br, 0, sizeof(*br));
 }
 
-static const char *header(const saml_response *r, const char *name)
+static const char *header(const web_response *r, const char *name)
 {
     for (int i = 0; i < r->nheaders; i++) {
         if (g_ascii_strcasecmp(r->headers[i].name, name) == 0) {
@@ -262,7 +264,7 @@ static const char *header(const saml_response *r, const char *name)
     return NULL;
 }
 
-static void take_cookies(browser *br, const saml_response *r)
+static void take_cookies(browser *br, const web_response *r)
 {
     for (int i = 0; i < r->nheaders; i++) {
         const char *v = r->headers[i].value;
@@ -295,11 +297,11 @@ static void take_cookies(browser *br, const saml_response *r)
 }
 
 /* One request through the IdP as a browser would send it. */
-static void http(saml_response *out, browser *br, const char *method,
+static void http(web_response *out, browser *br, const char *method,
                  const char *path, const char *query, const char *body)
 {
     char addr[32], *cookie;
-    saml_request req;
+    web_request req;
 
     cookie = g_strdup_printf(
         "%s%s%s%s", br->b != NULL ? "__Host-idm_b=" : "",
@@ -320,7 +322,7 @@ static void http(saml_response *out, browser *br, const char *method,
     req.cookie = cookie[0] != '\0' ? cookie : NULL;
     req.accept_language = "en";
     req.client_addr = addr;
-    saml_idp_handle(out, g.idp, &req);
+    web_site_handle(out, g.web, &req);
     take_cookies(br, out);
     g_free(cookie);
 }
@@ -649,7 +651,7 @@ static void build_request(sent *s, const req_opts *o)
     }
 }
 
-static void send_request(saml_response *out, browser *br, const sent *s)
+static void send_request(web_response *out, browser *br, const sent *s)
 {
     if (s->body != NULL) {
         http(out, br, "POST", "/saml/sso", NULL, s->body);
@@ -659,7 +661,7 @@ static void send_request(saml_response *out, browser *br, const sent *s)
 }
 
 /* Assert an error page with this reason and exactly one audit event. */
-static void assert_rejected(const saml_response *r, long audit_before,
+static void assert_rejected(const web_response *r, long audit_before,
                             int status, const char *sp, const char *reason)
 {
     char *esc = html_escape(reason), *events, *want;
@@ -683,11 +685,11 @@ static void assert_rejected(const saml_response *r, long audit_before,
 /* ---- login and the SP side ---- */
 
 /* After a 303 to /login: show the form, post the password. */
-static void do_login(saml_response *out, browser *br,
-                     const saml_response *redirect)
+static void do_login(web_response *out, browser *br,
+                     const web_response *redirect)
 {
     const char *loc = header(redirect, "Location");
-    saml_response page;
+    web_response page;
     char *csrf, *p, *body, *pq, *pe;
 
     assert_int_equal(redirect->status, 303);
@@ -709,7 +711,7 @@ static void do_login(saml_response *out, browser *br,
     g_free(pe);
     g_free(csrf);
     g_free(p);
-    saml_response_clear(&page);
+    web_response_clear(&page);
 }
 
 /* The decoded SAMLResponse of an auto-POST form to acs. */
@@ -731,7 +733,7 @@ static void got_clear(got *g2)
     memset(g2, 0, sizeof(*g2));
 }
 
-static void take_response(got *out, const saml_response *r, const char *acs)
+static void take_response(got *out, const web_response *r, const char *acs)
 {
     char *action, *want;
     guchar *xml;
@@ -837,18 +839,18 @@ static void sp_accepts(const sent *s, const got *r)
 static void fetch_response(got *out, browser *br, sent *s, const req_opts *o,
                            const char *acs)
 {
-    saml_response r1, r2;
+    web_response r1, r2;
 
     build_request(s, o);
     send_request(&r1, br, s);
     if (r1.status == 303) {
         do_login(&r2, br, &r1);
         take_response(out, &r2, acs);
-        saml_response_clear(&r2);
+        web_response_clear(&r2);
     } else {
         take_response(out, &r1, acs);
     }
-    saml_response_clear(&r1);
+    web_response_clear(&r1);
 }
 
 /* The full round trip: request, login if asked, response to the SP. */
@@ -954,7 +956,7 @@ static int group_setup(void **state)
     char cmd[1024], *dir, *text, *key, *crt, *salt;
     idm_err err = IDM_ERR_INIT;
     idm_db *db = NULL;
-    saml_response md;
+    web_response md;
     browser br = {0};
     FILE *p;
     int applied = 0;
@@ -1005,7 +1007,8 @@ static int group_setup(void **state)
     add_sp(db, 0, 0);
     add_sp(db, 1, 1);
     idm_db_close(db);
-    if (saml_idp_new(&g.idp, g.conf, 2, &err) != 0) {
+    if (web_site_new(&g.web, g.conf, 2, &err) != 0 ||
+        saml_idp_new(&g.idp, g.web, &err) != 0) {
         fprintf(stderr, "setup: idp: %s (%s)\n", err.msg, err.detail);
         return -1;
     }
@@ -1021,7 +1024,7 @@ static int group_setup(void **state)
         make_sp_server(i, md.body, 0);
     }
     make_sp_server(1, md.body, 1);
-    saml_response_clear(&md);
+    web_response_clear(&md);
     browser_clear(&br);
     return 0;
 }
@@ -1039,6 +1042,7 @@ static int group_teardown(void **state)
         lasso_server_destroy(g.sp2_sha1);
     }
     saml_idp_free(g.idp);
+    web_site_free(g.web);
     PQfinish(g.pg);
     if (g.dump != NULL) {
         char *cmd = g_strdup_printf("rm -rf '%s'", g.dump);
@@ -1177,12 +1181,12 @@ static void test_positive_path(void **state)
 /* A request from an SSO session to sp1's default ACS: the Response. */
 static void sso_again(got *out, browser *br, sent *s, const req_opts *o)
 {
-    saml_response r;
+    web_response r;
 
     build_request(s, o);
     send_request(&r, br, s);
     take_response(out, &r, "https://sp1.test.invalid/acs");
-    saml_response_clear(&r);
+    web_response_clear(&r);
 }
 
 /* The NameID sp1 (bound to lms, whose policy lists only persistent)
@@ -1593,7 +1597,7 @@ static void test_encrypt_yes_fails_closed(void **state)
     const char *p[1] = {sp_entity[0]};
     browser br = {0};
     req_opts o = REQ_OPTS_INIT;
-    saml_response r;
+    web_response r;
     sent s;
     long before;
     char *v;
@@ -1614,7 +1618,7 @@ static void test_encrypt_yes_fails_closed(void **state)
     send_request(&r, &br, &s);
     assert_rejected(&r, before, 400, sp_entity[0],
                     "unknown application (issuer not registered)");
-    saml_response_clear(&r);
+    web_response_clear(&r);
     sent_clear(&s);
     browser_clear(&br);
     assert_int_equal(set_encrypt(0, NULL), 0);
@@ -1716,7 +1720,7 @@ static void test_signed_redirect_openssl_ok(void **state)
 {
     browser br = {0};
     req_opts o = REQ_OPTS_INIT;
-    saml_response r;
+    web_response r;
     sent s;
 
     (void)state;
@@ -1727,7 +1731,7 @@ static void test_signed_redirect_openssl_ok(void **state)
     send_request(&r, &br, &s);
     assert_int_equal(r.status, 303);
     assert_true(strncmp(header(&r, "Location"), "/login?p=", 9) == 0);
-    saml_response_clear(&r);
+    web_response_clear(&r);
     sent_clear(&s);
     browser_clear(&br);
 }
@@ -1737,7 +1741,7 @@ static void test_replay_cache_in_db(void **state)
 {
     browser br = {0};
     req_opts o = REQ_OPTS_INIT;
-    saml_response r;
+    web_response r;
     sent s;
     char *n;
     long before;
@@ -1747,7 +1751,7 @@ static void test_replay_cache_in_db(void **state)
     build_request(&s, &o);
     send_request(&r, &br, &s);
     assert_int_equal(r.status, 303);
-    saml_response_clear(&r);
+    web_response_clear(&r);
     p[0] = sp_entity[0];
     p[1] = s.id;
     n = sql1("SELECT count(*) FROM saml_replay WHERE sp_entity_id = $1 "
@@ -1760,7 +1764,7 @@ static void test_replay_cache_in_db(void **state)
     before = audit_max_id();
     send_request(&r, &br, &s);
     assert_rejected(&r, before, 400, sp_entity[0], "the request was replayed");
-    saml_response_clear(&r);
+    web_response_clear(&r);
     sent_clear(&s);
     browser_clear(&br);
 }
@@ -1772,8 +1776,8 @@ static void test_relay_state_echoed_escaped(void **state)
     req_opts o = REQ_OPTS_INIT;
     sent s;
     got r;
-    saml_response raw;
-    saml_response r1;
+    web_response raw;
+    web_response r1;
     const char *rs = "<script>\"x'&y</script>";
 
     (void)state;
@@ -1789,8 +1793,8 @@ static void test_relay_state_echoed_escaped(void **state)
     assert_string_equal(r.relay_state, rs);
     sp_accepts(&s, &r);
     got_clear(&r);
-    saml_response_clear(&raw);
-    saml_response_clear(&r1);
+    web_response_clear(&raw);
+    web_response_clear(&r1);
     sent_clear(&s);
     browser_clear(&br);
 }
@@ -1800,7 +1804,7 @@ static void test_force_authn_reauthenticates(void **state)
 {
     browser br = {0};
     req_opts o = REQ_OPTS_INIT;
-    saml_response r, r2;
+    web_response r, r2;
     sent s0, s;
     got g0, g1;
     char *first_session, *i0, *i1;
@@ -1827,8 +1831,8 @@ static void test_force_authn_reauthenticates(void **state)
     g_free(first_session);
     got_clear(&g0);
     got_clear(&g1);
-    saml_response_clear(&r);
-    saml_response_clear(&r2);
+    web_response_clear(&r);
+    web_response_clear(&r2);
     sent_clear(&s0);
     sent_clear(&s);
     browser_clear(&br);
@@ -1839,7 +1843,7 @@ static void test_is_passive_without_session(void **state)
 {
     browser br = {0};
     req_opts o = REQ_OPTS_INIT;
-    saml_response r;
+    web_response r;
     sent s;
     got g1;
     long before = audit_max_id();
@@ -1874,7 +1878,7 @@ static void test_is_passive_without_session(void **state)
     g_free(events);
     g_free(want);
     got_clear(&g1);
-    saml_response_clear(&r);
+    web_response_clear(&r);
     sent_clear(&s);
     browser_clear(&br);
 }
@@ -1899,7 +1903,7 @@ static void test_signed_redirect_repeat(void **state)
     for (int i = 0; i < n; i++) {
         browser br = {0};
         req_opts o = REQ_OPTS_INIT;
-        saml_response r;
+        web_response r;
         sent s;
 
         o.sp = 1;
@@ -1908,7 +1912,7 @@ static void test_signed_redirect_repeat(void **state)
         build_request(&s, &o);
         send_request(&r, &br, &s);
         assert_int_equal(r.status, 303);
-        saml_response_clear(&r);
+        web_response_clear(&r);
         sent_clear(&s);
         browser_clear(&br);
     }
@@ -1920,7 +1924,7 @@ static void test_signed_redirect_repeat(void **state)
 static void test_lasso_redirect_verify_repeat(void **state)
 {
     char *key, *crt, *spmd;
-    saml_response md;
+    web_response md;
     browser br = {0};
     LassoServer *idp;
     int n = repeat_count();
@@ -1957,7 +1961,7 @@ static void test_lasso_redirect_verify_repeat(void **state)
         sent_clear(&s);
     }
     lasso_server_destroy(idp);
-    saml_response_clear(&md);
+    web_response_clear(&md);
     browser_clear(&br);
     g_free(key);
     g_free(crt);
@@ -1974,7 +1978,7 @@ static void test_golden_case(void **state)
     GError *gerr = NULL;
     req_opts o = REQ_OPTS_INIT;
     browser br = {0};
-    saml_response r;
+    web_response r;
     sent s;
     char *sp, *binding, *sign = NULL, *issuer = NULL, *dest = NULL;
     char *acs = NULL, *relay = NULL, *payload = NULL, *reason, *audit_sp;
@@ -2026,14 +2030,14 @@ static void test_golden_case(void **state)
         /* earlier sends are accepted (parked for the login) */
         send_request(&r, &br, &s);
         assert_int_equal(r.status, 303);
-        saml_response_clear(&r);
+        web_response_clear(&r);
         browser_clear(&br);
     }
     before = audit_max_id();
     send_request(&r, &br, &s);
     assert_rejected(&r, before, status,
                     strcmp(audit_sp, "-") == 0 ? NULL : audit_sp, reason);
-    saml_response_clear(&r);
+    web_response_clear(&r);
     sent_clear(&s);
     browser_clear(&br);
     g_key_file_free(kf);

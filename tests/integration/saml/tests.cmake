@@ -13,7 +13,7 @@ if(TARGET idmd)
 endif()
 
 # In-process round trips: Lasso SPs (tests/data/saml/sp{1,2}-*) against
-# saml_idp_handle() on the real PostgreSQL, a failing case per AuthnRequest
+# web_site_handle() on the real PostgreSQL, a failing case per AuthnRequest
 # check (golden cases in tests/data/saml/authn-*/case.ini).
 if(TARGET saml_bridge)
     pkg_check_modules(SAMLT_ZLIB REQUIRED IMPORTED_TARGET zlib)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: EUPL-1.2
- * Small helpers of saml-bridge: the per-request pool,
+ * Small helpers of the web layer: the per-request pool,
  * base64, URL and HTML escaping, cookies, hashes, random tokens and
  * xsd:dateTime.
  */
@@ -15,7 +15,7 @@
 #include <openssl/core_names.h>
 #include <openssl/sha.h>
 
-#include "saml_int.h"
+#include "web_int.h"
 
 /* ---- pool ---- */
 
@@ -24,18 +24,18 @@ typedef struct pool_item {
     void *ptr;
 } pool_item;
 
-struct saml_pool {
+struct web_pool {
     GArray *items;
 };
 
-saml_pool *saml_pool_new(void)
+web_pool *web_pool_new(void)
 {
-    saml_pool *pool = idm_xcalloc(1, sizeof(*pool));
+    web_pool *pool = idm_xcalloc(1, sizeof(*pool));
     pool->items = g_array_sized_new(FALSE, FALSE, sizeof(pool_item), 16);
     return pool;
 }
 
-void saml_pool_free(saml_pool *pool)
+void web_pool_free(web_pool *pool)
 {
     if (pool == NULL) {
         return;
@@ -49,7 +49,7 @@ void saml_pool_free(saml_pool *pool)
     free(pool);
 }
 
-void *saml_pool_add(saml_pool *pool, void (*fn)(void *), void *ptr)
+void *web_pool_add(web_pool *pool, void (*fn)(void *), void *ptr)
 {
     pool_item it = {fn, ptr};
     if (ptr != NULL) {
@@ -58,12 +58,12 @@ void *saml_pool_add(saml_pool *pool, void (*fn)(void *), void *ptr)
     return ptr;
 }
 
-char *saml_pool_strdup(saml_pool *pool, const char *s)
+char *web_pool_strdup(web_pool *pool, const char *s)
 {
-    return s == NULL ? NULL : saml_pool_add(pool, free, idm_xstrdup(s));
+    return s == NULL ? NULL : web_pool_add(pool, free, idm_xstrdup(s));
 }
 
-char *saml_pool_printf(saml_pool *pool, const char *fmt, ...)
+char *web_pool_printf(web_pool *pool, const char *fmt, ...)
 {
     va_list ap;
     char *s;
@@ -71,7 +71,7 @@ char *saml_pool_printf(saml_pool *pool, const char *fmt, ...)
     va_start(ap, fmt);
     s = idm_xvasprintf(fmt, ap);
     va_end(ap);
-    return saml_pool_add(pool, free, s);
+    return web_pool_add(pool, free, s);
 }
 
 /* ---- base64 ---- */
@@ -96,8 +96,8 @@ static int b64_value(int c)
     return -1;
 }
 
-unsigned char *saml__b64_decode(const char *in, size_t len, size_t max,
-                                size_t *out_len)
+unsigned char *web_b64_decode(const char *in, size_t len, size_t max,
+                              size_t *out_len)
 {
     unsigned char *out;
     size_t n = 0, pad = 0;
@@ -141,16 +141,16 @@ bad:
     return NULL;
 }
 
-char *saml__b64_encode(const unsigned char *in, size_t len)
+char *web_b64_encode(const unsigned char *in, size_t len)
 {
     char *out = idm_xmalloc(4 * ((len + 2) / 3) + 1);
     EVP_EncodeBlock((unsigned char *)out, in, (int)len);
     return out;
 }
 
-char *saml__b64url_encode(const unsigned char *in, size_t len)
+char *web_b64url_encode(const unsigned char *in, size_t len)
 {
-    char *s = saml__b64_encode(in, len);
+    char *s = web_b64_encode(in, len);
     for (char *p = s; *p != '\0'; p++) {
         if (*p == '+') {
             *p = '-';
@@ -178,7 +178,7 @@ static int hexval(int c)
     return -1;
 }
 
-char *saml__url_decode(const char *in, size_t len)
+char *web_url_decode(const char *in, size_t len)
 {
     char *out = idm_xmalloc(len + 1);
     size_t n = 0;
@@ -208,7 +208,7 @@ bad:
     return NULL;
 }
 
-char *saml__url_encode(const char *in)
+char *web_url_encode(const char *in)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t len = strlen(in);
@@ -228,8 +228,8 @@ char *saml__url_encode(const char *in)
     return out;
 }
 
-int saml__form_raw(const char *form, size_t len, const char *name,
-                   const char **raw, size_t *raw_len)
+int web_form_raw(const char *form, size_t len, const char *name,
+                 const char **raw, size_t *raw_len)
 {
     size_t nlen = strlen(name);
     const char *p = form, *end = form + len;
@@ -264,18 +264,18 @@ int saml__form_raw(const char *form, size_t len, const char *name,
     return found;
 }
 
-char *saml__form_get(const char *form, size_t len, const char *name)
+char *web_form_get(const char *form, size_t len, const char *name)
 {
     const char *raw;
     size_t rlen;
 
-    if (form == NULL || saml__form_raw(form, len, name, &raw, &rlen) != 1) {
+    if (form == NULL || web_form_raw(form, len, name, &raw, &rlen) != 1) {
         return NULL;
     }
-    return saml__url_decode(raw, rlen);
+    return web_url_decode(raw, rlen);
 }
 
-void saml__html_append(GString *out, const char *s)
+void web_html_append(GString *out, const char *s)
 {
     while (s != NULL && *s != '\0') {
         size_t n = strcspn(s, "&<>\"'");
@@ -304,7 +304,7 @@ void saml__html_append(GString *out, const char *s)
     }
 }
 
-char *saml__cookie_get(const char *header, const char *name)
+char *web_cookie_get(const char *header, const char *name)
 {
     size_t nlen = strlen(name);
     const char *p = header;
@@ -347,27 +347,27 @@ static void sha256_fetch(void)
     }
 }
 
-const EVP_MD *saml__sha256_md(void)
+const EVP_MD *web_sha256_md(void)
 {
     pthread_once(&sha256_once, sha256_fetch);
     return sha256_md;
 }
 
-void saml__sha256(unsigned char out[32], const void *data, size_t len)
+void web_sha256(unsigned char out[32], const void *data, size_t len)
 {
-    if (EVP_Digest(data, len, out, NULL, saml__sha256_md(), NULL) != 1) {
+    if (EVP_Digest(data, len, out, NULL, web_sha256_md(), NULL) != 1) {
         abort(); /* cannot fail for SHA-256 in memory */
     }
 }
 
-void saml__hmac_sha256(unsigned char out[32], const void *key, size_t klen,
-                       const void *data, size_t len)
+void web_hmac_sha256(unsigned char out[32], const void *key, size_t klen,
+                     const void *data, size_t len)
 {
     unsigned int olen = 32;
-    HMAC(saml__sha256_md(), key, (int)klen, data, len, out, &olen);
+    HMAC(web_sha256_md(), key, (int)klen, data, len, out, &olen);
 }
 
-EVP_MAC_CTX *saml__mac_new(const void *key, size_t klen)
+EVP_MAC_CTX *web_mac_new(const void *key, size_t klen)
 {
     char digest[] = "SHA2-256";
     EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
@@ -385,8 +385,8 @@ EVP_MAC_CTX *saml__mac_new(const void *key, size_t klen)
     return ctx;
 }
 
-void saml__mac(unsigned char out[32], const EVP_MAC_CTX *keyed,
-               const void *data, size_t len)
+void web_mac(unsigned char out[32], const EVP_MAC_CTX *keyed, const void *data,
+             size_t len)
 {
     EVP_MAC_CTX *c = EVP_MAC_CTX_dup(keyed);
     size_t olen = 0;
@@ -398,7 +398,7 @@ void saml__mac(unsigned char out[32], const EVP_MAC_CTX *keyed,
     EVP_MAC_CTX_free(c);
 }
 
-void saml__bytea_hex(char out[67], const unsigned char hash[32])
+void web_bytea_hex(char out[67], const unsigned char hash[32])
 {
     static const char hex[] = "0123456789abcdef";
     out[0] = '\\';
@@ -410,7 +410,7 @@ void saml__bytea_hex(char out[67], const unsigned char hash[32])
     out[66] = '\0';
 }
 
-char *saml__random_token(void)
+char *web_random_token(void)
 {
     unsigned char buf[32];
     char *s;
@@ -419,7 +419,7 @@ char *saml__random_token(void)
         fputs("<2>level=error comp=saml event=rng.fail\n", stderr);
         abort();
     }
-    s = saml__b64url_encode(buf, sizeof(buf));
+    s = web_b64url_encode(buf, sizeof(buf));
     OPENSSL_cleanse(buf, sizeof(buf));
     return s;
 }
@@ -452,7 +452,7 @@ static int digits(const char *s, int n)
     return v;
 }
 
-int64_t saml__time_parse(const char *s)
+int64_t web_time_parse(const char *s)
 {
     static const int mdays[12] = {31, 28, 31, 30, 31, 30,
                                   31, 31, 30, 31, 30, 31};
@@ -512,7 +512,7 @@ int64_t saml__time_parse(const char *s)
            mi * 60 + sec + off;
 }
 
-void saml__time_format(char out[32], int64_t epoch)
+void web_time_format(char out[32], int64_t epoch)
 {
     time_t t = (time_t)epoch;
     struct tm tm;

@@ -5,9 +5,9 @@
  */
 #include <stdlib.h>
 
-#include "saml_int.h"
+#include "web_int.h"
 
-struct saml_dbpool {
+struct web_dbpool {
     const idm_conf *conf;
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -17,10 +17,10 @@ struct saml_dbpool {
     int in_use;
 };
 
-int saml_dbpool_new(saml_dbpool **out, const idm_conf *conf, int size,
-                    idm_err *err)
+int web_dbpool_new(web_dbpool **out, const idm_conf *conf, int size,
+                   idm_err *err)
 {
-    saml_dbpool *p = idm_xcalloc(1, sizeof(*p));
+    web_dbpool *p = idm_xcalloc(1, sizeof(*p));
     idm_db *db = NULL;
     int rc;
 
@@ -34,7 +34,7 @@ int saml_dbpool_new(saml_dbpool **out, const idm_conf *conf, int size,
     /* fail early if the database is unreachable */
     rc = idm_db_open(&db, conf, err);
     if (rc != 0) {
-        saml_dbpool_free(p);
+        web_dbpool_free(p);
         return rc;
     }
     p->free_list[0] = db;
@@ -42,7 +42,7 @@ int saml_dbpool_new(saml_dbpool **out, const idm_conf *conf, int size,
     return 0;
 }
 
-void saml_dbpool_free(saml_dbpool *p)
+void web_dbpool_free(web_dbpool *p)
 {
     if (p == NULL) {
         return;
@@ -56,7 +56,7 @@ void saml_dbpool_free(saml_dbpool *p)
     free(p);
 }
 
-int saml_dbpool_get(idm_db **out, saml_dbpool *p, idm_err *err)
+int web_dbpool_get(idm_db **out, web_dbpool *p, idm_err *err)
 {
     idm_db *db;
     int rc = 0;
@@ -77,14 +77,14 @@ int saml_dbpool_get(idm_db **out, saml_dbpool *p, idm_err *err)
         rc = idm_db_open(&db, p->conf, err);
     }
     if (rc != 0) {
-        saml_dbpool_put(p, NULL);
+        web_dbpool_put(p, NULL);
         return rc;
     }
     *out = db;
     return 0;
 }
 
-void saml_dbpool_put(saml_dbpool *p, idm_db *db)
+void web_dbpool_put(web_dbpool *p, idm_db *db)
 {
     if (db != NULL && idm_db_in_tx(db)) {
         /* a request left a transaction open: do not hand it on */
@@ -98,7 +98,7 @@ void saml_dbpool_put(saml_dbpool *p, idm_db *db)
     pthread_mutex_unlock(&p->lock);
 }
 
-void saml_dbpool_stats(saml_dbpool *p, int *size, int *in_use)
+void web_dbpool_stats(web_dbpool *p, int *size, int *in_use)
 {
     pthread_mutex_lock(&p->lock);
     *size = p->size;

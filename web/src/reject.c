@@ -2,7 +2,7 @@
  * Accounting of rejected SAML requests without touching the database per
  * request: a counter per reason class for /metrics, and in memory one
  * bucket per (client address, reason, minute) that the main thread writes
- * as one audit row with a count (saml_idp_reject_flush).
+ * as one audit row with a count (web_site_reject_flush).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,27 +11,13 @@
 
 #include <jansson.h>
 
-#include "saml_int.h"
+#include "web_int.h"
 
 /* Buckets held between flushes; beyond it, a rejection is counted in the
  * bucket of the address "*" (one per reason and minute). */
 #define REJECT_BUCKETS_MAX 4096
 /* Longest issuer kept in a bucket (attacker-controlled text). */
 #define REJECT_SP_MAX 256
-
-static const char *const kind_label[SAML_REJECT__COUNT] = {
-    [SAML_REJECT_MALFORMED] = "malformed",
-    [SAML_REJECT_TOO_LARGE] = "too_large",
-    [SAML_REJECT_UNKNOWN_SP] = "unknown_sp",
-    [SAML_REJECT_UNSIGNED] = "unsigned",
-    [SAML_REJECT_BAD_SIGNATURE] = "bad_signature",
-    [SAML_REJECT_ENDPOINT] = "endpoint",
-    [SAML_REJECT_EXPIRED] = "expired",
-    [SAML_REJECT_REPLAYED] = "replayed",
-    [SAML_REJECT_NOT_ACCEPTED] = "not_accepted",
-    [SAML_REJECT_STATUS] = "status_response",
-    [SAML_REJECT_INTERNAL] = "internal",
-};
 
 typedef struct bucket {
     const char *action; /* a static audit action */
@@ -42,10 +28,9 @@ typedef struct bucket {
     unsigned long count;
 } bucket;
 
-struct saml_rejects {
+struct web_rejects {
     pthread_mutex_t lock;
     GHashTable *buckets; /* "action\nminute\naddr\nreason" -> bucket* */
-    atomic_ulong by_kind[SAML_REJECT__COUNT];
 };
 
 static void bucket_free(void *p)
@@ -60,17 +45,17 @@ static void bucket_free(void *p)
     }
 }
 
-saml_rejects *saml_rejects_new(void)
+web_rejects *web_rejects_new(void)
 {
-    saml_rejects *r = idm_xcalloc(1, sizeof(*r));
+    web_rejects *r = idm_xcalloc(1, sizeof(*r));
 
     pthread_mutex_init(&r->lock, NULL);
-    r->buckets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                       bucket_free);
+    r->buckets =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, bucket_free);
     return r;
 }
 
-void saml_rejects_free(saml_rejects *r)
+void web_rejects_free(web_rejects *r)
 {
     if (r == NULL) {
         return;
@@ -80,34 +65,22 @@ void saml_rejects_free(saml_rejects *r)
     free(r);
 }
 
-void saml_reject_note(saml_ctx *ctx, saml_reject_kind kind, const char *sp,
-                      const char *reason)
+void web_reject_note(web_ctx *ctx, const char *action, const char *sp,
+                     const char *reason)
 {
-    saml_reject_note_as(ctx, "saml.authn_reject", kind, sp, reason);
-}
-
-void saml_reject_note_as(saml_ctx *ctx, const char *action,
-                         saml_reject_kind kind, const char *sp,
-                         const char *reason)
-{
-    saml_rejects *r = ctx->idp->rejects;
+    web_rejects *r = ctx->site->rejects;
     const char *addr = ctx->actor.addr != NULL ? ctx->actor.addr : "unknown";
     int64_t minute = (int64_t)time(NULL) / 60;
     char *key;
     bucket *b;
     int first = 0;
 
-    if (kind >= SAML_REJECT__COUNT) {
-        kind = SAML_REJECT_INTERNAL;
-    }
     if (reason == NULL) {
         reason = "-";
     }
-    atomic_fetch_add(&r->by_kind[kind], 1);
-    saml_metrics_reject(ctx->idp->metrics);
     pthread_mutex_lock(&r->lock);
-    key = g_strdup_printf("%s\n%lld\n%s\n%s", action, (long long)minute,
-                          addr, reason);
+    key = g_strdup_printf("%s\n%lld\n%s\n%s", action, (long long)minute, addr,
+                          reason);
     b = g_hash_table_lookup(r->buckets, key);
     if (b == NULL && g_hash_table_size(r->buckets) >= REJECT_BUCKETS_MAX) {
         /* full: addresses beyond the cap share one bucket per reason */
@@ -123,8 +96,8 @@ void saml_reject_note_as(saml_ctx *ctx, const char *action,
         b->minute = minute;
         b->addr = idm_xstrdup(addr);
         b->reason = idm_xstrdup(reason);
-        b->sp = sp != NULL ? idm_xstrndup(sp, strnlen(sp, REJECT_SP_MAX))
-                           : NULL;
+        b->sp =
+            sp != NULL ? idm_xstrndup(sp, strnlen(sp, REJECT_SP_MAX)) : NULL;
         g_hash_table_insert(r->buckets, key, b);
         key = NULL;
         first = 1;
@@ -135,13 +108,13 @@ void saml_reject_note_as(saml_ctx *ctx, const char *action,
     /* the log line once per bucket, not once per request: a flood neither
      * fills the journal nor the audit table */
     if (first) {
-        saml_audit_log(ctx, action, IDM_AUDIT_DENIED, sp, reason);
+        web_audit_log(ctx, action, IDM_AUDIT_DENIED, sp, reason);
     }
 }
 
-int saml_idp_reject_flush(saml_idp *idp, int all, idm_err *err)
+int web_site_reject_flush(web_site *site, int all, idm_err *err)
 {
-    saml_rejects *r = idp->rejects;
+    web_rejects *r = site->rejects;
     int64_t minute = (int64_t)time(NULL) / 60;
     GPtrArray *out = g_ptr_array_new_with_free_func(bucket_free);
     GHashTableIter it;
@@ -168,7 +141,7 @@ int saml_idp_reject_flush(saml_idp *idp, int all, idm_err *err)
     if (out->len == 0) {
         goto cleanup;
     }
-    rc = saml_dbpool_get(&db, idp->pool, err);
+    rc = web_dbpool_get(&db, site->pool, err);
     for (guint i = 0; i < out->len; i++) {
         const bucket *b = g_ptr_array_index(out, i);
         idm_actor actor = {"anonymous", b->addr};
@@ -176,7 +149,7 @@ int saml_idp_reject_flush(saml_idp *idp, int all, idm_err *err)
         json_t *j = json_object();
         char *details;
 
-        saml__time_format(at, b->minute * 60);
+        web_time_format(at, b->minute * 60);
         if (db == NULL) {
             /* no database: the counts go to the log at least */
             char qa[96], qr[256];
@@ -195,8 +168,8 @@ int saml_idp_reject_flush(saml_idp *idp, int all, idm_err *err)
         details = json_dumps(j, JSON_COMPACT);
         json_decref(j);
         idm_audit_write_detached(db, &actor, b->action,
-                                 b->sp != NULL ? b->sp : "-",
-                                 IDM_AUDIT_DENIED, details);
+                                 b->sp != NULL ? b->sp : "-", IDM_AUDIT_DENIED,
+                                 details);
         free(details);
         if (b->count > 1) {
             char qa[96], qr[256];
@@ -207,22 +180,9 @@ int saml_idp_reject_flush(saml_idp *idp, int all, idm_err *err)
         }
     }
     if (db != NULL) {
-        saml_dbpool_put(idp->pool, db);
+        web_dbpool_put(site->pool, db);
     }
 cleanup:
     g_ptr_array_free(out, TRUE);
     return rc;
-}
-
-void saml_rejects_render(GString *out, saml_rejects *r)
-{
-    g_string_append(out, "# HELP idmd_requests_rejected_by_reason_total SAML "
-                         "requests rejected, by reason class.\n"
-                         "# TYPE idmd_requests_rejected_by_reason_total "
-                         "counter\n");
-    for (int k = 0; k < SAML_REJECT__COUNT; k++) {
-        g_string_append_printf(
-            out, "idmd_requests_rejected_by_reason_total{reason=\"%s\"} %lu\n",
-            kind_label[k], atomic_load(&r->by_kind[k]));
-    }
 }

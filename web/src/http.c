@@ -16,8 +16,8 @@
 
 #include <microhttpd.h>
 
-#include "saml/http.h"
-#include "saml_int.h"
+#include "web/http.h"
+#include "web_int.h"
 
 /* the /metrics listener: one thread, a few scrapers at a time */
 #define METRICS_CONNECTIONS 8
@@ -39,10 +39,10 @@ typedef struct sock {
     int closed_by_deadline;
 } sock;
 
-struct saml_http {
+struct web_http {
     struct MHD_Daemon *mhd;
     struct MHD_Daemon *metrics;
-    saml_idp *idp;
+    web_site *site;
     cidr *proxies;
     int nproxies;
     int per_addr_max;
@@ -145,7 +145,7 @@ static int peer_addr(int *family, unsigned char a[16],
     return -1;
 }
 
-static int is_proxy(const saml_http *h, int family, const unsigned char *a)
+static int is_proxy(const web_http *h, int family, const unsigned char *a)
 {
     for (int i = 0; i < h->nproxies; i++) {
         if (cidr_match(&h->proxies[i], family, a)) {
@@ -160,7 +160,7 @@ static int is_proxy(const saml_http *h, int family, const unsigned char *a)
  * of an IPv6 address (one subscriber's prefix). "" for trusted proxies:
  * they carry many clients, whose connections the proxy limits itself.
  */
-static void addr_key(char *out, size_t size, const saml_http *h,
+static void addr_key(char *out, size_t size, const web_http *h,
                      const struct sockaddr *sa)
 {
     unsigned char a[16];
@@ -189,7 +189,7 @@ static void addr_key(char *out, size_t size, const saml_http *h,
  * configured proxy ([idp] trusted_proxies); from anyone else the header
  * would let a client pick the address it is throttled under.
  */
-static void client_addr(char *out, size_t size, const saml_http *h,
+static void client_addr(char *out, size_t size, const web_http *h,
                         struct MHD_Connection *c)
 {
     const union MHD_ConnectionInfo *ci =
@@ -231,7 +231,7 @@ static void client_addr(char *out, size_t size, const saml_http *h,
 static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr,
                                      socklen_t addrlen)
 {
-    saml_http *h = cls;
+    web_http *h = cls;
     char key[INET6_ADDRSTRLEN + 4];
     unsigned n;
 
@@ -254,7 +254,7 @@ static void notify_connection(void *cls, struct MHD_Connection *c,
                               void **socket_context,
                               enum MHD_ConnectionNotificationCode toe)
 {
-    saml_http *h = cls;
+    web_http *h = cls;
     sock *s = *socket_context;
 
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
@@ -292,8 +292,7 @@ static void notify_connection(void *cls, struct MHD_Connection *c,
      * so the reaper never shuts down a descriptor that was reused */
     pthread_mutex_lock(&h->lock);
     if (s->key[0] != '\0') {
-        unsigned n =
-            GPOINTER_TO_UINT(g_hash_table_lookup(h->per_addr, s->key));
+        unsigned n = GPOINTER_TO_UINT(g_hash_table_lookup(h->per_addr, s->key));
         if (n <= 1) {
             g_hash_table_remove(h->per_addr, s->key);
         } else {
@@ -324,7 +323,7 @@ static sock *sock_of(struct MHD_Connection *c)
 }
 
 /* the request line arrived (in_request) or the answer left (!in_request) */
-static void sock_phase(saml_http *h, struct MHD_Connection *c, int in_request)
+static void sock_phase(web_http *h, struct MHD_Connection *c, int in_request)
 {
     sock *s = sock_of(c);
 
@@ -350,7 +349,7 @@ static void sock_phase(saml_http *h, struct MHD_Connection *c, int in_request)
  */
 static void *reaper_main(void *arg)
 {
-    saml_http *h = arg;
+    web_http *h = arg;
 
     pthread_mutex_lock(&h->lock);
     while (!h->stopping) {
@@ -390,7 +389,7 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
 
     sock_phase(cls, c, 1);
     clock_gettime(CLOCK_MONOTONIC, &cn->start);
-    if (uri != NULL && strlen(uri) <= SAML_URI_MAX) {
+    if (uri != NULL && strlen(uri) <= WEB_URI_MAX) {
         cn->uri = idm_xstrdup(uri);
     }
     cn->body = g_string_new(NULL);
@@ -425,32 +424,15 @@ static enum MHD_Result send_plain(struct MHD_Connection *c, unsigned status,
     return ret;
 }
 
-/* What a route may receive as a body: SAML messages, small forms, or
- * nothing (GET-only routes). */
-static size_t body_max(const char *url)
-{
-    if (url == NULL) {
-        return 0;
-    }
-    if (strcmp(url, "/saml/sso") == 0 || strcmp(url, "/saml/slo") == 0) {
-        return SAML_BODY_MAX;
-    }
-    if (strcmp(url, "/login") == 0 || strcmp(url, "/password") == 0 ||
-        strcmp(url, "/logout") == 0) {
-        return SAML_FORM_BODY_MAX;
-    }
-    return 0;
-}
-
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
                                const char *url, const char *method,
                                const char *version, const char *upload,
                                size_t *upload_size, void **con_cls)
 {
-    saml_http *h = cls;
+    web_http *h = cls;
     conn *cn = *con_cls;
-    saml_request req;
-    saml_response resp;
+    web_request req;
+    web_response resp;
     struct MHD_Response *r;
     struct timespec end;
     enum MHD_Result ret;
@@ -464,7 +446,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
         const char *len =
             MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         cn->started = 1;
-        cn->body_max = body_max(url);
+        /* what the route may receive: protocol messages, small forms, or
+         * nothing (GET-only routes) */
+        cn->body_max = web_route_body_max(h->site, url);
         /* refused before a byte of the body is read: MHD answers and
          * closes the connection instead of reading on */
         if (len != NULL && strtoull(len, NULL, 10) > cn->body_max) {
@@ -502,7 +486,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
     req.accept_language =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Language");
     req.client_addr = addr;
-    saml_idp_handle(&resp, h->idp, &req);
+    web_site_handle(&resp, h->site, &req);
     r = MHD_create_response_from_buffer(resp.body_len, resp.body,
                                         MHD_RESPMEM_MUST_COPY);
     if (resp.content_type != NULL) {
@@ -514,8 +498,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
     ret = MHD_queue_response(c, (unsigned)resp.status, r);
     MHD_destroy_response(r);
     clock_gettime(CLOCK_MONOTONIC, &end);
-    saml_idp_observe(h->idp, path, resp.status, elapsed(&cn->start, &end));
-    saml_response_clear(&resp);
+    web_site_observe(h->site, path, resp.status, elapsed(&cn->start, &end));
+    web_response_clear(&resp);
     free(path);
     return ret;
 }
@@ -524,12 +508,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 
 static enum MHD_Result metrics_handler(void *cls, struct MHD_Connection *c,
                                        const char *url, const char *method,
-                                       const char *version,
-                                       const char *upload, size_t *upload_size,
-                                       void **con_cls)
+                                       const char *version, const char *upload,
+                                       size_t *upload_size, void **con_cls)
 {
-    saml_http *h = cls;
-    saml_response resp;
+    web_http *h = cls;
+    web_response resp;
     struct MHD_Response *r;
     enum MHD_Result ret;
     GString *b;
@@ -545,7 +528,7 @@ static enum MHD_Result metrics_handler(void *cls, struct MHD_Connection *c,
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
         return send_plain(c, 405, "method not allowed\n");
     }
-    saml_idp_metrics(&resp, h->idp);
+    web_site_metrics(&resp, h->site);
     pthread_mutex_lock(&h->lock);
     open = h->open;
     pthread_mutex_unlock(&h->lock);
@@ -569,7 +552,7 @@ static enum MHD_Result metrics_handler(void *cls, struct MHD_Connection *c,
     ret = MHD_queue_response(c, 200, r);
     MHD_destroy_response(r);
     g_string_free(b, TRUE);
-    saml_response_clear(&resp);
+    web_response_clear(&resp);
     return ret;
 }
 
@@ -589,13 +572,14 @@ static int parse_listen(struct sockaddr_in *sin, const char *text)
     memset(sin, 0, sizeof(*sin));
     sin->sin_family = AF_INET;
     sin->sin_port = htons((uint16_t)port);
-    if (port < 1 || port > 65535 || inet_pton(AF_INET, host, &sin->sin_addr) != 1) {
+    if (port < 1 || port > 65535 ||
+        inet_pton(AF_INET, host, &sin->sin_addr) != 1) {
         return -1;
     }
     return 0;
 }
 
-static int parse_proxies(saml_http *h, const char *list, idm_err *err)
+static int parse_proxies(web_http *h, const char *list, idm_err *err)
 {
     char **parts;
     int rc = 0;
@@ -622,10 +606,10 @@ static int parse_proxies(saml_http *h, const char *list, idm_err *err)
     return rc;
 }
 
-int saml_http_start(saml_http **out, saml_idp *idp, const idm_conf *conf,
-                    int port, const char *metrics_listen, idm_err *err)
+int web_http_start(web_http **out, web_site *site, const idm_conf *conf,
+                   int port, const char *metrics_listen, idm_err *err)
 {
-    saml_http *h = idm_xcalloc(1, sizeof(*h));
+    web_http *h = idm_xcalloc(1, sizeof(*h));
     struct sockaddr_in sin, msin;
     int rc;
 
@@ -633,7 +617,7 @@ int saml_http_start(saml_http **out, saml_idp *idp, const idm_conf *conf,
     pthread_mutex_init(&h->lock, NULL);
     pthread_cond_init(&h->wake, NULL);
     h->per_addr = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    h->idp = idp;
+    h->site = site;
     h->per_addr_max = conf->idp_max_connections_per_address;
     h->deadline = conf->idp_request_timeout;
     port = port > 0 ? port : conf->idp_port;
@@ -713,11 +697,11 @@ int saml_http_start(saml_http **out, saml_idp *idp, const idm_conf *conf,
     h = NULL;
     rc = 0;
 cleanup:
-    saml_http_stop(h);
+    web_http_stop(h);
     return rc;
 }
 
-void saml_http_stop(saml_http *h)
+void web_http_stop(web_http *h)
 {
     if (h == NULL) {
         return;

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: EUPL-1.2
+ * SAML's share of /metrics and of the rejection accounting: counters per
+ * reason class of rejected requests (the bucketed audit rows are the web
+ * layer's), assertions per SP and the SP registry version.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "idp_int.h"
+
+static const char *const kind_label[SAML_REJECT__COUNT] = {
+    [SAML_REJECT_MALFORMED] = "malformed",
+    [SAML_REJECT_TOO_LARGE] = "too_large",
+    [SAML_REJECT_UNKNOWN_SP] = "unknown_sp",
+    [SAML_REJECT_UNSIGNED] = "unsigned",
+    [SAML_REJECT_BAD_SIGNATURE] = "bad_signature",
+    [SAML_REJECT_ENDPOINT] = "endpoint",
+    [SAML_REJECT_EXPIRED] = "expired",
+    [SAML_REJECT_REPLAYED] = "replayed",
+    [SAML_REJECT_NOT_ACCEPTED] = "not_accepted",
+    [SAML_REJECT_STATUS] = "status_response",
+    [SAML_REJECT_INTERNAL] = "internal",
+};
+
+void saml_reject_note(web_ctx *ctx, saml_reject_kind kind, const char *sp,
+                      const char *reason)
+{
+    saml_reject_note_as(ctx, "saml.authn_reject", kind, sp, reason);
+}
+
+void saml_reject_note_as(web_ctx *ctx, const char *action,
+                         saml_reject_kind kind, const char *sp,
+                         const char *reason)
+{
+    saml_idp *idp = saml_idp_of(ctx);
+
+    if (kind >= SAML_REJECT__COUNT) {
+        kind = SAML_REJECT_INTERNAL;
+    }
+    atomic_fetch_add(&idp->rejected_by_kind[kind], 1);
+    saml_reject_count(idp);
+    web_reject_note(ctx, action, sp, reason);
+}
+
+void saml_reject_count(saml_idp *idp)
+{
+    atomic_fetch_add(&idp->rejected, 1);
+}
+
+static void label(GString *out, const char *v)
+{
+    for (; *v != '\0'; v++) {
+        if (*v == '\\' || *v == '"') {
+            g_string_append_c(out, '\\');
+        }
+        if (*v == '\n') {
+            g_string_append(out, "\\n");
+            continue;
+        }
+        g_string_append_c(out, *v);
+    }
+}
+
+void saml_stats_render(GString *out, void *arg)
+{
+    saml_idp *idp = arg;
+    saml_server *srv = saml_server_acquire(idp);
+
+    g_string_append_printf(
+        out,
+        "# HELP idmd_requests_rejected_total SAML requests rejected.\n"
+        "# TYPE idmd_requests_rejected_total counter\n"
+        "idmd_requests_rejected_total %lu\n",
+        atomic_load(&idp->rejected));
+    g_string_append(out, "# HELP idmd_requests_rejected_by_reason_total SAML "
+                         "requests rejected, by reason class.\n"
+                         "# TYPE idmd_requests_rejected_by_reason_total "
+                         "counter\n");
+    for (int k = 0; k < SAML_REJECT__COUNT; k++) {
+        g_string_append_printf(
+            out, "idmd_requests_rejected_by_reason_total{reason=\"%s\"} %lu\n",
+            kind_label[k], atomic_load(&idp->rejected_by_kind[k]));
+    }
+    g_string_append(out, "# HELP idmd_assertions_issued_total Assertions "
+                         "issued per SP (since the SP list last changed).\n"
+                         "# TYPE idmd_assertions_issued_total counter\n");
+    if (srv != NULL) {
+        GHashTableIter it;
+        gpointer k, v;
+        g_hash_table_iter_init(&it, srv->sps);
+        while (g_hash_table_iter_next(&it, &k, &v)) {
+            saml_sp_info *sp = v;
+            g_string_append(out, "idmd_assertions_issued_total{sp=\"");
+            label(out, sp->entity_id);
+            g_string_append_printf(out, "\"} %lu\n",
+                                   atomic_load(&sp->assertions));
+        }
+        g_string_append_printf(out,
+                               "# HELP idmd_sp_registry_version Version of "
+                               "the SP table in use.\n"
+                               "# TYPE idmd_sp_registry_version gauge\n"
+                               "idmd_sp_registry_version %lld\n",
+                               (long long)srv->version);
+    }
+    saml_server_release(srv);
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: EUPL-1.2
+ * Internals of saml-bridge: SAML state in PostgreSQL (store.c): session
+ * SPs with the audit row of an assertion, the replay cache, pending
+ * AuthnRequests and the sessions of Single Logout.
+ */
+#ifndef SAML_STORE_INT_H
+#define SAML_STORE_INT_H
+
+#include <stdint.h>
+
+#include "base/err.h"
+#include "saml/decode.h"
+#include "web/ctx.h"
+
+/* An assertion issued to sp for login: audit saml.assertion_issue and,
+ * unless session_id is 0, join the SP to that session for Single Logout;
+ * both or neither, in one statement. _send() returns once it is on its
+ * way (the caller signs meanwhile, touching no database); _wait() gives
+ * its outcome: the Response may leave only after it returned 0. */
+int saml_assertion_record_send(web_ctx *ctx, int64_t session_id,
+                               const char *login, const char *sp,
+                               const char *name_id, const char *format,
+                               const char *session_index, idm_err *err);
+int saml_assertion_record_wait(web_ctx *ctx, const char *sp, idm_err *err);
+/* The replay check of a request ID in two halves (idm_db_send_prepared):
+ * _send() puts it on its way, the caller works meanwhile without the
+ * database, _wait() returns 0 if the ID is seen first, IDM_EEXISTS if
+ * replayed. In the same round trip the browser's session is looked up as
+ * web_session_lookup() does, with its person (ctx->session_subject). */
+int saml_replay_send(web_ctx *ctx, const char *sp, const char *id,
+                     int64_t expires, idm_err *err);
+int saml_replay_wait(web_ctx *ctx, idm_err *err);
+int saml_pending_store(char **id_out, web_ctx *ctx, const char *binding,
+                       const char *message, const char *relay_state,
+                       idm_err *err);
+int saml_pending_take(char **binding_out, char **message_out, char **relay_out,
+                      web_ctx *ctx, const char *id, idm_err *err);
+/* AuthnRequests across the login page: message is the request as decoded
+ * and checked (at most SAML_PENDING_MESSAGE_MAX bytes), force the
+ * server-side ForceAuthn/reauth flag; each client address keeps at most
+ * SAML_PENDING_PER_ADDR rows (the oldest give way). */
+#define SAML_PENDING_MESSAGE_MAX SAML_MSG_XML_MAX
+#define SAML_PENDING_PER_ADDR 64
+int saml_pending_park(char **id_out, web_ctx *ctx, const char *binding,
+                      const char *message, const char *relay_state, int force,
+                      idm_err *err);
+int saml_pending_resume(char **binding_out, char **message_out,
+                        char **relay_out, int *force_out, web_ctx *ctx,
+                        const char *id, idm_err *err);
+/* The force flag of a pending request of this browser (0 if none). */
+int saml_pending_force(int *force_out, web_ctx *ctx, const char *id,
+                       idm_err *err);
+/* The password was just checked for this pending request. */
+int saml_pending_force_done(web_ctx *ctx, const char *id, idm_err *err);
+/* Single Logout: the live session in which sp was given exactly this
+ * NameID and SessionIndex (*id_out 0 if none, or an argument is NULL);
+ * end a session by id, leaving the browser's cookie alone. */
+int saml_slo_session_find(int64_t *id_out, char login_out[80], web_ctx *ctx,
+                          const char *sp, const char *name_id,
+                          const char *session_index, idm_err *err);
+int saml_slo_session_end(web_ctx *ctx, int64_t id, idm_err *err);
+
+#endif /* SAML_STORE_INT_H */
