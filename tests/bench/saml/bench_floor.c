@@ -304,7 +304,6 @@ static LassoLogin *build(saml_ctx *ctx, saml_server *srv,
     GList *attrs = NULL;
     idm_decision d;
     char *pw;
-    (void)srv;
 
     memset(&m, 0, sizeof(m));
     if (saml_msg_decode_redirect(&m, query, strlen(query), "SAMLRequest",
@@ -438,7 +437,7 @@ static void lasso_pieces(pieces *p, saml_idp *idp, const idm_conf *conf)
         xmlC14NExecute(da, NULL, NULL, XML_C14N_EXCLUSIVE_1_0, NULL, 0, ob);
         xmlOutputBufferClose(ob);
         t[5] = cpu_s();
-        if (sp->enc_ctx != NULL &&
+        if (sp->encrypt && sp->enc_ctx != NULL &&
             saml_encrypt_assertion(enc, plain->str, plain->len, sp->enc_ctx,
                                    sp->enc_alg, &err) != 0) {
             die(err.msg);
@@ -678,8 +677,8 @@ int main(int argc, char **argv)
     printf("        teardown (Lasso objects, trees)          %.3f\n",
            p.teardown);
     printf("  (iv)  exclusive c14n + SHA-256, both trees     %.3f\n", p.c14n);
-    printf("  (v)   encryption (AES-GCM, RSA-OAEP)           %.3f%s\n",
-           p.encrypt, idp->srv != NULL ? "" : "");
+    printf("  (v)   encryption (AES-GCM, RSA-OAEP)           %.3f\n",
+           p.encrypt);
     printf("  (vi)  libmicrohttpd, keep-alive GET, 10 KiB     %.3f\n", http);
     printf("  floor (ii)..(vi)                               %.3f\n", floor_ms);
     printf("  check: sign.c's saml_sign_response (one RSA)   %.3f = sign + "
