@@ -60,10 +60,18 @@ int saml_sign_response(char **out, LassoLogin *login, const char *acs_url,
  * AES-128-CBC (cbc128): AES-256-GCM unless it lists only the latter. */
 unsigned saml_enc_from_methods(int any_listed, int gcm, int cbc128);
 
+/* The RSA-OAEP-MGF1P encryption context for an SP's key (RSA, at most
+ * 8192 bits), set up once per SP (OpenSSL 3 looks up the algorithms and
+ * builds the parameters on every set-up); NULL if it cannot be made.
+ * Free with EVP_PKEY_CTX_free(). */
+EVP_PKEY_CTX *saml_encrypt_key_ctx(EVP_PKEY *sp_key);
+
 /* A saml:EncryptedAssertion (canonical form) of the canonical Assertion
- * bytes, appended to out: content key wrapped with RSA-OAEP-MGF1P to
- * sp_key, content encrypted with alg (SAML_ENC_*). */
+ * bytes, appended to out: content key wrapped with RSA-OAEP-MGF1P by a
+ * copy of key_ctx (saml_encrypt_key_ctx()), content encrypted with alg
+ * (SAML_ENC_*). */
 int saml_encrypt_assertion(GString *out, const char *assertion, size_t len,
-                           EVP_PKEY *sp_key, unsigned alg, idm_err *err);
+                           const EVP_PKEY_CTX *key_ctx, unsigned alg,
+                           idm_err *err);
 
 #endif /* SAML_CRYPTO_INT_H */

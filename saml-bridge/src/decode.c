@@ -201,7 +201,10 @@ int saml_xml_precheck(const char *xml, size_t len, idm_err *err)
     sax.getEntity = pre_get_entity;
     sax.getParameterEntity = pre_get_entity;
     sax.serror = pre_silent;
-    p.ctxt = xmlCreatePushParserCtxt(&sax, &p, NULL, 0, "saml.xml");
+    /* no file name: with one, libxml2 asks the kernel for the working
+     * directory (getcwd) on every message, to resolve relative URIs that
+     * NONET and the DTD refusal never let it load */
+    p.ctxt = xmlCreatePushParserCtxt(&sax, &p, NULL, 0, NULL);
     if (p.ctxt == NULL) {
         return idm_err_set(err, IDM_EINTERNAL, "could not decode message");
     }

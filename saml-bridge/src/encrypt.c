@@ -56,30 +56,50 @@ static void fetch(void)
     sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
 }
 
-/* RSA-OAEP (MGF1, SHA-1) of the content key with the SP's key. */
-static char *wrap_key(const unsigned char *key, size_t klen, EVP_PKEY *pub)
+EVP_PKEY_CTX *saml_encrypt_key_ctx(EVP_PKEY *sp_key)
 {
-    EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new(pub, NULL);
+    EVP_PKEY_CTX *pc = NULL;
+
+    pthread_once(&fetched, fetch);
+    if (sp_key == NULL || sha1 == NULL ||
+        EVP_PKEY_get_base_id(sp_key) != EVP_PKEY_RSA ||
+        EVP_PKEY_get_size(sp_key) > 1024) {
+        return NULL;
+    }
+    pc = EVP_PKEY_CTX_new(sp_key, NULL);
+    if (pc == NULL || EVP_PKEY_encrypt_init(pc) != 1 ||
+        EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_OAEP_PADDING) != 1 ||
+        EVP_PKEY_CTX_set_rsa_oaep_md(pc, sha1) != 1 ||
+        EVP_PKEY_CTX_set_rsa_mgf1_md(pc, sha1) != 1) {
+        EVP_PKEY_CTX_free(pc);
+        return NULL;
+    }
+    return pc;
+}
+
+/* RSA-OAEP (MGF1, SHA-1) of the content key with the SP's key: a copy of
+ * the SP's context (saml_encrypt_key_ctx), which is never changed and
+ * may be copied by several threads at once (EVP_PKEY_CTX_dup only reads
+ * it and takes references). */
+static char *wrap_key(const unsigned char *key, size_t klen,
+                      const EVP_PKEY_CTX *key_ctx)
+{
+    EVP_PKEY_CTX *pc = EVP_PKEY_CTX_dup(key_ctx);
     unsigned char wrapped[1024];
     size_t wlen = sizeof(wrapped);
     char *out = NULL;
 
-    if (pc != NULL && EVP_PKEY_get_base_id(pub) == EVP_PKEY_RSA &&
-        (size_t)EVP_PKEY_get_size(pub) <= sizeof(wrapped) &&
-        EVP_PKEY_encrypt_init(pc) == 1 &&
-        EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_OAEP_PADDING) == 1 &&
-        EVP_PKEY_CTX_set_rsa_oaep_md(pc, sha1) == 1 &&
-        EVP_PKEY_CTX_set_rsa_mgf1_md(pc, sha1) == 1 &&
-        EVP_PKEY_encrypt(pc, wrapped, &wlen, key, klen) == 1) {
+    if (pc != NULL && EVP_PKEY_encrypt(pc, wrapped, &wlen, key, klen) == 1) {
         out = web_b64_encode(wrapped, wlen);
     }
     EVP_PKEY_CTX_free(pc);
     return out;
 }
 
-/* IV || ciphertext (|| tag for GCM) of in, base64 (XML Enc 1.1 5.2). */
-static char *seal(const unsigned char *key, unsigned alg, const char *in,
-                  size_t len)
+/* IV || ciphertext (|| tag for GCM) of in, base64 (XML Enc 1.1 5.2);
+ * iv: ivlen random bytes. */
+static char *seal(const unsigned char *key, const unsigned char *iv,
+                  unsigned alg, const char *in, size_t len)
 {
     const EVP_CIPHER *c = alg == SAML_ENC_AES128_CBC ? cbc : gcm;
     size_t ivlen = alg == SAML_ENC_AES128_CBC ? 16 : 12;
@@ -94,8 +114,8 @@ static char *seal(const unsigned char *key, unsigned alg, const char *in,
     }
     /* CBC pads up to one block (the XML Enc padding is PKCS#7's) */
     buf = idm_xmalloc(ivlen + len + 16 + tlen);
-    if (RAND_bytes(buf, (int)ivlen) != 1 ||
-        EVP_EncryptInit_ex(cc, c, NULL, NULL, NULL) != 1 ||
+    memcpy(buf, iv, ivlen);
+    if (EVP_EncryptInit_ex(cc, c, NULL, NULL, NULL) != 1 ||
         (tlen != 0 && EVP_CIPHER_CTX_ctrl(cc, EVP_CTRL_GCM_SET_IVLEN,
                                           (int)ivlen, NULL) != 1) ||
         EVP_EncryptInit_ex(cc, NULL, NULL, key, buf) != 1 ||
@@ -115,21 +135,24 @@ cleanup:
 }
 
 int saml_encrypt_assertion(GString *out, const char *assertion, size_t len,
-                           EVP_PKEY *sp_key, unsigned alg, idm_err *err)
+                           const EVP_PKEY_CTX *key_ctx, unsigned alg,
+                           idm_err *err)
 {
-    unsigned char key[32];
+    /* the content key, then the IV (16 bytes at most): one draw from the
+     * DRBG, which asks the kernel for the pid on every call */
+    unsigned char key[32 + 16];
     size_t klen = alg == SAML_ENC_AES128_CBC ? 16 : 32;
     char *wrapped = NULL, *data = NULL;
     int rc = -1;
 
     pthread_once(&fetched, fetch);
-    if (sp_key == NULL || gcm == NULL || cbc == NULL || sha1 == NULL ||
+    if (key_ctx == NULL || gcm == NULL || cbc == NULL || sha1 == NULL ||
         (alg != SAML_ENC_AES256_GCM && alg != SAML_ENC_AES128_CBC) ||
-        RAND_bytes(key, (int)klen) != 1) {
+        RAND_bytes(key, (int)(klen + 16)) != 1) {
         goto cleanup;
     }
-    wrapped = wrap_key(key, klen, sp_key);
-    data = wrapped != NULL ? seal(key, alg, assertion, len) : NULL;
+    wrapped = wrap_key(key, klen, key_ctx);
+    data = wrapped != NULL ? seal(key, key + klen, alg, assertion, len) : NULL;
     if (data == NULL) {
         goto cleanup;
     }

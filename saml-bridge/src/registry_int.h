@@ -54,6 +54,7 @@ typedef struct saml_sp_info {
     EVP_PKEY **keys; /* signing keys from the metadata */
     int n_keys;
     EVP_PKEY *enc_key;       /* metadata: first encryption key, or NULL */
+    EVP_PKEY_CTX *enc_ctx;   /* its saml_encrypt_key_ctx(), or NULL */
     unsigned enc_alg;        /* SAML_ENC_* the metadata allows */
     int encrypt;             /* assertions encrypted to enc_key */
     atomic_ulong assertions; /* metrics */

@@ -343,7 +343,7 @@ int saml_sign_response(char **out, LassoLogin *login, const char *acs_url,
             sign_part(encrypt ? one : inner, xmlDocGetRootElement(doc), NULL,
                       (parts & SAML_SIGN_ASSERTION) != 0, keys, err) != 0 ||
             (encrypt &&
-             saml_encrypt_assertion(inner, one->str, one->len, sp->enc_key,
+             saml_encrypt_assertion(inner, one->str, one->len, sp->enc_ctx,
                                     sp->enc_alg, err) != 0)) {
             goto cleanup;
         }

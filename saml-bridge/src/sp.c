@@ -125,6 +125,7 @@ void saml_sp__info_free(saml_sp_info *info)
     }
     free(info->keys);
     EVP_PKEY_free(info->enc_key);
+    EVP_PKEY_CTX_free(info->enc_ctx);
     free(info);
 }
 
@@ -202,6 +203,7 @@ static int add_cert(saml_sp_info *info, const xmlNode *kd, idm_err *err)
                     EVP_PKEY_get_base_id(k) == EVP_PKEY_RSA) {
                     EVP_PKEY_up_ref(k);
                     info->enc_key = k;
+                    info->enc_ctx = saml_encrypt_key_ctx(k);
                 }
                 if (!signing || info->n_keys >= MAX_CERTS) {
                     EVP_PKEY_free(k);
