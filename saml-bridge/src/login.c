@@ -9,6 +9,7 @@
 
 #include <openssl/crypto.h>
 
+#include "idm/conf.h"
 #include "idm/password.h"
 #include "idm/user.h"
 #include "saml_int.h"
@@ -156,7 +157,8 @@ static void append_rules(GString *p, saml_ctx *ctx)
     saml__html_append(p, saml_msg_text(ctx->lang, SAML_M_PW_RULES));
     g_string_append(p, "</p><ul><li>");
     saml__html_append(p, saml_msg_text(ctx->lang, SAML_M_PW_RULE_LENGTH));
-    g_string_append_printf(p, " %d ", ctx->idp->conf->password_min_length);
+    g_string_append_printf(p, " %d ",
+                           idm_password_conf_get(ctx->idp->conf)->min_length);
     saml__html_append(p, saml_msg_text(ctx->lang, SAML_M_PW_RULE_LENGTH2));
     g_string_append(p, "</li>");
     for (size_t i = 0; i < G_N_ELEMENTS(rules); i++) {
