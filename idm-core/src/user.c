@@ -776,9 +776,8 @@ int idm_user_change_password(idm_pw_problem *problem, idm_db *db,
     int rc, tx = 0;
 
     *problem = IDM_PW_OK;
-    rc = idm_password_quality(problem, password,
-                              idm_password_conf_get(conf)->min_length, login,
-                              err);
+    rc = idm_password_quality(
+        problem, password, idm_password_conf_get(conf)->min_length, login, err);
     if (rc != 0) {
         return rc;
     }
