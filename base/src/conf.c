@@ -47,6 +47,7 @@ static const idm_conf_section *const builtin[] = {
     &idm_idp_conf_section,
     &idm_log_conf_section,
 };
+#define BUILTIN_N (sizeof(builtin) / sizeof(builtin[0]))
 
 static int registered(const idm_conf_section *s)
 {
@@ -80,15 +81,18 @@ int idm_conf_register(const idm_conf_section *section, idm_err *err)
             goto cleanup;
         }
     }
-    for (size_t i = 0; i < nregistry; i++) {
-        if (strcmp(registry[i]->group, section->group) == 0) {
+    for (size_t i = 0; i < nregistry + BUILTIN_N; i++) {
+        const idm_conf_section *other =
+            i < nregistry ? registry[i] : builtin[i - nregistry];
+
+        if (other != section && strcmp(other->group, section->group) == 0) {
             rc = idm_err_set(err, IDM_EINTERNAL,
                              "config group [%s] registered twice",
                              section->group);
             goto cleanup;
         }
     }
-    if (nregistry + sizeof(builtin) / sizeof(builtin[0]) >= SECTIONS_MAX) {
+    if (nregistry + BUILTIN_N >= SECTIONS_MAX) {
         rc = idm_err_set(err, IDM_EINTERNAL, "too many config sections");
         goto cleanup;
     }
@@ -107,7 +111,7 @@ static size_t known_sections(const idm_conf_section **out)
     pthread_mutex_lock(&registry_lock);
     n = nregistry;
     memcpy(out, registry, n * sizeof(*out));
-    for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++) {
+    for (size_t i = 0; i < BUILTIN_N; i++) {
         if (!registered(builtin[i])) {
             out[n++] = builtin[i];
         }
