@@ -1,784 +1,161 @@
 /* SPDX-License-Identifier: EUPL-1.2
- * Config loading. Options live in one table keyed by enum (designated
- * initialisers, so order cannot drift); a line scan gives every error its
- * line number, GKeyFile reads the values.
+ * Config loading. Each component describes its groups in an
+ * idm_conf_section (base's own: [database] in db.c, [log] in log.c,
+ * [idp] in conf_idp.c); programs register them before loading. A line
+ * scan gives every error its line number, GKeyFile reads the values, and
+ * each section's values land in a struct of the owning component's type.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <glib.h>
-#include <stddef.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 
-#include <libpq-fe.h>
-
 #include "base/alloc.h"
 #include "base/conf.h"
-
-#ifndef IDM_POLICIES_DIR
-#define IDM_POLICIES_DIR "/usr/share/idm/policies"
-#endif
-#ifndef IDM_MIGRATIONS_DIR
-#define IDM_MIGRATIONS_DIR "/usr/share/idm/migrations"
-#endif
+#include "base/db.h"
+#include "base/log.h"
 
 #define SECRET_FILE_MAX 4096
+/* longest group or key name, NUL included */
+#define NAME_MAX_LEN 64
+/* sections one process may know */
+#define SECTIONS_MAX 32
 
-typedef enum conf_type {
-    T_STRING,  /* char * */
-    T_PATH,    /* char *, relative to the config file's directory */
-    T_SECRET,  /* char *, read from the file the key names */
-    T_INT,     /* int, within [min, max] */
-    T_U32,     /* uint32_t, within [min, max] */
-    T_LOGLEVEL /* idm_log_level */
-} conf_type;
+/* What idm_conf points to: the public struct first, then the values of
+ * the sections known when it was loaded. */
+typedef struct conf_impl {
+    idm_conf pub;
+    size_t n;
+    const idm_conf_section *sections[SECTIONS_MAX];
+    void *values[SECTIONS_MAX]; /* a struct of sections[i]->size bytes */
+} conf_impl;
 
-typedef enum conf_opt {
-    OPT_DB_CONNINFO,
-    OPT_DB_PASSWORD_FILE,
-    OPT_DB_MIGRATIONS_DIR,
-    OPT_DB_CONNECT_TIMEOUT,
-    OPT_PW_MEMORY,
-    OPT_PW_ITERATIONS,
-    OPT_PW_PARALLELISM,
-    OPT_PW_MIN_LENGTH,
-    OPT_PW_MAX_FAILED,
-    OPT_PW_LOCK_BASE,
-    OPT_PW_LOCK_MAX,
-    OPT_PW_DECAY,
-    OPT_PW_SLOW_FAILURES,
-    OPT_PW_SLOW_SECONDS,
-    OPT_PW_KNOWN_DAYS,
-    OPT_LOGIN_PATTERN,
-    OPT_LOGIN_MAX_LENGTH,
-    OPT_LDAP_URI,
-    OPT_LDAP_BASE,
-    OPT_LDAP_ADMIN_DN,
-    OPT_LDAP_ADMIN_PASSWORD_FILE,
-    OPT_LDAP_RELEASE_BLOCKED_NAMES,
-    OPT_LDAP_SCOPE,
-    OPT_LDAP_SYNC_POLL,
-    OPT_LDAP_SYNC_BATCH,
-    OPT_LDAP_SYNC_WINDOW,
-    OPT_IMPORT_GRACE_DAYS,
-    OPT_IMPORT_MAX_LEAVER_SHARE,
-    OPT_IMPORT_LOGIN_URL,
-    OPT_IMPORT_MEMORY,
-    OPT_IMPORT_ITERATIONS,
-    OPT_IMPORT_PARALLELISM,
-    OPT_IMPORT_HASH_THREADS,
-    OPT_IMPORT_PLAN_CONNECTIONS,
-    OPT_IDP_BASE_URL,
-    OPT_IDP_LISTEN,
-    OPT_IDP_PORT,
-    OPT_IDP_THREADS,
-    OPT_IDP_KEY_FILE,
-    OPT_IDP_CERT_FILE,
-    OPT_IDP_NEXT_CERT_FILE,
-    OPT_IDP_PAIRWISE_SALT_FILE,
-    OPT_IDP_PLATFORM_NAME,
-    OPT_IDP_SESSION_IDLE,
-    OPT_IDP_SESSION_MAX,
-    OPT_IDP_REQUEST_MAX_AGE,
-    OPT_IDP_CLOCK_SKEW,
-    OPT_IDP_ASSERTION_LIFETIME,
-    OPT_IDP_METADATA_VALID_DAYS,
-    OPT_IDP_ADDR_MAX_FAILURES,
-    OPT_IDP_ADDR_WINDOW,
-    OPT_IDP_MAX_CONNECTIONS,
-    OPT_IDP_MAX_CONNECTIONS_PER_ADDRESS,
-    OPT_IDP_REQUEST_TIMEOUT,
-    OPT_IDP_TRUSTED_PROXIES,
-    OPT_IDP_METRICS_LISTEN,
-    OPT_POLICY_DIR,
-    OPT_LOG_LEVEL,
-    OPT__COUNT
-} conf_opt;
+/* Written only by idm_conf_register() (before threads start), read by
+ * every load; the lock keeps a late registration from tearing a read. */
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static const idm_conf_section *registry[SECTIONS_MAX];
+static size_t nregistry;
 
-typedef struct conf_def {
-    const char *group;
-    const char *key;
-    conf_type type;
-    const char *def; /* default as text, NULL = unset */
-    long min, max;   /* numeric range */
-    size_t offset;   /* into idm_conf */
-    const char *doc;
-    /* extra check of a value: NULL if fine, else the reason */
-    const char *(*check)(const char *value);
-} conf_def;
-
-#define OFF(field) offsetof(idm_conf, field)
-
-static const char *check_pattern(const char *v)
-{
-    if (strstr(v, "{given}") == NULL && strstr(v, "{family}") == NULL &&
-        strstr(v, "{g}") == NULL && strstr(v, "{f}") == NULL) {
-        return "uses none of {given}, {family}, {g}, {f}";
-    }
-    return NULL;
-}
-
-static const char *check_conninfo(const char *v)
-{
-    char *errmsg = NULL;
-    PQconninfoOption *opts = PQconninfoParse(v, &errmsg);
-
-    if (opts == NULL) {
-        PQfreemem(errmsg);
-        return "is not a valid libpq connection string";
-    }
-    for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
-        if (strcmp(o->keyword, "password") == 0 && o->val != NULL) {
-            PQconninfoFree(opts);
-            return "must not hold the password: use password_file";
-        }
-    }
-    PQconninfoFree(opts);
-    return NULL;
-}
-
-static const char *check_ldap_uri(const char *v)
-{
-    if (strncmp(v, "ldap://", 7) != 0 && strncmp(v, "ldaps://", 8) != 0 &&
-        strncmp(v, "ldapi://", 8) != 0) {
-        return "must start with ldap://, ldaps:// or ldapi://";
-    }
-    return NULL;
-}
-
-static const char *check_base_url(const char *v)
-{
-    size_t n = strlen(v);
-
-    if (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0) {
-        return "must start with https:// or http://";
-    }
-    if (v[n - 1] == '/' || strpbrk(v, "?#\"<> ") != NULL || n > 200) {
-        return "must be an absolute URL without trailing slash, query or "
-               "fragment, at most 200 characters";
-    }
-    return NULL;
-}
-
-/* "none", or "ADDR" / "ADDR/BITS" (IPv4 or IPv6) separated by commas */
-static const char *check_trusted_proxies(const char *v)
-{
-    char **parts = NULL;
-    const char *why = NULL;
-
-    if (strcmp(v, "none") == 0) {
-        return NULL;
-    }
-    parts = g_strsplit_set(v, ", ", -1);
-    for (char **p = parts; *p != NULL && why == NULL; p++) {
-        unsigned char a[16];
-        char *slash = strchr(*p, '/'), *end = NULL;
-        long bits = -1;
-        int v6;
-
-        if (**p == '\0') {
-            continue;
-        }
-        if (slash != NULL) {
-            *slash = '\0';
-            errno = 0;
-            bits = strtol(slash + 1, &end, 10);
-            if (slash[1] == '\0' || *end != '\0' || errno != 0) {
-                bits = 999;
-            }
-        }
-        v6 = strchr(*p, ':') != NULL;
-        if (inet_pton(v6 ? AF_INET6 : AF_INET, *p, a) != 1 ||
-            bits > (v6 ? 128 : 32) || (slash != NULL && bits < 0)) {
-            why = "must list IPv4/IPv6 addresses or CIDRs "
-                  "(e.g. 127.0.0.1, 10.0.0.0/8), comma-separated";
-        }
-    }
-    g_strfreev(parts);
-    return why;
-}
-
-/* "off" or "IPv4:PORT" */
-static const char *check_metrics_listen(const char *v)
-{
-    const char *colon = strrchr(v, ':');
-    char host[INET_ADDRSTRLEN];
-    unsigned char a[4];
-    char *end = NULL;
-    long port;
-
-    if (strcmp(v, "off") == 0) {
-        return NULL;
-    }
-    if (colon == NULL || (size_t)(colon - v) >= sizeof(host)) {
-        return "must be IPv4ADDR:PORT (e.g. 127.0.0.1:9108) or off";
-    }
-    memcpy(host, v, (size_t)(colon - v));
-    host[colon - v] = '\0';
-    errno = 0;
-    port = strtol(colon + 1, &end, 10);
-    if (inet_pton(AF_INET, host, a) != 1 || colon[1] == '\0' ||
-        *end != '\0' || errno != 0 || port < 1 || port > 65535) {
-        return "must be IPv4ADDR:PORT (e.g. 127.0.0.1:9108) or off";
-    }
-    return NULL;
-}
-
-static const conf_def defs[OPT__COUNT] = {
-    [OPT_DB_CONNINFO] = {.group = "database",
-                         .key = "conninfo",
-                         .type = T_STRING,
-                         .def = "dbname=idm",
-                         .min = 0,
-                         .max = 0,
-                         .offset = OFF(db_conninfo),
-                         .doc = "libpq connection string, without the password",
-                         .check = check_conninfo},
-    [OPT_DB_PASSWORD_FILE] = {.group = "database",
-                              .key = "password_file",
-                              .type = T_SECRET,
-                              .def = NULL,
-                              .min = 0,
-                              .max = 0,
-                              .offset = OFF(db_password),
-                              .doc = "file holding the database password",
-                              .check = NULL},
-    [OPT_DB_MIGRATIONS_DIR] = {.group = "database",
-                               .key = "migrations_dir",
-                               .type = T_PATH,
-                               .def = IDM_MIGRATIONS_DIR,
-                               .min = 0,
-                               .max = 0,
-                               .offset = OFF(migrations_dir),
-                               .doc = "directory of the NNNN_*.sql migrations",
-                               .check = NULL},
-    [OPT_DB_CONNECT_TIMEOUT] = {.group = "database",
-                                .key = "connect_timeout",
-                                .type = T_INT,
-                                .def = "10",
-                                .min = 1,
-                                .max = 300,
-                                .offset = OFF(db_connect_timeout),
-                                .doc = "seconds to wait for the database",
-                                .check = NULL},
-    [OPT_PW_MEMORY] = {.group = "password",
-                       .key = "argon2_memory_kib",
-                       .type = T_U32,
-                       .def = "19456",
-                       .min = 1024,
-                       .max = 4194304,
-                       .offset = OFF(argon2_memory_kib),
-                       .doc = "Argon2id memory cost in KiB (OWASP: 19456)",
-                       .check = NULL},
-    [OPT_PW_ITERATIONS] = {.group = "password",
-                           .key = "argon2_iterations",
-                           .type = T_U32,
-                           .def = "2",
-                           .min = 1,
-                           .max = 100,
-                           .offset = OFF(argon2_iterations),
-                           .doc = "Argon2id time cost (OWASP: 2)",
-                           .check = NULL},
-    [OPT_PW_PARALLELISM] = {.group = "password",
-                            .key = "argon2_parallelism",
-                            .type = T_U32,
-                            .def = "1",
-                            .min = 1,
-                            .max = 64,
-                            .offset = OFF(argon2_parallelism),
-                            .doc = "Argon2id lanes (OWASP: 1)",
-                            .check = NULL},
-    [OPT_PW_MIN_LENGTH] = {.group = "password",
-                           .key = "min_length",
-                           .type = T_INT,
-                           .def = "10",
-                           .min = 8,
-                           .max = 128,
-                           .offset = OFF(password_min_length),
-                           .doc = "shortest password a user may set",
-                           .check = NULL},
-    [OPT_PW_MAX_FAILED] = {.group = "password",
-                           .key = "max_failed_logins",
-                           .type = T_INT,
-                           .def = "5",
-                           .min = 1,
-                           .max = 1000,
-                           .offset = OFF(max_failed_logins),
-                           .doc = "failures from one address (IPv6: /64) "
-                                  "against one account before it must wait",
-                           .check = NULL},
-    /* The exponential lock these two configured is gone (issue 12): it
-     * locked the owner out with the attacker. Kept so that old files
-     * still load. */
-    [OPT_PW_LOCK_BASE] = {.group = "password",
-                          .key = "lock_base_seconds",
-                          .type = T_INT,
-                          .def = "30",
-                          .min = 1,
-                          .max = 86400,
-                          .offset = OFF(lock_base_seconds),
-                          .doc = "deprecated, ignored",
-                          .check = NULL},
-    [OPT_PW_LOCK_MAX] = {.group = "password",
-                         .key = "lock_max_seconds",
-                         .type = T_INT,
-                         .def = "900",
-                         .min = 1,
-                         .max = 86400,
-                         .offset = OFF(lock_max_seconds),
-                         .doc = "deprecated, ignored",
-                         .check = NULL},
-    [OPT_PW_DECAY] = {.group = "password",
-                      .key = "failure_decay_seconds",
-                      .type = T_INT,
-                      .def = "60",
-                      .min = 1,
-                      .max = 86400,
-                      .offset = OFF(failure_decay_seconds),
-                      .doc = "one counted login failure is forgotten per "
-                             "this many seconds",
-                      .check = NULL},
-    [OPT_PW_SLOW_FAILURES] = {.group = "password",
-                              .key = "account_slow_failures",
-                              .type = T_INT,
-                              .def = "50",
-                              .min = 1,
-                              .max = 1000000,
-                              .offset = OFF(account_slow_failures),
-                              .doc = "failures against one account (all "
-                                     "addresses) that slow unknown "
-                                     "addresses down",
-                              .check = NULL},
-    [OPT_PW_SLOW_SECONDS] = {.group = "password",
-                             .key = "account_slow_seconds",
-                             .type = T_INT,
-                             .def = "5",
-                             .min = 0,
-                             .max = 3600,
-                             .offset = OFF(account_slow_seconds),
-                             .doc = "while slowed: seconds between attempts "
-                                    "from addresses without a recent login",
-                             .check = NULL},
-    [OPT_PW_KNOWN_DAYS] = {.group = "password",
-                           .key = "known_address_days",
-                           .type = T_INT,
-                           .def = "30",
-                           .min = 0,
-                           .max = 366,
-                           .offset = OFF(known_address_days),
-                           .doc = "days an address with a successful login "
-                                  "is exempt from the slow-down",
-                           .check = NULL},
-    [OPT_LOGIN_PATTERN] = {.group = "login",
-                           .key = "pattern",
-                           .type = T_STRING,
-                           .def = "{given}.{family}",
-                           .min = 0,
-                           .max = 0,
-                           .offset = OFF(login_pattern),
-                           .doc = "login pattern: {given} {family} {g} {f}",
-                           .check = check_pattern},
-    [OPT_LOGIN_MAX_LENGTH] = {.group = "login",
-                              .key = "max_length",
-                              .type = T_INT,
-                              .def = "32",
-                              .min = 8,
-                              .max = 64, /* IDM_LOGIN_MAX */
-                              .offset = OFF(login_max_length),
-                              .doc = "longest generated login, suffix included",
-                              .check = NULL},
-    [OPT_LDAP_URI] = {.group = "ldap",
-                      .key = "uri",
-                      .type = T_STRING,
-                      .def = NULL,
-                      .min = 0,
-                      .max = 0,
-                      .offset = OFF(ldap_uri),
-                      .doc = "LDAP server URI (ldap://, ldaps://, ldapi://)",
-                      .check = check_ldap_uri},
-    [OPT_LDAP_BASE] = {.group = "ldap",
-                       .key = "base",
-                       .type = T_STRING,
-                       .def = NULL,
-                       .min = 0,
-                       .max = 0,
-                       .offset = OFF(ldap_base),
-                       .doc = "base DN of the directory",
-                       .check = NULL},
-    [OPT_LDAP_ADMIN_DN] = {.group = "ldap",
-                           .key = "admin_dn",
-                           .type = T_STRING,
-                           .def = NULL,
-                           .min = 0,
-                           .max = 0,
-                           .offset = OFF(ldap_admin_dn),
-                           .doc = "DN the sync binds as",
-                           .check = NULL},
-    [OPT_LDAP_ADMIN_PASSWORD_FILE] = {.group = "ldap",
-                                      .key = "admin_password_file",
-                                      .type = T_SECRET,
-                                      .def = NULL,
-                                      .min = 0,
-                                      .max = 0,
-                                      .offset = OFF(ldap_admin_password),
-                                      .doc = "file holding that DN's password",
-                                      .check = NULL},
-    [OPT_LDAP_RELEASE_BLOCKED_NAMES] = {.group = "ldap",
-                                        .key = "release_blocked_names",
-                                        .type = T_INT,
-                                        .def = "0",
-                                        .min = 0,
-                                        .max = 1,
-                                        .offset =
-                                            OFF(ldap_release_blocked_names),
-                                        .doc = "1: persons with an "
-                                               "information release block "
-                                               "keep their names in LDAP",
-                                        .check = NULL},
-    [OPT_LDAP_SCOPE] = {.group = "ldap",
-                        .key = "scope",
-                        .type = T_STRING,
-                        .def = NULL,
-                        .min = 0,
-                        .max = 0,
-                        .offset = OFF(ldap_scope),
-                        .doc = "eduPerson/SCHAC scope domain (unset: the dc= "
-                               "parts of base)",
-                        .check = NULL},
-    [OPT_LDAP_SYNC_POLL] = {.group = "ldap",
-                            .key = "sync_poll_seconds",
-                            .type = T_INT,
-                            .def = "5",
-                            .min = 1,
-                            .max = 3600,
-                            .offset = OFF(ldap_sync_poll_seconds),
-                            .doc = "idm-ldap-sync fallback poll interval",
-                            .check = NULL},
-    [OPT_LDAP_SYNC_BATCH] = {.group = "ldap",
-                             .key = "sync_batch",
-                             .type = T_INT,
-                             .def = "2000",
-                             .min = 1,
-                             .max = 1000000,
-                             .offset = OFF(ldap_sync_batch),
-                             .doc = "outbox rows per sync batch",
-                             .check = NULL},
-    [OPT_LDAP_SYNC_WINDOW] = {.group = "ldap",
-                              .key = "sync_window",
-                              .type = T_INT,
-                              .def = "256",
-                              .min = 1,
-                              .max = 1000000,
-                              .offset = OFF(ldap_sync_window),
-                              .doc = "LDAP operations the sync keeps in "
-                                     "flight",
-                              .check = NULL},
-    [OPT_IMPORT_GRACE_DAYS] = {.group = "import",
-                               .key = "grace_days",
-                               .type = T_INT,
-                               .def = "90",
-                               .min = 0,
-                               .max = 3650,
-                               .offset = OFF(import_grace_days),
-                               .doc = "days a leaver stays disabled before "
-                                      "deletion (GDPR)",
-                               .check = NULL},
-    [OPT_IMPORT_MAX_LEAVER_SHARE] = {.group = "import",
-                                     .key = "max_leaver_share",
-                                     .type = T_INT,
-                                     .def = "10",
-                                     .min = 0,
-                                     .max = 100,
-                                     .offset = OFF(import_max_leaver_share),
-                                     .doc = "percent of a school's persons "
-                                            "that may leave without --yes",
-                                     .check = NULL},
-    [OPT_IMPORT_LOGIN_URL] = {.group = "import",
-                              .key = "login_url",
-                              .type = T_STRING,
-                              .def = "https://login.schule-mv.de/",
-                              .min = 0,
-                              .max = 0,
-                              .offset = OFF(import_login_url),
-                              .doc = "login address printed on credential "
-                                     "letters",
-                              .check = NULL},
-    [OPT_IMPORT_MEMORY] = {.group = "import",
-                           .key = "initial_argon2_memory_kib",
-                           .type = T_U32,
-                           .def = "64",
-                           .min = 8,
-                           .max = 4194304,
-                           .offset = OFF(import_argon2_memory_kib),
-                           .doc = "Argon2id memory of initial passwords "
-                                  "(random, 93 bits; upgraded at first login)",
-                           .check = NULL},
-    [OPT_IMPORT_ITERATIONS] = {.group = "import",
-                               .key = "initial_argon2_iterations",
-                               .type = T_U32,
-                               .def = "1",
-                               .min = 1,
-                               .max = 100,
-                               .offset = OFF(import_argon2_iterations),
-                               .doc = "Argon2id time cost of initial passwords",
-                               .check = NULL},
-    [OPT_IMPORT_PARALLELISM] = {.group = "import",
-                                .key = "initial_argon2_parallelism",
-                                .type = T_U32,
-                                .def = "1",
-                                .min = 1,
-                                .max = 64,
-                                .offset = OFF(import_argon2_parallelism),
-                                .doc = "Argon2id lanes of initial passwords",
-                                .check = NULL},
-    [OPT_IMPORT_HASH_THREADS] = {.group = "import",
-                                 .key = "hash_threads",
-                                 .type = T_INT,
-                                 .def = "0",
-                                 .min = 0,
-                                 .max = 1024,
-                                 .offset = OFF(import_hash_threads),
-                                 .doc = "threads hashing initial passwords "
-                                        "(0: one per core)",
-                                 .check = NULL},
-    [OPT_IMPORT_PLAN_CONNECTIONS] = {.group = "import",
-                                     .key = "plan_connections",
-                                     .type = T_INT,
-                                     .def = "2",
-                                     .min = 1,
-                                     .max = 2,
-                                     .offset = OFF(import_plan_connections),
-                                     .doc = "connections reading a whole "
-                                            "source for the plan (2: two "
-                                            "more, a half each)",
-                                     .check = NULL},
-    [OPT_IDP_BASE_URL] = {.group = "idp",
-               .key = "base_url",
-               .type = T_STRING,
-               .def = "http://127.0.0.1:8080",
-               .min = 0,
-               .max = 0,
-               .offset = OFF(idp_base_url),
-               .doc = "public base URL of idmd (https behind the proxy)",
-               .check = check_base_url},
-    [OPT_IDP_LISTEN] = {.group = "idp",
-               .key = "listen",
-               .type = T_STRING,
-               .def = "127.0.0.1",
-               .min = 0,
-               .max = 0,
-               .offset = OFF(idp_listen),
-               .doc = "IPv4 address idmd binds to",
-               .check = NULL},
-    [OPT_IDP_PORT] = {.group = "idp",
-               .key = "port",
-               .type = T_INT,
-               .def = "8080",
-               .min = 1,
-               .max = 65535,
-               .offset = OFF(idp_port),
-               .doc = "TCP port idmd listens on",
-               .check = NULL},
-    [OPT_IDP_THREADS] = {.group = "idp",
-               .key = "threads",
-               .type = T_INT,
-               .def = "0",
-               .min = 0,
-               .max = 256,
-               .offset = OFF(idp_threads),
-               .doc = "idmd requests served at once with a database "
-                      "connection (0: two per core)",
-               .check = NULL},
-    [OPT_IDP_KEY_FILE] = {.group = "idp",
-               .key = "key_file",
-               .type = T_PATH,
-               .def = NULL,
-               .min = 0,
-               .max = 0,
-               .offset = OFF(idp_key_file),
-               .doc = "PEM RSA private key signing responses",
-               .check = NULL},
-    [OPT_IDP_CERT_FILE] = {.group = "idp",
-               .key = "cert_file",
-               .type = T_PATH,
-               .def = NULL,
-               .min = 0,
-               .max = 0,
-               .offset = OFF(idp_cert_file),
-               .doc = "PEM certificate of key_file",
-               .check = NULL},
-    [OPT_IDP_NEXT_CERT_FILE] = {.group = "idp",
-               .key = "next_cert_file",
-               .type = T_PATH,
-               .def = NULL,
-               .min = 0,
-               .max = 0,
-               .offset = OFF(idp_next_cert_file),
-               .doc = "next signing certificate, published for rollover",
-               .check = NULL},
-    [OPT_IDP_PAIRWISE_SALT_FILE] = {.group = "idp",
-               .key = "pairwise_salt_file",
-               .type = T_SECRET,
-               .def = NULL,
-               .min = 0,
-               .max = 0,
-               .offset = OFF(idp_pairwise_salt),
-               .doc = "file holding the secret of pairwise ids and CSRF tokens",
-               .check = NULL},
-    [OPT_IDP_PLATFORM_NAME] = {.group = "idp",
-               .key = "platform_name",
-               .type = T_STRING,
-               .def = "Schulportal M-V",
-               .min = 0,
-               .max = 0,
-               .offset = OFF(idp_platform_name),
-               .doc = "name shown on the login page",
-               .check = NULL},
-    [OPT_IDP_SESSION_IDLE] = {.group = "idp",
-               .key = "session_idle_minutes",
-               .type = T_INT,
-               .def = "60",
-               .min = 1,
-               .max = 1440,
-               .offset = OFF(idp_session_idle_minutes),
-               .doc = "session ends after this much inactivity",
-               .check = NULL},
-    [OPT_IDP_SESSION_MAX] = {.group = "idp",
-               .key = "session_max_hours",
-               .type = T_INT,
-               .def = "10",
-               .min = 1,
-               .max = 168,
-               .offset = OFF(idp_session_max_hours),
-               .doc = "session ends this long after login",
-               .check = NULL},
-    [OPT_IDP_REQUEST_MAX_AGE] = {.group = "idp",
-               .key = "request_max_age",
-               .type = T_INT,
-               .def = "180",
-               .min = 10,
-               .max = 3600,
-               .offset = OFF(idp_request_max_age),
-               .doc = "seconds an AuthnRequest stays acceptable",
-               .check = NULL},
-    [OPT_IDP_CLOCK_SKEW] = {.group = "idp",
-               .key = "clock_skew",
-               .type = T_INT,
-               .def = "180",
-               .min = 0,
-               .max = 900,
-               .offset = OFF(idp_clock_skew),
-               .doc = "seconds of clock difference tolerated",
-               .check = NULL},
-    [OPT_IDP_ASSERTION_LIFETIME] = {.group = "idp",
-               .key = "assertion_lifetime",
-               .type = T_INT,
-               .def = "300",
-               .min = 30,
-               .max = 3600,
-               .offset = OFF(idp_assertion_lifetime),
-               .doc = "seconds an assertion is valid",
-               .check = NULL},
-    [OPT_IDP_METADATA_VALID_DAYS] = {.group = "idp",
-               .key = "metadata_valid_days",
-               .type = T_INT,
-               .def = "7",
-               .min = 1,
-               .max = 365,
-               .offset = OFF(idp_metadata_valid_days),
-               .doc = "validUntil of the published metadata, in days",
-               .check = NULL},
-    [OPT_IDP_ADDR_MAX_FAILURES] = {.group = "idp",
-               .key = "addr_max_failures",
-               .type = T_INT,
-               .def = "300",
-               .min = 10,
-               .max = 100000,
-               .offset = OFF(idp_addr_max_failures),
-               .doc = "failed logins per address and window before a pause",
-               .check = NULL},
-    [OPT_IDP_ADDR_WINDOW] = {.group = "idp",
-               .key = "addr_window_seconds",
-               .type = T_INT,
-               .def = "600",
-               .min = 10,
-               .max = 86400,
-               .offset = OFF(idp_addr_window_seconds),
-               .doc = "window of addr_max_failures, and the pause",
-               .check = NULL},
-    [OPT_IDP_MAX_CONNECTIONS] = {.group = "idp",
-               .key = "max_connections",
-               .type = T_INT,
-               .def = "1024",
-               .min = 16,
-               .max = 8192,
-               .offset = OFF(idp_max_connections),
-               .doc = "HTTP connections idmd serves at once (a thread "
-                      "each); more are refused",
-               .check = NULL},
-    [OPT_IDP_MAX_CONNECTIONS_PER_ADDRESS] = {.group = "idp",
-               .key = "max_connections_per_address",
-               .type = T_INT,
-               .def = "32",
-               .min = 1,
-               .max = 8192,
-               .offset = OFF(idp_max_connections_per_address),
-               .doc = "HTTP connections per client address (trusted_proxies "
-                      "exempt); more are refused",
-               .check = NULL},
-    [OPT_IDP_REQUEST_TIMEOUT] = {.group = "idp",
-               .key = "request_timeout",
-               .type = T_INT,
-               .def = "30",
-               .min = 2,
-               .max = 600,
-               .offset = OFF(idp_request_timeout),
-               .doc = "seconds a request may take from its first byte to "
-                      "its answer, and a connection may stay idle",
-               .check = NULL},
-    [OPT_IDP_TRUSTED_PROXIES] = {.group = "idp",
-               .key = "trusted_proxies",
-               .type = T_STRING,
-               .def = "none",
-               .min = 0,
-               .max = 0,
-               .offset = OFF(idp_trusted_proxies),
-               .doc = "addresses or CIDRs (comma-separated) whose X-Real-IP "
-                      "header names the client, or none",
-               .check = check_trusted_proxies},
-    [OPT_IDP_METRICS_LISTEN] = {.group = "idp",
-               .key = "metrics_listen",
-               .type = T_STRING,
-               .def = "127.0.0.1:9108",
-               .min = 0,
-               .max = 0,
-               .offset = OFF(idp_metrics_listen),
-               .doc = "IPv4ADDR:PORT serving /metrics (never the public "
-                      "port), or off",
-               .check = check_metrics_listen},
-    [OPT_POLICY_DIR] = {.group = "policy",
-                        .key = "dir",
-                        .type = T_PATH,
-                        .def = IDM_POLICIES_DIR,
-                        .min = 0,
-                        .max = 0,
-                        .offset = OFF(policy_dir),
-                        .doc = "directory of the rights policies (apps/, "
-                               "admin.xml, schema/)",
-                        .check = NULL},
-    [OPT_LOG_LEVEL] = {.group = "log",
-                       .key = "level",
-                       .type = T_LOGLEVEL,
-                       .def = "info",
-                       .min = 0,
-                       .max = 0,
-                       .offset = OFF(log_level),
-                       .doc = "error, warn, notice, info or debug",
-                       .check = NULL},
+/* base's own, known without registering */
+static const idm_conf_section *const builtin[] = {
+    &idm_db_conf_section,
+    &idm_idp_conf_section,
+    &idm_log_conf_section,
 };
+#define BUILTIN_N (sizeof(builtin) / sizeof(builtin[0]))
+
+static int registered(const idm_conf_section *s)
+{
+    for (size_t i = 0; i < nregistry; i++) {
+        if (registry[i] == s) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int idm_conf_register(const idm_conf_section *section, idm_err *err)
+{
+    int rc = 0;
+
+    pthread_mutex_lock(&registry_lock);
+    if (registered(section)) {
+        goto cleanup;
+    }
+    if (section->group == NULL || strlen(section->group) >= NAME_MAX_LEN ||
+        (section->size == 0 && section != &idm_idp_conf_section)) {
+        rc = idm_err_set(err, IDM_EINTERNAL,
+                         "config section with a bad group name or size");
+        goto cleanup;
+    }
+    for (size_t i = 0; i < section->nkeys; i++) {
+        if (strlen(section->keys[i].key) >= NAME_MAX_LEN) {
+            rc = idm_err_set(err, IDM_EINTERNAL,
+                             "config key [%s] %s: name too long",
+                             section->group, section->keys[i].key);
+            goto cleanup;
+        }
+    }
+    for (size_t i = 0; i < nregistry + BUILTIN_N; i++) {
+        const idm_conf_section *other =
+            i < nregistry ? registry[i] : builtin[i - nregistry];
+
+        if (other != section && strcmp(other->group, section->group) == 0) {
+            rc = idm_err_set(err, IDM_EINTERNAL,
+                             "config group [%s] registered twice",
+                             section->group);
+            goto cleanup;
+        }
+    }
+    if (nregistry + BUILTIN_N >= SECTIONS_MAX) {
+        rc = idm_err_set(err, IDM_EINTERNAL, "too many config sections");
+        goto cleanup;
+    }
+    registry[nregistry++] = section;
+cleanup:
+    pthread_mutex_unlock(&registry_lock);
+    return rc;
+}
+
+/* The sections a load or describe uses: the registered ones in order,
+ * then base's own that were not registered. */
+static size_t known_sections(const idm_conf_section **out)
+{
+    size_t n;
+
+    pthread_mutex_lock(&registry_lock);
+    n = nregistry;
+    memcpy(out, registry, n * sizeof(*out));
+    for (size_t i = 0; i < BUILTIN_N; i++) {
+        if (!registered(builtin[i])) {
+            out[n++] = builtin[i];
+        }
+    }
+    pthread_mutex_unlock(&registry_lock);
+    return n;
+}
+
+const void *idm_conf_values(const idm_conf *conf,
+                            const idm_conf_section *section)
+{
+    const conf_impl *c = (const conf_impl *)conf;
+    char q[NAME_MAX_LEN + 2];
+
+    for (size_t i = 0; i < c->n; i++) {
+        if (c->sections[i] == section) {
+            return c->values[i];
+        }
+    }
+    idm_log(IDM_LOG_ERROR, "conf", "section_unregistered", "group=%s",
+            idm_log_quote(q, sizeof(q), section->group));
+    abort();
+}
+
+static const idm_conf_section *find_group(const conf_impl *c, const char *group)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        if (strcmp(c->sections[i]->group, group) == 0) {
+            return c->sections[i];
+        }
+    }
+    return NULL;
+}
+
+static const idm_conf_key *find_key(const idm_conf_section *sec,
+                                    const char *key)
+{
+    for (size_t i = 0; i < sec->nkeys; i++) {
+        if (strcmp(sec->keys[i].key, key) == 0) {
+            return &sec->keys[i];
+        }
+    }
+    return NULL;
+}
 
 /* Line of "[group]" (key NULL) or of "key =" inside group; 0 if absent. */
 static int find_line(const char *data, size_t len, const char *group,
@@ -822,27 +199,17 @@ static int find_line(const char *data, size_t len, const char *group,
     return 0;
 }
 
-static const conf_def *lookup_def(const char *group, const char *key)
-{
-    for (int i = 0; i < OPT__COUNT; i++) {
-        if (strcmp(defs[i].group, group) == 0 &&
-            (key == NULL || strcmp(defs[i].key, key) == 0)) {
-            return &defs[i];
-        }
-    }
-    return NULL;
-}
-
 /*
  * Syntax pass: every line is blank, a comment, [group] or key=value; groups
  * and keys are known; no key appears twice. GKeyFile would accept
  * duplicates silently and reports no line numbers.
  */
 static int check_lines(const char *data, size_t len, const char *path,
-                       idm_err *err)
+                       const conf_impl *c, idm_err *err)
 {
     const char *p = data, *end = data + len;
-    char group[64] = "";
+    char group[NAME_MAX_LEN] = "";
+    const idm_conf_section *sec = NULL;
     GHashTable *seen =
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     int line = 0, rc = 0;
@@ -875,7 +242,8 @@ static int check_lines(const char *data, size_t len, const char *path,
             }
             memcpy(group, s + 1, glen);
             group[glen] = '\0';
-            if (lookup_def(group, NULL) == NULL) {
+            sec = find_group(c, group);
+            if (sec == NULL) {
                 rc = idm_err_set(err, IDM_ECONFIG, "%s:%d: unknown group [%s]",
                                  path, line, group);
                 goto cleanup;
@@ -883,7 +251,7 @@ static int check_lines(const char *data, size_t len, const char *path,
         } else {
             const char *eq = memchr(s, '=', (size_t)(e - s));
             const char *ke;
-            char key[64], *full;
+            char key[NAME_MAX_LEN], *full;
 
             if (eq == NULL) {
                 rc = idm_err_set(err, IDM_ECONFIG,
@@ -906,7 +274,7 @@ static int check_lines(const char *data, size_t len, const char *path,
             }
             memcpy(key, s, (size_t)(ke - s));
             key[ke - s] = '\0';
-            if (lookup_def(group, key) == NULL) {
+            if (find_key(sec, key) == NULL) {
                 rc =
                     idm_err_set(err, IDM_ECONFIG, "%s:%d: [%s] %s: unknown key",
                                 path, line, group, key);
@@ -980,11 +348,11 @@ cleanup:
     return rc;
 }
 
-/* Store one value (from the file or the default) into conf. */
-static int set_value(idm_conf *conf, const conf_def *d, const char *value,
-                     const char *where, idm_err *err)
+/* Store one value (from the file or the default) into the struct. */
+static int set_value(void *values, const idm_conf_key *d, const char *value,
+                     const char *conf_path, const char *where, idm_err *err)
 {
-    char *field = (char *)conf + d->offset;
+    char *field = (char *)values + d->offset;
     char *endp;
     long v;
 
@@ -996,22 +364,22 @@ static int set_value(idm_conf *conf, const conf_def *d, const char *value,
         }
     }
     switch (d->type) {
-    case T_STRING:
+    case IDM_CONF_STRING:
         if (value[0] == '\0') {
             return idm_err_set(err, IDM_ECONFIG, "%s: empty value", where);
         }
         free(*(char **)field);
         *(char **)field = idm_xstrdup(value);
         return 0;
-    case T_PATH:
+    case IDM_CONF_PATH:
         if (value[0] == '\0') {
             return idm_err_set(err, IDM_ECONFIG, "%s: empty path", where);
         }
         free(*(char **)field);
-        *(char **)field = resolve_path(conf->path, value);
+        *(char **)field = resolve_path(conf_path, value);
         return 0;
-    case T_SECRET: {
-        char *file = resolve_path(conf->path, value);
+    case IDM_CONF_SECRET: {
+        char *file = resolve_path(conf_path, value);
         char *secret = NULL;
         int rc = read_secret(&secret, file, where, err);
         free(file);
@@ -1021,8 +389,8 @@ static int set_value(idm_conf *conf, const conf_def *d, const char *value,
         *(char **)field = secret;
         return 0;
     }
-    case T_INT:
-    case T_U32:
+    case IDM_CONF_INT:
+    case IDM_CONF_U32:
         errno = 0;
         v = strtol(value, &endp, 10);
         if (errno != 0 || endp == value || *endp != '\0') {
@@ -1034,13 +402,13 @@ static int set_value(idm_conf *conf, const conf_def *d, const char *value,
             return idm_err_set(err, IDM_ECONFIG, "%s: %ld is outside %ld..%ld",
                                where, v, d->min, d->max);
         }
-        if (d->type == T_INT) {
+        if (d->type == IDM_CONF_INT) {
             *(int *)field = (int)v;
         } else {
             *(uint32_t *)field = (uint32_t)v;
         }
         return 0;
-    case T_LOGLEVEL:
+    case IDM_CONF_LOGLEVEL:
         if (idm_log_level_parse((idm_log_level *)field, value) != 0) {
             return idm_err_set(err, IDM_ECONFIG,
                                "%s: \"%s\" is not one of error, warn, "
@@ -1052,29 +420,85 @@ static int set_value(idm_conf *conf, const conf_def *d, const char *value,
     return idm_err_set(err, IDM_EINTERNAL, "%s: unknown option type", where);
 }
 
-static int apply_defaults(idm_conf *conf, idm_err *err)
+static void free_secret(char *s)
 {
-    for (int i = 0; i < OPT__COUNT; i++) {
-        int rc;
-        if (defs[i].def == NULL) {
-            continue;
-        }
-        rc = set_value(conf, &defs[i], defs[i].def, "built-in default", err);
-        if (rc != 0) {
-            return rc;
+    if (s != NULL) {
+        OPENSSL_cleanse(s, strlen(s));
+        free(s);
+    }
+}
+
+static int apply_defaults(conf_impl *c, idm_err *err)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        const idm_conf_section *sec = c->sections[i];
+
+        for (size_t k = 0; k < sec->nkeys; k++) {
+            int rc;
+            if (sec->keys[k].def == NULL) {
+                continue;
+            }
+            rc = set_value(c->values[i], &sec->keys[k], sec->keys[k].def,
+                           c->pub.path, "built-in default", err);
+            if (rc != 0) {
+                return rc;
+            }
         }
     }
     return 0;
 }
 
-/* Checks across options. */
-static int check_conf(const idm_conf *conf, const char *path, idm_err *err)
+/* Read every key the file sets, in the order of the sections. */
+static int read_values(conf_impl *c, GKeyFile *kf, const char *data, size_t len,
+                       idm_err *err)
 {
-    if (conf->lock_max_seconds < conf->lock_base_seconds) {
-        return idm_err_set(err, IDM_ECONFIG,
-                           "%s: [password] lock_max_seconds is smaller than "
-                           "lock_base_seconds",
-                           path);
+    for (size_t i = 0; i < c->n; i++) {
+        const idm_conf_section *sec = c->sections[i];
+
+        for (size_t k = 0; k < sec->nkeys; k++) {
+            const idm_conf_key *d = &sec->keys[k];
+            char *value, where[256];
+            int rc;
+
+            if (!g_key_file_has_key(kf, sec->group, d->key, NULL)) {
+                continue;
+            }
+            snprintf(where, sizeof(where), "%s:%d: [%s] %s", c->pub.path,
+                     find_line(data, len, sec->group, d->key), sec->group,
+                     d->key);
+            value = g_key_file_get_string(kf, sec->group, d->key, NULL);
+            if (value == NULL) {
+                return idm_err_set(err, IDM_ECONFIG,
+                                   "%s: invalid escape sequence in the value",
+                                   where);
+            }
+            if (d->type == IDM_CONF_SECRET) {
+                /* a file's contents replace any earlier secret */
+                char **field = (char **)((char *)c->values[i] + d->offset);
+                free_secret(*field);
+                *field = NULL;
+            }
+            rc = set_value(c->values[i], d, g_strstrip(value), c->pub.path,
+                           where, err);
+            g_free(value);
+            if (rc != 0) {
+                return rc;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Checks across the keys of each section. */
+static int check_sections(const conf_impl *c, idm_err *err)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        if (c->sections[i]->check != NULL) {
+            int rc = c->sections[i]->check(c->values[i], c->pub.path, err);
+            if (rc != 0) {
+                return rc;
+            }
+        }
     }
     return 0;
 }
@@ -1082,19 +506,25 @@ static int check_conf(const idm_conf *conf, const char *path, idm_err *err)
 int idm_conf_load_data(idm_conf **out, const char *data, size_t len,
                        const char *path, idm_err *err)
 {
-    idm_conf *conf = idm_xcalloc(1, sizeof(*conf));
+    conf_impl *c = idm_xcalloc(1, sizeof(*c));
     GKeyFile *kf = g_key_file_new();
     GError *gerr = NULL;
     gchar *gdata = NULL;
     int rc;
 
     *out = NULL;
-    conf->path = idm_xstrdup(path != NULL ? path : "(config)");
-    rc = check_lines(data, len, conf->path, err);
+    c->n = known_sections(c->sections);
+    for (size_t i = 0; i < c->n; i++) {
+        size_t size = c->sections[i]->size;
+        /* size 0: base's [idp], whose fields are idm_conf's own */
+        c->values[i] = size != 0 ? idm_xcalloc(1, size) : (void *)&c->pub;
+    }
+    c->pub.path = idm_xstrdup(path != NULL ? path : "(config)");
+    rc = check_lines(data, len, c->pub.path, c, err);
     if (rc != 0) {
         goto cleanup;
     }
-    rc = apply_defaults(conf, err);
+    rc = apply_defaults(c, err);
     if (rc != 0) {
         goto cleanup;
     }
@@ -1112,45 +542,19 @@ int idm_conf_load_data(idm_conf **out, const char *data, size_t len,
     if (!g_key_file_load_from_data(kf, gdata, len, G_KEY_FILE_NONE, &gerr)) {
         rc = idm_err_set(err, IDM_ECONFIG,
                          "%s: not a valid configuration file (is it UTF-8?)",
-                         conf->path);
+                         c->pub.path);
         goto cleanup;
     }
-    for (int i = 0; i < OPT__COUNT; i++) {
-        const conf_def *d = &defs[i];
-        char *value, where[256];
-
-        if (!g_key_file_has_key(kf, d->group, d->key, NULL)) {
-            continue;
-        }
-        snprintf(where, sizeof(where), "%s:%d: [%s] %s", conf->path,
-                 find_line(data, len, d->group, d->key), d->group, d->key);
-        value = g_key_file_get_string(kf, d->group, d->key, &gerr);
-        if (value == NULL) {
-            rc = idm_err_set(err, IDM_ECONFIG,
-                             "%s: invalid escape sequence in the value", where);
-            goto cleanup;
-        }
-        if (d->type == T_SECRET) {
-            /* a file's contents replace any earlier secret */
-            char **field = (char **)((char *)conf + d->offset);
-            if (*field != NULL) {
-                OPENSSL_cleanse(*field, strlen(*field));
-                free(*field);
-                *field = NULL;
-            }
-        }
-        rc = set_value(conf, d, g_strstrip(value), where, err);
-        g_free(value);
-        if (rc != 0) {
-            goto cleanup;
-        }
-    }
-    rc = check_conf(conf, conf->path, err);
+    rc = read_values(c, kf, data, len, err);
     if (rc != 0) {
         goto cleanup;
     }
-    *out = conf;
-    conf = NULL;
+    rc = check_sections(c, err);
+    if (rc != 0) {
+        goto cleanup;
+    }
+    *out = &c->pub;
+    c = NULL;
 cleanup:
     if (gerr != NULL) {
         g_error_free(gerr);
@@ -1160,7 +564,7 @@ cleanup:
         g_free(gdata);
     }
     g_key_file_free(kf);
-    idm_conf_free(conf);
+    idm_conf_free(c != NULL ? &c->pub : NULL);
     return rc;
 }
 
@@ -1199,55 +603,50 @@ const char *idm_conf_path(const char *arg)
     return env != NULL && env[0] != '\0' ? env : NULL;
 }
 
-static void free_secret(char *s)
-{
-    if (s != NULL) {
-        OPENSSL_cleanse(s, strlen(s));
-        free(s);
-    }
-}
-
 void idm_conf_free(idm_conf *conf)
 {
-    if (conf == NULL) {
+    conf_impl *c = (conf_impl *)conf;
+
+    if (c == NULL) {
         return;
     }
-    free(conf->db_conninfo);
-    free_secret(conf->db_password);
-    free(conf->migrations_dir);
-    free(conf->policy_dir);
-    free(conf->login_pattern);
-    free(conf->ldap_uri);
-    free(conf->ldap_base);
-    free(conf->ldap_admin_dn);
-    free_secret(conf->ldap_admin_password);
-    free(conf->ldap_scope);
-    free(conf->import_login_url);
-    free(conf->idp_base_url);
-    free(conf->idp_listen);
-    free(conf->idp_key_file);
-    free(conf->idp_cert_file);
-    free(conf->idp_next_cert_file);
-    free_secret(conf->idp_pairwise_salt);
-    free(conf->idp_platform_name);
-    free(conf->idp_trusted_proxies);
-    free(conf->idp_metrics_listen);
-    free(conf->path);
-    free(conf);
+    for (size_t i = 0; i < c->n; i++) {
+        const idm_conf_section *sec = c->sections[i];
+
+        for (size_t k = 0; k < sec->nkeys; k++) {
+            char **field =
+                (char **)((char *)c->values[i] + sec->keys[k].offset);
+
+            if (sec->keys[k].type == IDM_CONF_SECRET) {
+                free_secret(*field);
+            } else if (sec->keys[k].type == IDM_CONF_STRING ||
+                       sec->keys[k].type == IDM_CONF_PATH) {
+                free(*field);
+            }
+        }
+        if (sec->size != 0) {
+            free(c->values[i]);
+        }
+    }
+    free(c->pub.path);
+    free(c);
 }
 
 void idm_conf_describe(FILE *fp)
 {
-    const char *group = "";
+    const idm_conf_section *sections[SECTIONS_MAX];
+    size_t n = known_sections(sections);
 
-    for (int i = 0; i < OPT__COUNT; i++) {
-        const conf_def *d = &defs[i];
-        if (strcmp(group, d->group) != 0) {
-            group = d->group;
-            fprintf(fp, "%s[%s]\n", i > 0 ? "\n" : "", group);
+    for (size_t i = 0; i < n; i++) {
+        const idm_conf_section *sec = sections[i];
+
+        fprintf(fp, "%s[%s]\n", i > 0 ? "\n" : "", sec->group);
+        for (size_t k = 0; k < sec->nkeys; k++) {
+            const idm_conf_key *d = &sec->keys[k];
+
+            fprintf(fp, "  %-22s %s%s%s%s\n", d->key, d->doc,
+                    d->def != NULL ? " (default: " : "",
+                    d->def != NULL ? d->def : "", d->def != NULL ? ")" : "");
         }
-        fprintf(fp, "  %-22s %s%s%s%s\n", d->key, d->doc,
-                d->def != NULL ? " (default: " : "",
-                d->def != NULL ? d->def : "", d->def != NULL ? ")" : "");
     }
 }

@@ -2,14 +2,87 @@
  * PostgreSQL connection, parameterised queries with SQLSTATE mapping, and
  * nestable transactions.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/alloc.h"
 #include "base/db.h"
-#include "base/db.h"
 #include "base/log.h"
+
+#ifndef IDM_MIGRATIONS_DIR
+#define IDM_MIGRATIONS_DIR "/usr/share/idm/migrations"
+#endif
+
+static const char *check_conninfo(const char *v)
+{
+    char *errmsg = NULL;
+    PQconninfoOption *opts = PQconninfoParse(v, &errmsg);
+
+    if (opts == NULL) {
+        PQfreemem(errmsg);
+        return "is not a valid libpq connection string";
+    }
+    for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
+        if (strcmp(o->keyword, "password") == 0 && o->val != NULL) {
+            PQconninfoFree(opts);
+            return "must not hold the password: use password_file";
+        }
+    }
+    PQconninfoFree(opts);
+    return NULL;
+}
+
+#define OFF(field) offsetof(idm_db_conf, field)
+
+static const idm_conf_key db_keys[] = {
+    {.key = "conninfo",
+     .type = IDM_CONF_STRING,
+     .def = "dbname=idm",
+     .min = 0,
+     .max = 0,
+     .offset = OFF(conninfo),
+     .doc = "libpq connection string, without the password",
+     .check = check_conninfo},
+    {.key = "password_file",
+     .type = IDM_CONF_SECRET,
+     .def = NULL,
+     .min = 0,
+     .max = 0,
+     .offset = OFF(password),
+     .doc = "file holding the database password",
+     .check = NULL},
+    {.key = "migrations_dir",
+     .type = IDM_CONF_PATH,
+     .def = IDM_MIGRATIONS_DIR,
+     .min = 0,
+     .max = 0,
+     .offset = OFF(migrations_dir),
+     .doc = "directory of the NNNN_*.sql migrations",
+     .check = NULL},
+    {.key = "connect_timeout",
+     .type = IDM_CONF_INT,
+     .def = "10",
+     .min = 1,
+     .max = 300,
+     .offset = OFF(connect_timeout),
+     .doc = "seconds to wait for the database",
+     .check = NULL},
+};
+
+const idm_conf_section idm_db_conf_section = {
+    .group = "database",
+    .keys = db_keys,
+    .nkeys = sizeof(db_keys) / sizeof(db_keys[0]),
+    .size = sizeof(idm_db_conf),
+    .check = NULL,
+};
+
+const idm_db_conf *idm_db_conf_get(const idm_conf *conf)
+{
+    return idm_conf_values(conf, &idm_db_conf_section);
+}
 
 /* Statements idm_db_query_prepared may keep per connection; more are
  * run unprepared. */
@@ -81,8 +154,10 @@ cleanup:
 
 int idm_db_open(idm_db **out, const idm_conf *conf, idm_err *err)
 {
-    return idm_db_open_conninfo(out, conf->db_conninfo, conf->db_password,
-                                conf->db_connect_timeout, err);
+    const idm_db_conf *c = idm_db_conf_get(conf);
+
+    return idm_db_open_conninfo(out, c->conninfo, c->password,
+                                c->connect_timeout, err);
 }
 
 void idm_db_close(idm_db *db)

@@ -2,10 +2,36 @@
  * The logging hook and the stderr writer used by the programs.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "base/conf.h"
 #include "base/log.h"
+
+static const idm_conf_key log_keys[] = {
+    {.key = "level",
+     .type = IDM_CONF_LOGLEVEL,
+     .def = "info",
+     .min = 0,
+     .max = 0,
+     .offset = offsetof(idm_log_conf, level),
+     .doc = "error, warn, notice, info or debug",
+     .check = NULL},
+};
+
+const idm_conf_section idm_log_conf_section = {
+    .group = "log",
+    .keys = log_keys,
+    .nkeys = sizeof(log_keys) / sizeof(log_keys[0]),
+    .size = sizeof(idm_log_conf),
+    .check = NULL,
+};
+
+const idm_log_conf *idm_log_conf_get(const idm_conf *conf)
+{
+    return idm_conf_values(conf, &idm_log_conf_section);
+}
 
 static idm_log_fn log_fn;
 static void *log_ctx;

@@ -11,6 +11,7 @@
 #include "core_int.h"
 #include "base/addr.h"
 #include "base/log.h"
+#include "idm/conf.h"
 #include "idm/login.h"
 #include "idm/password.h"
 #include "idm/user.h"
@@ -84,9 +85,9 @@ int idm_user_authenticate(idm_auth_result *out, idm_db *db,
                           const idm_conf *conf, const idm_actor *actor,
                           const char *login, const char *password, idm_err *err)
 {
-    idm_argon2_params params = {conf->argon2_memory_kib,
-                                conf->argon2_iterations,
-                                conf->argon2_parallelism};
+    const idm_password_conf *pc = idm_password_conf_get(conf);
+    idm_argon2_params params = {pc->argon2_memory_kib, pc->argon2_iterations,
+                                pc->argon2_parallelism};
     PGresult *res = NULL;
     char *hash = NULL, *details = NULL, *id = NULL, *uuid = NULL;
     char *status = NULL, *newhash = NULL;
@@ -98,11 +99,11 @@ int idm_user_authenticate(idm_auth_result *out, idm_db *db,
 
     memset(out, 0, sizeof(*out));
     idm_addr_key(addr, sizeof(addr), actor->addr != NULL ? actor->addr : "");
-    snprintf(decay, sizeof(decay), "%d", conf->failure_decay_seconds);
-    snprintf(days, sizeof(days), "%d", conf->known_address_days);
-    snprintf(cap_addr, sizeof(cap_addr), "%d", 2 * conf->max_failed_logins);
-    snprintf(cap_acct, sizeof(cap_acct), "%d", 2 * conf->account_slow_failures);
-    snprintf(slow, sizeof(slow), "%d", conf->account_slow_seconds);
+    snprintf(decay, sizeof(decay), "%d", pc->failure_decay_seconds);
+    snprintf(days, sizeof(days), "%d", pc->known_address_days);
+    snprintf(cap_addr, sizeof(cap_addr), "%d", 2 * pc->max_failed_logins);
+    snprintf(cap_acct, sizeof(cap_acct), "%d", 2 * pc->account_slow_failures);
+    snprintf(slow, sizeof(slow), "%d", pc->account_slow_seconds);
     rc = idm_db_begin(db, err);
     if (rc != 0) {
         return rc;
@@ -134,14 +135,14 @@ int idm_user_authenticate(idm_auth_result *out, idm_db *db,
 
     /* refused once this attempt would exceed the limit: the score has
      * drained a little since the last failure */
-    if (score_addr + 1 > conf->max_failed_logins) {
+    if (score_addr + 1 > pc->max_failed_logins) {
         /* Only this address waits: the owner elsewhere is not affected. */
         idm_password_dummy_verify(&params, password);
         o = OUT_THROTTLED;
         rc = idm_db_q(NULL, db, refuse_sql, err, id, addr, decay, cap_addr);
         goto finish;
     }
-    if (score_acct + 1 > conf->account_slow_failures && !known) {
+    if (score_acct + 1 > pc->account_slow_failures && !known) {
         /* Many addresses guess at this account: slow new ones down to one
          * attempt per account_slow_seconds; known addresses pass. */
         if (slot_taken) {

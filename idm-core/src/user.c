@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core_int.h"
+#include "idm/conf.h"
 #include "idm/grant.h"
 #include "idm/login.h"
 #include "idm/password.h"
@@ -129,13 +130,14 @@ int idm_date_parse(char out[11], const char *field, const char *text,
 static int check_password(const idm_conf *conf, const char *password,
                           idm_err *err)
 {
+    int min = idm_password_conf_get(conf)->min_length;
+
     if (!g_utf8_validate(password, -1, NULL)) {
         return idm_err_set(err, IDM_EINVAL, "password: not valid UTF-8");
     }
-    if (g_utf8_strlen(password, -1) < conf->password_min_length) {
+    if (g_utf8_strlen(password, -1) < min) {
         return idm_err_set(err, IDM_EINVAL,
-                           "password: must be at least %d characters",
-                           conf->password_min_length);
+                           "password: must be at least %d characters", min);
     }
     if (strlen(password) > IDM_PASSWORD_MAX_LEN) {
         return idm_err_set(err, IDM_EINVAL,
@@ -147,9 +149,11 @@ static int check_password(const idm_conf *conf, const char *password,
 
 static void conf_params(idm_argon2_params *p, const idm_conf *conf)
 {
-    p->memory_kib = conf->argon2_memory_kib;
-    p->iterations = conf->argon2_iterations;
-    p->parallelism = conf->argon2_parallelism;
+    const idm_password_conf *pc = idm_password_conf_get(conf);
+
+    p->memory_kib = pc->argon2_memory_kib;
+    p->iterations = pc->argon2_iterations;
+    p->parallelism = pc->argon2_parallelism;
 }
 
 /* Link a guardian to the pupils named by login, inside the transaction. */
@@ -185,6 +189,7 @@ int idm_user_add(char **login_out, char **password_out, idm_db *db,
                  const idm_conf *conf, const idm_actor *actor,
                  const idm_user_new *u, idm_err *err)
 {
+    const idm_login_conf *lc = idm_login_conf_get(conf);
     char *given = NULL, *family = NULL, *login = NULL, *password = NULL;
     char *hash = NULL, *details = NULL, *person_id = NULL, *uuid = NULL;
     char birth[11] = "";
@@ -302,11 +307,11 @@ int idm_user_add(char **login_out, char **password_out, idm_db *db,
         }
     }
     if (u->login != NULL) {
-        rc = idm_login_reserve(db, u->login, conf->login_max_length, err);
+        rc = idm_login_reserve(db, u->login, lc->max_length, err);
         login = rc == 0 ? idm_xstrdup(u->login) : NULL;
     } else {
-        rc = idm_login_issue(&login, db, conf->login_pattern,
-                             conf->login_max_length, given, family, err);
+        rc = idm_login_issue(&login, db, lc->pattern, lc->max_length, given,
+                             family, err);
     }
     if (rc != 0) {
         goto cleanup;
@@ -771,8 +776,8 @@ int idm_user_change_password(idm_pw_problem *problem, idm_db *db,
     int rc, tx = 0;
 
     *problem = IDM_PW_OK;
-    rc = idm_password_quality(problem, password, conf->password_min_length,
-                              login, err);
+    rc = idm_password_quality(
+        problem, password, idm_password_conf_get(conf)->min_length, login, err);
     if (rc != 0) {
         return rc;
     }

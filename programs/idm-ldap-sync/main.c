@@ -15,7 +15,9 @@
 #include "base/db.h"
 #include "base/log.h"
 #include "base/notify.h"
+#include "conf_sections.h"
 
+#include "lsync/conf.h"
 #include "lsync/sync.h"
 
 static volatile sig_atomic_t stop_flag;
@@ -124,6 +126,7 @@ int main(int argc, char **argv)
     lsync_opts opts = LSYNC_OPTS_INIT;
     idm_err err = IDM_ERR_INIT;
     idm_conf *conf = NULL;
+    const lsync_conf *lc = NULL;
     idm_db *db = NULL;
     lsync *sync = NULL;
     const char *config = NULL, *export_path = NULL, *pid_file = NULL;
@@ -217,12 +220,15 @@ int main(int argc, char **argv)
               stderr);
         return 2;
     }
+    if (prog_conf_register("idm-ldap-sync") != 0) {
+        return 1;
+    }
     rc = idm_conf_load(&conf, config, &err);
     if (rc != 0) {
         fprintf(stderr, "idm-ldap-sync: %s\n", err.msg);
         goto cleanup;
     }
-    idm_log_set(idm_log_stderr, NULL, conf->log_level);
+    idm_log_set(idm_log_stderr, NULL, idm_log_conf_get(conf)->level);
     rc = idm_db_open(&db, conf, &err);
     if (rc != 0) {
         fprintf(stderr, "idm-ldap-sync: %s\n", err.msg);
@@ -236,17 +242,18 @@ int main(int argc, char **argv)
         rc = lsync_parked_print(db, stdout, all, &err);
         goto report;
     }
-    opts.ldap_uri = conf->ldap_uri;
-    opts.ldap_base = conf->ldap_base;
-    opts.ldap_bind_dn = conf->ldap_admin_dn;
-    opts.ldap_password = conf->ldap_admin_password;
+    lc = lsync_conf_get(conf);
+    opts.ldap_uri = lc->uri;
+    opts.ldap_base = lc->base;
+    opts.ldap_bind_dn = lc->admin_dn;
+    opts.ldap_password = lc->admin_password;
     /* [ldap] settings; the command line overrides them */
-    opts.scope = cli_scope != NULL ? cli_scope : conf->ldap_scope;
+    opts.scope = cli_scope != NULL ? cli_scope : lc->scope;
     opts.release_blocked_names =
-        cli_release != 0 ? 1 : conf->ldap_release_blocked_names;
-    opts.batch_size = cli_batch > 0 ? cli_batch : conf->ldap_sync_batch;
-    opts.window = cli_window > 0 ? cli_window : conf->ldap_sync_window;
-    opts.poll_seconds = cli_poll > 0 ? cli_poll : conf->ldap_sync_poll_seconds;
+        cli_release != 0 ? 1 : lc->release_blocked_names;
+    opts.batch_size = cli_batch > 0 ? cli_batch : lc->sync_batch;
+    opts.window = cli_window > 0 ? cli_window : lc->sync_window;
+    opts.poll_seconds = cli_poll > 0 ? cli_poll : lc->sync_poll_seconds;
     opts.read_only = mode == OPT_FULL && dry_run;
     rc = lsync_open(&sync, db, &opts, &err);
     if (rc != 0) {

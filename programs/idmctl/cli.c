@@ -180,8 +180,8 @@ int cli_authorize(cli_ctx *ctx, const char *action, const char *const *orgs,
         goto cleanup;
     }
     if (ctx->as_policy == NULL &&
-        idm_policy_load(&ctx->as_policy, ctx->conf->policy_dir, NULL, NULL,
-                        &err) != 0) {
+        idm_policy_load(&ctx->as_policy, idm_policy_conf_get(ctx->conf)->dir,
+                        NULL, NULL, &err) != 0) {
         rc = cli_fail(ctx, &err);
         goto cleanup;
     }

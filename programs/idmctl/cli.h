@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "idm/audit.h"
+#include "idm/conf.h"
 #include "base/conf.h"
 #include "base/db.h"
 #include "base/err.h"

@@ -107,7 +107,7 @@ int cmd_migrate(cli_ctx *ctx, int argc, char **argv)
         return rc;
     }
     if (o.dir == NULL) {
-        o.dir = ctx->conf->migrations_dir;
+        o.dir = idm_db_conf_get(ctx->conf)->migrations_dir;
     }
     if (o.status) {
         return print_status(ctx, o.dir, o.json);

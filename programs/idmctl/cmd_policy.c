@@ -89,7 +89,7 @@ static int policy_dir(cli_ctx *ctx, const char **out)
     } else if (ctx->conf == NULL && idm_conf_defaults(&ctx->conf, &err) != 0) {
         return cli_fail(ctx, &err);
     }
-    *out = ctx->conf->policy_dir;
+    *out = idm_policy_conf_get(ctx->conf)->dir;
     return 0;
 }
 

@@ -196,12 +196,12 @@ static int check_app(cli_ctx *ctx, const char *key)
     size_t n;
     int rc = CLI_OK;
 
-    if (idm_policy_load(&policy, ctx->conf->policy_dir, NULL, NULL, &err) !=
-        0) {
+    if (idm_policy_load(&policy, idm_policy_conf_get(ctx->conf)->dir, NULL,
+                        NULL, &err) != 0) {
         fprintf(stderr,
                 "idmctl: cannot check --app \"%s\": the policy in \"%s\" "
                 "does not load (idmctl policy check): %s\n",
-                key, ctx->conf->policy_dir, err.msg);
+                key, idm_policy_conf_get(ctx->conf)->dir, err.msg);
         return CLI_FAIL;
     }
     if (idm_policy_app_find(policy, key) != NULL) {
@@ -216,7 +216,7 @@ static int check_app(cli_ctx *ctx, const char *key)
     fprintf(stderr,
             "idmctl: unknown application \"%s\": it is not in the "
             "catalogue in \"%s/apps\"\n",
-            key, ctx->conf->policy_dir);
+            key, idm_policy_conf_get(ctx->conf)->dir);
     fprintf(stderr, "idmctl: known applications:");
     for (size_t i = 0; i < n; i++) {
         fprintf(stderr, "%s %s", i > 0 ? "," : "", keys[i]);

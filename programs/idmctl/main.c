@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "conf_sections.h"
 #include "base/log.h"
 
 #ifndef IDM_VERSION
@@ -113,6 +114,9 @@ int main(int argc, char **argv)
     if (i >= argc) {
         usage(stderr);
         return CLI_USAGE;
+    }
+    if (prog_conf_register("idmctl") != 0) {
+        return CLI_FAIL;
     }
     ctx.config_path = idm_conf_path(config);
     set_actor(&ctx);

@@ -18,6 +18,7 @@
 #include "base/conf.h"
 #include "base/log.h"
 #include "base/notify.h"
+#include "conf_sections.h"
 #include "saml/idp.h"
 #include "web/http.h"
 #include "web/web.h"
@@ -120,11 +121,14 @@ int main(int argc, char **argv)
                 IDM_CONFIG_ENV);
         return 2;
     }
+    if (prog_conf_register("idmd") != 0) {
+        return 1;
+    }
     if (idm_conf_load(&conf, config, &err) != 0) {
         fprintf(stderr, "idmd: %s\n", err.msg);
         return 1;
     }
-    idm_log_set(idm_log_stderr, NULL, conf->log_level);
+    idm_log_set(idm_log_stderr, NULL, idm_log_conf_get(conf)->level);
     threads = conf->idp_threads > 0 ? conf->idp_threads
                                     : 2 * (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (threads < 1) {

@@ -15,6 +15,7 @@
 #include "base/err.h"
 #include "base/json.h"
 #include "idm/password.h"
+#include "sip/conf.h"
 #include "import_int.h"
 
 /* Messages come from the German/English table in import_msg.c; the unit
@@ -314,6 +315,7 @@ int sip_import_run(sip_import *imp, idm_db *db, const idm_conf *conf,
                    const idm_actor *actor, int dry_run, const char *letters_dir,
                    idm_err *err)
 {
+    const sip_import_conf *ic = sip_import_conf_get(conf);
     char **passwords = NULL, **hashes = NULL;
     size_t nnew = 0;
     int rc, tx = 0;
@@ -380,8 +382,8 @@ int sip_import_run(sip_import *imp, idm_db *db, const idm_conf *conf,
         sip_import__time(imp, "passwords");
         rc = sip_import_hash_all(
             hashes, (const char *const *)passwords, nnew,
-            conf->import_argon2_memory_kib, conf->import_argon2_iterations,
-            conf->import_argon2_parallelism, conf->import_hash_threads,
+            ic->initial_argon2_memory_kib, ic->initial_argon2_iterations,
+            ic->initial_argon2_parallelism, ic->hash_threads,
             imp->opts.progress, imp->opts.progress_data, err);
         if (rc != 0) {
             goto cleanup;

@@ -15,6 +15,7 @@
 #include "base/db.h"
 #include "base/err.h"
 #include "base/json.h"
+#include "idm/conf.h"
 #include "idm/login.h"
 #include "import_int.h"
 
@@ -58,7 +59,7 @@ static int pick_logins(sip_import *imp, idm_db *db, const idm_conf *conf,
         }
         for (;; k++) {
             rc = idm_login_candidate(cand, sizeof(cand), row->base, k,
-                                     conf->login_max_length, err);
+                                     idm_login_conf_get(conf)->max_length, err);
             if (rc != 0) {
                 goto cleanup;
             }

@@ -19,6 +19,7 @@
 #include "base/db.h"
 #include "base/err.h"
 #include "base/json.h"
+#include "sip/conf.h"
 #include "import_int.h"
 
 #define FONT_PATH "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -87,7 +88,7 @@ static void letter_page(HPDF_Doc pdf, const fonts *f, const import_row *row,
     float y = 760;
     char *name = g_strdup_printf("%s %s", row->v[IMPORT_F_GIVEN],
                                  row->v[IMPORT_F_FAMILY]);
-    char *url = conf->import_login_url;
+    char *url = sip_import_conf_get(conf)->login_url;
     const struct {
         const char *label, *value;
         int bold;

@@ -16,9 +16,11 @@
 #include "base/db.h"
 #include "base/err.h"
 #include "base/json.h"
+#include "idm/conf.h"
 #include "idm/login.h"
 #include "idm/role.h"
 #include "import_int.h"
+#include "sip/conf.h"
 
 /* Messages come from the German/English table in import_msg.c; the unit
  * test unit.import_msg checks that both texts of each entry take the same
@@ -805,7 +807,7 @@ static void add_leaver(sip_import *imp, const idm_conf *conf,
     row->v[IMPORT_F_KEY] = sip_import__str(imp, PQgetvalue(res, i, C_KEY));
     row->message =
         sip_import__printf(imp, sip_import__msg(imp->opts.lang, M_CH_LEAVING),
-                           conf->import_grace_days);
+                           sip_import_conf_get(conf)->grace_days);
 }
 
 /*
@@ -1011,9 +1013,10 @@ static int plan_rows(sip_import *imp, idm_db *db, const idm_conf *conf,
             continue;
         }
         row->grant = 1;
-        if (idm_login_base(base, sizeof(base), conf->login_pattern,
+        if (idm_login_base(base, sizeof(base),
+                           idm_login_conf_get(conf)->pattern,
                            row->v[IMPORT_F_GIVEN], row->v[IMPORT_F_FAMILY],
-                           conf->login_max_length, NULL) != 0) {
+                           idm_login_conf_get(conf)->max_length, NULL) != 0) {
             sip_import__row_error(imp, row, 0, NULL, M_ROW_BAD_NAME);
             continue;
         }
@@ -1044,7 +1047,7 @@ static int plan_deletions(sip_import *imp, idm_db *db, const idm_conf *conf,
     char grace[16];
     int rc, n;
 
-    snprintf(grace, sizeof(grace), "%d", conf->import_grace_days);
+    snprintf(grace, sizeof(grace), "%d", sip_import_conf_get(conf)->grace_days);
     rc = idm_db_q(&res, db,
                    "SELECT p.id, p.uuid, a.login, p.given_name, p.family_name, "
                    "o.code, k.key, to_char(l.left_at, 'YYYY-MM-DD') "
@@ -1084,7 +1087,7 @@ static int plan_deletions(sip_import *imp, idm_db *db, const idm_conf *conf,
                 : sip_import__str(imp, PQgetvalue(res, i, 6));
         row->message = sip_import__printf(
             imp, sip_import__msg(imp->opts.lang, M_CH_DELETED),
-            PQgetvalue(res, i, 7), conf->import_grace_days);
+            PQgetvalue(res, i, 7), sip_import_conf_get(conf)->grace_days);
     }
     PQclear(res);
     return 0;
@@ -1158,12 +1161,13 @@ static void plan_guard(sip_import *imp, const idm_conf *conf, GArray *census)
                      sip_import__msg(lang, M_RUN_NO_ROWS), code, total[i]);
         } else if (total[i] > 0 && !imp->opts.confirm_leavers &&
                    leaving[i] * 100 >
-                       (size_t)conf->import_max_leaver_share * total[i]) {
+                       (size_t)sip_import_conf_get(conf)->max_leaver_share *
+                           total[i]) {
             imp->guard_rc = IDM_EDENIED;
             snprintf(imp->guard_msg, sizeof(imp->guard_msg),
                      sip_import__msg(lang, M_RUN_GUARD), code, leaving[i],
                      total[i], (leaving[i] * 100 + total[i] / 2) / total[i],
-                     conf->import_max_leaver_share);
+                     sip_import_conf_get(conf)->max_leaver_share);
         }
     }
     free(total);

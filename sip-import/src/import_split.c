@@ -16,6 +16,7 @@
 #include "base/db.h"
 #include "base/err.h"
 #include "base/json.h"
+#include "sip/conf.h"
 #include "import_int.h"
 
 /*
@@ -114,7 +115,7 @@ int sip_import__query_split(PGresult *out[2], idm_db *db, const idm_conf *conf,
     params[0][2] = PQgetvalue(res, 0, 1);
     params[0][3] = params[1][2] = mid;
     params[1][3] = PQgetvalue(res, 0, 2);
-    if (conf->import_plan_connections < 2 ||
+    if (sip_import_conf_get(conf)->plan_connections < 2 ||
         open_helpers(helper, conf, PQgetvalue(res, 0, 0), stale_stats) != 0) {
         /* one statement over all ids, on the import's connection */
         params[0][3] = params[1][3];

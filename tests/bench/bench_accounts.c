@@ -15,6 +15,7 @@
 
 #include "base/conf.h"
 #include "base/db.h"
+#include "idm/conf.h"
 #include "idm/org.h"
 #include "idm/user.h"
 
@@ -46,13 +47,14 @@ static double now_s(void)
 
 static void *raw_worker(void *p)
 {
+    const idm_password_conf *pc = idm_password_conf_get(conf);
     long *n = p;
     unsigned char salt[16] = "benchmark-salt!", hash[32];
     double end = now_s() + RAW_SECONDS;
 
     while (now_s() < end) {
-        argon2id_hash_raw(conf->argon2_iterations, conf->argon2_memory_kib,
-                          conf->argon2_parallelism, "password-12345", 14, salt,
+        argon2id_hash_raw(pc->argon2_iterations, pc->argon2_memory_kib,
+                          pc->argon2_parallelism, "password-12345", 14, salt,
                           sizeof(salt), hash, sizeof(hash));
         (*n)++;
     }
@@ -113,7 +115,8 @@ int main(int argc, char **argv)
         return 2;
     }
     /* production parameters: the OWASP defaults of the config table */
-    if (idm_conf_defaults(&conf, &err) != 0 ||
+    if (idm_core_conf_register(&err) != 0 ||
+        idm_conf_defaults(&conf, &err) != 0 ||
         idm_db_open_conninfo(&db, argv[1], NULL, 10, &err) != 0 ||
         idm_org_add(db, &actor, &m, &err) != 0 ||
         idm_org_add(db, &actor, &a, &err) != 0 ||
@@ -125,8 +128,9 @@ int main(int argc, char **argv)
 
     printf("argon2id parameters: m=%u KiB t=%u p=%u; threads=%ld; "
            "accounts=%ld\n",
-           conf->argon2_memory_kib, conf->argon2_iterations,
-           conf->argon2_parallelism, threads, count);
+           idm_password_conf_get(conf)->argon2_memory_kib,
+           idm_password_conf_get(conf)->argon2_iterations,
+           idm_password_conf_get(conf)->argon2_parallelism, threads, count);
     t0 = now_s();
     for (long i = 0; i < threads; i++) {
         pthread_create(&tid[i], NULL, raw_worker, &raw[i]);

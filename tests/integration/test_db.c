@@ -17,6 +17,7 @@
 
 #include "base/conf.h"
 #include "base/db.h"
+#include "idm/conf.h"
 #include "idm/grant.h"
 #include "idm/migrate.h"
 #include "idm/org.h"
@@ -83,6 +84,7 @@ static int setup(void **state)
 
     snprintf(text, sizeof(text), text_fmt, conninfo);
     assert_non_null(f);
+    assert_int_equal(idm_core_conf_register(&err), 0);
     assert_int_equal(
         idm_conf_load_data(&f->conf, text, strlen(text), "test.conf", &err), 0);
     assert_int_equal(idm_db_open(&f->db, f->conf, &err), 0);

@@ -10,6 +10,7 @@
 
 #include <openssl/crypto.h>
 
+#include "idm/conf.h"
 #include "idm/password.h"
 #include "idm/user.h"
 #include "web_int.h"
@@ -214,7 +215,8 @@ static void append_rules(GString *p, web_ctx *ctx)
     web_html_append(p, web_msg_text(ctx->lang, WEB_M_PW_RULES));
     g_string_append(p, "</p><ul><li>");
     web_html_append(p, web_msg_text(ctx->lang, WEB_M_PW_RULE_LENGTH));
-    g_string_append_printf(p, " %d ", ctx->conf->password_min_length);
+    g_string_append_printf(p, " %d ",
+                           idm_password_conf_get(ctx->conf)->min_length);
     web_html_append(p, web_msg_text(ctx->lang, WEB_M_PW_RULE_LENGTH2));
     g_string_append(p, "</li>");
     for (size_t i = 0; i < G_N_ELEMENTS(rules); i++) {

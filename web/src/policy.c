@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "idm/conf.h"
 #include "web_int.h"
 
 static void diag(void *ctx, const char *file, int line, const char *msg)
@@ -25,17 +26,18 @@ static void diag(void *ctx, const char *file, int line, const char *msg)
 
 int web_policy_open(web_site *site, idm_err *err)
 {
-    int rc =
-        idm_policy_store_open(&site->policies, site->conf->policy_dir, err);
+    const char *dir = idm_policy_conf_get(site->conf)->dir;
+    int rc = idm_policy_store_open(&site->policies, dir, err);
 
     if (rc != 0) {
-        idm_err_detail(err, "[policy] dir = %s", site->conf->policy_dir);
+        idm_err_detail(err, "[policy] dir = %s", dir);
     }
     return rc;
 }
 
 int web_site_policy_reload(web_site *site, int force, idm_err *err)
 {
+    const char *dir = idm_policy_conf_get(site->conf)->dir;
     char qd[600], qr[600];
     int rc;
 
@@ -48,11 +50,11 @@ int web_site_policy_reload(web_site *site, int force, idm_err *err)
     if (rc == 1) {
         atomic_fetch_add(&site->policy_reloads, 1);
         idm_log(IDM_LOG_NOTICE, "saml", "policy.reload", "dir=%s",
-                idm_log_quote(qd, sizeof(qd), site->conf->policy_dir));
+                idm_log_quote(qd, sizeof(qd), dir));
     } else if (rc < 0) {
         idm_log(IDM_LOG_ERROR, "saml", "policy.refused",
                 "dir=%s reason=%s active=unchanged",
-                idm_log_quote(qd, sizeof(qd), site->conf->policy_dir),
+                idm_log_quote(qd, sizeof(qd), dir),
                 idm_log_quote(qr, sizeof(qr), err->msg));
     }
     return rc;

@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: EUPL-1.2
  * Configuration: one INI file parsed once into an immutable idm_conf.
- * Every option is declared in one table (src/conf_table.c); unknown groups or
- * keys and bad values are errors naming file, line and key.
+ * Each component owns its groups: it describes a group and its keys in an
+ * idm_conf_section (type, default, range, check, doc line, offset into
+ * the component's own struct) and reads the values through its own
+ * accessor (e.g. idm_login_conf_get()). Programs register every section
+ * before loading (base's own are always known); unknown groups or keys and
+ * bad values are errors naming file, line and key. The loader is in
+ * src/conf.c; base/README.md describes the flow.
  */
 #ifndef IDM_CONF_H
 #define IDM_CONF_H
 
 #include <stddef.h>
-#include <stdint.h>
+#include <stdio.h>
 
 #include "common.h"
 #include "err.h"
@@ -16,76 +21,98 @@
 /** Environment variable naming the config file when --config is absent. */
 #define IDM_CONFIG_ENV "IDM_CONFIG"
 
+/** Type of a key's value, and of the field it fills. */
+typedef enum idm_conf_type {
+    IDM_CONF_STRING,  /* char *; an empty value is an error */
+    IDM_CONF_PATH,    /* char *, relative to the config file's directory */
+    IDM_CONF_SECRET,  /* char *: contents of the file the value names;
+                         wiped on free */
+    IDM_CONF_INT,     /* int within [min, max] */
+    IDM_CONF_U32,     /* uint32_t within [min, max] */
+    IDM_CONF_LOGLEVEL /* idm_log_level (base/log.h) */
+} idm_conf_type;
+
+/** One key of a group. Unset strings are NULL, unset numbers 0. */
+typedef struct idm_conf_key {
+    const char *key;
+    idm_conf_type type;
+    const char *def; /* default as text, NULL = unset */
+    long min, max;   /* numeric range */
+    size_t offset;   /* of the field in the section's struct */
+    const char *doc; /* one line for "idmctl config check --help-keys" */
+    /* extra check of a value: NULL if fine, else the reason (never echo
+     * the value: it may be a secret) */
+    const char *(*check)(const char *value);
+} idm_conf_key;
+
+/**
+ * One [group], owned by the component that reads it. The loader allocates
+ * a zeroed struct of size bytes per loaded config, fills it from defaults
+ * and the file, and frees its strings (wiping secrets) with the config.
+ * Define it as a const object and register it before loading.
+ */
+typedef struct idm_conf_section {
+    const char *group;
+    const idm_conf_key *keys;
+    size_t nkeys;
+    /* sizeof the component's struct. 0 only for base's [idp], whose
+     * fields are still idm_conf's own (see idm_conf) */
+    size_t size;
+    /* checks across keys after loading, or NULL; path for messages */
+    int (*check)(const void *values, const char *path, idm_err *err);
+} idm_conf_section;
+
 typedef struct idm_conf {
-    /* [database] */
-    char *db_conninfo;      /* libpq conninfo without password */
-    char *db_password;      /* from password_file, or NULL; wiped on free */
-    char *migrations_dir;   /* directory of NNNN_*.sql files */
-    int db_connect_timeout; /* seconds */
-    /* [password] */
-    uint32_t argon2_memory_kib;
-    uint32_t argon2_iterations;
-    uint32_t argon2_parallelism;
-    int password_min_length;
-    int max_failed_logins; /* per account and address before a wait */
-    int lock_base_seconds; /* deprecated, ignored (migration 0009) */
-    int lock_max_seconds;  /* deprecated, ignored (migration 0009) */
-    int failure_decay_seconds; /* one failure forgotten per this */
-    int account_slow_failures; /* account-wide score that slows */
-    int account_slow_seconds;  /* gap for unknown addresses when slow */
-    int known_address_days;    /* a successful login makes it known */
-    /* [login] */
-    char *login_pattern; /* with {given}, {family}, {g}, {f} */
-    int login_max_length;
-    /* [ldap] */
-    char *ldap_uri;
-    char *ldap_base;
-    char *ldap_admin_dn;
-    char *ldap_admin_password; /* from admin_password_file; wiped on free */
-    int ldap_release_blocked_names; /* 0/1: names of blocked persons in LDAP */
-    char *ldap_scope;           /* eduPerson scope; NULL: from base's dc= */
-    int ldap_sync_poll_seconds; /* idm-ldap-sync fallback poll */
-    int ldap_sync_batch;        /* outbox rows per batch */
-    int ldap_sync_window;       /* LDAP operations in flight */
-    /* [import] */
-    int import_grace_days;       /* disabled leavers are deleted after this */
-    int import_max_leaver_share; /* percent of a school; more needs --yes */
-    char *import_login_url;      /* printed on credential letters */
-    uint32_t import_argon2_memory_kib; /* initial passwords (random, >= 80 */
-    uint32_t import_argon2_iterations; /* bits): cheap hash, upgraded at */
-    uint32_t import_argon2_parallelism; /* the first login */
-    int import_hash_threads;            /* 0 = one per core */
-    int import_plan_connections; /* 1: the import's; 2: two more, halves */
-    /* [idp] */
-    char *idp_base_url;      /* public base URL, no trailing slash */
-    char *idp_listen;        /* IPv4 address to bind */
+    /* [idp]: defined in base (src/conf_idp.c, idm_idp_conf_section) until
+     * the web layer owns it; then these fields move into its own struct
+     * and section like every other group's. */
+    char *idp_base_url; /* public base URL, no trailing slash */
+    char *idp_listen;   /* IPv4 address to bind */
     int idp_port;
-    int idp_threads;         /* 0 = two per core */
-    char *idp_key_file;      /* PEM RSA signing key */
-    char *idp_cert_file;     /* its certificate */
+    int idp_threads;          /* 0 = two per core */
+    char *idp_key_file;       /* PEM RSA signing key */
+    char *idp_cert_file;      /* its certificate */
     char *idp_next_cert_file; /* published for rollover, or NULL */
-    char *idp_pairwise_salt; /* from pairwise_salt_file; wiped on free */
+    char *idp_pairwise_salt;  /* from pairwise_salt_file; wiped on free */
     char *idp_platform_name;
     int idp_session_idle_minutes;
     int idp_session_max_hours;
-    int idp_request_max_age; /* seconds */
-    int idp_clock_skew;      /* seconds */
+    int idp_request_max_age;    /* seconds */
+    int idp_clock_skew;         /* seconds */
     int idp_assertion_lifetime; /* seconds */
     int idp_metadata_valid_days;
     int idp_addr_max_failures; /* per address and window */
     int idp_addr_window_seconds;
-    int idp_max_connections;     /* connections served at once */
+    int idp_max_connections;             /* connections served at once */
     int idp_max_connections_per_address; /* per peer, proxies exempt */
-    int idp_request_timeout;     /* seconds: idle and absolute deadline */
-    char *idp_trusted_proxies;   /* CIDRs sending X-Real-IP, or "none" */
-    char *idp_metrics_listen;    /* "ADDR:PORT" of /metrics, or "off" */
-    /* [policy] */
-    char *policy_dir;       /* apps/, admin.xml, schema/policy.xsd */
-    /* [log] */
-    idm_log_level log_level;
+    int idp_request_timeout;   /* seconds: idle and absolute deadline */
+    char *idp_trusted_proxies; /* CIDRs sending X-Real-IP, or "none" */
+    char *idp_metrics_listen;  /* "ADDR:PORT" of /metrics, or "off" */
     /* the file it came from, for messages */
     char *path;
 } idm_conf;
+
+/** base's [idp] group (fields in idm_conf); moves to the web layer. */
+extern const idm_conf_section idm_idp_conf_section;
+
+/**
+ * Make a section known to later loads and to idm_conf_describe(), in
+ * registration order. Call from main() before any thread starts and
+ * before loading; registering the same section again does nothing.
+ * base's [database], [idp] and [log] are known without registering
+ * (after the registered ones unless registered themselves).
+ * @return 0, or IDM_EINTERNAL (another section has the group, or too many)
+ */
+IDM_MUST_CHECK int idm_conf_register(const idm_conf_section *section,
+                                     idm_err *err);
+
+/**
+ * The values of section in conf: the component's struct, borrowed from
+ * conf. For the component's accessor only. A section that was not
+ * registered when conf was loaded is a program bug: logged, then abort().
+ */
+const void *idm_conf_values(const idm_conf *conf,
+                            const idm_conf_section *section);
 
 /**
  * Parse a config file.

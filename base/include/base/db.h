@@ -15,6 +15,19 @@
 
 typedef struct idm_db idm_db;
 
+/** [database] */
+typedef struct idm_db_conf {
+    char *conninfo;       /* libpq conninfo without password */
+    char *password;       /* from password_file, or NULL; wiped on free */
+    char *migrations_dir; /* directory of NNNN_*.sql files */
+    int connect_timeout;  /* seconds */
+} idm_db_conf;
+
+extern const idm_conf_section idm_db_conf_section;
+
+/** The [database] values of conf, borrowed from it. */
+const idm_db_conf *idm_db_conf_get(const idm_conf *conf);
+
 /**
  * Connect with [database] settings from conf.
  * @param[out] out  new handle; free with idm_db_close(). NULL on error.

@@ -18,6 +18,20 @@ typedef enum idm_log_level {
     IDM_LOG_DEBUG = 7
 } idm_log_level;
 
+/* from conf.h, which includes this header */
+typedef struct idm_conf idm_conf;
+typedef struct idm_conf_section idm_conf_section;
+
+/** [log]: the level the programs pass to idm_log_set(). */
+typedef struct idm_log_conf {
+    idm_log_level level;
+} idm_log_conf;
+
+extern const idm_conf_section idm_log_conf_section;
+
+/** The [log] values of conf, borrowed from it. */
+const idm_log_conf *idm_log_conf_get(const idm_conf *conf);
+
 /** Receives a formatted "key=value ..." line without level or newline. */
 typedef void (*idm_log_fn)(idm_log_level level, const char *comp,
                            const char *line, void *ctx);

@@ -51,6 +51,7 @@
 
 #include "base/conf.h"
 #include "base/db.h"
+#include "conf_sections.h"
 #include "idm/policy.h"
 #include "saml/decode.h"
 #include "idp_int.h"
@@ -650,6 +651,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_floor --config FILE --sp ENTITY "
                         "--login LOGIN [--n N]\n");
         return 2;
+    }
+    if (prog_conf_register("bench_floor") != 0) {
+        return 1;
     }
     if (idm_conf_load(&conf, o.config, &err) != 0 ||
         web_site_new(&web, conf, 1, &err) != 0 ||

@@ -31,6 +31,8 @@
 #include <zlib.h>
 
 #include "base/conf.h"
+#include "conf_sections.h"
+#include "idm/conf.h"
 
 #define RAW_SECONDS 3.0
 #define RESP_MAX (4 * 1024 * 1024) /* largest response body we accept */
@@ -631,12 +633,13 @@ static void *raw_worker(void *p)
 {
     const idm_conf *conf = ((void **)p)[0];
     long *n = ((void **)p)[1];
+    const idm_password_conf *pc = idm_password_conf_get(conf);
     unsigned char salt[16] = "benchmark-salt!", hash[32];
     double end = now_s() + RAW_SECONDS;
 
     while (now_s() < end) {
-        argon2id_hash_raw(conf->argon2_iterations, conf->argon2_memory_kib,
-                          conf->argon2_parallelism, "password-12345", 14, salt,
+        argon2id_hash_raw(pc->argon2_iterations, pc->argon2_memory_kib,
+                          pc->argon2_parallelism, "password-12345", 14, salt,
                           sizeof(salt), hash, sizeof(hash));
         (*n)++;
     }
@@ -908,6 +911,9 @@ int main(int argc, char **argv)
         usage();
         return 2;
     }
+    if (prog_conf_register("bench_saml") != 0) {
+        return 1;
+    }
     if (idm_conf_load(&conf, o.config, &err) != 0) {
         fprintf(stderr, "bench_saml: %s\n", err.msg);
         return 1;
@@ -1014,8 +1020,9 @@ int main(int argc, char **argv)
     printf("(b) password logins: %ld in %.1f s (%ld failed) to %d accounts; "
            "Argon2id m=%u KiB t=%u p=%u\n",
            ok, el, bad, o.nlogins < o.conns ? o.nlogins : o.conns,
-           conf->argon2_memory_kib, conf->argon2_iterations,
-           conf->argon2_parallelism);
+           idm_password_conf_get(conf)->argon2_memory_kib,
+           idm_password_conf_get(conf)->argon2_iterations,
+           idm_password_conf_get(conf)->argon2_parallelism);
     printf("    logins/s %.1f   reference: raw Argon2id hashes/s on %d "
            "threads %.1f (mean)   ratio %.3f (target >= 0.8)\n\n",
            (double)ok / el, ncpu, raw, (double)ok / el / raw);

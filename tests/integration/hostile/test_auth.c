@@ -22,6 +22,7 @@
 #include "base/addr.h"
 #include "base/conf.h"
 #include "base/db.h"
+#include "idm/conf.h"
 #include "base/log.h"
 #include "idm/migrate.h"
 #include "idm/org.h"
@@ -330,7 +331,8 @@ static int group_setup(void **state)
         "addr_max_failures = 100000\n"
         "[policy]\ndir = %s\n",
         g.conninfo, dir, data, data, data, pol);
-    if (idm_conf_load_data(&g.conf, text, strlen(text), "test.conf", &err) !=
+    if (idm_core_conf_register(&err) != 0 ||
+        idm_conf_load_data(&g.conf, text, strlen(text), "test.conf", &err) !=
             0 ||
         idm_db_open(&g.db, g.conf, &err) != 0 ||
         idm_migrate_apply(&applied, g.db, dir, &err) != 0 ||

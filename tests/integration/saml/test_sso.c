@@ -40,6 +40,7 @@
 
 #include "base/conf.h"
 #include "base/db.h"
+#include "idm/conf.h"
 #include "base/log.h"
 #include "idm/migrate.h"
 #include "idm/org.h"
@@ -991,7 +992,8 @@ static int group_setup(void **state)
                            "key_file = %s\ncert_file = %s\n"
                            "pairwise_salt_file = %s\n",
                            g.conninfo, dir, key, crt, salt);
-    if (idm_conf_load_data(&g.conf, text, strlen(text), "test.conf", &err) !=
+    if (idm_core_conf_register(&err) != 0 ||
+        idm_conf_load_data(&g.conf, text, strlen(text), "test.conf", &err) !=
             0 ||
         idm_db_open(&db, g.conf, &err) != 0 ||
         idm_migrate_apply(&applied, db, dir, &err) != 0) {

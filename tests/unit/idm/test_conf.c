@@ -15,9 +15,14 @@
 #include <string.h>
 
 #include "base/conf.h"
+#include "base/db.h"
 #include "base/err.h"
+#include "base/log.h"
+#include "idm/conf.h"
 #include "idm/login.h"
 #include "idm/password.h"
+#include "lsync/conf.h"
+#include "sip/conf.h"
 
 #ifndef IDM_TEST_MIGRATIONS_DIR
 #error "IDM_TEST_MIGRATIONS_DIR must name idm_core's default migrations dir"
@@ -137,33 +142,37 @@ static void check_defaults(const idm_conf *c)
 {
     const idm_argon2_params owasp = IDM_ARGON2_PARAMS_INIT;
 
-    assert_string_equal(c->db_conninfo, "dbname=idm");
-    assert_null(c->db_password);
-    assert_string_equal(c->migrations_dir, IDM_TEST_MIGRATIONS_DIR);
-    assert_int_equal(c->db_connect_timeout, 10);
-    assert_int_equal(c->argon2_memory_kib, 19456);
-    assert_int_equal(c->argon2_iterations, 2);
-    assert_int_equal(c->argon2_parallelism, 1);
+    assert_string_equal(idm_db_conf_get(c)->conninfo, "dbname=idm");
+    assert_null(idm_db_conf_get(c)->password);
+    assert_string_equal(idm_db_conf_get(c)->migrations_dir,
+                        IDM_TEST_MIGRATIONS_DIR);
+    assert_int_equal(idm_db_conf_get(c)->connect_timeout, 10);
+    assert_int_equal(idm_password_conf_get(c)->argon2_memory_kib, 19456);
+    assert_int_equal(idm_password_conf_get(c)->argon2_iterations, 2);
+    assert_int_equal(idm_password_conf_get(c)->argon2_parallelism, 1);
     /* the config defaults are the OWASP parameters of password.h */
-    assert_int_equal(c->argon2_memory_kib, owasp.memory_kib);
-    assert_int_equal(c->argon2_iterations, owasp.iterations);
-    assert_int_equal(c->argon2_parallelism, owasp.parallelism);
-    assert_int_equal(c->password_min_length, 10);
-    assert_int_equal(c->max_failed_logins, 5);
-    assert_int_equal(c->lock_base_seconds, 30);
-    assert_int_equal(c->lock_max_seconds, 900);
-    assert_string_equal(c->login_pattern, "{given}.{family}");
-    assert_int_equal(c->login_max_length, 32);
-    assert_null(c->ldap_uri);
-    assert_null(c->ldap_base);
-    assert_null(c->ldap_admin_dn);
-    assert_null(c->ldap_admin_password);
-    assert_int_equal(c->ldap_release_blocked_names, 0);
-    assert_null(c->ldap_scope);
-    assert_int_equal(c->ldap_sync_poll_seconds, 5);
-    assert_int_equal(c->ldap_sync_batch, 2000);
-    assert_int_equal(c->ldap_sync_window, 256);
-    assert_int_equal(c->log_level, IDM_LOG_INFO);
+    assert_int_equal(idm_password_conf_get(c)->argon2_memory_kib,
+                     owasp.memory_kib);
+    assert_int_equal(idm_password_conf_get(c)->argon2_iterations,
+                     owasp.iterations);
+    assert_int_equal(idm_password_conf_get(c)->argon2_parallelism,
+                     owasp.parallelism);
+    assert_int_equal(idm_password_conf_get(c)->min_length, 10);
+    assert_int_equal(idm_password_conf_get(c)->max_failed_logins, 5);
+    assert_int_equal(idm_password_conf_get(c)->lock_base_seconds, 30);
+    assert_int_equal(idm_password_conf_get(c)->lock_max_seconds, 900);
+    assert_string_equal(idm_login_conf_get(c)->pattern, "{given}.{family}");
+    assert_int_equal(idm_login_conf_get(c)->max_length, 32);
+    assert_null(lsync_conf_get(c)->uri);
+    assert_null(lsync_conf_get(c)->base);
+    assert_null(lsync_conf_get(c)->admin_dn);
+    assert_null(lsync_conf_get(c)->admin_password);
+    assert_int_equal(lsync_conf_get(c)->release_blocked_names, 0);
+    assert_null(lsync_conf_get(c)->scope);
+    assert_int_equal(lsync_conf_get(c)->sync_poll_seconds, 5);
+    assert_int_equal(lsync_conf_get(c)->sync_batch, 2000);
+    assert_int_equal(lsync_conf_get(c)->sync_window, 256);
+    assert_int_equal(idm_log_conf_get(c)->level, IDM_LOG_INFO);
 }
 
 static void test_defaults(void **state)
@@ -226,31 +235,32 @@ static void test_full_file(void **state)
 
     assert_int_equal(load(fx, text), 0);
     c = fx->conf;
-    assert_string_equal(c->db_conninfo,
+    assert_string_equal(idm_db_conf_get(c)->conninfo,
                         "host=db.example port=5433 dbname=idm_prod user=idm");
-    assert_string_equal(c->db_password, "db-s3cret");
-    assert_string_equal(c->migrations_dir, "/usr/share/idm/sql");
-    assert_int_equal(c->db_connect_timeout, 3);
-    assert_int_equal(c->argon2_memory_kib, 65536);
-    assert_int_equal(c->argon2_iterations, 3);
-    assert_int_equal(c->argon2_parallelism, 4);
-    assert_int_equal(c->password_min_length, 12);
-    assert_int_equal(c->max_failed_logins, 7);
-    assert_int_equal(c->lock_base_seconds, 60);
-    assert_int_equal(c->lock_max_seconds, 3600);
-    assert_string_equal(c->login_pattern, "{g}.{family}");
-    assert_int_equal(c->login_max_length, 20);
-    assert_string_equal(c->ldap_uri, "ldaps://ldap.example:636");
-    assert_string_equal(c->ldap_base, "dc=schule,dc=example");
-    assert_string_equal(c->ldap_admin_dn,
+    assert_string_equal(idm_db_conf_get(c)->password, "db-s3cret");
+    assert_string_equal(idm_db_conf_get(c)->migrations_dir,
+                        "/usr/share/idm/sql");
+    assert_int_equal(idm_db_conf_get(c)->connect_timeout, 3);
+    assert_int_equal(idm_password_conf_get(c)->argon2_memory_kib, 65536);
+    assert_int_equal(idm_password_conf_get(c)->argon2_iterations, 3);
+    assert_int_equal(idm_password_conf_get(c)->argon2_parallelism, 4);
+    assert_int_equal(idm_password_conf_get(c)->min_length, 12);
+    assert_int_equal(idm_password_conf_get(c)->max_failed_logins, 7);
+    assert_int_equal(idm_password_conf_get(c)->lock_base_seconds, 60);
+    assert_int_equal(idm_password_conf_get(c)->lock_max_seconds, 3600);
+    assert_string_equal(idm_login_conf_get(c)->pattern, "{g}.{family}");
+    assert_int_equal(idm_login_conf_get(c)->max_length, 20);
+    assert_string_equal(lsync_conf_get(c)->uri, "ldaps://ldap.example:636");
+    assert_string_equal(lsync_conf_get(c)->base, "dc=schule,dc=example");
+    assert_string_equal(lsync_conf_get(c)->admin_dn,
                         "cn=idm-sync,ou=system,dc=schule,dc=example");
-    assert_string_equal(c->ldap_admin_password, "ldap s3cret");
-    assert_int_equal(c->ldap_release_blocked_names, 1);
-    assert_string_equal(c->ldap_scope, "schule.example");
-    assert_int_equal(c->ldap_sync_poll_seconds, 2);
-    assert_int_equal(c->ldap_sync_batch, 500);
-    assert_int_equal(c->ldap_sync_window, 64);
-    assert_int_equal(c->log_level, IDM_LOG_DEBUG);
+    assert_string_equal(lsync_conf_get(c)->admin_password, "ldap s3cret");
+    assert_int_equal(lsync_conf_get(c)->release_blocked_names, 1);
+    assert_string_equal(lsync_conf_get(c)->scope, "schule.example");
+    assert_int_equal(lsync_conf_get(c)->sync_poll_seconds, 2);
+    assert_int_equal(lsync_conf_get(c)->sync_batch, 500);
+    assert_int_equal(lsync_conf_get(c)->sync_window, 64);
+    assert_int_equal(idm_log_conf_get(c)->level, IDM_LOG_DEBUG);
     assert_string_equal(c->path, fx->conf_path);
     g_free(text);
     g_free(dbpw);
@@ -268,12 +278,12 @@ static void test_bounds_accepted(void **state)
                               "min_length = 8\n"
                               "[login]\nmax_length = 64\n"),
                      0);
-    assert_int_equal(fx->conf->db_connect_timeout, 1);
-    assert_int_equal(fx->conf->argon2_memory_kib, 1024);
-    assert_int_equal(fx->conf->argon2_iterations, 100);
-    assert_int_equal(fx->conf->argon2_parallelism, 64);
-    assert_int_equal(fx->conf->password_min_length, 8);
-    assert_int_equal(fx->conf->login_max_length, IDM_LOGIN_MAX);
+    assert_int_equal(idm_db_conf_get(fx->conf)->connect_timeout, 1);
+    assert_int_equal(idm_password_conf_get(fx->conf)->argon2_memory_kib, 1024);
+    assert_int_equal(idm_password_conf_get(fx->conf)->argon2_iterations, 100);
+    assert_int_equal(idm_password_conf_get(fx->conf)->argon2_parallelism, 64);
+    assert_int_equal(idm_password_conf_get(fx->conf)->min_length, 8);
+    assert_int_equal(idm_login_conf_get(fx->conf)->max_length, IDM_LOGIN_MAX);
 
     assert_int_equal(load(fx, "[database]\nconnect_timeout = 300\n"
                               "[password]\nargon2_memory_kib = 4194304\n"
@@ -281,10 +291,11 @@ static void test_bounds_accepted(void **state)
                               "lock_max_seconds = 86400\n"
                               "[login]\nmax_length = 8\n"),
                      0);
-    assert_int_equal(fx->conf->db_connect_timeout, 300);
-    assert_int_equal(fx->conf->argon2_memory_kib, 4194304);
-    assert_int_equal(fx->conf->lock_max_seconds, 86400);
-    assert_int_equal(fx->conf->login_max_length, 8);
+    assert_int_equal(idm_db_conf_get(fx->conf)->connect_timeout, 300);
+    assert_int_equal(idm_password_conf_get(fx->conf)->argon2_memory_kib,
+                     4194304);
+    assert_int_equal(idm_password_conf_get(fx->conf)->lock_max_seconds, 86400);
+    assert_int_equal(idm_login_conf_get(fx->conf)->max_length, 8);
 }
 
 static void test_log_levels(void **state)
@@ -303,7 +314,7 @@ static void test_log_levels(void **state)
         char *text = g_strdup_printf("[log]\nlevel = %s\n", levels[i].name);
 
         assert_int_equal(load(fx, text), 0);
-        assert_int_equal(fx->conf->log_level, levels[i].level);
+        assert_int_equal(idm_log_conf_get(fx->conf)->level, levels[i].level);
         g_free(text);
     }
 }
@@ -321,7 +332,7 @@ static void test_ldap_uri_schemes(void **state)
         char *text = g_strdup_printf("[ldap]\nuri = %s\n", ok[i]);
 
         assert_int_equal(load(fx, text), 0);
-        assert_string_equal(fx->conf->ldap_uri, ok[i]);
+        assert_string_equal(lsync_conf_get(fx->conf)->uri, ok[i]);
         g_free(text);
     }
 }
@@ -345,8 +356,8 @@ static void test_comments_and_blank_lines(void **state)
                               "; connect_timeout = 2\n"
                               "  ; indented ; comment = with equals\n"),
                      0);
-    assert_int_equal(fx->conf->log_level, IDM_LOG_WARN);
-    assert_int_equal(fx->conf->db_connect_timeout, 42);
+    assert_int_equal(idm_log_conf_get(fx->conf)->level, IDM_LOG_WARN);
+    assert_int_equal(idm_db_conf_get(fx->conf)->connect_timeout, 42);
 }
 
 static void test_crlf_line_endings(void **state)
@@ -361,9 +372,9 @@ static void test_crlf_line_endings(void **state)
                               "[database]\r\n"
                               "connect_timeout = 7\r\n"),
                      0);
-    assert_string_equal(fx->conf->ldap_uri, "ldap://ldap.example");
-    assert_string_equal(fx->conf->ldap_base, "dc=example");
-    assert_int_equal(fx->conf->db_connect_timeout, 7);
+    assert_string_equal(lsync_conf_get(fx->conf)->uri, "ldap://ldap.example");
+    assert_string_equal(lsync_conf_get(fx->conf)->base, "dc=example");
+    assert_int_equal(idm_db_conf_get(fx->conf)->connect_timeout, 7);
 
     /* line numbers still count lines */
     expect_error(fx,
@@ -380,9 +391,9 @@ static void test_repeated_group(void **state)
                               "[log]\nlevel = error\n"
                               "[database]\nconninfo = dbname=other\n"),
                      0);
-    assert_int_equal(fx->conf->db_connect_timeout, 5);
-    assert_string_equal(fx->conf->db_conninfo, "dbname=other");
-    assert_int_equal(fx->conf->log_level, IDM_LOG_ERROR);
+    assert_int_equal(idm_db_conf_get(fx->conf)->connect_timeout, 5);
+    assert_string_equal(idm_db_conf_get(fx->conf)->conninfo, "dbname=other");
+    assert_int_equal(idm_log_conf_get(fx->conf)->level, IDM_LOG_ERROR);
 }
 
 static void test_length_is_respected(void **state)
@@ -395,7 +406,7 @@ static void test_length_is_respected(void **state)
                                         strlen(text) - strlen("[bogus"),
                                         fx->conf_path, &fx->err),
                      0);
-    assert_int_equal(fx->conf->log_level, IDM_LOG_DEBUG);
+    assert_int_equal(idm_log_conf_get(fx->conf)->level, IDM_LOG_DEBUG);
 }
 
 /* ---- syntax errors ----------------------------------------------------- */
@@ -561,7 +572,7 @@ static void test_error_pattern_without_placeholders(void **state)
                  "[login] pattern: ", "uses none of");
     /* any one placeholder is enough */
     assert_int_equal(load(fx, "[login]\npattern = {f}{g}\n"), 0);
-    assert_string_equal(fx->conf->login_pattern, "{f}{g}");
+    assert_string_equal(idm_login_conf_get(fx->conf)->pattern, "{f}{g}");
 }
 
 static void test_error_empty_string(void **state)
@@ -600,15 +611,16 @@ static void test_relative_paths(void **state)
     assert_int_equal(load(fx, "[database]\npassword_file = db.pw\n"
                               "migrations_dir = sql\n"),
                      0);
-    assert_string_equal(fx->conf->db_password, "hunter2-hunter2");
-    assert_string_equal(fx->conf->migrations_dir, sql);
+    assert_string_equal(idm_db_conf_get(fx->conf)->password, "hunter2-hunter2");
+    assert_string_equal(idm_db_conf_get(fx->conf)->migrations_dir, sql);
 
     /* "./" and absolute paths work as well */
     assert_int_equal(load(fx, "[database]\npassword_file = ./db.pw\n"
                               "migrations_dir = /srv/idm/sql\n"),
                      0);
-    assert_string_equal(fx->conf->db_password, "hunter2-hunter2");
-    assert_string_equal(fx->conf->migrations_dir, "/srv/idm/sql");
+    assert_string_equal(idm_db_conf_get(fx->conf)->password, "hunter2-hunter2");
+    assert_string_equal(idm_db_conf_get(fx->conf)->migrations_dir,
+                        "/srv/idm/sql");
     g_free(sql);
     g_free(pw);
 }
@@ -632,7 +644,8 @@ static void test_secret_newline_stripped(void **state)
 
         assert_int_equal(load(fx, "[ldap]\nadmin_password_file = admin.pw\n"),
                          0);
-        assert_string_equal(fx->conf->ldap_admin_password, cases[i].want);
+        assert_string_equal(lsync_conf_get(fx->conf)->admin_password,
+                            cases[i].want);
         g_free(p);
     }
 }
@@ -676,7 +689,7 @@ static void test_secret_unusable_file(void **state)
     /* exactly 4096 bytes is fine */
     p = write_file(fx, "big.pw", big, sizeof(big) - 1);
     assert_int_equal(load(fx, "[database]\npassword_file = big.pw\n"), 0);
-    assert_int_equal(strlen(fx->conf->db_password), 4096);
+    assert_int_equal(strlen(idm_db_conf_get(fx->conf)->password), 4096);
     g_free(p);
 }
 
@@ -692,8 +705,8 @@ static void test_load_file(void **state)
                             -1);
 
     assert_int_equal(idm_conf_load(&fx->conf, fx->conf_path, &fx->err), 0);
-    assert_string_equal(fx->conf->db_password, "from-disk");
-    assert_int_equal(fx->conf->log_level, IDM_LOG_NOTICE);
+    assert_string_equal(idm_db_conf_get(fx->conf)->password, "from-disk");
+    assert_int_equal(idm_log_conf_get(fx->conf)->level, IDM_LOG_NOTICE);
     assert_string_equal(fx->conf->path, fx->conf_path);
     g_free(conf);
     g_free(pw);
@@ -792,6 +805,28 @@ static void test_describe(void **state)
     free(text);
 }
 
+/* Every component's section, in the programs' order
+ * (programs/conf_sections.c); registering twice is harmless. */
+static int register_sections(void **state)
+{
+    static const idm_conf_section *const sections[] = {
+        &idm_db_conf_section,     &idm_password_conf_section,
+        &idm_login_conf_section,  &lsync_conf_section,
+        &sip_import_conf_section, &idm_idp_conf_section,
+        &idm_policy_conf_section, &idm_log_conf_section,
+    };
+    idm_err err = IDM_ERR_INIT;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+        if (idm_conf_register(sections[i], &err) != 0 ||
+            idm_conf_register(sections[i], &err) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -832,5 +867,5 @@ int main(void)
         T(test_describe),
     };
 
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, register_sections, NULL);
 }

@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: EUPL-1.2
+ * [idp]: the IdP's keys, still in base with their fields in idm_conf.
+ * When the web layer owns them, this file moves there, the fields move
+ * into the web layer's own struct (OFF() then names it and .size is its
+ * sizeof) and the programs register the section like every other.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <glib.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/conf.h"
+
+#define OFF(field) offsetof(idm_conf, field)
+
+static const char *check_base_url(const char *v)
+{
+    size_t n = strlen(v);
+
+    if (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0) {
+        return "must start with https:// or http://";
+    }
+    if (v[n - 1] == '/' || strpbrk(v, "?#\"<> ") != NULL || n > 200) {
+        return "must be an absolute URL without trailing slash, query or "
+               "fragment, at most 200 characters";
+    }
+    return NULL;
+}
+
+/* "none", or "ADDR" / "ADDR/BITS" (IPv4 or IPv6) separated by commas */
+static const char *check_trusted_proxies(const char *v)
+{
+    char **parts = NULL;
+    const char *why = NULL;
+
+    if (strcmp(v, "none") == 0) {
+        return NULL;
+    }
+    parts = g_strsplit_set(v, ", ", -1);
+    for (char **p = parts; *p != NULL && why == NULL; p++) {
+        unsigned char a[16];
+        char *slash = strchr(*p, '/'), *end = NULL;
+        long bits = -1;
+        int v6;
+
+        if (**p == '\0') {
+            continue;
+        }
+        if (slash != NULL) {
+            *slash = '\0';
+            errno = 0;
+            bits = strtol(slash + 1, &end, 10);
+            if (slash[1] == '\0' || *end != '\0' || errno != 0) {
+                bits = 999;
+            }
+        }
+        v6 = strchr(*p, ':') != NULL;
+        if (inet_pton(v6 ? AF_INET6 : AF_INET, *p, a) != 1 ||
+            bits > (v6 ? 128 : 32) || (slash != NULL && bits < 0)) {
+            why = "must list IPv4/IPv6 addresses or CIDRs "
+                  "(e.g. 127.0.0.1, 10.0.0.0/8), comma-separated";
+        }
+    }
+    g_strfreev(parts);
+    return why;
+}
+
+/* "off" or "IPv4:PORT" */
+static const char *check_metrics_listen(const char *v)
+{
+    const char *colon = strrchr(v, ':');
+    char host[INET_ADDRSTRLEN];
+    unsigned char a[4];
+    char *end = NULL;
+    long port;
+
+    if (strcmp(v, "off") == 0) {
+        return NULL;
+    }
+    if (colon == NULL || (size_t)(colon - v) >= sizeof(host)) {
+        return "must be IPv4ADDR:PORT (e.g. 127.0.0.1:9108) or off";
+    }
+    memcpy(host, v, (size_t)(colon - v));
+    host[colon - v] = '\0';
+    errno = 0;
+    port = strtol(colon + 1, &end, 10);
+    if (inet_pton(AF_INET, host, a) != 1 || colon[1] == '\0' || *end != '\0' ||
+        errno != 0 || port < 1 || port > 65535) {
+        return "must be IPv4ADDR:PORT (e.g. 127.0.0.1:9108) or off";
+    }
+    return NULL;
+}
+
+static const idm_conf_key idp_keys[] = {
+    {.key = "base_url",
+     .type = IDM_CONF_STRING,
+     .def = "http://127.0.0.1:8080",
+     .min = 0,
+     .max = 0,
+     .offset = OFF(idp_base_url),
+     .doc = "public base URL of idmd (https behind the proxy)",
+     .check = check_base_url},
+    {.key = "listen",
+     .type = IDM_CONF_STRING,
+     .def = "127.0.0.1",
+     .min = 0,
+     .max = 0,
+     .offset = OFF(idp_listen),
+     .doc = "IPv4 address idmd binds to",
+     .check = NULL},
+    {.key = "port",
+     .type = IDM_CONF_INT,
+     .def = "8080",
+     .min = 1,
+     .max = 65535,
+     .offset = OFF(idp_port),
+     .doc = "TCP port idmd listens on",
+     .check = NULL},
+    {.key = "threads",
+     .type = IDM_CONF_INT,
+     .def = "0",
+     .min = 0,
+     .max = 256,
+     .offset = OFF(idp_threads),
+     .doc = "idmd requests served at once with a database "
+            "connection (0: two per core)",
+     .check = NULL},
+    {.key = "key_file",
+     .type = IDM_CONF_PATH,
+     .def = NULL,
+     .min = 0,
+     .max = 0,
+     .offset = OFF(idp_key_file),
+     .doc = "PEM RSA private key signing responses",
+     .check = NULL},
+    {.key = "cert_file",
+     .type = IDM_CONF_PATH,
+     .def = NULL,
+     .min = 0,
+     .max = 0,
+     .offset = OFF(idp_cert_file),
+     .doc = "PEM certificate of key_file",
+     .check = NULL},
+    {.key = "next_cert_file",
+     .type = IDM_CONF_PATH,
+     .def = NULL,
+     .min = 0,
+     .max = 0,
+     .offset = OFF(idp_next_cert_file),
+     .doc = "next signing certificate, published for rollover",
+     .check = NULL},
+    {.key = "pairwise_salt_file",
+     .type = IDM_CONF_SECRET,
+     .def = NULL,
+     .min = 0,
+     .max = 0,
+     .offset = OFF(idp_pairwise_salt),
+     .doc = "file holding the secret of pairwise ids and CSRF tokens",
+     .check = NULL},
+    {.key = "platform_name",
+     .type = IDM_CONF_STRING,
+     .def = "Schulportal M-V",
+     .min = 0,
+     .max = 0,
+     .offset = OFF(idp_platform_name),
+     .doc = "name shown on the login page",
+     .check = NULL},
+    {.key = "session_idle_minutes",
+     .type = IDM_CONF_INT,
+     .def = "60",
+     .min = 1,
+     .max = 1440,
+     .offset = OFF(idp_session_idle_minutes),
+     .doc = "session ends after this much inactivity",
+     .check = NULL},
+    {.key = "session_max_hours",
+     .type = IDM_CONF_INT,
+     .def = "10",
+     .min = 1,
+     .max = 168,
+     .offset = OFF(idp_session_max_hours),
+     .doc = "session ends this long after login",
+     .check = NULL},
+    {.key = "request_max_age",
+     .type = IDM_CONF_INT,
+     .def = "180",
+     .min = 10,
+     .max = 3600,
+     .offset = OFF(idp_request_max_age),
+     .doc = "seconds an AuthnRequest stays acceptable",
+     .check = NULL},
+    {.key = "clock_skew",
+     .type = IDM_CONF_INT,
+     .def = "180",
+     .min = 0,
+     .max = 900,
+     .offset = OFF(idp_clock_skew),
+     .doc = "seconds of clock difference tolerated",
+     .check = NULL},
+    {.key = "assertion_lifetime",
+     .type = IDM_CONF_INT,
+     .def = "300",
+     .min = 30,
+     .max = 3600,
+     .offset = OFF(idp_assertion_lifetime),
+     .doc = "seconds an assertion is valid",
+     .check = NULL},
+    {.key = "metadata_valid_days",
+     .type = IDM_CONF_INT,
+     .def = "7",
+     .min = 1,
+     .max = 365,
+     .offset = OFF(idp_metadata_valid_days),
+     .doc = "validUntil of the published metadata, in days",
+     .check = NULL},
+    {.key = "addr_max_failures",
+     .type = IDM_CONF_INT,
+     .def = "300",
+     .min = 10,
+     .max = 100000,
+     .offset = OFF(idp_addr_max_failures),
+     .doc = "failed logins per address and window before a pause",
+     .check = NULL},
+    {.key = "addr_window_seconds",
+     .type = IDM_CONF_INT,
+     .def = "600",
+     .min = 10,
+     .max = 86400,
+     .offset = OFF(idp_addr_window_seconds),
+     .doc = "window of addr_max_failures, and the pause",
+     .check = NULL},
+    {.key = "max_connections",
+     .type = IDM_CONF_INT,
+     .def = "1024",
+     .min = 16,
+     .max = 8192,
+     .offset = OFF(idp_max_connections),
+     .doc = "HTTP connections idmd serves at once (a thread "
+            "each); more are refused",
+     .check = NULL},
+    {.key = "max_connections_per_address",
+     .type = IDM_CONF_INT,
+     .def = "32",
+     .min = 1,
+     .max = 8192,
+     .offset = OFF(idp_max_connections_per_address),
+     .doc = "HTTP connections per client address (trusted_proxies "
+            "exempt); more are refused",
+     .check = NULL},
+    {.key = "request_timeout",
+     .type = IDM_CONF_INT,
+     .def = "30",
+     .min = 2,
+     .max = 600,
+     .offset = OFF(idp_request_timeout),
+     .doc = "seconds a request may take from its first byte to "
+            "its answer, and a connection may stay idle",
+     .check = NULL},
+    {.key = "trusted_proxies",
+     .type = IDM_CONF_STRING,
+     .def = "none",
+     .min = 0,
+     .max = 0,
+     .offset = OFF(idp_trusted_proxies),
+     .doc = "addresses or CIDRs (comma-separated) whose X-Real-IP "
+            "header names the client, or none",
+     .check = check_trusted_proxies},
+    {.key = "metrics_listen",
+     .type = IDM_CONF_STRING,
+     .def = "127.0.0.1:9108",
+     .min = 0,
+     .max = 0,
+     .offset = OFF(idp_metrics_listen),
+     .doc = "IPv4ADDR:PORT serving /metrics (never the public "
+            "port), or off",
+     .check = check_metrics_listen},
+};
+
+const idm_conf_section idm_idp_conf_section = {
+    .group = "idp",
+    .keys = idp_keys,
+    .nkeys = sizeof(idp_keys) / sizeof(idp_keys[0]),
+    .size = 0, /* the fields are idm_conf's own */
+    .check = NULL,
+};
