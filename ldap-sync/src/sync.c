@@ -572,12 +572,18 @@ static int process_batch(lsync *s, lsync_stats *st, int first, int *more,
             g_free(k);
         }
         g_ptr_array_add(evs, e);
-        if (strcmp(e->aggregate, "person") == 0) {
+        switch (e->kind) {
+        case IDM_AGGREGATE_PERSON:
             g_hash_table_add(b.persons, e->key);
-        } else if (strcmp(e->aggregate, "org") == 0) {
+            break;
+        case IDM_AGGREGATE_ORG:
             g_hash_table_add(b.orgs, e->key);
-        } else if (strcmp(e->aggregate, "group") == 0) {
+            break;
+        case IDM_AGGREGATE_GROUP:
             g_hash_table_add(b.groups, g_strdup_printf("g:%s", e->key));
+            break;
+        default:
+            break; /* an aggregate this sync does not mirror */
         }
     }
     rc = build_items(s, &b, err);
