@@ -16,6 +16,8 @@
 
 #include "base/conf.h"
 #include "base/db.h"
+#include "base/log.h"
+#include "idm/audit.h"
 #include "idm/grant.h"
 #include "idm/group.h"
 #include "idm/migrate.h"
@@ -312,11 +314,61 @@ static void test_person(void **state)
     idm_password_free(pw);
 }
 
+/* the last error line logged */
+static void capture(idm_log_level level, const char *comp, const char *line,
+                    void *ctx)
+{
+    GString *last = ctx;
+
+    if (level == IDM_LOG_ERROR) {
+        g_string_printf(last, "%s %s", comp, line);
+    }
+}
+
+static void test_detached_audit_failure_is_logged(void **state)
+{
+    fixture *f = *state;
+    GString *last = g_string_new(NULL);
+    idm_err err = IDM_ERR_INIT;
+
+    idm_log_set(capture, last, IDM_LOG_ERROR);
+    /* a refusal audited on its own: written, nothing logged */
+    assert_int_equal(idm_audit_write_detached(f->db, &actor, "admin.denied",
+                                              "someone", IDM_AUDIT_DENIED,
+                                              NULL),
+                     0);
+    assert_string_equal(last->str, "");
+    expect(f, "audit|admin.denied|someone|denied|NULL\n");
+    /* the database refuses the entry (audit_log.action's CHECK) */
+    assert_int_equal(idm_audit_write_detached(f->db, &actor, "Login Reject",
+                                              "someone", IDM_AUDIT_DENIED,
+                                              NULL),
+                     IDM_EINVAL);
+    assert_non_null(strstr(last->str, "idm event=audit.lost"));
+    assert_non_null(strstr(last->str, "action=\"Login Reject\""));
+    assert_non_null(strstr(last->str, "target=\"someone\""));
+    assert_non_null(strstr(last->str, "audit_log_action_check"));
+    /* inside an open transaction the entry would vanish with it */
+    g_string_truncate(last, 0);
+    assert_int_equal(idm_db_begin(f->db, &err), 0);
+    assert_int_equal(idm_audit_write_detached(f->db, &actor, "login.fail",
+                                              "someone", IDM_AUDIT_FAILED,
+                                              NULL),
+                     IDM_EINTERNAL);
+    idm_db_rollback(f->db);
+    assert_non_null(strstr(last->str, "event=audit.lost"));
+    assert_non_null(strstr(last->str, "action=\"login.fail\""));
+    expect(f, "");
+    idm_log_set(NULL, NULL, IDM_LOG_ERROR);
+    g_string_free(last, TRUE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_org_and_group),
         cmocka_unit_test(test_person),
+        cmocka_unit_test(test_detached_audit_failure_is_logged),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
