@@ -44,8 +44,7 @@ int idm_audit_write_detached(idm_db *db, const idm_actor *actor,
         rc = idm_err_set(&err, IDM_EINTERNAL,
                          "audit entry written while a transaction is open");
     } else {
-        rc = idm_audit_write(db, actor, action, target, result, details,
-                             &err);
+        rc = idm_audit_write(db, actor, action, target, result, details, &err);
     }
     if (rc != 0) {
         /* the caller reports its own failure: this one goes to the log,
@@ -93,9 +92,9 @@ static int change_record(idm_db *db, const idm_actor *actor,
     return outbox_append(db, event, key, details, err);
 }
 
-int idm_change_person(idm_db *db, const idm_actor *actor,
-                      idm_change_kind kind, const idm_person_ref *person,
-                      const char *details, idm_err *err)
+int idm_change_person(idm_db *db, const idm_actor *actor, idm_change_kind kind,
+                      const idm_person_ref *person, const char *details,
+                      idm_err *err)
 {
     return change_record(db, actor, kind, IDM_AGGREGATE_PERSON, person->uuid,
                          person->login, details, err);
@@ -108,9 +107,9 @@ int idm_change_org(idm_db *db, const idm_actor *actor, idm_change_kind kind,
                          org->code, details, err);
 }
 
-int idm_change_group(idm_db *db, const idm_actor *actor,
-                     idm_change_kind kind, const idm_group_ref *group,
-                     const char *details, idm_err *err)
+int idm_change_group(idm_db *db, const idm_actor *actor, idm_change_kind kind,
+                     const idm_group_ref *group, const char *details,
+                     idm_err *err)
 {
     char *target = idm_xasprintf("%s/%s", group->org_code, group->name);
     int rc = change_record(db, actor, kind, IDM_AGGREGATE_GROUP, group->id,
@@ -120,9 +119,8 @@ int idm_change_group(idm_db *db, const idm_actor *actor,
     return rc;
 }
 
-int idm_outbox_person(idm_db *db, idm_event event,
-                      const idm_person_ref *person, const char *payload,
-                      idm_err *err)
+int idm_outbox_person(idm_db *db, idm_event event, const idm_person_ref *person,
+                      const char *payload, idm_err *err)
 {
     if (idm_event_aggregate(event) != IDM_AGGREGATE_PERSON ||
         person->uuid == NULL) {
@@ -167,10 +165,10 @@ int idm_change_stage_audit(idm_db *db, const idm_actor *actor, idm_err *err)
 int idm_change_stage_outbox(idm_db *db, idm_err *err)
 {
     /* (change, aggregate, event) of the list, joined by change */
-    GString *sql = g_string_new(
-        "INSERT INTO outbox (aggregate, key, event, payload) "
-        "SELECT m.aggregate, s.key, m.event, s.details "
-        "FROM idm_change_stage s JOIN (VALUES ");
+    GString *sql =
+        g_string_new("INSERT INTO outbox (aggregate, key, event, payload) "
+                     "SELECT m.aggregate, s.key, m.event, s.details "
+                     "FROM idm_change_stage s JOIN (VALUES ");
     int rc;
 
     for (int i = 0; i < IDM_CHANGE__COUNT; i++) {

@@ -149,8 +149,8 @@ int idm_grant_add(int64_t *id_out, idm_db *db, const idm_actor *actor,
         until[0] != '\0' ? until : NULL, "source", s->source);
     {
         const idm_person_ref who = {.uuid = uuid, .login = s->login};
-        rc = idm_change_person(db, actor, IDM_CHANGE_ROLE_GRANT, &who,
-                               details, err);
+        rc = idm_change_person(db, actor, IDM_CHANGE_ROLE_GRANT, &who, details,
+                               err);
     }
     if (rc != 0) {
         goto cleanup;
@@ -223,8 +223,8 @@ int idm_grant_revoke(idm_db *db, const idm_actor *actor,
                        s->org_code, "role", s->role, "group", s->group_name);
     {
         const idm_person_ref who = {.uuid = uuid, .login = s->login};
-        rc = idm_change_person(db, actor, IDM_CHANGE_ROLE_REVOKE, &who,
-                               details, err);
+        rc = idm_change_person(db, actor, IDM_CHANGE_ROLE_REVOKE, &who, details,
+                               err);
     }
     if (rc != 0) {
         goto cleanup;

@@ -220,8 +220,8 @@ int idm_migrate_status(idm_migration **out, size_t *n, idm_db *db,
             m.applied_at = idm_db_strdup(res, (int)ri, 3);
             if (f != NULL && f->version == rv) {
                 m.checksum = idm_xstrdup(f->checksum);
-                m.changed = !same_text(rv, f->checksum,
-                                       PQgetvalue(res, (int)ri, 2));
+                m.changed =
+                    !same_text(rv, f->checksum, PQgetvalue(res, (int)ri, 2));
                 fi++;
             } else {
                 m.changed = 1; /* applied, but its file is gone */
@@ -334,8 +334,7 @@ cleanup:
     return rc;
 }
 
-int idm_migrate_require(idm_db *db, int version, const char *who,
-                        idm_err *err)
+int idm_migrate_require(idm_db *db, int version, const char *who, idm_err *err)
 {
     PGresult *res = NULL;
     char v[16];

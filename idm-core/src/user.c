@@ -836,8 +836,8 @@ int idm_user_change_password(idm_pw_problem *problem, idm_db *db,
     details = idm_json_pack("{s:s, s:s}", "uuid", uuid, "login", login);
     {
         const idm_person_ref who = {.uuid = uuid, .login = login};
-        rc = idm_change_person(db, actor, IDM_CHANGE_USER_CHANGE_PASSWORD,
-                               &who, details, err);
+        rc = idm_change_person(db, actor, IDM_CHANGE_USER_CHANGE_PASSWORD, &who,
+                               details, err);
     }
     if (rc != 0) {
         goto cleanup;

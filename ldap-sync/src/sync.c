@@ -24,8 +24,7 @@
 
 int lsync_schema_check(idm_db *db, idm_err *err)
 {
-    return idm_migrate_require(db, LSYNC_SCHEMA_VERSION, "idm-ldap-sync",
-                               err);
+    return idm_migrate_require(db, LSYNC_SCHEMA_VERSION, "idm-ldap-sync", err);
 }
 
 static char *scope_from_base(const char *base)

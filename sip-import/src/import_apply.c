@@ -216,8 +216,6 @@ typedef struct step {
 
 #define NO_CHANGE IDM_CHANGE__COUNT
 
-#define STAGE "INSERT INTO idm_change_stage (change, target, key, details) "
-
 static const step steps[] = {
     /* classes of the school year (idm_group_add). The unique key skips
      * the existing ones: an anti-join against person_group was planned as
@@ -232,7 +230,8 @@ static const step steps[] = {
      " ORDER BY n.org_id, n.class "
      " ON CONFLICT (org_unit_id, kind, name, school_year) DO NOTHING "
      " RETURNING id, org_unit_id, name) "
-     STAGE "SELECT $2, o.code || '/' || ins.name, ins.id::text, "
+     "INSERT INTO idm_change_stage (change, target, key, details) "
+     "SELECT $2, o.code || '/' || ins.name, ins.id::text, "
      " jsonb_build_object('org', o.code, 'kind', 'class', 'name', ins.name, "
      " 'year', $1::text) "
      "FROM ins JOIN org_unit o ON o.id = ins.org_unit_id ORDER BY ins.id",
@@ -263,7 +262,8 @@ static const step steps[] = {
      * event of it (ldap-sync keys on aggregate and key only), and a
      * second audit entry and event per person would double the writes. */
     {"apply.changes_new",
-     STAGE "SELECT $2, login, uuid::text, CASE WHEN class IS NULL "
+     "INSERT INTO idm_change_stage (change, target, key, details) "
+     "SELECT $2, login, uuid::text, CASE WHEN class IS NULL "
      " THEN jsonb_build_object('uuid', uuid, 'login', login, "
      "  'source', $1::text, 'key', key, 'org', school, 'role', role) "
      " ELSE jsonb_build_object('uuid', uuid, 'login', login, "
@@ -278,7 +278,8 @@ static const step steps[] = {
      " updated_at = now() FROM import_act x "
      " WHERE x.upd AND p.id = x.person_id "
      " RETURNING x.idx, x.uuid, x.login, x.changed) "
-     STAGE "SELECT $1, login, uuid::text, "
+     "INSERT INTO idm_change_stage (change, target, key, details) "
+     "SELECT $1, login, uuid::text, "
      " jsonb_build_object('uuid', uuid, 'login', login, "
      " 'changed', to_jsonb(string_to_array(changed, ','))) "
      "FROM u ORDER BY idx",
@@ -292,7 +293,8 @@ static const step steps[] = {
      " RETURNING x.idx, x.person_id, x.uuid, x.login), "
      "d AS (DELETE FROM import_leaver l USING u "
      " WHERE l.person_id = u.person_id) "
-     STAGE "SELECT $1, login, uuid::text, "
+     "INSERT INTO idm_change_stage (change, target, key, details) "
+     "SELECT $1, login, uuid::text, "
      " jsonb_build_object('uuid', uuid, 'login', login, "
      " 'from', 'disabled', 'to', 'active') FROM u ORDER BY idx",
      0, 0, 0, 1, IDM_CHANGE_USER_ENABLE},
@@ -305,7 +307,8 @@ static const step steps[] = {
      " r.role, r.group_id), "
      "gm AS (DELETE FROM group_member m USING del "
      " WHERE m.person_id = del.person_id AND m.group_id = del.group_id) "
-     STAGE "SELECT $2, del.login, del.uuid::text, "
+     "INSERT INTO idm_change_stage (change, target, key, details) "
+     "SELECT $2, del.login, del.uuid::text, "
      " jsonb_strip_nulls(jsonb_build_object('uuid', "
      " del.uuid, 'org', o.code, 'role', del.role, 'group', g.name)) "
      "FROM del JOIN org_unit o ON o.id = del.org_unit_id "
@@ -338,7 +341,8 @@ static const step steps[] = {
      " SELECT group_id, person_id FROM src "
      " WHERE act <> 'new' AND group_id IS NOT NULL ORDER BY idx "
      " ON CONFLICT DO NOTHING) "
-     STAGE "SELECT $2, login, uuid::text, "
+     "INSERT INTO idm_change_stage (change, target, key, details) "
+     "SELECT $2, login, uuid::text, "
      " jsonb_strip_nulls(jsonb_build_object('uuid', "
      " uuid, 'org', org, 'role', role, 'group', group_name, "
      " 'source', 'import')) FROM src WHERE act <> 'new' ORDER BY idx",
@@ -356,7 +360,8 @@ static const step steps[] = {
      " ON o.code = u.school ON CONFLICT (person_id) DO UPDATE "
      " SET source = EXCLUDED.source, org_unit_id = EXCLUDED.org_unit_id, "
      " left_at = now()) "
-     STAGE "SELECT $2, login, uuid::text, "
+     "INSERT INTO idm_change_stage (change, target, key, details) "
+     "SELECT $2, login, uuid::text, "
      " jsonb_build_object('uuid', uuid, 'login', login, "
      " 'from', from_status, 'to', 'disabled') FROM u ORDER BY idx",
      0, 1, 0, 1, IDM_CHANGE_USER_DISABLE},
@@ -378,7 +383,8 @@ static const step steps[] = {
      " WHERE l.person_id = u.person_id), "
      "p AS (UPDATE person p SET birth_date = NULL, updated_at = now() "
      " FROM u WHERE p.id = u.person_id) "
-     STAGE "SELECT $2, login, uuid::text, "
+     "INSERT INTO idm_change_stage (change, target, key, details) "
+     "SELECT $2, login, uuid::text, "
      " jsonb_build_object('uuid', uuid, 'login', login, "
      " 'from', 'disabled', 'to', 'deleted') FROM u ORDER BY idx",
      0, 1, 0, 1, IDM_CHANGE_USER_DELETE},

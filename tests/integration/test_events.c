@@ -61,8 +61,8 @@ static int setup(void **state)
         free(f);
         return -1;
     }
-    snprintf(cmd, sizeof(cmd), "%s/tests/harness/pg newdb %s test_events",
-             src, st);
+    snprintf(cmd, sizeof(cmd), "%s/tests/harness/pg newdb %s test_events", src,
+             st);
     p = popen(cmd, "r");
     if (p == NULL || fgets(conninfo, sizeof(conninfo), p) == NULL ||
         pclose(p) != 0) {
@@ -111,9 +111,11 @@ static char *since(fixture *f)
     res = PQexecParams(
         idm_db_conn(f->db),
         "SELECT 'outbox|' || aggregate || '|' || CASE aggregate WHEN 'group' "
-        "THEN 'G' ELSE " MASK("key") " END || '|' || event || '|' || "
-        "coalesce(" MASK("payload::text") ", 'NULL'), id FROM outbox "
-        "WHERE id > $1::bigint ORDER BY id",
+        "THEN 'G' ELSE " MASK(
+            "key") " END || '|' || event || '|' || "
+                   "coalesce(" MASK(
+                       "payload::text") ", 'NULL'), id FROM outbox "
+                                        "WHERE id > $1::bigint ORDER BY id",
         1, NULL, params, NULL, NULL, 0);
     assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
     for (int i = 0; i < PQntuples(res); i++) {
@@ -124,8 +126,9 @@ static char *since(fixture *f)
     res = PQexecParams(
         idm_db_conn(f->db),
         "SELECT 'audit|' || action || '|' || coalesce(target, '') || '|' || "
-        "result || '|' || coalesce(" MASK("details::text") ", 'NULL'), id "
-        "FROM audit_log WHERE id > $1::bigint ORDER BY id",
+        "result || '|' || coalesce(" MASK(
+            "details::text") ", 'NULL'), id "
+                             "FROM audit_log WHERE id > $1::bigint ORDER BY id",
         1, NULL, params + 1, NULL, NULL, 0);
     assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
     for (int i = 0; i < PQntuples(res); i++) {
@@ -163,13 +166,16 @@ static void test_org_and_group(void **state)
     assert_int_equal(idm_org_add(f->db, &actor, &a, &err), 0);
     g_free(since(f)); /* covered by the ministry */
     assert_int_equal(idm_org_add(f->db, &actor, &s, &err), 0);
-    expect(f, "outbox|org|75001|org.created|{\"name\": \"Schule am Meer\", "
-              "\"type\": \"school\", \"board\": null, \"parent\": \"ssa-rostock\"}\n"
-              "audit|org.add|75001|ok|{\"name\": \"Schule am Meer\", "
-              "\"type\": \"school\", \"board\": null, \"parent\": \"ssa-rostock\"}\n");
-    assert_int_equal(idm_group_add(f->db, &actor, "75001", "class", "5a",
-                                   "2026/27", &err),
-                     0);
+    expect(
+        f,
+        "outbox|org|75001|org.created|{\"name\": \"Schule am Meer\", "
+        "\"type\": \"school\", \"board\": null, \"parent\": \"ssa-rostock\"}\n"
+        "audit|org.add|75001|ok|{\"name\": \"Schule am Meer\", "
+        "\"type\": \"school\", \"board\": null, \"parent\": "
+        "\"ssa-rostock\"}\n");
+    assert_int_equal(
+        idm_group_add(f->db, &actor, "75001", "class", "5a", "2026/27", &err),
+        0);
     expect(f, "outbox|group|G|group.created|{\"org\": \"75001\", \"kind\": "
               "\"class\", \"name\": \"5a\", \"year\": \"2026/27\"}\n"
               "audit|group.add|75001/5a|ok|{\"org\": \"75001\", \"kind\": "
@@ -196,17 +202,16 @@ static void test_person(void **state)
     assert_int_equal(
         idm_user_add(&login, &pw, f->db, f->conf, &actor, &u, &err), 0);
     assert_string_equal(login, "klara.schroeder");
-    expect(f,
-           "outbox|person|U|person.created|{\"key\": \"K-1\", \"uuid\": "
-           "\"U\", \"login\": \"klara.schroeder\", \"source\": \"sip\"}\n"
-           "outbox|person|U|person.role_granted|{\"org\": \"75001\", "
-           "\"role\": \"teacher\", \"uuid\": \"U\", \"group\": null, "
-           "\"until\": null, \"source\": null}\n"
-           "audit|user.add|klara.schroeder|ok|{\"key\": \"K-1\", \"uuid\": "
-           "\"U\", \"login\": \"klara.schroeder\", \"source\": \"sip\"}\n"
-           "audit|role.grant|klara.schroeder|ok|{\"org\": \"75001\", "
-           "\"role\": \"teacher\", \"uuid\": \"U\", \"group\": null, "
-           "\"until\": null, \"source\": null}\n");
+    expect(f, "outbox|person|U|person.created|{\"key\": \"K-1\", \"uuid\": "
+              "\"U\", \"login\": \"klara.schroeder\", \"source\": \"sip\"}\n"
+              "outbox|person|U|person.role_granted|{\"org\": \"75001\", "
+              "\"role\": \"teacher\", \"uuid\": \"U\", \"group\": null, "
+              "\"until\": null, \"source\": null}\n"
+              "audit|user.add|klara.schroeder|ok|{\"key\": \"K-1\", \"uuid\": "
+              "\"U\", \"login\": \"klara.schroeder\", \"source\": \"sip\"}\n"
+              "audit|role.grant|klara.schroeder|ok|{\"org\": \"75001\", "
+              "\"role\": \"teacher\", \"uuid\": \"U\", \"group\": null, "
+              "\"until\": null, \"source\": null}\n");
 
     g.login = login;
     g.org_code = "75001";
@@ -243,17 +248,15 @@ static void test_person(void **state)
               "\"login\": \"klara.schroeder\"}\n");
 
     assert_int_equal(idm_user_set_password(f->db, f->conf, &actor, login,
-                                           "noch-ein-langes-passwort", 1,
-                                           &err),
+                                           "noch-ein-langes-passwort", 1, &err),
                      0);
     expect(f, "outbox|person|U|account.password_changed|{\"uuid\": \"U\", "
               "\"login\": \"klara.schroeder\", \"must_change\": true}\n"
               "audit|user.set_password|klara.schroeder|ok|{\"uuid\": \"U\", "
               "\"login\": \"klara.schroeder\", \"must_change\": true}\n");
-    assert_int_equal(idm_user_change_password(&problem, f->db, f->conf,
-                                              &actor, login,
-                                              "Wellen-am-Strand-2026!", NULL,
-                                              &err),
+    assert_int_equal(idm_user_change_password(&problem, f->db, f->conf, &actor,
+                                              login, "Wellen-am-Strand-2026!",
+                                              NULL, &err),
                      0);
     expect(f, "outbox|person|U|account.password_changed|{\"uuid\": \"U\", "
               "\"login\": \"klara.schroeder\"}\n"

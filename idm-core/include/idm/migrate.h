@@ -39,8 +39,8 @@ IDM_MUST_CHECK int idm_migrate_apply(int *applied, idm_db *db, const char *dir,
  * the message.
  * @return 0, IDM_ECONFIG ("run idmctl migrate") if not, or IDM_EDB.
  */
-IDM_MUST_CHECK int idm_migrate_require(idm_db *db, int version,
-                                       const char *who, idm_err *err);
+IDM_MUST_CHECK int idm_migrate_require(idm_db *db, int version, const char *who,
+                                       idm_err *err);
 
 void idm_migrations_free(idm_migration *list, size_t n);
 
