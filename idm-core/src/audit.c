@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: EUPL-1.2
- * Audit log and outbox writers, and the audit reader for "idmctl audit".
+ * Audit log and outbox writers (typed change records, staged changes of
+ * set-based writers, detached audit entries) and the audit reader for
+ * "idmctl audit".
  */
+#include <assert.h>
+#include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "base/log.h"
 #include "core_int.h"
 #include "idm/audit.h"
 
@@ -25,40 +30,159 @@ int idm_audit_write(idm_db *db, const idm_actor *actor, const char *action,
                      action, target, result_names[result], details);
 }
 
-void idm_audit_write_detached(idm_db *db, const idm_actor *actor,
-                              const char *action, const char *target,
-                              idm_audit_result result, const char *details)
+int idm_audit_write_detached(idm_db *db, const idm_actor *actor,
+                             const char *action, const char *target,
+                             idm_audit_result result, const char *details)
 {
-    /* Called after a failure: the transaction is gone, write on its own. */
+    idm_err err = IDM_ERR_INIT;
+    char qa[96], qt[160], qm[300], qd[600];
+    int rc;
+
+    /* Called after a failure: the transaction is gone, write on its own.
+     * Inside an open one the entry would vanish with its rollback. */
     if (idm_db_in_tx(db)) {
-        return;
+        rc = idm_err_set(&err, IDM_EINTERNAL,
+                         "audit entry written while a transaction is open");
+    } else {
+        rc = idm_audit_write(db, actor, action, target, result, details, &err);
     }
-    if (idm_audit_write(db, actor, action, target, result, details, NULL) !=
-        0) {
-        /* best effort: the caller is already reporting a failure */
+    if (rc != 0) {
+        /* the caller reports its own failure: this one goes to the log,
+         * every time, so that no refusal goes unaudited unnoticed */
+        idm_log(IDM_LOG_ERROR, "idm", "audit.lost",
+                "action=%s target=%s result=%s msg=%s detail=%s",
+                idm_log_quote(qa, sizeof(qa), action),
+                idm_log_quote(qt, sizeof(qt), target != NULL ? target : ""),
+                result_names[result], idm_log_quote(qm, sizeof(qm), err.msg),
+                idm_log_quote(qd, sizeof(qd), err.detail));
     }
+    return rc;
 }
 
-int idm_outbox_append(idm_db *db, const char *aggregate, const char *key,
-                      const char *event, const char *payload, idm_err *err)
+static int outbox_append(idm_db *db, idm_event event, const char *key,
+                         const char *payload, idm_err *err)
 {
     return idm_db_q(NULL, db,
-                     "INSERT INTO outbox (aggregate, key, event, payload) "
-                     "VALUES ($1, $2, $3, $4::jsonb)",
-                     err, aggregate, key, event, payload);
+                    "INSERT INTO outbox (aggregate, key, event, payload) "
+                    "VALUES ($1, $2, $3, $4::jsonb)",
+                    err, idm_aggregate_name(idm_event_aggregate(event)), key,
+                    idm_event_name(event), payload);
 }
 
-int idm_change_record(idm_db *db, const idm_actor *actor, const idm_change *c,
-                      idm_err *err)
+/* One audit entry and one outbox event; aggregate is the subject's. */
+static int change_record(idm_db *db, const idm_actor *actor,
+                         idm_change_kind kind, idm_aggregate aggregate,
+                         const char *key, const char *target,
+                         const char *details, idm_err *err)
 {
-    int rc = idm_audit_write(db, actor, c->action, c->target, IDM_AUDIT_OK,
-                             c->details, err);
+    idm_event event = idm_change_event(kind);
+    int rc;
 
+    if (idm_event_aggregate(event) != aggregate || key == NULL) {
+        assert(!"change of another aggregate, or without key");
+        return idm_err_set(err, IDM_EINTERNAL, "change \"%s\" of %s refused",
+                           idm_change_action(kind),
+                           idm_aggregate_name(aggregate));
+    }
+    rc = idm_audit_write(db, actor, idm_change_action(kind), target,
+                         IDM_AUDIT_OK, details, err);
     if (rc != 0) {
         return rc;
     }
-    return idm_outbox_append(db, c->aggregate, c->key, c->event, c->details,
-                             err);
+    return outbox_append(db, event, key, details, err);
+}
+
+int idm_change_person(idm_db *db, const idm_actor *actor, idm_change_kind kind,
+                      const idm_person_ref *person, const char *details,
+                      idm_err *err)
+{
+    return change_record(db, actor, kind, IDM_AGGREGATE_PERSON, person->uuid,
+                         person->login, details, err);
+}
+
+int idm_change_org(idm_db *db, const idm_actor *actor, idm_change_kind kind,
+                   const idm_org_ref *org, const char *details, idm_err *err)
+{
+    return change_record(db, actor, kind, IDM_AGGREGATE_ORG, org->code,
+                         org->code, details, err);
+}
+
+int idm_change_group(idm_db *db, const idm_actor *actor, idm_change_kind kind,
+                     const idm_group_ref *group, const char *details,
+                     idm_err *err)
+{
+    char *target = idm_xasprintf("%s/%s", group->org_code, group->name);
+    int rc = change_record(db, actor, kind, IDM_AGGREGATE_GROUP, group->id,
+                           target, details, err);
+
+    free(target);
+    return rc;
+}
+
+int idm_outbox_person(idm_db *db, idm_event event, const idm_person_ref *person,
+                      const char *payload, idm_err *err)
+{
+    if (idm_event_aggregate(event) != IDM_AGGREGATE_PERSON ||
+        person->uuid == NULL) {
+        assert(!"event of another aggregate, or without key");
+        return idm_err_set(err, IDM_EINTERNAL, "event \"%s\" refused",
+                           idm_event_name(event));
+    }
+    return outbox_append(db, event, person->uuid, payload, err);
+}
+
+/* ---- staged changes of set-based writers ------------------------------- */
+
+int idm_change_stage_begin(idm_db *db, idm_err *err)
+{
+    /* the CHECK names every change of the list, so that a row the outbox
+     * write could not map to an event fails at once */
+    GString *sql = g_string_new(
+        "CREATE TEMP TABLE idm_change_stage (seq bigint GENERATED ALWAYS AS "
+        "IDENTITY PRIMARY KEY, change text NOT NULL CHECK (change IN (");
+    int rc;
+
+    for (int i = 0; i < IDM_CHANGE__COUNT; i++) {
+        g_string_append_printf(sql, "%s'%s'", i > 0 ? ", " : "",
+                               idm_change_action((idm_change_kind)i));
+    }
+    g_string_append(sql, ")), target text, key text NOT NULL, "
+                         "details jsonb) ON COMMIT DROP");
+    rc = idm_db_exec_script(db, sql->str, err);
+    g_string_free(sql, TRUE);
+    return rc;
+}
+
+int idm_change_stage_audit(idm_db *db, const idm_actor *actor, idm_err *err)
+{
+    return idm_db_q(NULL, db,
+                    "INSERT INTO audit_log (actor, addr, action, target, "
+                    "result, details) SELECT $1, $2, change, target, 'ok', "
+                    "details FROM idm_change_stage ORDER BY seq",
+                    err, actor->name, actor->addr != NULL ? actor->addr : "");
+}
+
+int idm_change_stage_outbox(idm_db *db, idm_err *err)
+{
+    /* (change, aggregate, event) of the list, joined by change */
+    GString *sql =
+        g_string_new("INSERT INTO outbox (aggregate, key, event, payload) "
+                     "SELECT m.aggregate, s.key, m.event, s.details "
+                     "FROM idm_change_stage s JOIN (VALUES ");
+    int rc;
+
+    for (int i = 0; i < IDM_CHANGE__COUNT; i++) {
+        idm_event ev = idm_change_event((idm_change_kind)i);
+        g_string_append_printf(sql, "%s('%s', '%s', '%s')", i > 0 ? ", " : "",
+                               idm_change_action((idm_change_kind)i),
+                               idm_aggregate_name(idm_event_aggregate(ev)),
+                               idm_event_name(ev));
+    }
+    g_string_append(sql, ") m (change, aggregate, event) "
+                         "ON m.change = s.change ORDER BY s.seq");
+    rc = idm_db_query(NULL, db, sql->str, 0, NULL, err);
+    g_string_free(sql, TRUE);
+    return rc;
 }
 
 int idm_audit_list(idm_audit_entry **out, size_t *n, idm_db *db,

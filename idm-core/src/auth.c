@@ -217,7 +217,8 @@ int idm_user_authenticate(idm_auth_result *out, idm_db *db,
                          err);
     if (rc == 0 && out->rehashed) {
         /* consumers holding the hash (LDAP) need the new one */
-        rc = idm_outbox_append(db, "person", uuid, "account.password_changed",
+        const idm_person_ref who = {.uuid = uuid, .login = login};
+        rc = idm_outbox_person(db, IDM_EVENT_ACCOUNT_PASSWORD_CHANGED, &who,
                                NULL, err);
     }
     if (rc != 0) {

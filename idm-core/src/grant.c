@@ -148,10 +148,9 @@ int idm_grant_add(int64_t *id_out, idm_db *db, const idm_actor *actor,
         "role", s->role, "group", s->group_name, "until",
         until[0] != '\0' ? until : NULL, "source", s->source);
     {
-        const idm_change change = {
-            "role.grant",          s->login, "person", uuid,
-            "person.role_granted", details};
-        rc = idm_change_record(db, actor, &change, err);
+        const idm_person_ref who = {.uuid = uuid, .login = s->login};
+        rc = idm_change_person(db, actor, IDM_CHANGE_ROLE_GRANT, &who, details,
+                               err);
     }
     if (rc != 0) {
         goto cleanup;
@@ -223,10 +222,9 @@ int idm_grant_revoke(idm_db *db, const idm_actor *actor,
         idm_json_pack("{s:s, s:s, s:s, s:s?}", "uuid", uuid, "org",
                        s->org_code, "role", s->role, "group", s->group_name);
     {
-        const idm_change change = {
-            "role.revoke",         s->login, "person", uuid,
-            "person.role_revoked", details};
-        rc = idm_change_record(db, actor, &change, err);
+        const idm_person_ref who = {.uuid = uuid, .login = s->login};
+        rc = idm_change_person(db, actor, IDM_CHANGE_ROLE_REVOKE, &who, details,
+                               err);
     }
     if (rc != 0) {
         goto cleanup;

@@ -32,7 +32,7 @@ int idm_group_add(idm_db *db, const idm_actor *actor, const char *org_code,
                   idm_err *err)
 {
     PGresult *res = NULL;
-    char *details = NULL, *target = NULL;
+    char *details = NULL;
     int rc, tx = 0;
 
     if (kind == NULL ||
@@ -73,14 +73,13 @@ int idm_group_add(idm_db *db, const idm_actor *actor, const char *org_code,
                          "org: no organisational unit \"%s\"", org_code);
         goto cleanup;
     }
-    target = g_strdup_printf("%s/%s", org_code, name);
     details = idm_json_pack("{s:s, s:s, s:s, s:s?}", "org", org_code, "kind",
                              kind, "name", name, "year", year);
     {
-        const idm_change change = {"group.add",     target,
-                                   "group",         PQgetvalue(res, 0, 0),
-                                   "group.created", details};
-        rc = idm_change_record(db, actor, &change, err);
+        const idm_group_ref group = {
+            .id = PQgetvalue(res, 0, 0), .org_code = org_code, .name = name};
+        rc = idm_change_group(db, actor, IDM_CHANGE_GROUP_ADD, &group, details,
+                              err);
     }
     if (rc != 0) {
         goto cleanup;
@@ -93,7 +92,6 @@ cleanup:
     }
     PQclear(res);
     free(details);
-    g_free(target);
     return rc;
 }
 
@@ -214,7 +212,7 @@ int idm_group_set_member(idm_db *db, const idm_actor *actor,
                          idm_err *err)
 {
     PGresult *res = NULL;
-    char *details = NULL, *target = NULL;
+    char *details = NULL;
     int64_t gid;
     char id[24];
     int rc, tx = 0;
@@ -259,18 +257,15 @@ int idm_group_set_member(idm_db *db, const idm_actor *actor,
                          login);
         goto cleanup;
     }
-    target = g_strdup_printf("%s/%s", org_code, name);
     details = idm_json_pack("{s:s, s:s}", "uuid", PQgetvalue(res, 0, 0),
                              "login", login);
     {
-        const idm_change change = {
-            add ? "group.add_member" : "group.remove_member",
-            target,
-            "group",
-            id,
-            add ? "group.member_added" : "group.member_removed",
-            details};
-        rc = idm_change_record(db, actor, &change, err);
+        const idm_group_ref group = {
+            .id = id, .org_code = org_code, .name = name};
+        rc = idm_change_group(db, actor,
+                              add ? IDM_CHANGE_GROUP_ADD_MEMBER
+                                  : IDM_CHANGE_GROUP_REMOVE_MEMBER,
+                              &group, details, err);
     }
     if (rc != 0) {
         goto cleanup;
@@ -283,7 +278,6 @@ cleanup:
     }
     PQclear(res);
     free(details);
-    g_free(target);
     return rc;
 }
 

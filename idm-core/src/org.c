@@ -197,9 +197,8 @@ int idm_org_add(idm_db *db, const idm_actor *actor, const idm_org_new *o,
                              idm_org_type_name(o->type), "name", name, "parent",
                              o->parent_code, "board", o->board_code);
     {
-        const idm_change change = {"org.add", code,          "org",
-                                   code,      "org.created", details};
-        rc = idm_change_record(db, actor, &change, err);
+        const idm_org_ref unit = {.code = code};
+        rc = idm_change_org(db, actor, IDM_CHANGE_ORG_ADD, &unit, details, err);
     }
     if (rc != 0) {
         goto cleanup;

@@ -336,9 +336,9 @@ int idm_user_add(char **login_out, char **password_out, idm_db *db,
         idm_json_pack("{s:s, s:s, s:s?, s:s?}", "uuid", uuid, "login", login,
                        "source", u->source, "key", u->external_key);
     {
-        const idm_change change = {"user.add",       login,  "person", uuid,
-                                   "person.created", details};
-        rc = idm_change_record(db, actor, &change, err);
+        const idm_person_ref who = {.uuid = uuid, .login = login};
+        rc = idm_change_person(db, actor, IDM_CHANGE_USER_ADD, &who, details,
+                               err);
     }
     if (rc != 0) {
         goto cleanup;
@@ -572,20 +572,17 @@ void idm_users_free(idm_user *users, size_t n)
 
 /* Allowed transitions: from-states and the resulting state. */
 static const struct transition {
-    const char *action;
+    idm_change_kind change;
     const char *from; /* SQL array literal of account_status */
     const char *to;
-    const char *event;
 } transitions[] = {
-    [IDM_USER_LOCK] = {"user.lock", "{active}", "locked", "account.locked"},
-    [IDM_USER_UNLOCK] = {"user.unlock", "{locked,active}", "active",
-                         "account.unlocked"},
-    [IDM_USER_DISABLE] = {"user.disable", "{active,locked}", "disabled",
-                          "account.disabled"},
-    [IDM_USER_ENABLE] = {"user.enable", "{disabled}", "active",
-                         "account.enabled"},
-    [IDM_USER_DELETE] = {"user.delete", "{active,locked,disabled}", "deleted",
-                         "person.deleted"},
+    [IDM_USER_LOCK] = {IDM_CHANGE_USER_LOCK, "{active}", "locked"},
+    [IDM_USER_UNLOCK] = {IDM_CHANGE_USER_UNLOCK, "{locked,active}", "active"},
+    [IDM_USER_DISABLE] = {IDM_CHANGE_USER_DISABLE, "{active,locked}",
+                          "disabled"},
+    [IDM_USER_ENABLE] = {IDM_CHANGE_USER_ENABLE, "{disabled}", "active"},
+    [IDM_USER_DELETE] = {IDM_CHANGE_USER_DELETE, "{active,locked,disabled}",
+                         "deleted"},
 };
 
 int idm_user_set_status(idm_db *db, const idm_actor *actor, const char *login,
@@ -641,7 +638,7 @@ int idm_user_set_status(idm_db *db, const idm_actor *actor, const char *login,
     if (PQntuples(res) == 0) {
         rc = idm_err_set(err, IDM_ECONFLICT,
                          "account \"%s\" is %s; cannot %s it", login, from,
-                         t->action + 5);
+                         idm_change_action(t->change) + 5);
         goto cleanup;
     }
     if (action == IDM_USER_UNLOCK) {
@@ -676,9 +673,8 @@ int idm_user_set_status(idm_db *db, const idm_actor *actor, const char *login,
     details = idm_json_pack("{s:s, s:s, s:s, s:s}", "uuid", uuid, "login",
                              login, "from", from, "to", t->to);
     {
-        const idm_change change = {t->action, login,    "person",
-                                   uuid,      t->event, details};
-        rc = idm_change_record(db, actor, &change, err);
+        const idm_person_ref who = {.uuid = uuid, .login = login};
+        rc = idm_change_person(db, actor, t->change, &who, details, err);
     }
     if (rc != 0) {
         goto cleanup;
@@ -737,10 +733,10 @@ int idm_user_set_password(idm_db *db, const idm_conf *conf,
     details = idm_json_pack("{s:s, s:s, s:b}", "uuid", PQgetvalue(res, 0, 0),
                              "login", login, "must_change", must_change);
     {
-        const idm_change change = {
-            "user.set_password",        login,  "person", PQgetvalue(res, 0, 0),
-            "account.password_changed", details};
-        rc = idm_change_record(db, actor, &change, err);
+        const idm_person_ref who = {.uuid = PQgetvalue(res, 0, 0),
+                                    .login = login};
+        rc = idm_change_person(db, actor, IDM_CHANGE_USER_SET_PASSWORD, &who,
+                               details, err);
     }
     if (rc != 0) {
         goto cleanup;
@@ -844,10 +840,9 @@ int idm_user_change_password(idm_pw_problem *problem, idm_db *db,
     }
     details = idm_json_pack("{s:s, s:s}", "uuid", uuid, "login", login);
     {
-        const idm_change change = {
-            "user.change_password",     login,  "person", uuid,
-            "account.password_changed", details};
-        rc = idm_change_record(db, actor, &change, err);
+        const idm_person_ref who = {.uuid = uuid, .login = login};
+        rc = idm_change_person(db, actor, IDM_CHANGE_USER_CHANGE_PASSWORD, &who,
+                               details, err);
     }
     if (rc != 0) {
         goto cleanup;

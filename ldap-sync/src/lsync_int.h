@@ -16,6 +16,7 @@
 #include "base/db.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "idm/event.h"
 
 #include "lsync/entry.h"
 #include "lsync/map.h"
@@ -114,6 +115,7 @@ typedef struct lsync_event {
     char *aggregate;
     char *key;
     char *event;
+    int kind; /* idm_aggregate of aggregate (idm/event.h), -1 if unknown */
 } lsync_event;
 
 /** Persons, orgs and groups loaded from one set of queries; the records

@@ -73,6 +73,12 @@ int lsync__fetch_events(GPtrArray **out, idm_db *db, const char *txid,
         e->aggregate = g_strdup(PQgetvalue(res, i, 2));
         e->key = g_strdup(PQgetvalue(res, i, 3));
         e->event = g_strdup(PQgetvalue(res, i, 4));
+        {
+            idm_aggregate agg;
+            e->kind = idm_aggregate_parse(&agg, e->aggregate) == 0
+                          ? (int)agg
+                          : -1; /* newer than this sync: not mirrored */
+        }
         g_ptr_array_add(arr, e);
     }
     *out = arr;

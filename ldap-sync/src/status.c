@@ -27,7 +27,7 @@ int lsync_status_print(idm_db *db, FILE *fp, idm_err *err)
         "parked_total", "parked_open", "batches_total", "last_ok_at",
         "last_error",  "last_error_at"};
 
-    rc = lsync_schema_ensure(db, err);
+    rc = lsync_schema_check(db, err);
     if (rc != 0) {
         return rc;
     }
@@ -62,7 +62,7 @@ int lsync_parked_print(idm_db *db, FILE *fp, int all, idm_err *err)
     PGresult *res = NULL;
     int rc;
 
-    rc = lsync_schema_ensure(db, err);
+    rc = lsync_schema_check(db, err);
     if (rc != 0) {
         return rc;
     }

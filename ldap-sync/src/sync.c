@@ -12,48 +12,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "idm/migrate.h"
 #include "lsync/escape.h"
 #include "lsync_int.h"
 
 /* Advisory lock key: one sync per database. */
 #define LSYNC_LOCK_KEY "7238310411"
 
-static const char schema_sql[] =
-    "BEGIN;\n"
-    "SELECT pg_advisory_xact_lock(7238310412);\n"
-    "CREATE SCHEMA IF NOT EXISTS lsync;\n"
-    "CREATE TABLE IF NOT EXISTS lsync.checkpoint (\n"
-    "  id int PRIMARY KEY DEFAULT 1 CHECK (id = 1),\n"
-    "  last_txid xid8 NOT NULL DEFAULT '0',\n"
-    "  last_id bigint NOT NULL DEFAULT 0,\n"
-    "  applied_total bigint NOT NULL DEFAULT 0,\n"
-    "  parked_total bigint NOT NULL DEFAULT 0,\n"
-    "  batches_total bigint NOT NULL DEFAULT 0,\n"
-    "  last_ok_at timestamptz,\n"
-    "  last_error text,\n"
-    "  last_error_at timestamptz,\n"
-    "  updated_at timestamptz NOT NULL DEFAULT now());\n"
-    "INSERT INTO lsync.checkpoint (id) VALUES (1) ON CONFLICT DO NOTHING;\n"
-    "CREATE TABLE IF NOT EXISTS lsync.person_state (\n"
-    "  uuid uuid PRIMARY KEY,\n"
-    "  login text NOT NULL,\n"
-    "  synced_at timestamptz NOT NULL DEFAULT now());\n"
-    "CREATE TABLE IF NOT EXISTS lsync.parked (\n"
-    "  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n"
-    "  outbox_id bigint,\n"
-    "  aggregate text NOT NULL,\n"
-    "  key text NOT NULL,\n"
-    "  event text,\n"
-    "  dn text,\n"
-    "  ldap_code int,\n"
-    "  reason text NOT NULL,\n"
-    "  parked_at timestamptz NOT NULL DEFAULT now(),\n"
-    "  resolved_at timestamptz);\n"
-    "COMMIT;\n";
+/* The migration that created the lsync.* tables (migrations/). */
+#define LSYNC_SCHEMA_VERSION 15
 
-int lsync_schema_ensure(idm_db *db, idm_err *err)
+int lsync_schema_check(idm_db *db, idm_err *err)
 {
-    return idm_db_exec_script(db, schema_sql, err);
+    return idm_migrate_require(db, LSYNC_SCHEMA_VERSION, "idm-ldap-sync", err);
 }
 
 static char *scope_from_base(const char *base)
@@ -91,12 +62,12 @@ int lsync_open(lsync **out, idm_db *db, const lsync_opts *opts, idm_err *err)
         return idm_err_set(err, IDM_ECONFIG,
                            "[ldap] uri, base and admin_dn must be set");
     }
-    if (opts->read_only) {
-        goto create; /* a dry run beside the daemon: no lock, no DDL */
-    }
-    rc = lsync_schema_ensure(db, err);
+    rc = lsync_schema_check(db, err);
     if (rc != 0) {
         goto cleanup;
+    }
+    if (opts->read_only) {
+        goto create; /* a dry run beside the daemon: no lock */
     }
     rc = idm_db_query(&res, db, "SELECT pg_try_advisory_lock(" LSYNC_LOCK_KEY ")", 0, NULL,
                   err);
@@ -600,12 +571,18 @@ static int process_batch(lsync *s, lsync_stats *st, int first, int *more,
             g_free(k);
         }
         g_ptr_array_add(evs, e);
-        if (strcmp(e->aggregate, "person") == 0) {
+        switch (e->kind) {
+        case IDM_AGGREGATE_PERSON:
             g_hash_table_add(b.persons, e->key);
-        } else if (strcmp(e->aggregate, "org") == 0) {
+            break;
+        case IDM_AGGREGATE_ORG:
             g_hash_table_add(b.orgs, e->key);
-        } else if (strcmp(e->aggregate, "group") == 0) {
+            break;
+        case IDM_AGGREGATE_GROUP:
             g_hash_table_add(b.groups, g_strdup_printf("g:%s", e->key));
+            break;
+        default:
+            break; /* an aggregate this sync does not mirror */
         }
     }
     rc = build_items(s, &b, err);

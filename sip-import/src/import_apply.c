@@ -2,10 +2,12 @@
  * Applying a plan with set-based statements: the changed rows go into a
  * staging table by COPY, then a few INSERT ... SELECT / UPDATE ... FROM
  * statements write exactly what the per-row library functions would
- * (idm_user_add, idm_grant_add/revoke, idm_group_add, idm_user_set_status),
- * with one audit entry and one outbox event per change, all inside the
- * caller's transaction. Row-by-row calls would manage ~10,000 rows/s;
- * COPY and merges keep up with the file.
+ * (idm_user_add, idm_grant_add/revoke, idm_group_add, idm_user_set_status)
+ * and stage each change in the core's idm_change_stage, which writes one
+ * audit entry and one outbox event per change from its list of changes
+ * and events (idm/event.h), all inside the caller's transaction.
+ * Row-by-row calls would manage ~10,000 rows/s; COPY and merges keep up
+ * with the file.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include "base/db.h"
 #include "base/err.h"
 #include "base/json.h"
+#include "idm/audit.h"
 #include "idm/conf.h"
 #include "idm/login.h"
 #include "import_int.h"
@@ -146,12 +149,11 @@ static int stage_changes(sip_import *imp, idm_db *db, idm_err *err)
         "uuid uuid DEFAULT gen_random_uuid(), login text, hash text, "
         "school text, key text, given text, family text, birth date, "
         "class text, role idm_role, from_status text, changed text) "
-        "ON COMMIT DROP', pg_get_serial_sequence('person', 'id')); END $$; "
-        "CREATE TEMP TABLE import_change (seq bigint GENERATED ALWAYS AS "
-        "IDENTITY PRIMARY KEY, action text NOT NULL, target text, "
-        "aggregate text NOT NULL, key text NOT NULL, event text NOT NULL, "
-        "details jsonb) ON COMMIT DROP",
+        "ON COMMIT DROP', pg_get_serial_sequence('person', 'id')); END $$",
         err);
+    if (rc == 0) {
+        rc = idm_change_stage_begin(db, err);
+    }
     if (rc != 0) {
         goto cleanup;
     }
@@ -208,7 +210,12 @@ typedef struct step {
     int year, source, roles; /* which parameters it takes, in this order */
     int probe; /* IMPORT_JOIN_PROBE: changes of existing persons, a few
                   rows of big tables each, found by their indexes */
+    idm_change_kind change; /* the kind of change it stages into
+                               idm_change_stage (its action is the last
+                               parameter), or NO_CHANGE */
 } step;
+
+#define NO_CHANGE IDM_CHANGE__COUNT
 
 static const step steps[] = {
     /* classes of the school year (idm_group_add). The unique key skips
@@ -224,48 +231,47 @@ static const step steps[] = {
      " ORDER BY n.org_id, n.class "
      " ON CONFLICT (org_unit_id, kind, name, school_year) DO NOTHING "
      " RETURNING id, org_unit_id, name) "
-     "INSERT INTO import_change (action, target, aggregate, key, event, "
-     " details) SELECT 'group.add', o.code || '/' || ins.name, 'group', "
-     " ins.id::text, 'group.created', jsonb_build_object('org', o.code, "
-     " 'kind', 'class', 'name', ins.name, 'year', $1::text) "
+     "INSERT INTO idm_change_stage (change, target, key, details) "
+     "SELECT $2, o.code || '/' || ins.name, ins.id::text, "
+     " jsonb_build_object('org', o.code, 'kind', 'class', 'name', ins.name, "
+     " 'year', $1::text) "
      "FROM ins JOIN org_unit o ON o.id = ins.org_unit_id ORDER BY ins.id",
-     1, 0, 0, 0},
+     1, 0, 0, 0, IDM_CHANGE_GROUP_ADD},
     /* new persons (idm_user_add); ids and UUIDs came with the COPY */
     {"apply.persons",
      "INSERT INTO person (id, uuid, given_name, family_name, birth_date) "
      "OVERRIDING SYSTEM VALUE SELECT person_id, uuid, given, family, birth "
      "FROM import_act WHERE act = 'new' ORDER BY idx",
-     0, 0, 0, 0},
+     0, 0, 0, 0, NO_CHANGE},
     {"apply.keys",
      "INSERT INTO person_external_key (source, key, person_id) "
      "SELECT $1, key, person_id FROM import_act WHERE act = 'new'",
-     0, 1, 0, 0},
+     0, 1, 0, 0, NO_CHANGE},
     {"apply.ledger",
      "INSERT INTO login_ledger (login) "
      "SELECT login FROM import_act WHERE act = 'new'",
-     0, 0, 0, 0},
+     0, 0, 0, 0, NO_CHANGE},
     {"apply.accounts",
      "INSERT INTO account (person_id, login, password_hash, "
      " password_changed_at, must_change_password) "
      "SELECT person_id, login, hash, now(), true FROM import_act "
      "WHERE act = 'new' ORDER BY idx",
-     0, 0, 0, 0},
+     0, 0, 0, 0, NO_CHANGE},
     /* A new person is one change: user.add, whose details also name the
      * role context it starts with (what idm_user_add followed by
      * idm_grant_add records as two). Consumers re-read the person on any
      * event of it (ldap-sync keys on aggregate and key only), and a
      * second audit entry and event per person would double the writes. */
     {"apply.changes_new",
-     "INSERT INTO import_change (action, target, aggregate, key, event, "
-     " details) SELECT 'user.add', login, 'person', uuid::text, "
-     " 'person.created', CASE WHEN class IS NULL "
+     "INSERT INTO idm_change_stage (change, target, key, details) "
+     "SELECT $2, login, uuid::text, CASE WHEN class IS NULL "
      " THEN jsonb_build_object('uuid', uuid, 'login', login, "
      "  'source', $1::text, 'key', key, 'org', school, 'role', role) "
      " ELSE jsonb_build_object('uuid', uuid, 'login', login, "
      "  'source', $1::text, 'key', key, 'org', school, 'role', role, "
      "  'group', class) END "
      "FROM import_act WHERE act = 'new' ORDER BY idx",
-     0, 1, 0, 0},
+     0, 1, 0, 0, IDM_CHANGE_USER_ADD},
     /* name and birth date changes; the login stays */
     {"apply.updates",
      "WITH u AS (UPDATE person p SET given_name = x.given, "
@@ -273,12 +279,12 @@ static const step steps[] = {
      " updated_at = now() FROM import_act x "
      " WHERE x.upd AND p.id = x.person_id "
      " RETURNING x.idx, x.uuid, x.login, x.changed) "
-     "INSERT INTO import_change (action, target, aggregate, key, event, "
-     " details) SELECT 'user.update', login, 'person', uuid::text, "
-     " 'person.updated', jsonb_build_object('uuid', uuid, 'login', login, "
+     "INSERT INTO idm_change_stage (change, target, key, details) "
+     "SELECT $1, login, uuid::text, "
+     " jsonb_build_object('uuid', uuid, 'login', login, "
      " 'changed', to_jsonb(string_to_array(changed, ','))) "
      "FROM u ORDER BY idx",
-     0, 0, 0, 1},
+     0, 0, 0, 1, IDM_CHANGE_USER_UPDATE},
     /* back within the grace period (idm_user_set_status ENABLE) */
     {"apply.reactivate",
      "WITH u AS (UPDATE account a SET status = 'active', "
@@ -288,11 +294,11 @@ static const step steps[] = {
      " RETURNING x.idx, x.person_id, x.uuid, x.login), "
      "d AS (DELETE FROM import_leaver l USING u "
      " WHERE l.person_id = u.person_id) "
-     "INSERT INTO import_change (action, target, aggregate, key, event, "
-     " details) SELECT 'user.enable', login, 'person', uuid::text, "
-     " 'account.enabled', jsonb_build_object('uuid', uuid, 'login', login, "
+     "INSERT INTO idm_change_stage (change, target, key, details) "
+     "SELECT $1, login, uuid::text, "
+     " jsonb_build_object('uuid', uuid, 'login', login, "
      " 'from', 'disabled', 'to', 'active') FROM u ORDER BY idx",
-     0, 0, 0, 1},
+     0, 0, 0, 1, IDM_CHANGE_USER_ENABLE},
     /* old role contexts (idm_grant_revoke) */
     {"apply.revoke",
      "WITH del AS (DELETE FROM role_assignment r USING import_act x "
@@ -302,13 +308,13 @@ static const step steps[] = {
      " r.role, r.group_id), "
      "gm AS (DELETE FROM group_member m USING del "
      " WHERE m.person_id = del.person_id AND m.group_id = del.group_id) "
-     "INSERT INTO import_change (action, target, aggregate, key, event, "
-     " details) SELECT 'role.revoke', del.login, 'person', del.uuid::text, "
-     " 'person.role_revoked', jsonb_strip_nulls(jsonb_build_object('uuid', "
+     "INSERT INTO idm_change_stage (change, target, key, details) "
+     "SELECT $2, del.login, del.uuid::text, "
+     " jsonb_strip_nulls(jsonb_build_object('uuid', "
      " del.uuid, 'org', o.code, 'role', del.role, 'group', g.name)) "
      "FROM del JOIN org_unit o ON o.id = del.org_unit_id "
      "LEFT JOIN person_group g ON g.id = del.group_id ORDER BY del.idx, del.id",
-     0, 0, 1, 1},
+     0, 0, 1, 1, IDM_CHANGE_ROLE_REVOKE},
     /* new role contexts and class memberships (idm_grant_add). Every
      * source row is inserted or (ON CONFLICT) updated, so the source rows
      * are the changes: no RETURNING joined back. A new person holds no
@@ -336,12 +342,12 @@ static const step steps[] = {
      " SELECT group_id, person_id FROM src "
      " WHERE act <> 'new' AND group_id IS NOT NULL ORDER BY idx "
      " ON CONFLICT DO NOTHING) "
-     "INSERT INTO import_change (action, target, aggregate, key, event, "
-     " details) SELECT 'role.grant', login, 'person', uuid::text, "
-     " 'person.role_granted', jsonb_strip_nulls(jsonb_build_object('uuid', "
+     "INSERT INTO idm_change_stage (change, target, key, details) "
+     "SELECT $2, login, uuid::text, "
+     " jsonb_strip_nulls(jsonb_build_object('uuid', "
      " uuid, 'org', org, 'role', role, 'group', group_name, "
      " 'source', 'import')) FROM src WHERE act <> 'new' ORDER BY idx",
-     1, 0, 0, 0},
+     1, 0, 0, 0, IDM_CHANGE_ROLE_GRANT},
     /* leavers: disabled now, deleted after the grace period */
     {"apply.leavers",
      "WITH u AS (UPDATE account a SET status = 'disabled', "
@@ -355,11 +361,11 @@ static const step steps[] = {
      " ON o.code = u.school ON CONFLICT (person_id) DO UPDATE "
      " SET source = EXCLUDED.source, org_unit_id = EXCLUDED.org_unit_id, "
      " left_at = now()) "
-     "INSERT INTO import_change (action, target, aggregate, key, event, "
-     " details) SELECT 'user.disable', login, 'person', uuid::text, "
-     " 'account.disabled', jsonb_build_object('uuid', uuid, 'login', login, "
+     "INSERT INTO idm_change_stage (change, target, key, details) "
+     "SELECT $2, login, uuid::text, "
+     " jsonb_build_object('uuid', uuid, 'login', login, "
      " 'from', from_status, 'to', 'disabled') FROM u ORDER BY idx",
-     0, 1, 0, 1},
+     0, 1, 0, 1, IDM_CHANGE_USER_DISABLE},
     /* grace period over (idm_user_set_status DELETE); the external key
      * goes too (GDPR), so a returning person is a new one */
     {"apply.delete",
@@ -378,11 +384,11 @@ static const step steps[] = {
      " WHERE l.person_id = u.person_id), "
      "p AS (UPDATE person p SET birth_date = NULL, updated_at = now() "
      " FROM u WHERE p.id = u.person_id) "
-     "INSERT INTO import_change (action, target, aggregate, key, event, "
-     " details) SELECT 'user.delete', login, 'person', uuid::text, "
-     " 'person.deleted', jsonb_build_object('uuid', uuid, 'login', login, "
+     "INSERT INTO idm_change_stage (change, target, key, details) "
+     "SELECT $2, login, uuid::text, "
+     " jsonb_build_object('uuid', uuid, 'login', login, "
      " 'from', 'disabled', 'to', 'deleted') FROM u ORDER BY idx",
-     0, 1, 0, 1},
+     0, 1, 0, 1, IDM_CHANGE_USER_DELETE},
 };
 
 int sip_import__apply(sip_import *imp, idm_db *db, const idm_conf *conf,
@@ -410,7 +416,7 @@ int sip_import__apply(sip_import *imp, idm_db *db, const idm_conf *conf,
     sip_import__time(imp, "apply.stage");
     sip_import__progress(imp, SIP_IMPORT_PHASE_WRITE, 0, nsteps + 2);
     for (size_t i = 0; i < nsteps; i++) {
-        const char *params[3];
+        const char *params[4];
         int n = 0;
         if (steps[i].year) {
             params[n++] = imp->school_year;
@@ -420,6 +426,9 @@ int sip_import__apply(sip_import *imp, idm_db *db, const idm_conf *conf,
         }
         if (steps[i].roles) {
             params[n++] = sip_import__roles_array(imp);
+        }
+        if (steps[i].change != NO_CHANGE) {
+            params[n++] = idm_change_action(steps[i].change);
         }
         /* with stale statistics the plan turned nested loops off, and
          * hash joins stay on: a lookup loop over a table the planner
@@ -436,22 +445,14 @@ int sip_import__apply(sip_import *imp, idm_db *db, const idm_conf *conf,
         sip_import__progress(imp, SIP_IMPORT_PHASE_WRITE, i + 1, nsteps + 2);
     }
     /* Audit and outbox last, in change order: one entry and one event per
-     * change, as idm_change_record writes them. */
-    rc = idm_db_q(NULL, db,
-                   "INSERT INTO audit_log (actor, addr, action, target, "
-                   "result, details) SELECT $1, $2, action, target, 'ok', "
-                   "details FROM import_change ORDER BY seq",
-                   err, actor->name, actor->addr != NULL ? actor->addr : "");
+     * change, as the core's change records write them. */
+    rc = idm_change_stage_audit(db, actor, err);
     if (rc != 0) {
         return rc;
     }
     sip_import__time(imp, "apply.audit");
     sip_import__progress(imp, SIP_IMPORT_PHASE_WRITE, nsteps + 1, nsteps + 2);
-    rc = idm_db_query(NULL, db,
-                      "INSERT INTO outbox (aggregate, key, event, payload) "
-                      "SELECT aggregate, key, event, details "
-                      "FROM import_change ORDER BY seq",
-                      0, NULL, err);
+    rc = idm_change_stage_outbox(db, err);
     if (rc != 0) {
         return rc;
     }

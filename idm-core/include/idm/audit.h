@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: EUPL-1.2
  * Append-only audit log (who, what, when, from where; never secrets) and
  * the outbox of change events that consumers such as the LDAP sync read in
- * order. Both are written inside the caller's transaction.
+ * order. Both are written inside the caller's transaction. Outbox rows are
+ * written only through the typed records below, whose events come from the
+ * one list in idm/event.h.
  */
 #ifndef IDM_AUDIT_H
 #define IDM_AUDIT_H
@@ -12,6 +14,7 @@
 #include "base/common.h"
 #include "base/db.h"
 #include "base/err.h"
+#include "idm/event.h"
 
 /** Who acts, and from where ("cli", a client address, ...). */
 typedef struct idm_actor {
@@ -34,10 +37,17 @@ IDM_MUST_CHECK int idm_audit_write(idm_db *db, const idm_actor *actor,
                                    idm_audit_result result, const char *details,
                                    idm_err *err);
 
-/** Same, in its own transaction even if the caller's failed (denials). */
-void idm_audit_write_detached(idm_db *db, const idm_actor *actor,
-                              const char *action, const char *target,
-                              idm_audit_result result, const char *details);
+/**
+ * Same, in its own transaction, after the caller's transaction failed or
+ * for a refusal that changed nothing (denials, rejected logins). The
+ * caller is already reporting a failure, so a failure here must not
+ * replace it: it is logged every time at error level (event=audit.lost,
+ * with action, target and the database's detail) and returned.
+ * @return 0, IDM_EINTERNAL (called while a transaction is open), IDM_EDB.
+ */
+int idm_audit_write_detached(idm_db *db, const idm_actor *actor,
+                             const char *action, const char *target,
+                             idm_audit_result result, const char *details);
 
 typedef struct idm_audit_entry {
     int64_t id;
@@ -68,31 +78,79 @@ IDM_MUST_CHECK int idm_audit_list(idm_audit_entry **out, size_t *n, idm_db *db,
 
 void idm_audit_entries_free(idm_audit_entry *entries, size_t n);
 
-/**
- * Append a change event to the outbox. aggregate names the kind ("person",
- * "org", "group"), key its stable identifier (person UUID, org code, ...),
- * payload a JSON object text or NULL. Consumers re-read current state by key,
- * so payloads carry no secrets.
+/*
+ * Changes: one audit entry (the change's action) and one outbox event (its
+ * event, idm/event.h), both in the caller's transaction so that they
+ * commit or vanish with the change. The subject's type fixes the
+ * aggregate and so the outbox key and the audit target; a change of
+ * another aggregate is refused (IDM_EINTERNAL). details is a JSON object
+ * text (idm_json_pack), written as audit details and outbox payload, or
+ * NULL; it never holds a secret (consumers re-read state by key).
  */
-IDM_MUST_CHECK int idm_outbox_append(idm_db *db, const char *aggregate,
-                                     const char *key, const char *event,
+
+/** A person: key = uuid, target = login. */
+typedef struct idm_person_ref {
+    const char *uuid;
+    const char *login;
+} idm_person_ref;
+
+/** An organisational unit: key and target = code. */
+typedef struct idm_org_ref {
+    const char *code;
+} idm_org_ref;
+
+/** A group: key = id (decimal), target = "org_code/name". */
+typedef struct idm_group_ref {
+    const char *id;
+    const char *org_code;
+    const char *name;
+} idm_group_ref;
+
+IDM_MUST_CHECK int idm_change_person(idm_db *db, const idm_actor *actor,
+                                     idm_change_kind kind,
+                                     const idm_person_ref *person,
+                                     const char *details, idm_err *err);
+
+IDM_MUST_CHECK int idm_change_org(idm_db *db, const idm_actor *actor,
+                                  idm_change_kind kind, const idm_org_ref *org,
+                                  const char *details, idm_err *err);
+
+IDM_MUST_CHECK int idm_change_group(idm_db *db, const idm_actor *actor,
+                                    idm_change_kind kind,
+                                    const idm_group_ref *group,
+                                    const char *details, idm_err *err);
+
+/**
+ * An outbox event of a person without a change record of its own (the
+ * caller audits otherwise: a login that upgraded the password hash writes
+ * login.ok and account.password_changed). payload as details above.
+ */
+IDM_MUST_CHECK int idm_outbox_person(idm_db *db, idm_event event,
+                                     const idm_person_ref *person,
                                      const char *payload, idm_err *err);
 
-/** A change to identity data, as audit entry and outbox event. */
-typedef struct idm_change {
-    const char *action;    /* audit action, e.g. "user.add" */
-    const char *target;    /* audit target, e.g. the login */
-    const char *aggregate; /* outbox aggregate: person, org, group */
-    const char *key;       /* outbox key: person UUID, org code, group id */
-    const char *event;     /* outbox event, e.g. "person.created" */
-    const char *details;   /* JSON object text for both, or NULL */
-} idm_change;
-
-/**
- * Record a successful change: an audit entry and an outbox event, both in
- * the caller's transaction so that they commit or vanish with the change.
+/*
+ * Set-based writers (the SIP import) record many changes at once: they
+ * insert rows into the temporary table idm_change_stage, then write the
+ * audit entries and outbox events of all of them in staging order:
+ *
+ *   idm_change_stage (seq bigint identity, change text NOT NULL,
+ *                     target text, key text NOT NULL, details jsonb)
+ *
+ * change is an audit action of IDM_CHANGE_LIST, bound as a parameter
+ * from idm_change_action() (a name outside the list violates a CHECK
+ * constraint); target and key as for the typed records above (the
+ * aggregate follows from the change). The table is dropped at commit.
  */
-IDM_MUST_CHECK int idm_change_record(idm_db *db, const idm_actor *actor,
-                                     const idm_change *change, idm_err *err);
+
+/** Create idm_change_stage inside the caller's transaction. */
+IDM_MUST_CHECK int idm_change_stage_begin(idm_db *db, idm_err *err);
+
+/** Audit entries of the staged changes (first of the two writes). */
+IDM_MUST_CHECK int idm_change_stage_audit(idm_db *db, const idm_actor *actor,
+                                          idm_err *err);
+
+/** Outbox events of the staged changes (after idm_change_stage_audit). */
+IDM_MUST_CHECK int idm_change_stage_outbox(idm_db *db, idm_err *err);
 
 #endif /* IDM_AUDIT_H */

@@ -33,6 +33,15 @@ IDM_MUST_CHECK int idm_migrate_status(idm_migration **out, size_t *n,
 IDM_MUST_CHECK int idm_migrate_apply(int *applied, idm_db *db, const char *dir,
                                      idm_err *err);
 
+/**
+ * Check that migration version has been applied, for a program that uses
+ * tables created by it (and by the ones before). who names the program in
+ * the message.
+ * @return 0, IDM_ECONFIG ("run idmctl migrate") if not, or IDM_EDB.
+ */
+IDM_MUST_CHECK int idm_migrate_require(idm_db *db, int version, const char *who,
+                                       idm_err *err);
+
 void idm_migrations_free(idm_migration *list, size_t n);
 
 #endif /* IDM_MIGRATE_H */

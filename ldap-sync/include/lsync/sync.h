@@ -30,7 +30,7 @@ typedef struct lsync_opts {
     int poll_seconds;          /* fallback poll in daemon mode */
     int net_timeout;           /* seconds for connect and each result */
     int read_only;             /* only lsync_reconcile() dry runs: no lock,
-                                * no tables created, nothing written */
+                                * nothing written */
 } lsync_opts;
 
 #define LSYNC_OPTS_INIT                                                        \
@@ -54,14 +54,16 @@ typedef struct lsync_diff {
 } lsync_diff;
 
 /**
- * Create the sync's own tables (schema lsync) if missing and take the
- * advisory lock that keeps a second instance out. With opts->read_only
- * neither happens, and the handle serves lsync_reconcile() dry runs only
+ * Check that the sync's own tables (schema lsync) exist (migration 0015;
+ * the sync creates none) and take the advisory lock that keeps a second
+ * instance out. With opts->read_only no lock is taken, and the handle
+ * serves lsync_reconcile() dry runs only
  * (the others return IDM_EINVAL), so a dry run works beside the daemon.
  * @param[out] out  new handle; free with lsync_close(). db is borrowed and
  *                  must outlive it.
- * @return 0, IDM_ECONFIG (missing ldap settings), IDM_ECONFLICT (another
- *         instance runs), IDM_EDB.
+ * @return 0, IDM_ECONFIG (missing ldap settings, or a database not
+ *         migrated: "run idmctl migrate"), IDM_ECONFLICT (another instance
+ *         runs), IDM_EDB.
  */
 IDM_MUST_CHECK int lsync_open(lsync **out, idm_db *db, const lsync_opts *opts,
                               idm_err *err);
@@ -114,7 +116,11 @@ IDM_MUST_CHECK int lsync_status_print(idm_db *db, FILE *fp, idm_err *err);
 IDM_MUST_CHECK int lsync_parked_print(idm_db *db, FILE *fp, int all,
                                       idm_err *err);
 
-/** Create the sync's tables if missing (also done by lsync_open). */
-IDM_MUST_CHECK int lsync_schema_ensure(idm_db *db, idm_err *err);
+/**
+ * Check that the sync's tables (schema lsync, migration 0015) exist; the
+ * sync creates no tables itself (also done by lsync_open).
+ * @return 0, IDM_ECONFIG ("run idmctl migrate"), IDM_EDB.
+ */
+IDM_MUST_CHECK int lsync_schema_check(idm_db *db, idm_err *err);
 
 #endif /* LSYNC_SYNC_H */
