@@ -320,7 +320,11 @@ void web_audit(web_ctx *ctx, const char *action, const char *target,
     web_audit_log(ctx, action, result, sp, reason);
     rc = web_ctx_db(&db, ctx, &err);
     /* on its own, even if the caller's transaction failed; never silent */
-    if (rc == 0 && !idm_db_in_tx(db)) {
+    if (rc == 0 && idm_db_in_tx(db)) {
+        /* a caller's transaction is still open: the row cannot be
+         * written on its own, which must show */
+        rc = idm_err_set(&err, IDM_EINTERNAL, "audit inside a transaction");
+    } else if (rc == 0) {
         rc = idm_audit_write(db, &ctx->actor, action, target, result, details,
                              &err);
     }
