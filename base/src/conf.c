@@ -113,11 +113,18 @@ int idm_conf_register(const idm_conf_section *section, idm_err *err)
                              section->group, section->keys[i].key);
             goto cleanup;
         }
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(section->keys[j].key, section->keys[i].key) == 0) {
+                rc = idm_err_set(err, IDM_EINTERNAL,
+                                 "config key [%s] %s: defined twice",
+                                 section->group, section->keys[i].key);
+                goto cleanup;
+            }
+        }
     }
     for (size_t i = 0; i < nregistry + BUILTIN_N; i++) {
         const idm_conf_section *other =
             i < nregistry ? registry[i] : builtin[i - nregistry];
-
         const char *key;
 
         if (other == section || strcmp(other->group, section->group) != 0) {

@@ -126,6 +126,19 @@ static const idm_conf_section thief_section = {
     .size = sizeof(demo_conf),
 };
 
+/* a section naming one key twice */
+static const idm_conf_key twice_keys[] = {
+    {.key = "x", .type = IDM_CONF_INT, .min = 0, .max = 1, .doc = "x"},
+    {.key = "x", .type = IDM_CONF_INT, .min = 0, .max = 1, .doc = "x"},
+};
+
+static const idm_conf_section twice_section = {
+    .group = "twice",
+    .keys = twice_keys,
+    .nkeys = 2,
+    .size = sizeof(int),
+};
+
 /* ... or base's [log] */
 static const idm_conf_section log_thief_section = {
     .group = "log",
@@ -191,6 +204,8 @@ static void test_registry(void **state)
     assert_non_null(strstr(err.msg, "[demo] registered twice"));
     assert_int_equal(idm_conf_register(&log_thief_section, &err),
                      IDM_EINTERNAL);
+    assert_int_equal(idm_conf_register(&twice_section, &err), IDM_EINTERNAL);
+    assert_non_null(strstr(err.msg, "[twice] x: defined twice"));
     /* registering base's own is allowed and puts them in order */
     assert_int_equal(idm_conf_register(&idm_log_conf_section, &err), 0);
 
