@@ -191,7 +191,7 @@ ldap-sync/src/sync.c|"saml/idp.h"|of saml-bridge, which ldap-sync must not know
 web/src/web_int.h|"saml/idp.h"|of saml-bridge, which web must not know
 sip-import/src/import.c|"core_int.h"|a private header of idm-core
 saml-bridge/src/idp.c|"../../idm-core/src/core_int.h"|a private header of idm-core
-programs/idmd/main.c|"saml_int.h"|a private header of saml-bridge
+programs/idmd/main.c|"idp_int.h"|a private header of saml-bridge
 programs/idmctl/cli.c|"web_int.h"|a private header of web
 EOF
 fi

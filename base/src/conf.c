@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: EUPL-1.2
  * Config loading. Each component describes its groups in an
- * idm_conf_section (base's own: [database] in db.c, [log] in log.c,
- * [idp] in conf_idp.c); programs register them before loading. A line
- * scan gives every error its line number, GKeyFile reads the values, and
- * each section's values land in a struct of the owning component's type.
+ * idm_conf_section (base's own: [database] in db.c, [log] in log.c);
+ * programs register them before loading. A group may be split across
+ * sections of several components, each owning distinct keys. A line scan
+ * gives every error its line number, GKeyFile reads the values, and each
+ * section's values land in a struct of the owning component's type.
  */
 #include <errno.h>
 #include <glib.h>
@@ -44,7 +45,6 @@ static size_t nregistry;
 /* base's own, known without registering */
 static const idm_conf_section *const builtin[] = {
     &idm_db_conf_section,
-    &idm_idp_conf_section,
     &idm_log_conf_section,
 };
 #define BUILTIN_N (sizeof(builtin) / sizeof(builtin[0]))
@@ -59,6 +59,39 @@ static int registered(const idm_conf_section *s)
     return 0;
 }
 
+static int is_builtin(const idm_conf_section *s)
+{
+    for (size_t i = 0; i < BUILTIN_N; i++) {
+        if (builtin[i] == s) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static const idm_conf_key *find_key(const idm_conf_section *sec,
+                                    const char *key)
+{
+    for (size_t i = 0; i < sec->nkeys; i++) {
+        if (strcmp(sec->keys[i].key, key) == 0) {
+            return &sec->keys[i];
+        }
+    }
+    return NULL;
+}
+
+/* A key of section that other (of the same group) has too, or NULL. */
+static const char *shared_key(const idm_conf_section *section,
+                              const idm_conf_section *other)
+{
+    for (size_t i = 0; i < section->nkeys; i++) {
+        if (find_key(other, section->keys[i].key) != NULL) {
+            return section->keys[i].key;
+        }
+    }
+    return NULL;
+}
+
 int idm_conf_register(const idm_conf_section *section, idm_err *err)
 {
     int rc = 0;
@@ -68,7 +101,7 @@ int idm_conf_register(const idm_conf_section *section, idm_err *err)
         goto cleanup;
     }
     if (section->group == NULL || strlen(section->group) >= NAME_MAX_LEN ||
-        (section->size == 0 && section != &idm_idp_conf_section)) {
+        section->size == 0) {
         rc = idm_err_set(err, IDM_EINTERNAL,
                          "config section with a bad group name or size");
         goto cleanup;
@@ -80,15 +113,36 @@ int idm_conf_register(const idm_conf_section *section, idm_err *err)
                              section->group, section->keys[i].key);
             goto cleanup;
         }
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(section->keys[j].key, section->keys[i].key) == 0) {
+                rc = idm_err_set(err, IDM_EINTERNAL,
+                                 "config key [%s] %s: defined twice",
+                                 section->group, section->keys[i].key);
+                goto cleanup;
+            }
+        }
     }
     for (size_t i = 0; i < nregistry + BUILTIN_N; i++) {
         const idm_conf_section *other =
             i < nregistry ? registry[i] : builtin[i - nregistry];
+        const char *key;
 
-        if (other != section && strcmp(other->group, section->group) == 0) {
+        if (other == section || strcmp(other->group, section->group) != 0) {
+            continue;
+        }
+        /* a group may be split between components, never a key, and
+         * base's own groups stay base's */
+        if (is_builtin(other) || is_builtin(section)) {
             rc = idm_err_set(err, IDM_EINTERNAL,
                              "config group [%s] registered twice",
                              section->group);
+            goto cleanup;
+        }
+        key = shared_key(section, other);
+        if (key != NULL) {
+            rc = idm_err_set(err, IDM_EINTERNAL,
+                             "config group [%s] registered twice with key %s",
+                             section->group, key);
             goto cleanup;
         }
     }
@@ -136,22 +190,26 @@ const void *idm_conf_values(const idm_conf *conf,
     abort();
 }
 
-static const idm_conf_section *find_group(const conf_impl *c, const char *group)
+static int has_group(const conf_impl *c, const char *group)
 {
     for (size_t i = 0; i < c->n; i++) {
         if (strcmp(c->sections[i]->group, group) == 0) {
-            return c->sections[i];
+            return 1;
         }
     }
-    return NULL;
+    return 0;
 }
 
-static const idm_conf_key *find_key(const idm_conf_section *sec,
-                                    const char *key)
+/* The key in whichever section of group owns it, or NULL. */
+static const idm_conf_key *find_group_key(const conf_impl *c, const char *group,
+                                          const char *key)
 {
-    for (size_t i = 0; i < sec->nkeys; i++) {
-        if (strcmp(sec->keys[i].key, key) == 0) {
-            return &sec->keys[i];
+    for (size_t i = 0; i < c->n; i++) {
+        if (strcmp(c->sections[i]->group, group) == 0) {
+            const idm_conf_key *d = find_key(c->sections[i], key);
+            if (d != NULL) {
+                return d;
+            }
         }
     }
     return NULL;
@@ -209,7 +267,6 @@ static int check_lines(const char *data, size_t len, const char *path,
 {
     const char *p = data, *end = data + len;
     char group[NAME_MAX_LEN] = "";
-    const idm_conf_section *sec = NULL;
     GHashTable *seen =
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     int line = 0, rc = 0;
@@ -242,8 +299,7 @@ static int check_lines(const char *data, size_t len, const char *path,
             }
             memcpy(group, s + 1, glen);
             group[glen] = '\0';
-            sec = find_group(c, group);
-            if (sec == NULL) {
+            if (!has_group(c, group)) {
                 rc = idm_err_set(err, IDM_ECONFIG, "%s:%d: unknown group [%s]",
                                  path, line, group);
                 goto cleanup;
@@ -274,7 +330,7 @@ static int check_lines(const char *data, size_t len, const char *path,
             }
             memcpy(key, s, (size_t)(ke - s));
             key[ke - s] = '\0';
-            if (find_key(sec, key) == NULL) {
+            if (find_group_key(c, group, key) == NULL) {
                 rc =
                     idm_err_set(err, IDM_ECONFIG, "%s:%d: [%s] %s: unknown key",
                                 path, line, group, key);
@@ -515,9 +571,7 @@ int idm_conf_load_data(idm_conf **out, const char *data, size_t len,
     *out = NULL;
     c->n = known_sections(c->sections);
     for (size_t i = 0; i < c->n; i++) {
-        size_t size = c->sections[i]->size;
-        /* size 0: base's [idp], whose fields are idm_conf's own */
-        c->values[i] = size != 0 ? idm_xcalloc(1, size) : (void *)&c->pub;
+        c->values[i] = idm_xcalloc(1, c->sections[i]->size);
     }
     c->pub.path = idm_xstrdup(path != NULL ? path : "(config)");
     rc = check_lines(data, len, c->pub.path, c, err);
@@ -624,9 +678,7 @@ void idm_conf_free(idm_conf *conf)
                 free(*field);
             }
         }
-        if (sec->size != 0) {
-            free(c->values[i]);
-        }
+        free(c->values[i]);
     }
     free(c->pub.path);
     free(c);
@@ -638,15 +690,31 @@ void idm_conf_describe(FILE *fp)
     size_t n = known_sections(sections);
 
     for (size_t i = 0; i < n; i++) {
-        const idm_conf_section *sec = sections[i];
+        size_t first = 0;
 
-        fprintf(fp, "%s[%s]\n", i > 0 ? "\n" : "", sec->group);
-        for (size_t k = 0; k < sec->nkeys; k++) {
-            const idm_conf_key *d = &sec->keys[k];
+        /* a group split across sections: listed once, where its first
+         * section is, with the keys of all of them */
+        while (strcmp(sections[first]->group, sections[i]->group) != 0) {
+            first++;
+        }
+        if (first < i) {
+            continue;
+        }
+        fprintf(fp, "%s[%s]\n", i > 0 ? "\n" : "", sections[i]->group);
+        for (size_t j = i; j < n; j++) {
+            const idm_conf_section *sec = sections[j];
 
-            fprintf(fp, "  %-22s %s%s%s%s\n", d->key, d->doc,
-                    d->def != NULL ? " (default: " : "",
-                    d->def != NULL ? d->def : "", d->def != NULL ? ")" : "");
+            if (strcmp(sec->group, sections[i]->group) != 0) {
+                continue;
+            }
+            for (size_t k = 0; k < sec->nkeys; k++) {
+                const idm_conf_key *d = &sec->keys[k];
+
+                fprintf(fp, "  %-22s %s%s%s%s\n", d->key, d->doc,
+                        d->def != NULL ? " (default: " : "",
+                        d->def != NULL ? d->def : "",
+                        d->def != NULL ? ")" : "");
+            }
         }
     }
 }

@@ -20,6 +20,7 @@
 #include "base/notify.h"
 #include "conf_sections.h"
 #include "saml/idp.h"
+#include "web/conf.h"
 #include "web/http.h"
 #include "web/web.h"
 
@@ -78,6 +79,7 @@ int main(int argc, char **argv)
     };
     const char *config = NULL, *metrics = NULL;
     idm_conf *conf = NULL;
+    const web_conf *wc = NULL;
     web_site *web = NULL;
     saml_idp *idp = NULL;
     web_http *http = NULL;
@@ -129,8 +131,9 @@ int main(int argc, char **argv)
         return 1;
     }
     idm_log_set(idm_log_stderr, NULL, idm_log_conf_get(conf)->level);
-    threads = conf->idp_threads > 0 ? conf->idp_threads
-                                    : 2 * (int)sysconf(_SC_NPROCESSORS_ONLN);
+    wc = web_conf_get(conf);
+    threads =
+        wc->threads > 0 ? wc->threads : 2 * (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (threads < 1) {
         threads = 2;
     }
@@ -163,9 +166,9 @@ int main(int argc, char **argv)
     idm_log(IDM_LOG_NOTICE, "saml", "start",
             "listen=%s:%d metrics=%s db_connections=%d max_connections=%d "
             "base=%s",
-            conf->idp_listen, port > 0 ? port : conf->idp_port,
-            metrics != NULL ? metrics : conf->idp_metrics_listen, threads + 1,
-            conf->idp_max_connections, conf->idp_base_url);
+            wc->listen, port > 0 ? port : wc->port,
+            metrics != NULL ? metrics : wc->metrics_listen, threads + 1,
+            wc->max_connections, wc->base_url);
     /* listening, keys loaded, the database answered (web_site_new,
      * saml_idp_new) */
     idm_notify("READY=1");

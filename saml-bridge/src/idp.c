@@ -12,6 +12,7 @@
 
 #include "idp_int.h"
 #include "steps_int.h"
+#include "web/conf.h"
 
 static pthread_once_t lasso_once = PTHREAD_ONCE_INIT;
 static int lasso_rc;
@@ -31,6 +32,7 @@ int saml__lasso_init(void)
 int saml_idp_new(saml_idp **out, web_site *web, idm_err *err)
 {
     const idm_conf *conf = web_site_conf(web);
+    const web_conf *wc = web_conf_get(conf);
     saml_idp *idp = NULL;
     unsigned char key[32];
     int rc;
@@ -39,8 +41,7 @@ int saml_idp_new(saml_idp **out, web_site *web, idm_err *err)
     if (saml__lasso_init() != 0) {
         return idm_err_set(err, IDM_EINTERNAL, "could not initialise Lasso");
     }
-    if (conf->idp_pairwise_salt == NULL ||
-        strlen(conf->idp_pairwise_salt) < 16) {
+    if (wc->pairwise_salt == NULL || strlen(wc->pairwise_salt) < 16) {
         return idm_err_set(err, IDM_ECONFIG,
                            "[idp] pairwise_salt_file must name a file with "
                            "at least 16 secret bytes");
@@ -50,13 +51,13 @@ int saml_idp_new(saml_idp **out, web_site *web, idm_err *err)
     idp->conf = conf;
     pthread_mutex_init(&idp->srv_lock, NULL);
     pthread_mutex_init(&idp->meta_lock, NULL);
-    idp->entity_id = idm_xasprintf("%s/saml/metadata", conf->idp_base_url);
-    idp->sso_url = idm_xasprintf("%s/saml/sso", conf->idp_base_url);
-    idp->slo_url = idm_xasprintf("%s/saml/slo", conf->idp_base_url);
+    idp->entity_id = idm_xasprintf("%s/saml/metadata", wc->base_url);
+    idp->sso_url = idm_xasprintf("%s/saml/sso", wc->base_url);
+    idp->slo_url = idm_xasprintf("%s/saml/slo", wc->base_url);
     /* a key of its own from the secret, separated by label (the web
      * layer derives the CSRF key with another) */
-    web_hmac_sha256(key, conf->idp_pairwise_salt,
-                    strlen(conf->idp_pairwise_salt), "pairwise-id", 11);
+    web_hmac_sha256(key, wc->pairwise_salt, strlen(wc->pairwise_salt),
+                    "pairwise-id", 11);
     idp->pairwise_mac = web_mac_new(key, sizeof(key));
     OPENSSL_cleanse(key, sizeof(key));
     if (idp->pairwise_mac == NULL) {
@@ -159,7 +160,8 @@ int saml_idp_housekeeping(saml_idp *idp, idm_err *err)
     if (rc != 0) {
         return rc;
     }
-    snprintf(idle, sizeof(idle), "%d", idp->conf->idp_session_idle_minutes);
+    snprintf(idle, sizeof(idle), "%d",
+             web_conf_get(idp->conf)->session_idle_minutes);
     rc = idm_db_query(NULL, db,
                       "WITH a AS (DELETE FROM saml_session WHERE expires_at "
                       "< now() OR last_seen < now() - make_interval(mins => "

@@ -14,6 +14,7 @@
 
 #include "base/alloc.h"
 #include "crypto_int.h"
+#include "saml/conf.h"
 #include "web/codec.h"
 
 #define PEM_MAX (64 * 1024)
@@ -82,6 +83,7 @@ static int cert_b64(char **out, X509 **x509_out, const char *pem,
 
 int saml_keys_load(saml_keys *out, const idm_conf *conf, idm_err *err)
 {
+    const saml_conf *sc = saml_conf_get(conf);
     BIO *bio = NULL;
     EVP_PKEY *pkey = NULL;
     X509 *cert = NULL;
@@ -89,9 +91,9 @@ int saml_keys_load(saml_keys *out, const idm_conf *conf, idm_err *err)
     int rc;
 
     memset(out, 0, sizeof(*out));
-    rc = read_file(&out->key_pem, conf->idp_key_file, "key_file", err);
+    rc = read_file(&out->key_pem, sc->key_file, "key_file", err);
     if (rc == 0) {
-        rc = read_file(&out->cert_pem, conf->idp_cert_file, "cert_file", err);
+        rc = read_file(&out->cert_pem, sc->cert_file, "cert_file", err);
     }
     if (rc != 0) {
         goto cleanup;
@@ -119,9 +121,8 @@ int saml_keys_load(saml_keys *out, const idm_conf *conf, idm_err *err)
                          "[idp] cert_file does not belong to key_file");
         goto cleanup;
     }
-    if (conf->idp_next_cert_file != NULL) {
-        rc = read_file(&next_pem, conf->idp_next_cert_file, "next_cert_file",
-                       err);
+    if (sc->next_cert_file != NULL) {
+        rc = read_file(&next_pem, sc->next_cert_file, "next_cert_file", err);
         if (rc == 0) {
             rc = cert_b64(&out->next_cert_b64, NULL, next_pem, "next_cert_file",
                           err);
@@ -137,7 +138,7 @@ int saml_keys_load(saml_keys *out, const idm_conf *conf, idm_err *err)
      * tries it as a file name and leaks that BIO (192 bytes) */
     out->meta_key = lasso_key_new_for_signature_from_memory(
         out->key_pem, strlen(out->key_pem), NULL,
-        LASSO_SIGNATURE_METHOD_RSA_SHA256, conf->idp_cert_file);
+        LASSO_SIGNATURE_METHOD_RSA_SHA256, sc->cert_file);
     if (out->sign_key == NULL || out->meta_key == NULL) {
         rc = idm_err_set(err, IDM_ECONFIG,
                          "[idp] key_file could not be loaded for signing");

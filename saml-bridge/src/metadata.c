@@ -15,6 +15,7 @@
 #include <libxml/tree.h>
 
 #include "idp_int.h"
+#include "saml/conf.h"
 
 #define MD_ID "_idm-idp-metadata"
 #define B_REDIRECT "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
@@ -146,7 +147,8 @@ cleanup:
 int saml_metadata_signed(char **out, saml_idp *idp, idm_err *err)
 {
     int64_t now = (int64_t)time(NULL);
-    int64_t valid = (int64_t)idp->conf->idp_metadata_valid_days * 86400;
+    int64_t valid =
+        (int64_t)saml_conf_get(idp->conf)->metadata_valid_days * 86400;
     int rc = 0;
 
     *out = NULL;

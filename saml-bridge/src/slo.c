@@ -27,6 +27,7 @@
 #include <openssl/evp.h>
 #include <zlib.h>
 
+#include "saml/conf.h"
 #include "steps_int.h"
 #include "store_int.h"
 #include "web/pages.h"
@@ -470,13 +471,13 @@ static int verify_xml(saml_server *srv, const char *b64, const char *issuer)
  * before, or another error. */
 static int replay_check(web_ctx *ctx, const char *sp, const char *id)
 {
-    const idm_conf *conf = ctx->conf;
+    const saml_conf *conf = saml_conf_get(ctx->conf);
     idm_err err = IDM_ERR_INIT;
     int rc;
 
     rc = saml_replay_send(ctx, sp, id,
-                          (int64_t)time(NULL) + conf->idp_request_max_age +
-                              2 * conf->idp_clock_skew,
+                          (int64_t)time(NULL) + conf->request_max_age +
+                              2 * conf->clock_skew,
                           &err);
     if (rc == 0) {
         rc = saml_replay_wait(ctx, &err);
@@ -495,7 +496,7 @@ static const char *request_check(saml_reject_kind *kind, web_ctx *ctx,
                                  const saml_msg *m, const char *b64)
 {
     int64_t now = (int64_t)time(NULL), t = web_time_parse(m->issue_instant);
-    const idm_conf *conf = ctx->conf;
+    const saml_conf *conf = saml_conf_get(ctx->conf);
 
     if (m->kind != SAML_MSG_LOGOUT_REQUEST) {
         *kind = SAML_REJECT_MALFORMED;
@@ -515,8 +516,8 @@ static const char *request_check(saml_reject_kind *kind, web_ctx *ctx,
         *kind = SAML_REJECT_ENDPOINT;
         return "the request is addressed to another destination";
     }
-    if (t < 0 || t > now + conf->idp_clock_skew ||
-        t < now - conf->idp_request_max_age - conf->idp_clock_skew) {
+    if (t < 0 || t > now + conf->clock_skew ||
+        t < now - conf->request_max_age - conf->clock_skew) {
         *kind = SAML_REJECT_EXPIRED;
         return "the request is expired or not yet valid";
     }

@@ -14,6 +14,7 @@
 #include <libxml/tree.h>
 #include <openssl/evp.h>
 
+#include "saml/conf.h"
 #include "steps_int.h"
 #include "store_int.h"
 #include "web/pages.h"
@@ -119,7 +120,7 @@ static const char *lasso_checks(saml_reject_kind *kind, web_ctx *ctx,
                                 idm_err *err)
 {
     saml_server *srv = saml_ctx_server(ctx);
-    const idm_conf *conf = ctx->conf;
+    const saml_conf *conf = saml_conf_get(ctx->conf);
     int64_t now = (int64_t)time(NULL), t;
     LassoProfile *profile;
     int rc;
@@ -184,8 +185,8 @@ static const char *lasso_checks(saml_reject_kind *kind, web_ctx *ctx,
     }
     if (!resume) {
         t = web_time_parse(r->msg.issue_instant);
-        if (t < 0 || t > now + conf->idp_clock_skew ||
-            t < now - conf->idp_request_max_age - conf->idp_clock_skew) {
+        if (t < 0 || t > now + conf->clock_skew ||
+            t < now - conf->request_max_age - conf->clock_skew) {
             *kind = SAML_REJECT_EXPIRED;
             return "the request is expired or not yet valid";
         }
@@ -210,7 +211,7 @@ static int check_request(web_ctx *ctx, sso_req *r, int resume)
     const char *why;
     saml_reject_kind kind;
     int64_t now = (int64_t)time(NULL);
-    const idm_conf *conf = ctx->conf;
+    const saml_conf *conf = saml_conf_get(ctx->conf);
     int rc;
 
     /* whatever came before (a pending row taken) needs no connection
@@ -302,7 +303,7 @@ static int check_request(web_ctx *ctx, sso_req *r, int resume)
         /* one round trip: the replay entry, the session and its person */
         rc = saml_replay_send(
             ctx, r->sp->entity_id, r->msg.id,
-            now + conf->idp_request_max_age + 2 * conf->idp_clock_skew, &err2);
+            now + conf->request_max_age + 2 * conf->clock_skew, &err2);
         if (rc == 0) {
             rc = saml_replay_wait(ctx, &err2);
         }
@@ -482,7 +483,7 @@ static void issue(web_ctx *ctx, sso_req *r, const web_session *who,
     char instant[32], not_before[32], not_after[32], session_end[32];
     char *name_id, *pairwise = NULL;
     int64_t now = (int64_t)time(NULL);
-    int64_t lifetime = ctx->conf->idp_assertion_lifetime;
+    int64_t lifetime = saml_conf_get(ctx->conf)->assertion_lifetime;
     int rc;
 
     /* Lasso builds, sign.c signs: no connection held meanwhile */
@@ -521,7 +522,7 @@ static void issue(web_ctx *ctx, sso_req *r, const web_session *who,
         lifetime = d->session_max;
     }
     web_time_format(instant, who->auth_instant);
-    web_time_format(not_before, now - ctx->conf->idp_clock_skew);
+    web_time_format(not_before, now - saml_conf_get(ctx->conf)->clock_skew);
     web_time_format(not_after, now + lifetime);
     web_time_format(session_end,
                     now + (d->session_max > 0 ? d->session_max : lifetime));

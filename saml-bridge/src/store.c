@@ -12,6 +12,7 @@
 #include "base/addr.h"
 #include "idp_int.h"
 #include "store_int.h"
+#include "web/conf.h"
 #include "web/session.h"
 
 int saml_assertion_record_send(web_ctx *ctx, int64_t session_id,
@@ -358,7 +359,8 @@ int saml_slo_session_find(int64_t *id_out, char login_out[80], web_ctx *ctx,
     if (rc != 0) {
         return rc;
     }
-    snprintf(idle, sizeof(idle), "%d", ctx->conf->idp_session_idle_minutes);
+    snprintf(idle, sizeof(idle), "%d",
+             web_conf_get(ctx->conf)->session_idle_minutes);
     /* all three must match one live session: the SP was given exactly this
      * NameID and SessionIndex in it */
     rc = idm_db_query_prepared(

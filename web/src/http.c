@@ -17,6 +17,7 @@
 #include <microhttpd.h>
 
 #include "web/http.h"
+#include "web/conf.h"
 #include "web_int.h"
 
 /* the /metrics listener: one thread, a few scrapers at a time */
@@ -609,6 +610,7 @@ static int parse_proxies(web_http *h, const char *list, idm_err *err)
 int web_http_start(web_http **out, web_site *site, const idm_conf *conf,
                    int port, const char *metrics_listen, idm_err *err)
 {
+    const web_conf *wc = web_conf_get(conf);
     web_http *h = idm_xcalloc(1, sizeof(*h));
     struct sockaddr_in sin, msin;
     int rc;
@@ -618,19 +620,19 @@ int web_http_start(web_http **out, web_site *site, const idm_conf *conf,
     pthread_cond_init(&h->wake, NULL);
     h->per_addr = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     h->site = site;
-    h->per_addr_max = conf->idp_max_connections_per_address;
-    h->deadline = conf->idp_request_timeout;
-    port = port > 0 ? port : conf->idp_port;
+    h->per_addr_max = wc->max_connections_per_address;
+    h->deadline = wc->request_timeout;
+    port = port > 0 ? port : wc->port;
     if (metrics_listen == NULL) {
-        metrics_listen = conf->idp_metrics_listen;
+        metrics_listen = wc->metrics_listen;
     }
     memset(&sin, 0, sizeof(sin));
     sin.sin_family = AF_INET;
     sin.sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, conf->idp_listen, &sin.sin_addr) != 1) {
+    if (inet_pton(AF_INET, wc->listen, &sin.sin_addr) != 1) {
         rc = idm_err_set(err, IDM_ECONFIG,
                          "[idp] listen \"%s\" is not an IPv4 address",
-                         conf->idp_listen);
+                         wc->listen);
         goto cleanup;
     }
     if (metrics_listen != NULL && strcmp(metrics_listen, "off") != 0 &&
@@ -640,7 +642,7 @@ int web_http_start(web_http **out, web_site *site, const idm_conf *conf,
                          metrics_listen);
         goto cleanup;
     }
-    rc = parse_proxies(h, conf->idp_trusted_proxies, err);
+    rc = parse_proxies(h, wc->trusted_proxies, err);
     if (rc != 0) {
         goto cleanup;
     }
@@ -662,15 +664,14 @@ int web_http_start(web_http **out, web_site *site, const idm_conf *conf,
         (uint16_t)port, accept_policy, h, handler, h, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&sin, MHD_OPTION_THREAD_STACK_SIZE,
         (size_t)(2 * 1024 * 1024), MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)conf->idp_request_timeout, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned int)conf->idp_max_connections,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-        MHD_OPTION_NOTIFY_CONNECTION, notify_connection, h,
+        (unsigned int)wc->request_timeout, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned int)wc->max_connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)(64 * 1024), MHD_OPTION_NOTIFY_CONNECTION, notify_connection, h,
         MHD_OPTION_URI_LOG_CALLBACK, uri_log, h, MHD_OPTION_NOTIFY_COMPLETED,
         completed, h, MHD_OPTION_END);
     if (h->mhd == NULL) {
-        rc = idm_err_set(err, IDM_EIO, "could not listen on %s:%d",
-                         conf->idp_listen, port);
+        rc = idm_err_set(err, IDM_EIO, "could not listen on %s:%d", wc->listen,
+                         port);
         goto cleanup;
     }
     if (pthread_create(&h->reaper, NULL, reaper_main, h) != 0) {

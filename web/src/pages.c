@@ -11,6 +11,7 @@
 
 #include <openssl/crypto.h>
 
+#include "web/conf.h"
 #include "web_int.h"
 
 static const char *const texts[WEB_M__COUNT][2] = {
@@ -248,7 +249,7 @@ GString *web_page_begin(web_ctx *ctx, web_msgid title)
                            ctx->lang == WEB_LANG_EN ? "en" : "de");
     web_html_append(p, web_msg_text(ctx->lang, title));
     g_string_append(p, " – ");
-    web_html_append(p, ctx->conf->idp_platform_name);
+    web_html_append(p, web_conf_get(ctx->conf)->platform_name);
     g_string_append_printf(p,
                            "</title><style>%s</style></head><body><main>"
                            "<h1>",
@@ -261,7 +262,7 @@ GString *web_page_begin(web_ctx *ctx, web_msgid title)
 void web_page_end(web_ctx *ctx, GString *page, int status)
 {
     g_string_append(page, "<footer>");
-    web_html_append(page, ctx->conf->idp_platform_name);
+    web_html_append(page, web_conf_get(ctx->conf)->platform_name);
     g_string_append(page, "</footer></main></body></html>\n");
     web_resp_body(ctx, status, "text/html; charset=utf-8", page);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/addr.h"
+#include "web/conf.h"
 #include "web_int.h"
 
 void web_token_hash(char out[67], const char *token)
@@ -53,7 +54,7 @@ char *web_session_token(web_ctx *ctx, char hash[67], char idle[16])
 {
     char *token = web_cookie_get(ctx->req->cookie, ctx->site->cookie_session);
 
-    snprintf(idle, 16, "%d", ctx->conf->idp_session_idle_minutes);
+    snprintf(idle, 16, "%d", web_conf_get(ctx->conf)->session_idle_minutes);
     if (token == NULL || strlen(token) != 43) {
         free(token);
         return NULL;
@@ -130,7 +131,8 @@ int web_session_create(web_ctx *ctx, const char *uuid, const char *login,
         }
     }
     web_token_hash(hash, token);
-    snprintf(hours, sizeof(hours), "%d", ctx->conf->idp_session_max_hours);
+    snprintf(hours, sizeof(hours), "%d",
+             web_conf_get(ctx->conf)->session_max_hours);
     rc = idm_db_query(
         &res, db,
         "INSERT INTO saml_session (token_hash, person_uuid, login, "
@@ -235,8 +237,10 @@ int web_throttle_fail(web_ctx *ctx, idm_err *err)
      * own per-address score in idm-core. IPv6 counts by its /64: a host
      * picks any address in it. */
     idm_addr_key(key, sizeof(key), ctx->actor.addr);
-    snprintf(max, sizeof(max), "%d", ctx->conf->idp_addr_max_failures);
-    snprintf(win, sizeof(win), "%d", ctx->conf->idp_addr_window_seconds);
+    snprintf(max, sizeof(max), "%d",
+             web_conf_get(ctx->conf)->addr_max_failures);
+    snprintf(win, sizeof(win), "%d",
+             web_conf_get(ctx->conf)->addr_window_seconds);
     return idm_db_query(
         NULL, db,
         "INSERT INTO saml_throttle AS t (addr, failures) VALUES ($1, 1) "

@@ -11,33 +11,34 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "web/conf.h"
 #include "web_int.h"
 
 int web_site_new(web_site **out, const idm_conf *conf, int pool_size,
                  idm_err *err)
 {
+    const web_conf *wc = web_conf_get(conf);
     web_site *site = NULL;
     unsigned char key[32];
     int rc;
 
     *out = NULL;
-    if (conf->idp_pairwise_salt == NULL ||
-        strlen(conf->idp_pairwise_salt) < 16) {
+    if (wc->pairwise_salt == NULL || strlen(wc->pairwise_salt) < 16) {
         return idm_err_set(err, IDM_ECONFIG,
                            "[idp] pairwise_salt_file must name a file with "
                            "at least 16 secret bytes");
     }
     site = idm_xcalloc(1, sizeof(*site));
     site->conf = conf;
-    site->secure_cookies = strncmp(conf->idp_base_url, "https://", 8) == 0;
+    site->secure_cookies = strncmp(wc->base_url, "https://", 8) == 0;
     site->cookie_browser =
         site->secure_cookies ? WEB_COOKIE_BROWSER_SECURE : WEB_COOKIE_BROWSER;
     site->cookie_session =
         site->secure_cookies ? WEB_COOKIE_SESSION_SECURE : WEB_COOKIE_SESSION;
     /* a key of its own from the secret, separated by label (the
      * protocols derive theirs with other labels) */
-    web_hmac_sha256(key, conf->idp_pairwise_salt,
-                    strlen(conf->idp_pairwise_salt), "csrf-token", 10);
+    web_hmac_sha256(key, wc->pairwise_salt, strlen(wc->pairwise_salt),
+                    "csrf-token", 10);
     site->csrf_mac = web_mac_new(key, sizeof(key));
     OPENSSL_cleanse(key, sizeof(key));
     if (site->csrf_mac == NULL) {

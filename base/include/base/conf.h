@@ -5,7 +5,9 @@
  * the component's own struct) and reads the values through its own
  * accessor (e.g. idm_login_conf_get()). Programs register every section
  * before loading (base's own are always known); unknown groups or keys and
- * bad values are errors naming file, line and key. The loader is in
+ * bad values are errors naming file, line and key. Two components may
+ * share a group, each owning distinct keys of it (e.g. [idp]: web and
+ * saml-bridge). The loader is in
  * src/conf.c; base/README.md describes the flow.
  */
 #ifndef IDM_CONF_H
@@ -55,53 +57,29 @@ typedef struct idm_conf_section {
     const char *group;
     const idm_conf_key *keys;
     size_t nkeys;
-    /* sizeof the component's struct. 0 only for base's [idp], whose
-     * fields are still idm_conf's own (see idm_conf) */
-    size_t size;
+    size_t size; /* sizeof the component's struct, not 0 */
     /* checks across keys after loading, or NULL; path for messages */
     int (*check)(const void *values, const char *path, idm_err *err);
 } idm_conf_section;
 
+/** A loaded config; each section's values are reached through its
+ * owner's accessor (idm_conf_values). */
 typedef struct idm_conf {
-    /* [idp]: defined in base (src/conf_idp.c, idm_idp_conf_section) until
-     * the web layer owns it; then these fields move into its own struct
-     * and section like every other group's. */
-    char *idp_base_url; /* public base URL, no trailing slash */
-    char *idp_listen;   /* IPv4 address to bind */
-    int idp_port;
-    int idp_threads;          /* 0 = two per core */
-    char *idp_key_file;       /* PEM RSA signing key */
-    char *idp_cert_file;      /* its certificate */
-    char *idp_next_cert_file; /* published for rollover, or NULL */
-    char *idp_pairwise_salt;  /* from pairwise_salt_file; wiped on free */
-    char *idp_platform_name;
-    int idp_session_idle_minutes;
-    int idp_session_max_hours;
-    int idp_request_max_age;    /* seconds */
-    int idp_clock_skew;         /* seconds */
-    int idp_assertion_lifetime; /* seconds */
-    int idp_metadata_valid_days;
-    int idp_addr_max_failures; /* per address and window */
-    int idp_addr_window_seconds;
-    int idp_max_connections;             /* connections served at once */
-    int idp_max_connections_per_address; /* per peer, proxies exempt */
-    int idp_request_timeout;   /* seconds: idle and absolute deadline */
-    char *idp_trusted_proxies; /* CIDRs sending X-Real-IP, or "none" */
-    char *idp_metrics_listen;  /* "ADDR:PORT" of /metrics, or "off" */
     /* the file it came from, for messages */
     char *path;
 } idm_conf;
-
-/** base's [idp] group (fields in idm_conf); moves to the web layer. */
-extern const idm_conf_section idm_idp_conf_section;
 
 /**
  * Make a section known to later loads and to idm_conf_describe(), in
  * registration order. Call from main() before any thread starts and
  * before loading; registering the same section again does nothing.
- * base's [database], [idp] and [log] are known without registering
- * (after the registered ones unless registered themselves).
- * @return 0, or IDM_EINTERNAL (another section has the group, or too many)
+ * base's [database] and [log] are known without registering (after the
+ * registered ones unless registered themselves). Another component's
+ * section may share a group if no key is in both (the group then lists
+ * the keys of its sections in registration order); base's groups are
+ * base's alone.
+ * @return 0, or IDM_EINTERNAL (a key of the group registered twice, a
+ *         group of base's, or too many sections)
  */
 IDM_MUST_CHECK int idm_conf_register(const idm_conf_section *section,
                                      idm_err *err);

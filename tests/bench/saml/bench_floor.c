@@ -56,6 +56,7 @@
 #include "saml/decode.h"
 #include "idp_int.h"
 #include "steps_int.h"
+#include "web/conf.h"
 #include "web/web.h"
 
 static struct {
@@ -160,7 +161,8 @@ static double db_ms(const idm_conf *conf, int *rows)
     snprintf(hash, sizeof(hash), "%s", PQgetvalue(res, 0, 0));
     snprintf(login, sizeof(login), "%s", PQgetvalue(res, 0, 1));
     PQclear(res);
-    snprintf(idle, sizeof(idle), "%d", conf->idp_session_idle_minutes);
+    snprintf(idle, sizeof(idle), "%d",
+             web_conf_get(conf)->session_idle_minutes);
     snprintf(exp, sizeof(exp), "%lld", (long long)time(NULL) + 600);
     res = PQprepare(c, "floor_1", sql, 5, NULL);
     PQclear(res);
@@ -407,7 +409,7 @@ static void lasso_pieces(pieces *p, web_site *web, saml_idp *idp,
     ctx.proto = idp;
     memset(p, 0, sizeof(*p));
     for (long i = 0; i < n; i++) {
-        char *q = request_query(conf->idp_base_url, i), *b64 = NULL;
+        char *q = request_query(web_conf_get(conf)->base_url, i), *b64 = NULL;
         LassoLogin *login;
         LassoSamlp2Response *resp;
         GList *as;
@@ -670,7 +672,7 @@ int main(int argc, char **argv)
     sign = rsa_sign_ms(&idp->keys);
     db = db_ms(conf, &rows);
     lasso_pieces(&p, web, idp, conf);
-    q = request_query(conf->idp_base_url, 0);
+    q = request_query(web_conf_get(conf)->base_url, 0);
     http = http_ms(q, ncpu > 1 ? 1 : 0);
     g_free(q);
     floor_ms =

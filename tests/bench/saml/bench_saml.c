@@ -33,6 +33,7 @@
 #include "base/conf.h"
 #include "conf_sections.h"
 #include "idm/conf.h"
+#include "web/conf.h"
 
 #define RAW_SECONDS 3.0
 #define RESP_MAX (4 * 1024 * 1024) /* largest response body we accept */
@@ -918,7 +919,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_saml: %s\n", err.msg);
         return 1;
     }
-    o.base = conf->idp_base_url;
+    o.base = web_conf_get(conf)->base_url;
     if (setup() != 0) {
         return 1;
     }

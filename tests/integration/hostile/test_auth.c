@@ -27,7 +27,9 @@
 #include "idm/migrate.h"
 #include "idm/org.h"
 #include "idm/user.h"
+#include "saml/conf.h"
 #include "saml/idp.h"
+#include "web/conf.h"
 #include "web/web.h"
 
 #define IDP_BASE "https://idp.test.invalid"
@@ -331,7 +333,8 @@ static int group_setup(void **state)
         "addr_max_failures = 100000\n"
         "[policy]\ndir = %s\n",
         g.conninfo, dir, data, data, data, pol);
-    if (idm_core_conf_register(&err) != 0 ||
+    if (idm_core_conf_register(&err) != 0 || web_conf_register(&err) != 0 ||
+        saml_conf_register(&err) != 0 ||
         idm_conf_load_data(&g.conf, text, strlen(text), "test.conf", &err) !=
             0 ||
         idm_db_open(&g.db, g.conf, &err) != 0 ||

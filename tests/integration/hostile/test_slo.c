@@ -37,7 +37,9 @@
 #include "idm/migrate.h"
 #include "idm/org.h"
 #include "idm/user.h"
+#include "saml/conf.h"
 #include "saml/idp.h"
+#include "web/conf.h"
 #include "web/web.h"
 #include "saml/sp.h"
 
@@ -1185,7 +1187,8 @@ static int group_setup(void **state)
                            "key_file = %s\ncert_file = %s\n"
                            "pairwise_salt_file = %s\n",
                            g.conninfo, dir, key, crt, salt);
-    if (idm_core_conf_register(&err) != 0 ||
+    if (idm_core_conf_register(&err) != 0 || web_conf_register(&err) != 0 ||
+        saml_conf_register(&err) != 0 ||
         idm_conf_load_data(&g.conf, text, strlen(text), "test.conf", &err) !=
             0 ||
         idm_db_open(&db, g.conf, &err) != 0 ||

@@ -45,7 +45,9 @@
 #include "idm/migrate.h"
 #include "idm/org.h"
 #include "idm/user.h"
+#include "saml/conf.h"
 #include "saml/idp.h"
+#include "web/conf.h"
 #include "web/web.h"
 #include "saml/sp.h"
 
@@ -992,7 +994,8 @@ static int group_setup(void **state)
                            "key_file = %s\ncert_file = %s\n"
                            "pairwise_salt_file = %s\n",
                            g.conninfo, dir, key, crt, salt);
-    if (idm_core_conf_register(&err) != 0 ||
+    if (idm_core_conf_register(&err) != 0 || web_conf_register(&err) != 0 ||
+        saml_conf_register(&err) != 0 ||
         idm_conf_load_data(&g.conf, text, strlen(text), "test.conf", &err) !=
             0 ||
         idm_db_open(&db, g.conf, &err) != 0 ||
@@ -1101,7 +1104,8 @@ static void check_assertion(const got *r, const sent *s, const char *sp,
     assert_xpath(r, "//saml:SubjectConfirmationData/@InResponseTo", s->id);
     v = xpath(r, "//saml:SubjectConfirmationData/@NotOnOrAfter");
     t = xsd_time(v);
-    assert_true(t > now && t <= now + g.conf->idp_assertion_lifetime + 5);
+    assert_true(t > now &&
+                t <= now + saml_conf_get(g.conf)->assertion_lifetime + 5);
     g_free(v);
     /* authentication statement */
     v = xpath(r, "//saml:AuthnStatement/@SessionIndex");

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: EUPL-1.2
  * Unit tests for the config registry (base/conf.h): a component's own
  * section fills its own struct (types, defaults, ranges, checks, paths,
- * secrets), is unknown until registered, cannot take another's group,
- * and shows in the describe output in registration order.
+ * secrets), is unknown until registered, cannot take another's keys or
+ * base's groups, may share a group with another component's keys, and
+ * shows in the describe output in registration order.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -95,12 +96,47 @@ static const idm_conf_section demo_section = {
     .check = check_demo,
 };
 
-/* another component trying to take the group */
+/* another component owning other keys of the same group */
+typedef struct demo2_conf {
+    int extra;
+} demo2_conf;
+
+static const idm_conf_key demo2_keys[] = {
+    {.key = "extra",
+     .type = IDM_CONF_INT,
+     .def = "3",
+     .min = 0,
+     .max = 9,
+     .offset = offsetof(demo2_conf, extra),
+     .doc = "another component's key"},
+};
+
+static const idm_conf_section demo2_section = {
+    .group = "demo",
+    .keys = demo2_keys,
+    .nkeys = 1,
+    .size = sizeof(demo2_conf),
+};
+
+/* another component trying to take a key of the group */
 static const idm_conf_section thief_section = {
     .group = "demo",
     .keys = demo_keys,
     .nkeys = 1,
     .size = sizeof(demo_conf),
+};
+
+/* a section naming one key twice */
+static const idm_conf_key twice_keys[] = {
+    {.key = "x", .type = IDM_CONF_INT, .min = 0, .max = 1, .doc = "x"},
+    {.key = "x", .type = IDM_CONF_INT, .min = 0, .max = 1, .doc = "x"},
+};
+
+static const idm_conf_section twice_section = {
+    .group = "twice",
+    .keys = twice_keys,
+    .nkeys = 2,
+    .size = sizeof(int),
 };
 
 /* ... or base's [log] */
@@ -114,6 +150,11 @@ static const idm_conf_section log_thief_section = {
 static const demo_conf *demo_get(const idm_conf *conf)
 {
     return idm_conf_values(conf, &demo_section);
+}
+
+static const demo2_conf *demo2_get(const idm_conf *conf)
+{
+    return idm_conf_values(conf, &demo2_section);
 }
 
 static char *describe(void)
@@ -133,7 +174,7 @@ static void test_registry(void **state)
 {
     static const char text[] = "[demo]\nname = x\nlow = 2\nhigh = 3\n"
                                "size = 7\ndir = sub\ntoken_file = t\n"
-                               "[log]\nlevel = debug\n";
+                               "extra = 4\n[log]\nlevel = debug\n";
     char *dir = g_dir_make_tmp("idm-reg-XXXXXX", NULL);
     char *conf_path = g_build_filename(dir, "idm.conf", NULL);
     char *token = g_build_filename(dir, "t", NULL);
@@ -158,10 +199,13 @@ static void test_registry(void **state)
 
     assert_int_equal(idm_conf_register(&demo_section, &err), 0);
     assert_int_equal(idm_conf_register(&demo_section, &err), 0);
+    assert_int_equal(idm_conf_register(&demo2_section, &err), 0);
     assert_int_equal(idm_conf_register(&thief_section, &err), IDM_EINTERNAL);
     assert_non_null(strstr(err.msg, "[demo] registered twice"));
     assert_int_equal(idm_conf_register(&log_thief_section, &err),
                      IDM_EINTERNAL);
+    assert_int_equal(idm_conf_register(&twice_section, &err), IDM_EINTERNAL);
+    assert_non_null(strstr(err.msg, "[twice] x: defined twice"));
     /* registering base's own is allowed and puts them in order */
     assert_int_equal(idm_conf_register(&idm_log_conf_section, &err), 0);
 
@@ -174,6 +218,7 @@ static void test_registry(void **state)
     assert_int_equal(d->low, 1);
     assert_int_equal(d->high, 5);
     assert_int_equal(d->size, 4096);
+    assert_int_equal(demo2_get(conf)->extra, 3);
     assert_int_equal(idm_log_conf_get(conf)->level, IDM_LOG_INFO);
     assert_int_equal(idm_db_conf_get(conf)->connect_timeout, 10);
     idm_conf_free(conf);
@@ -188,6 +233,7 @@ static void test_registry(void **state)
     assert_int_equal(d->low, 2);
     assert_int_equal(d->high, 3);
     assert_int_equal(d->size, 7);
+    assert_int_equal(demo2_get(conf)->extra, 4);
     assert_int_equal(idm_log_conf_get(conf)->level, IDM_LOG_DEBUG);
     idm_conf_free(conf);
     conf = NULL;
@@ -206,15 +252,29 @@ static void test_registry(void **state)
         idm_conf_load_data(&conf, "[demo]\nlow = 9\n", 15, conf_path, &err),
         IDM_ECONFIG);
     assert_non_null(strstr(err.msg, ": [demo] high < low"));
+    /* a key no section of the shared group owns */
+    assert_int_equal(idm_conf_load_data(&conf, "[demo]\nextra = 1\nbogus = 1\n",
+                                        27, conf_path, &err),
+                     IDM_ECONFIG);
+    assert_non_null(strstr(err.msg, ":3: [demo] bogus: unknown key"));
+    assert_int_equal(
+        idm_conf_load_data(&conf, "[demo]\nextra = 10\n", 18, conf_path, &err),
+        IDM_ECONFIG);
+    assert_non_null(strstr(err.msg, ":2: [demo] extra: 10 is outside 0..9"));
     assert_null(conf);
 
     /* describe: registered sections first, in order, then base's own */
     text_out = describe();
     assert_non_null(strstr(text_out, "[demo]\n  name "));
     assert_non_null(strstr(text_out, "(default: 4096)"));
+    /* the shared group once, the second component's keys after the
+     * first's */
+    assert_non_null(strstr(text_out, "(default: 4096)\n  extra "));
+    assert_null(strstr(strstr(text_out, "[demo]") + 1, "[demo]"));
     assert_true(strstr(text_out, "[demo]") < strstr(text_out, "[log]"));
     assert_true(strstr(text_out, "[log]") < strstr(text_out, "[database]"));
-    assert_true(strstr(text_out, "[database]") < strstr(text_out, "[idp]"));
+    /* base owns no [idp] (the web layer and saml-bridge do) */
+    assert_null(strstr(text_out, "[idp]"));
     free(text_out);
 
     g_remove(token);

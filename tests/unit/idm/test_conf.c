@@ -22,7 +22,9 @@
 #include "idm/login.h"
 #include "idm/password.h"
 #include "lsync/conf.h"
+#include "saml/conf.h"
 #include "sip/conf.h"
+#include "web/conf.h"
 
 #ifndef IDM_TEST_MIGRATIONS_DIR
 #error "IDM_TEST_MIGRATIONS_DIR must name idm_core's default migrations dir"
@@ -812,8 +814,9 @@ static int register_sections(void **state)
     static const idm_conf_section *const sections[] = {
         &idm_db_conf_section,     &idm_password_conf_section,
         &idm_login_conf_section,  &lsync_conf_section,
-        &sip_import_conf_section, &idm_idp_conf_section,
-        &idm_policy_conf_section, &idm_log_conf_section,
+        &sip_import_conf_section, &web_conf_section,
+        &saml_conf_section,       &idm_policy_conf_section,
+        &idm_log_conf_section,
     };
     idm_err err = IDM_ERR_INIT;
 

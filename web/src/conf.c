@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: EUPL-1.2
- * [idp]: the IdP's keys, still in base with their fields in idm_conf.
- * When the web layer owns them, this file moves there, the fields move
- * into the web layer's own struct (OFF() then names it and .size is its
- * sizeof) and the programs register the section like every other.
+ * The web layer's keys of the group [idp]: HTTP server, sessions, login
+ * throttling, portal, metrics. The SAML keys of the same group are
+ * saml-bridge's (saml-bridge/src/conf.c). In the small library web_conf,
+ * which needs nothing but base.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/conf.h"
+#include "web/conf.h"
 
-#define OFF(field) offsetof(idm_conf, field)
+#define OFF(field) offsetof(web_conf, field)
 
 static const char *check_base_url(const char *v)
 {
@@ -93,13 +93,13 @@ static const char *check_metrics_listen(const char *v)
     return NULL;
 }
 
-static const idm_conf_key idp_keys[] = {
+static const idm_conf_key web_keys[] = {
     {.key = "base_url",
      .type = IDM_CONF_STRING,
      .def = "http://127.0.0.1:8080",
      .min = 0,
      .max = 0,
-     .offset = OFF(idp_base_url),
+     .offset = OFF(base_url),
      .doc = "public base URL of idmd (https behind the proxy)",
      .check = check_base_url},
     {.key = "listen",
@@ -107,7 +107,7 @@ static const idm_conf_key idp_keys[] = {
      .def = "127.0.0.1",
      .min = 0,
      .max = 0,
-     .offset = OFF(idp_listen),
+     .offset = OFF(listen),
      .doc = "IPv4 address idmd binds to",
      .check = NULL},
     {.key = "port",
@@ -115,7 +115,7 @@ static const idm_conf_key idp_keys[] = {
      .def = "8080",
      .min = 1,
      .max = 65535,
-     .offset = OFF(idp_port),
+     .offset = OFF(port),
      .doc = "TCP port idmd listens on",
      .check = NULL},
     {.key = "threads",
@@ -123,40 +123,16 @@ static const idm_conf_key idp_keys[] = {
      .def = "0",
      .min = 0,
      .max = 256,
-     .offset = OFF(idp_threads),
+     .offset = OFF(threads),
      .doc = "idmd requests served at once with a database "
             "connection (0: two per core)",
-     .check = NULL},
-    {.key = "key_file",
-     .type = IDM_CONF_PATH,
-     .def = NULL,
-     .min = 0,
-     .max = 0,
-     .offset = OFF(idp_key_file),
-     .doc = "PEM RSA private key signing responses",
-     .check = NULL},
-    {.key = "cert_file",
-     .type = IDM_CONF_PATH,
-     .def = NULL,
-     .min = 0,
-     .max = 0,
-     .offset = OFF(idp_cert_file),
-     .doc = "PEM certificate of key_file",
-     .check = NULL},
-    {.key = "next_cert_file",
-     .type = IDM_CONF_PATH,
-     .def = NULL,
-     .min = 0,
-     .max = 0,
-     .offset = OFF(idp_next_cert_file),
-     .doc = "next signing certificate, published for rollover",
      .check = NULL},
     {.key = "pairwise_salt_file",
      .type = IDM_CONF_SECRET,
      .def = NULL,
      .min = 0,
      .max = 0,
-     .offset = OFF(idp_pairwise_salt),
+     .offset = OFF(pairwise_salt),
      .doc = "file holding the secret of pairwise ids and CSRF tokens",
      .check = NULL},
     {.key = "platform_name",
@@ -164,7 +140,7 @@ static const idm_conf_key idp_keys[] = {
      .def = "Schulportal M-V",
      .min = 0,
      .max = 0,
-     .offset = OFF(idp_platform_name),
+     .offset = OFF(platform_name),
      .doc = "name shown on the login page",
      .check = NULL},
     {.key = "session_idle_minutes",
@@ -172,7 +148,7 @@ static const idm_conf_key idp_keys[] = {
      .def = "60",
      .min = 1,
      .max = 1440,
-     .offset = OFF(idp_session_idle_minutes),
+     .offset = OFF(session_idle_minutes),
      .doc = "session ends after this much inactivity",
      .check = NULL},
     {.key = "session_max_hours",
@@ -180,47 +156,15 @@ static const idm_conf_key idp_keys[] = {
      .def = "10",
      .min = 1,
      .max = 168,
-     .offset = OFF(idp_session_max_hours),
+     .offset = OFF(session_max_hours),
      .doc = "session ends this long after login",
-     .check = NULL},
-    {.key = "request_max_age",
-     .type = IDM_CONF_INT,
-     .def = "180",
-     .min = 10,
-     .max = 3600,
-     .offset = OFF(idp_request_max_age),
-     .doc = "seconds an AuthnRequest stays acceptable",
-     .check = NULL},
-    {.key = "clock_skew",
-     .type = IDM_CONF_INT,
-     .def = "180",
-     .min = 0,
-     .max = 900,
-     .offset = OFF(idp_clock_skew),
-     .doc = "seconds of clock difference tolerated",
-     .check = NULL},
-    {.key = "assertion_lifetime",
-     .type = IDM_CONF_INT,
-     .def = "300",
-     .min = 30,
-     .max = 3600,
-     .offset = OFF(idp_assertion_lifetime),
-     .doc = "seconds an assertion is valid",
-     .check = NULL},
-    {.key = "metadata_valid_days",
-     .type = IDM_CONF_INT,
-     .def = "7",
-     .min = 1,
-     .max = 365,
-     .offset = OFF(idp_metadata_valid_days),
-     .doc = "validUntil of the published metadata, in days",
      .check = NULL},
     {.key = "addr_max_failures",
      .type = IDM_CONF_INT,
      .def = "300",
      .min = 10,
      .max = 100000,
-     .offset = OFF(idp_addr_max_failures),
+     .offset = OFF(addr_max_failures),
      .doc = "failed logins per address and window before a pause",
      .check = NULL},
     {.key = "addr_window_seconds",
@@ -228,7 +172,7 @@ static const idm_conf_key idp_keys[] = {
      .def = "600",
      .min = 10,
      .max = 86400,
-     .offset = OFF(idp_addr_window_seconds),
+     .offset = OFF(addr_window_seconds),
      .doc = "window of addr_max_failures, and the pause",
      .check = NULL},
     {.key = "max_connections",
@@ -236,7 +180,7 @@ static const idm_conf_key idp_keys[] = {
      .def = "1024",
      .min = 16,
      .max = 8192,
-     .offset = OFF(idp_max_connections),
+     .offset = OFF(max_connections),
      .doc = "HTTP connections idmd serves at once (a thread "
             "each); more are refused",
      .check = NULL},
@@ -245,7 +189,7 @@ static const idm_conf_key idp_keys[] = {
      .def = "32",
      .min = 1,
      .max = 8192,
-     .offset = OFF(idp_max_connections_per_address),
+     .offset = OFF(max_connections_per_address),
      .doc = "HTTP connections per client address (trusted_proxies "
             "exempt); more are refused",
      .check = NULL},
@@ -254,7 +198,7 @@ static const idm_conf_key idp_keys[] = {
      .def = "30",
      .min = 2,
      .max = 600,
-     .offset = OFF(idp_request_timeout),
+     .offset = OFF(request_timeout),
      .doc = "seconds a request may take from its first byte to "
             "its answer, and a connection may stay idle",
      .check = NULL},
@@ -263,7 +207,7 @@ static const idm_conf_key idp_keys[] = {
      .def = "none",
      .min = 0,
      .max = 0,
-     .offset = OFF(idp_trusted_proxies),
+     .offset = OFF(trusted_proxies),
      .doc = "addresses or CIDRs (comma-separated) whose X-Real-IP "
             "header names the client, or none",
      .check = check_trusted_proxies},
@@ -272,16 +216,26 @@ static const idm_conf_key idp_keys[] = {
      .def = "127.0.0.1:9108",
      .min = 0,
      .max = 0,
-     .offset = OFF(idp_metrics_listen),
+     .offset = OFF(metrics_listen),
      .doc = "IPv4ADDR:PORT serving /metrics (never the public "
             "port), or off",
      .check = check_metrics_listen},
 };
 
-const idm_conf_section idm_idp_conf_section = {
+const idm_conf_section web_conf_section = {
     .group = "idp",
-    .keys = idp_keys,
-    .nkeys = sizeof(idp_keys) / sizeof(idp_keys[0]),
-    .size = 0, /* the fields are idm_conf's own */
+    .keys = web_keys,
+    .nkeys = sizeof(web_keys) / sizeof(web_keys[0]),
+    .size = sizeof(web_conf),
     .check = NULL,
 };
+
+int web_conf_register(idm_err *err)
+{
+    return idm_conf_register(&web_conf_section, err);
+}
+
+const web_conf *web_conf_get(const idm_conf *conf)
+{
+    return idm_conf_values(conf, &web_conf_section);
+}
