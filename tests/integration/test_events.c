@@ -18,6 +18,7 @@
 #include "base/db.h"
 #include "base/log.h"
 #include "idm/audit.h"
+#include "idm/conf.h"
 #include "idm/grant.h"
 #include "idm/group.h"
 #include "idm/migrate.h"
@@ -71,11 +72,16 @@ static int setup(void **state)
     }
     conninfo[strcspn(conninfo, "\n")] = '\0';
     snprintf(dir, sizeof(dir), "%s/migrations", src);
-    if (load_conf(&f->conf, conninfo, 1) != 0 ||
+    if (idm_core_conf_register(&err) != 0 ||
+        load_conf(&f->conf, conninfo, 1) != 0 ||
         load_conf(&f->conf2, conninfo, 2) != 0 ||
         idm_db_open(&f->db, f->conf, &err) != 0 ||
         idm_migrate_apply(&applied, f->db, dir, &err) != 0) {
         fprintf(stderr, "setup: %s (%s)\n", err.msg, err.detail);
+        idm_db_close(f->db);
+        idm_conf_free(f->conf);
+        idm_conf_free(f->conf2);
+        free(f);
         return -1;
     }
     strcpy(f->outbox, "0");
@@ -88,6 +94,9 @@ static int teardown(void **state)
 {
     fixture *f = *state;
 
+    if (f == NULL) {
+        return 0;
+    }
     idm_db_close(f->db);
     idm_conf_free(f->conf);
     idm_conf_free(f->conf2);
