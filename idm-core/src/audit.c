@@ -23,11 +23,11 @@ int idm_audit_write(idm_db *db, const idm_actor *actor, const char *action,
                     const char *details, idm_err *err)
 {
     return idm_db_q(NULL, db,
-                     "INSERT INTO audit_log (actor, addr, action, target, "
-                     "result, details) "
-                     "VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
-                     err, actor->name, actor->addr != NULL ? actor->addr : "",
-                     action, target, result_names[result], details);
+                    "INSERT INTO audit_log (actor, addr, action, target, "
+                    "result, details) "
+                    "VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
+                    err, actor->name, actor->addr != NULL ? actor->addr : "",
+                    action, target, result_names[result], details);
 }
 
 int idm_audit_write_detached(idm_db *db, const idm_actor *actor,
@@ -198,14 +198,14 @@ int idm_audit_list(idm_audit_entry **out, size_t *n, idm_db *db,
     snprintf(limit, sizeof(limit), "%d",
              filter->limit > 0 ? filter->limit : 100);
     rc = idm_db_q(&res, db,
-                   "SELECT id, to_char(at AT TIME ZONE 'UTC', "
-                   "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), actor, addr, action, "
-                   "target, result, details::text FROM audit_log "
-                   "WHERE ($1::text IS NULL OR actor = $1) "
-                   "AND ($2::text IS NULL OR starts_with(action, $2)) "
-                   "AND ($3::text IS NULL OR target = $3) "
-                   "ORDER BY id DESC LIMIT $4::int",
-                   err, filter->actor, filter->action, filter->target, limit);
+                  "SELECT id, to_char(at AT TIME ZONE 'UTC', "
+                  "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), actor, addr, action, "
+                  "target, result, details::text FROM audit_log "
+                  "WHERE ($1::text IS NULL OR actor = $1) "
+                  "AND ($2::text IS NULL OR starts_with(action, $2)) "
+                  "AND ($3::text IS NULL OR target = $3) "
+                  "ORDER BY id DESC LIMIT $4::int",
+                  err, filter->actor, filter->action, filter->target, limit);
     if (rc != 0) {
         return rc;
     }

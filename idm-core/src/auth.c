@@ -169,13 +169,13 @@ int idm_user_authenticate(idm_auth_result *out, idm_db *db,
     if (vrc != 0) {
         o = OUT_WRONG;
         rc = idm_db_q(NULL, db, fail_sql, err, id, addr, decay, cap_addr,
-                       cap_acct);
+                      cap_acct);
         if (rc == 0) {
             rc = idm_db_q(NULL, db,
-                           "UPDATE account SET failed_logins = "
-                           "failed_logins + 1, last_failed_at = now() "
-                           "WHERE id = $1::bigint",
-                           err, id);
+                          "UPDATE account SET failed_logins = "
+                          "failed_logins + 1, last_failed_at = now() "
+                          "WHERE id = $1::bigint",
+                          err, id);
         }
         goto finish;
     }
@@ -204,11 +204,11 @@ int idm_user_authenticate(idm_auth_result *out, idm_db *db,
         }
     }
     rc = idm_db_q(NULL, db,
-                   "UPDATE account SET failed_logins = 0, locked_until = NULL, "
-                   "last_login_at = now(), "
-                   "password_hash = coalesce($2, password_hash) "
-                   "WHERE id = $1::bigint",
-                   err, id, newhash);
+                  "UPDATE account SET failed_logins = 0, locked_until = NULL, "
+                  "last_login_at = now(), "
+                  "password_hash = coalesce($2, password_hash) "
+                  "WHERE id = $1::bigint",
+                  err, id, newhash);
     if (rc != 0) {
         goto cleanup;
     }
@@ -231,7 +231,7 @@ finish:
          * password typed into the wrong field. */
         const char *target = o == OUT_UNKNOWN ? "(unknown)" : login;
         details = idm_json_pack("{s:s, s:s?}", "reason", reasons[o], "status",
-                                 status);
+                                status);
         rc = idm_audit_write(db, actor, "login.fail", target,
                              o == OUT_WRONG || o == OUT_UNKNOWN
                                  ? IDM_AUDIT_FAILED

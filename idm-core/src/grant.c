@@ -100,18 +100,18 @@ int idm_grant_add(int64_t *id_out, idm_db *db, const idm_actor *actor,
     snprintf(org_id, sizeof(org_id), "%lld", (long long)org->id);
     snprintf(group, sizeof(group), "%lld", (long long)group_id);
     rc = idm_db_q(&res, db,
-                   "INSERT INTO role_assignment (person_id, org_unit_id, "
-                   "role, group_id, valid_from, valid_until, source) "
-                   "SELECT a.person_id, $2::bigint, $3::idm_role, "
-                   "$4::bigint, coalesce($5::date, current_date), "
-                   "$6::date, coalesce($7, 'manual')::grant_source "
-                   "FROM account a WHERE lower(a.login) = lower($1) "
-                   "AND a.status <> 'deleted' "
-                   "RETURNING id, (SELECT uuid FROM person "
-                   "               WHERE id = person_id)",
-                   err, s->login, org_id, s->role, group_id != 0 ? group : NULL,
-                   from[0] != '\0' ? from : NULL,
-                   until[0] != '\0' ? until : NULL, s->source);
+                  "INSERT INTO role_assignment (person_id, org_unit_id, "
+                  "role, group_id, valid_from, valid_until, source) "
+                  "SELECT a.person_id, $2::bigint, $3::idm_role, "
+                  "$4::bigint, coalesce($5::date, current_date), "
+                  "$6::date, coalesce($7, 'manual')::grant_source "
+                  "FROM account a WHERE lower(a.login) = lower($1) "
+                  "AND a.status <> 'deleted' "
+                  "RETURNING id, (SELECT uuid FROM person "
+                  "               WHERE id = person_id)",
+                  err, s->login, org_id, s->role, group_id != 0 ? group : NULL,
+                  from[0] != '\0' ? from : NULL,
+                  until[0] != '\0' ? until : NULL, s->source);
     if (rc == IDM_EEXISTS) {
         idm_err_msg(err, "role: \"%s\" already holds %s at \"%s\"%s%s",
                     s->login, s->role, s->org_code,
@@ -135,10 +135,10 @@ int idm_grant_add(int64_t *id_out, idm_db *db, const idm_actor *actor,
     if (group_id != 0) {
         /* the class of a role context is also a membership */
         rc = idm_db_q(NULL, db,
-                       "INSERT INTO group_member (group_id, person_id) "
-                       "SELECT $1::bigint, id FROM person WHERE uuid = "
-                       "$2::uuid ON CONFLICT DO NOTHING",
-                       err, group, uuid);
+                      "INSERT INTO group_member (group_id, person_id) "
+                      "SELECT $1::bigint, id FROM person WHERE uuid = "
+                      "$2::uuid ON CONFLICT DO NOTHING",
+                      err, group, uuid);
         if (rc != 0) {
             goto cleanup;
         }
@@ -189,8 +189,7 @@ int idm_grant_revoke(idm_db *db, const idm_actor *actor,
     }
     snprintf(org_id, sizeof(org_id), "%lld", (long long)org->id);
     snprintf(group, sizeof(group), "%lld", (long long)group_id);
-    rc =
-        idm_db_q(&res, db,
+    rc = idm_db_q(&res, db,
                   "DELETE FROM role_assignment r USING account a, person p "
                   "WHERE a.person_id = r.person_id AND p.id = r.person_id "
                   "AND lower(a.login) = lower($1) "
@@ -211,16 +210,16 @@ int idm_grant_revoke(idm_db *db, const idm_actor *actor,
     uuid = idm_db_strdup(res, 0, 0);
     if (group_id != 0) {
         rc = idm_db_q(NULL, db,
-                       "DELETE FROM group_member WHERE group_id = $1::bigint "
-                       "AND person_id = $2::bigint",
-                       err, group, PQgetvalue(res, 0, 1));
+                      "DELETE FROM group_member WHERE group_id = $1::bigint "
+                      "AND person_id = $2::bigint",
+                      err, group, PQgetvalue(res, 0, 1));
         if (rc != 0) {
             goto cleanup;
         }
     }
     details =
-        idm_json_pack("{s:s, s:s, s:s, s:s?}", "uuid", uuid, "org",
-                       s->org_code, "role", s->role, "group", s->group_name);
+        idm_json_pack("{s:s, s:s, s:s, s:s?}", "uuid", uuid, "org", s->org_code,
+                      "role", s->role, "group", s->group_name);
     {
         const idm_person_ref who = {.uuid = uuid, .login = s->login};
         rc = idm_change_person(db, actor, IDM_CHANGE_ROLE_REVOKE, &who, details,
@@ -252,22 +251,22 @@ int idm_grant_list(idm_grant **out, size_t *n, idm_db *db, const char *login,
     *out = NULL;
     *n = 0;
     rc = idm_db_q(&res, db,
-                   "SELECT r.id, a.login, p.uuid, o.code, o.name, r.role, "
-                   "g.name, g.school_year, r.valid_from::text, "
-                   "r.valid_until::text, r.source, "
-                   "r.valid_from <= current_date AND (r.valid_until IS NULL "
-                   "  OR r.valid_until > current_date) "
-                   "FROM role_assignment r "
-                   "JOIN person p ON p.id = r.person_id "
-                   "JOIN account a ON a.person_id = p.id "
-                   "JOIN org_unit o ON o.id = r.org_unit_id "
-                   "LEFT JOIN person_group g ON g.id = r.group_id "
-                   "WHERE ($1::text IS NULL OR lower(a.login) = lower($1)) "
-                   "AND ($2::text IS NULL OR o.code = $2) "
-                   "AND ($3 OR r.valid_until IS NULL "
-                   "     OR r.valid_until > current_date) "
-                   "ORDER BY a.login, o.code, r.role, g.name",
-                   err, login, org_code, include_expired ? "t" : "f");
+                  "SELECT r.id, a.login, p.uuid, o.code, o.name, r.role, "
+                  "g.name, g.school_year, r.valid_from::text, "
+                  "r.valid_until::text, r.source, "
+                  "r.valid_from <= current_date AND (r.valid_until IS NULL "
+                  "  OR r.valid_until > current_date) "
+                  "FROM role_assignment r "
+                  "JOIN person p ON p.id = r.person_id "
+                  "JOIN account a ON a.person_id = p.id "
+                  "JOIN org_unit o ON o.id = r.org_unit_id "
+                  "LEFT JOIN person_group g ON g.id = r.group_id "
+                  "WHERE ($1::text IS NULL OR lower(a.login) = lower($1)) "
+                  "AND ($2::text IS NULL OR o.code = $2) "
+                  "AND ($3 OR r.valid_until IS NULL "
+                  "     OR r.valid_until > current_date) "
+                  "ORDER BY a.login, o.code, r.role, g.name",
+                  err, login, org_code, include_expired ? "t" : "f");
     if (rc != 0) {
         return rc;
     }

@@ -56,10 +56,10 @@ int idm_group_add(idm_db *db, const idm_actor *actor, const char *org_code,
     }
     tx = 1;
     rc = idm_db_q(&res, db,
-                   "INSERT INTO person_group (org_unit_id, kind, name, "
-                   "school_year) SELECT id, $2::group_kind, $3, $4 "
-                   "FROM org_unit WHERE code = $1 RETURNING id",
-                   err, org_code, kind, name, year);
+                  "INSERT INTO person_group (org_unit_id, kind, name, "
+                  "school_year) SELECT id, $2::group_kind, $3, $4 "
+                  "FROM org_unit WHERE code = $1 RETURNING id",
+                  err, org_code, kind, name, year);
     if (rc == IDM_EEXISTS) {
         idm_err_msg(err, "name: %s \"%s\"%s%s already exists at \"%s\"", kind,
                     name, year != NULL ? " " : "", year != NULL ? year : "",
@@ -74,7 +74,7 @@ int idm_group_add(idm_db *db, const idm_actor *actor, const char *org_code,
         goto cleanup;
     }
     details = idm_json_pack("{s:s, s:s, s:s, s:s?}", "org", org_code, "kind",
-                             kind, "name", name, "year", year);
+                            kind, "name", name, "year", year);
     {
         const idm_group_ref group = {
             .id = PQgetvalue(res, 0, 0), .org_code = org_code, .name = name};
@@ -103,12 +103,12 @@ int idm_group_resolve(int64_t *out, idm_db *db, const char *org_code,
 
     *out = 0;
     rc = idm_db_q(&res, db,
-                   "SELECT g.id FROM person_group g "
-                   "JOIN org_unit o ON o.id = g.org_unit_id "
-                   "WHERE o.code = $1 AND g.name = $2 "
-                   "AND ($3::text IS NULL OR g.school_year = $3) "
-                   "ORDER BY g.school_year DESC NULLS LAST",
-                   err, org_code, name, year);
+                  "SELECT g.id FROM person_group g "
+                  "JOIN org_unit o ON o.id = g.org_unit_id "
+                  "WHERE o.code = $1 AND g.name = $2 "
+                  "AND ($3::text IS NULL OR g.school_year = $3) "
+                  "ORDER BY g.school_year DESC NULLS LAST",
+                  err, org_code, name, year);
     if (rc != 0) {
         return rc;
     }
@@ -138,14 +138,14 @@ int idm_group_list(idm_group **out, size_t *n, idm_db *db, const char *org_code,
     *out = NULL;
     *n = 0;
     rc = idm_db_q(&res, db,
-                   "SELECT g.id, o.code, g.kind, g.name, g.school_year, "
-                   "(SELECT count(*) FROM group_member m "
-                   " WHERE m.group_id = g.id) "
-                   "FROM person_group g JOIN org_unit o "
-                   "ON o.id = g.org_unit_id "
-                   "WHERE $1::text IS NULL OR o.code = $1 "
-                   "ORDER BY o.code, g.kind, g.school_year, g.name",
-                   err, org_code);
+                  "SELECT g.id, o.code, g.kind, g.name, g.school_year, "
+                  "(SELECT count(*) FROM group_member m "
+                  " WHERE m.group_id = g.id) "
+                  "FROM person_group g JOIN org_unit o "
+                  "ON o.id = g.org_unit_id "
+                  "WHERE $1::text IS NULL OR o.code = $1 "
+                  "ORDER BY o.code, g.kind, g.school_year, g.name",
+                  err, org_code);
     if (rc != 0) {
         return rc;
     }
@@ -183,12 +183,12 @@ int idm_group_members(idm_group_member **out, size_t *n, idm_db *db,
     }
     snprintf(id, sizeof(id), "%lld", (long long)gid);
     rc = idm_db_q(&res, db,
-                   "SELECT a.login, p.given_name, p.family_name, p.uuid "
-                   "FROM group_member m JOIN person p ON p.id = m.person_id "
-                   "JOIN account a ON a.person_id = p.id "
-                   "WHERE m.group_id = $1::bigint "
-                   "ORDER BY p.family_name, p.given_name, a.login",
-                   err, id);
+                  "SELECT a.login, p.given_name, p.family_name, p.uuid "
+                  "FROM group_member m JOIN person p ON p.id = m.person_id "
+                  "JOIN account a ON a.person_id = p.id "
+                  "WHERE m.group_id = $1::bigint "
+                  "ORDER BY p.family_name, p.given_name, a.login",
+                  err, id);
     if (rc != 0) {
         return rc;
     }
@@ -229,20 +229,20 @@ int idm_group_set_member(idm_db *db, const idm_actor *actor,
     snprintf(id, sizeof(id), "%lld", (long long)gid);
     if (add) {
         rc = idm_db_q(&res, db,
-                       "INSERT INTO group_member (group_id, person_id) "
-                       "SELECT $1::bigint, a.person_id FROM account a "
-                       "WHERE lower(a.login) = lower($2) "
-                       "AND a.status <> 'deleted' "
-                       "RETURNING (SELECT uuid FROM person WHERE id = "
-                       "person_id)",
-                       err, id, login);
+                      "INSERT INTO group_member (group_id, person_id) "
+                      "SELECT $1::bigint, a.person_id FROM account a "
+                      "WHERE lower(a.login) = lower($2) "
+                      "AND a.status <> 'deleted' "
+                      "RETURNING (SELECT uuid FROM person WHERE id = "
+                      "person_id)",
+                      err, id, login);
     } else {
         rc = idm_db_q(&res, db,
-                       "DELETE FROM group_member m USING account a, person p "
-                       "WHERE m.group_id = $1::bigint "
-                       "AND a.person_id = m.person_id AND p.id = a.person_id "
-                       "AND lower(a.login) = lower($2) RETURNING p.uuid",
-                       err, id, login);
+                      "DELETE FROM group_member m USING account a, person p "
+                      "WHERE m.group_id = $1::bigint "
+                      "AND a.person_id = m.person_id AND p.id = a.person_id "
+                      "AND lower(a.login) = lower($2) RETURNING p.uuid",
+                      err, id, login);
     }
     if (rc == IDM_EEXISTS) {
         idm_err_msg(err, "user: \"%s\" is already a member", login);
@@ -258,7 +258,7 @@ int idm_group_set_member(idm_db *db, const idm_actor *actor,
         goto cleanup;
     }
     details = idm_json_pack("{s:s, s:s}", "uuid", PQgetvalue(res, 0, 0),
-                             "login", login);
+                            "login", login);
     {
         const idm_group_ref group = {
             .id = id, .org_code = org_code, .name = name};

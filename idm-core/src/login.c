@@ -327,9 +327,9 @@ int idm_login_reserve(idm_db *db, const char *login, int max_len, idm_err *err)
                            login, max_len);
     }
     rc = idm_db_q(&res, db,
-                   "INSERT INTO login_ledger (login) VALUES ($1) "
-                   "ON CONFLICT DO NOTHING RETURNING login",
-                   err, login);
+                  "INSERT INTO login_ledger (login) VALUES ($1) "
+                  "ON CONFLICT DO NOTHING RETURNING login",
+                  err, login);
     if (rc == 0 && PQntuples(res) == 0) {
         rc = idm_err_set(err, IDM_EEXISTS,
                          "login: \"%s\" was already issued and is never "
@@ -364,9 +364,9 @@ int idm_login_issue(char **out, idm_db *db, const char *pattern, int max_len,
 
         /* prefix holds only [a-z0-9.-]: no LIKE wildcards to escape */
         rc = idm_db_q(&res, db,
-                       "SELECT login FROM login_ledger "
-                       "WHERE login LIKE $1 || '%'",
-                       err, prefix);
+                      "SELECT login FROM login_ledger "
+                      "WHERE login LIKE $1 || '%'",
+                      err, prefix);
         if (rc != 0) {
             goto cleanup;
         }

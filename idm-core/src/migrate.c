@@ -311,9 +311,9 @@ int idm_migrate_apply(int *applied, idm_db *db, const char *dir, idm_err *err)
             goto cleanup;
         }
         rc = idm_db_q(NULL, db,
-                       "INSERT INTO schema_version (version, name, checksum) "
-                       "VALUES ($1::int, $2, $3)",
-                       err, version, f->name, f->checksum);
+                      "INSERT INTO schema_version (version, name, checksum) "
+                      "VALUES ($1::int, $2, $3)",
+                      err, version, f->name, f->checksum);
         if (rc != 0) {
             idm_db_rollback(db);
             goto cleanup;

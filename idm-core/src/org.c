@@ -180,12 +180,12 @@ int idm_org_add(idm_db *db, const idm_actor *actor, const idm_org_new *o,
         }
     }
     rc = idm_db_q(NULL, db,
-                   "INSERT INTO org_unit (code, type, name, parent_id, "
-                   "school_number, board_id) VALUES ($1, $2::org_type, $3, "
-                   "(SELECT id FROM org_unit WHERE code = $4), $5, "
-                   "(SELECT id FROM org_unit WHERE code = $6))",
-                   err, code, idm_org_type_name(o->type), name, o->parent_code,
-                   o->school_number, o->board_code);
+                  "INSERT INTO org_unit (code, type, name, parent_id, "
+                  "school_number, board_id) VALUES ($1, $2::org_type, $3, "
+                  "(SELECT id FROM org_unit WHERE code = $4), $5, "
+                  "(SELECT id FROM org_unit WHERE code = $6))",
+                  err, code, idm_org_type_name(o->type), name, o->parent_code,
+                  o->school_number, o->board_code);
     if (rc == IDM_EEXISTS) {
         idm_err_msg(err, "%s: a unit \"%s\" already exists",
                     o->type == IDM_ORG_SCHOOL ? "number" : "code", code);
@@ -194,8 +194,8 @@ int idm_org_add(idm_db *db, const idm_actor *actor, const idm_org_new *o,
         goto cleanup;
     }
     details = idm_json_pack("{s:s, s:s, s:s?, s:s?}", "type",
-                             idm_org_type_name(o->type), "name", name, "parent",
-                             o->parent_code, "board", o->board_code);
+                            idm_org_type_name(o->type), "name", name, "parent",
+                            o->parent_code, "board", o->board_code);
     {
         const idm_org_ref unit = {.code = code};
         rc = idm_change_org(db, actor, IDM_CHANGE_ORG_ADD, &unit, details, err);
@@ -224,7 +224,7 @@ int idm_org_lookup(idm_org **out, idm_db *db, const char *code, idm_err *err)
 
     *out = NULL;
     rc = idm_db_q(&res, db, "SELECT " ORG_COLUMNS "WHERE o.code = $1", err,
-                   code);
+                  code);
     if (rc != 0) {
         return rc;
     }
@@ -249,18 +249,18 @@ int idm_org_list(idm_org **out, size_t *n, idm_db *db, int type,
 
     *out = NULL;
     *n = 0;
-    rc = idm_db_q(
-        &res, db,
-        "WITH RECURSIVE tree AS ("
-        " SELECT id, ARRAY[code] AS path FROM org_unit "
-        "  WHERE ($2::text IS NULL AND parent_id IS NULL) "
-        "     OR code = $2"
-        " UNION ALL SELECT c.id, t.path || c.code FROM org_unit c "
-        "  JOIN tree t ON c.parent_id = t.id) "
-        "SELECT " ORG_COLUMNS "JOIN tree t ON t.id = o.id "
-        "WHERE ($1::org_type IS NULL OR o.type = $1::org_type) "
-        "ORDER BY t.path",
-        err, type >= 0 ? idm_org_type_name((idm_org_type)type) : NULL, under);
+    rc = idm_db_q(&res, db,
+                  "WITH RECURSIVE tree AS ("
+                  " SELECT id, ARRAY[code] AS path FROM org_unit "
+                  "  WHERE ($2::text IS NULL AND parent_id IS NULL) "
+                  "     OR code = $2"
+                  " UNION ALL SELECT c.id, t.path || c.code FROM org_unit c "
+                  "  JOIN tree t ON c.parent_id = t.id) "
+                  "SELECT " ORG_COLUMNS "JOIN tree t ON t.id = o.id "
+                  "WHERE ($1::org_type IS NULL OR o.type = $1::org_type) "
+                  "ORDER BY t.path",
+                  err, type >= 0 ? idm_org_type_name((idm_org_type)type) : NULL,
+                  under);
     if (rc != 0) {
         return rc;
     }

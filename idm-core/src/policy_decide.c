@@ -429,13 +429,13 @@ static int is_within(idm_db *db, const char *code, const char *root,
 {
     PGresult *res = NULL;
     int rc = idm_db_q(&res, db,
-                       "WITH RECURSIVE up AS ("
-                       " SELECT id, parent_id, code FROM org_unit "
-                       "  WHERE code = $1"
-                       " UNION ALL SELECT o.id, o.parent_id, o.code "
-                       "  FROM org_unit o JOIN up ON o.id = up.parent_id) "
-                       "SELECT EXISTS (SELECT 1 FROM up WHERE code = $2)",
-                       err, code, root);
+                      "WITH RECURSIVE up AS ("
+                      " SELECT id, parent_id, code FROM org_unit "
+                      "  WHERE code = $1"
+                      " UNION ALL SELECT o.id, o.parent_id, o.code "
+                      "  FROM org_unit o JOIN up ON o.id = up.parent_id) "
+                      "SELECT EXISTS (SELECT 1 FROM up WHERE code = $2)",
+                      err, code, root);
 
     *within = rc == 0 && idm_db_bool(res, 0, 0);
     PQclear(res);

@@ -163,11 +163,11 @@ static int link_guardian(idm_db *db, const char *guardian_id,
     for (size_t i = 0; pupils != NULL && pupils[i] != NULL; i++) {
         PGresult *res = NULL;
         int rc = idm_db_q(&res, db,
-                           "INSERT INTO guardian_relation (guardian_id, "
-                           "pupil_id) SELECT $1::bigint, person_id "
-                           "FROM account WHERE lower(login) = lower($2) "
-                           "AND status <> 'deleted' RETURNING pupil_id",
-                           err, guardian_id, pupils[i]);
+                          "INSERT INTO guardian_relation (guardian_id, "
+                          "pupil_id) SELECT $1::bigint, person_id "
+                          "FROM account WHERE lower(login) = lower($2) "
+                          "AND status <> 'deleted' RETURNING pupil_id",
+                          err, guardian_id, pupils[i]);
         if (rc == 0 && PQntuples(res) == 0) {
             rc = idm_err_set(err, IDM_ENOTFOUND,
                              "guardian-of: no account \"%s\"", pupils[i]);
@@ -276,12 +276,12 @@ int idm_user_add(char **login_out, char **password_out, idm_db *db,
     }
     tx = 1;
     rc = idm_db_q(&res, db,
-                   "INSERT INTO person (given_name, family_name, birth_date, "
-                   "info_block, processing_restricted) "
-                   "VALUES ($1, $2, $3::date, $4, $5) RETURNING id, uuid",
-                   err, given, family, birth[0] != '\0' ? birth : NULL,
-                   u->info_block ? "t" : "f",
-                   u->processing_restricted ? "t" : "f");
+                  "INSERT INTO person (given_name, family_name, birth_date, "
+                  "info_block, processing_restricted) "
+                  "VALUES ($1, $2, $3::date, $4, $5) RETURNING id, uuid",
+                  err, given, family, birth[0] != '\0' ? birth : NULL,
+                  u->info_block ? "t" : "f",
+                  u->processing_restricted ? "t" : "f");
     if (rc != 0) {
         goto cleanup;
     }
@@ -291,9 +291,9 @@ int idm_user_add(char **login_out, char **password_out, idm_db *db,
     res = NULL;
     if (u->source != NULL) {
         rc = idm_db_q(NULL, db,
-                       "INSERT INTO person_external_key (source, key, "
-                       "person_id) VALUES ($1, $2, $3::bigint)",
-                       err, u->source, u->external_key, person_id);
+                      "INSERT INTO person_external_key (source, key, "
+                      "person_id) VALUES ($1, $2, $3::bigint)",
+                      err, u->source, u->external_key, person_id);
         if (rc == IDM_EEXISTS) {
             idm_err_msg(err,
                         "key: \"%s\" of source \"%s\" already belongs to a "
@@ -317,11 +317,11 @@ int idm_user_add(char **login_out, char **password_out, idm_db *db,
         goto cleanup;
     }
     rc = idm_db_q(NULL, db,
-                   "INSERT INTO account (person_id, login, password_hash, "
-                   "password_changed_at, must_change_password) "
-                   "VALUES ($1::bigint, $2, $3, now(), $4)",
-                   err, person_id, login, hash,
-                   u->must_change_password || u->password == NULL ? "t" : "f");
+                  "INSERT INTO account (person_id, login, password_hash, "
+                  "password_changed_at, must_change_password) "
+                  "VALUES ($1::bigint, $2, $3, now(), $4)",
+                  err, person_id, login, hash,
+                  u->must_change_password || u->password == NULL ? "t" : "f");
     if (rc == IDM_EEXISTS) {
         idm_err_msg(err, "login: \"%s\" already exists", login);
     }
@@ -332,9 +332,8 @@ int idm_user_add(char **login_out, char **password_out, idm_db *db,
     if (rc != 0) {
         goto cleanup;
     }
-    details =
-        idm_json_pack("{s:s, s:s, s:s?, s:s?}", "uuid", uuid, "login", login,
-                       "source", u->source, "key", u->external_key);
+    details = idm_json_pack("{s:s, s:s, s:s?, s:s?}", "uuid", uuid, "login",
+                            login, "source", u->source, "key", u->external_key);
     {
         const idm_person_ref who = {.uuid = uuid, .login = login};
         rc = idm_change_person(db, actor, IDM_CHANGE_USER_ADD, &who, details,
@@ -441,8 +440,8 @@ int idm_user_lookup(idm_user **out, idm_db *db, const char *login, idm_err *err)
 
     *out = NULL;
     rc = idm_db_q(&res, db,
-                   "SELECT " USER_COLUMNS "WHERE lower(a.login) = lower($1)",
-                   err, login);
+                  "SELECT " USER_COLUMNS "WHERE lower(a.login) = lower($1)",
+                  err, login);
     if (rc != 0) {
         goto cleanup;
     }
@@ -456,9 +455,9 @@ int idm_user_lookup(idm_user **out, idm_db *db, const char *login, idm_err *err)
     res = NULL;
     snprintf(id, sizeof(id), "%lld", (long long)u->person_id);
     rc = idm_db_q(&res, db,
-                   "SELECT source || ':' || key FROM person_external_key "
-                   "WHERE person_id = $1::bigint ORDER BY source, key",
-                   err, id);
+                  "SELECT source || ':' || key FROM person_external_key "
+                  "WHERE person_id = $1::bigint ORDER BY source, key",
+                  err, id);
     if (rc != 0) {
         goto cleanup;
     }
@@ -466,10 +465,10 @@ int idm_user_lookup(idm_user **out, idm_db *db, const char *login, idm_err *err)
     PQclear(res);
     res = NULL;
     rc = idm_db_q(&res, db,
-                   "SELECT a.login FROM guardian_relation g "
-                   "JOIN account a ON a.person_id = g.pupil_id "
-                   "WHERE g.guardian_id = $1::bigint ORDER BY a.login",
-                   err, id);
+                  "SELECT a.login FROM guardian_relation g "
+                  "JOIN account a ON a.person_id = g.pupil_id "
+                  "WHERE g.guardian_id = $1::bigint ORDER BY a.login",
+                  err, id);
     if (rc != 0) {
         goto cleanup;
     }
@@ -603,10 +602,10 @@ int idm_user_set_status(idm_db *db, const idm_actor *actor, const char *login,
     }
     tx = 1;
     rc = idm_db_q(&res, db,
-                   "SELECT p.uuid, a.status, a.person_id FROM account a "
-                   "JOIN person p ON p.id = a.person_id "
-                   "WHERE lower(a.login) = lower($1) FOR UPDATE OF a",
-                   err, login);
+                  "SELECT p.uuid, a.status, a.person_id FROM account a "
+                  "JOIN person p ON p.id = a.person_id "
+                  "WHERE lower(a.login) = lower($1) FOR UPDATE OF a",
+                  err, login);
     if (rc != 0) {
         goto cleanup;
     }
@@ -619,19 +618,19 @@ int idm_user_set_status(idm_db *db, const idm_actor *actor, const char *login,
     PQclear(res);
     res = NULL;
     rc = idm_db_q(&res, db,
-                   "UPDATE account SET status = $2::account_status, "
-                   "status_changed_at = now(), "
-                   "deleted_at = CASE WHEN $2 = 'deleted' THEN now() END, "
-                   "password_hash = CASE WHEN $2 = 'deleted' THEN NULL "
-                   "                ELSE password_hash END, "
-                   "failed_logins = CASE WHEN $2 = 'active' THEN 0 "
-                   "                ELSE failed_logins END, "
-                   "locked_until = CASE WHEN $2 = 'active' THEN NULL "
-                   "               ELSE locked_until END "
-                   "WHERE lower(login) = lower($1) "
-                   "AND status = ANY ($3::account_status[]) "
-                   "RETURNING person_id",
-                   err, login, t->to, t->from);
+                  "UPDATE account SET status = $2::account_status, "
+                  "status_changed_at = now(), "
+                  "deleted_at = CASE WHEN $2 = 'deleted' THEN now() END, "
+                  "password_hash = CASE WHEN $2 = 'deleted' THEN NULL "
+                  "                ELSE password_hash END, "
+                  "failed_logins = CASE WHEN $2 = 'active' THEN 0 "
+                  "                ELSE failed_logins END, "
+                  "locked_until = CASE WHEN $2 = 'active' THEN NULL "
+                  "               ELSE locked_until END "
+                  "WHERE lower(login) = lower($1) "
+                  "AND status = ANY ($3::account_status[]) "
+                  "RETURNING person_id",
+                  err, login, t->to, t->from);
     if (rc != 0) {
         goto cleanup;
     }
@@ -645,11 +644,11 @@ int idm_user_set_status(idm_db *db, const idm_actor *actor, const char *login,
         /* an administrator vouches for the account: scores start over,
          * the owner's known addresses stay */
         rc = idm_db_q(NULL, db,
-                       "UPDATE login_throttle SET score = 0, "
-                       "score_at = now(), slow_until = NULL "
-                       "WHERE account_id = (SELECT id FROM account "
-                       "WHERE lower(login) = lower($1))",
-                       err, login);
+                      "UPDATE login_throttle SET score = 0, "
+                      "score_at = now(), slow_until = NULL "
+                      "WHERE account_id = (SELECT id FROM account "
+                      "WHERE lower(login) = lower($1))",
+                      err, login);
         if (rc != 0) {
             goto cleanup;
         }
@@ -657,21 +656,21 @@ int idm_user_set_status(idm_db *db, const idm_actor *actor, const char *login,
     if (action == IDM_USER_DELETE) {
         const char *pid = PQgetvalue(res, 0, 0);
         rc = idm_db_q(NULL, db,
-                       "DELETE FROM role_assignment WHERE person_id = "
-                       "$1::bigint",
-                       err, pid);
+                      "DELETE FROM role_assignment WHERE person_id = "
+                      "$1::bigint",
+                      err, pid);
         if (rc == 0) {
             rc = idm_db_q(NULL, db,
-                           "DELETE FROM group_member WHERE person_id = "
-                           "$1::bigint",
-                           err, pid);
+                          "DELETE FROM group_member WHERE person_id = "
+                          "$1::bigint",
+                          err, pid);
         }
         if (rc != 0) {
             goto cleanup;
         }
     }
     details = idm_json_pack("{s:s, s:s, s:s, s:s}", "uuid", uuid, "login",
-                             login, "from", from, "to", t->to);
+                            login, "from", from, "to", t->to);
     {
         const idm_person_ref who = {.uuid = uuid, .login = login};
         rc = idm_change_person(db, actor, t->change, &who, details, err);
@@ -716,13 +715,13 @@ int idm_user_set_password(idm_db *db, const idm_conf *conf,
     }
     tx = 1;
     rc = idm_db_q(&res, db,
-                   "UPDATE account a SET password_hash = $2, "
-                   "password_changed_at = now(), must_change_password = $3, "
-                   "failed_logins = 0, locked_until = NULL "
-                   "FROM person p WHERE p.id = a.person_id "
-                   "AND lower(a.login) = lower($1) AND a.status <> 'deleted' "
-                   "RETURNING p.uuid",
-                   err, login, hash, must_change ? "t" : "f");
+                  "UPDATE account a SET password_hash = $2, "
+                  "password_changed_at = now(), must_change_password = $3, "
+                  "failed_logins = 0, locked_until = NULL "
+                  "FROM person p WHERE p.id = a.person_id "
+                  "AND lower(a.login) = lower($1) AND a.status <> 'deleted' "
+                  "RETURNING p.uuid",
+                  err, login, hash, must_change ? "t" : "f");
     if (rc != 0) {
         goto cleanup;
     }
@@ -731,7 +730,7 @@ int idm_user_set_password(idm_db *db, const idm_conf *conf,
         goto cleanup;
     }
     details = idm_json_pack("{s:s, s:s, s:b}", "uuid", PQgetvalue(res, 0, 0),
-                             "login", login, "must_change", must_change);
+                            "login", login, "must_change", must_change);
     {
         const idm_person_ref who = {.uuid = PQgetvalue(res, 0, 0),
                                     .login = login};
@@ -788,11 +787,11 @@ int idm_user_change_password(idm_pw_problem *problem, idm_db *db,
     }
     tx = 1;
     rc = idm_db_q(&res, db,
-                   "SELECT p.uuid, a.password_hash, a.initial_password_hash "
-                   "FROM account a JOIN person p ON p.id = a.person_id "
-                   "WHERE lower(a.login) = lower($1) AND a.status = 'active' "
-                   "FOR UPDATE OF a",
-                   err, login);
+                  "SELECT p.uuid, a.password_hash, a.initial_password_hash "
+                  "FROM account a JOIN person p ON p.id = a.person_id "
+                  "WHERE lower(a.login) = lower($1) AND a.status = 'active' "
+                  "FOR UPDATE OF a",
+                  err, login);
     if (rc != 0) {
         goto cleanup;
     }
@@ -823,18 +822,18 @@ int idm_user_change_password(idm_pw_problem *problem, idm_db *db,
     if (keep_session != NULL) {
         /* the trigger of migration 0009 ends every other session */
         rc = idm_db_q(NULL, db,
-                       "SELECT set_config('idm.keep_session', $1, true)", err,
-                       keep_session);
+                      "SELECT set_config('idm.keep_session', $1, true)", err,
+                      keep_session);
         if (rc != 0) {
             goto cleanup;
         }
     }
     rc = idm_db_q(NULL, db,
-                   "UPDATE account SET password_hash = $2, "
-                   "password_changed_at = now(), "
-                   "must_change_password = false, failed_logins = 0 "
-                   "WHERE lower(login) = lower($1)",
-                   err, login, hash);
+                  "UPDATE account SET password_hash = $2, "
+                  "password_changed_at = now(), "
+                  "must_change_password = false, failed_logins = 0 "
+                  "WHERE lower(login) = lower($1)",
+                  err, login, hash);
     if (rc != 0) {
         goto cleanup;
     }

@@ -79,7 +79,8 @@ int lsync_export_ldif(lsync *s, const char *path, int with_base, long *count,
         goto cleanup;
     }
     rc = idm_db_query(NULL, s->db,
-                  "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", 0, NULL, err);
+                      "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", 0,
+                      NULL, err);
     if (rc != 0) {
         goto cleanup;
     }
@@ -87,10 +88,10 @@ int lsync_export_ldif(lsync *s, const char *path, int with_base, long *count,
      * snapshot; newer visible rows are replayed later, which is harmless
      * because applying is idempotent. */
     rc = idm_db_query(&res, s->db,
-                  "SELECT txid::text, id::text FROM outbox WHERE txid < "
-                  "pg_snapshot_xmin(pg_current_snapshot()) "
-                  "ORDER BY outbox.txid DESC, outbox.id DESC LIMIT 1", 0, NULL,
-                  err);
+                      "SELECT txid::text, id::text FROM outbox WHERE txid < "
+                      "pg_snapshot_xmin(pg_current_snapshot()) "
+                      "ORDER BY outbox.txid DESC, outbox.id DESC LIMIT 1",
+                      0, NULL, err);
     if (rc != 0) {
         goto cleanup;
     }
@@ -176,13 +177,14 @@ int lsync_export_ldif(lsync *s, const char *path, int with_base, long *count,
     if (rc != 0) {
         goto cleanup;
     }
-    rc = idm_db_query(NULL, s->db, "DELETE FROM lsync.person_state", 0, NULL, err);
+    rc = idm_db_query(NULL, s->db, "DELETE FROM lsync.person_state", 0, NULL,
+                      err);
     if (rc == 0) {
         rc = idm_db_query(NULL, s->db,
-                      "INSERT INTO lsync.person_state (uuid, login) "
-                      "SELECT p.uuid, a.login FROM person p JOIN account a "
-                      "ON a.person_id = p.id WHERE a.status <> 'deleted'", 0, NULL,
-                      err);
+                          "INSERT INTO lsync.person_state (uuid, login) "
+                          "SELECT p.uuid, a.login FROM person p JOIN account a "
+                          "ON a.person_id = p.id WHERE a.status <> 'deleted'",
+                          0, NULL, err);
     }
     if (rc == 0) {
         rc = idm_db_q(NULL, s->db,

@@ -480,15 +480,17 @@ int lsync_reconcile(lsync *s, int dry_run, FILE *report, lsync_diff *diff,
         /* the directory now holds exactly the core's logins */
         rc = idm_db_begin(s->db, err);
         if (rc == 0) {
-            rc = idm_db_query(NULL, s->db, "DELETE FROM lsync.person_state", 0, NULL, err);
+            rc = idm_db_query(NULL, s->db, "DELETE FROM lsync.person_state", 0,
+                              NULL, err);
         }
         if (rc == 0) {
-            rc = idm_db_query(NULL, s->db,
-                          "INSERT INTO lsync.person_state (uuid, login) "
-                          "SELECT p.uuid, a.login FROM person p JOIN account "
-                          "a ON a.person_id = p.id "
-                          "WHERE a.status <> 'deleted'", 0, NULL,
-                          err);
+            rc = idm_db_query(
+                NULL, s->db,
+                "INSERT INTO lsync.person_state (uuid, login) "
+                "SELECT p.uuid, a.login FROM person p JOIN account "
+                "a ON a.person_id = p.id "
+                "WHERE a.status <> 'deleted'",
+                0, NULL, err);
         }
         if (rc == 0) {
             rc = idm_db_commit(s->db, err);

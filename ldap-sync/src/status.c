@@ -46,7 +46,8 @@ int lsync_status_print(idm_db *db, FILE *fp, idm_err *err)
         "  'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), c.last_error, "
         " to_char(c.last_error_at AT TIME ZONE 'UTC', "
         "  'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
-        "FROM lsync.checkpoint c WHERE c.id = 1", 0, NULL, err);
+        "FROM lsync.checkpoint c WHERE c.id = 1",
+        0, NULL, err);
     if (rc != 0) {
         return rc;
     }

@@ -69,8 +69,9 @@ int lsync_open(lsync **out, idm_db *db, const lsync_opts *opts, idm_err *err)
     if (opts->read_only) {
         goto create; /* a dry run beside the daemon: no lock */
     }
-    rc = idm_db_query(&res, db, "SELECT pg_try_advisory_lock(" LSYNC_LOCK_KEY ")", 0, NULL,
-                  err);
+    rc = idm_db_query(&res, db,
+                      "SELECT pg_try_advisory_lock(" LSYNC_LOCK_KEY ")", 0,
+                      NULL, err);
     if (rc != 0) {
         goto cleanup;
     }
@@ -446,13 +447,13 @@ static int commit_batch(lsync *s, batch *b, lsync_stats *st, idm_err *err)
             }
             for (guint j = 0; rc == 0 && evs != NULL && j < evs->len; j++) {
                 const lsync_event *e = g_ptr_array_index(evs, j);
-                rc = idm_db_q(NULL, s->db,
-                              "INSERT INTO lsync.parked (outbox_id, aggregate, "
-                              "key, event, dn, ldap_code, reason) VALUES "
-                              "($1::bigint, $2, $3, $4, $5, $6::int, $7)",
-                              err, e->id, e->aggregate, e->key, e->event,
-                              it->dn, code,
-                              it->reason != NULL ? it->reason : "failed");
+                rc =
+                    idm_db_q(NULL, s->db,
+                             "INSERT INTO lsync.parked (outbox_id, aggregate, "
+                             "key, event, dn, ldap_code, reason) VALUES "
+                             "($1::bigint, $2, $3, $4, $5, $6::int, $7)",
+                             err, e->id, e->aggregate, e->key, e->event, it->dn,
+                             code, it->reason != NULL ? it->reason : "failed");
                 parked++;
             }
             if (rc != 0) {
@@ -540,9 +541,9 @@ static int process_batch(lsync *s, lsync_stats *st, int first, int *more,
     memset(&b, 0, sizeof(b));
     *more = 0;
     rc = idm_db_query(&res, s->db,
-                  "SELECT last_txid::text, last_id::text FROM "
-                  "lsync.checkpoint WHERE id = 1", 0, NULL,
-                  err);
+                      "SELECT last_txid::text, last_id::text FROM "
+                      "lsync.checkpoint WHERE id = 1",
+                      0, NULL, err);
     if (rc != 0) {
         goto cleanup;
     }
@@ -696,7 +697,8 @@ int lsync_run_once(lsync *s, lsync_stats *st, idm_err *err)
     /* Every event committed before the start, also one that waits behind
      * an older transaction still running (an import elsewhere): up to
      * ONCE_WAIT_MS for it to end, then what is final. */
-    rc = idm_db_query(&res, s->db, "SELECT max(txid)::text FROM outbox", 0, NULL, err);
+    rc = idm_db_query(&res, s->db, "SELECT max(txid)::text FROM outbox", 0,
+                      NULL, err);
     if (rc == 0 && !PQgetisnull(res, 0, 0)) {
         final = backlog_final(s, PQgetvalue(res, 0, 0), err);
         rc = final < 0 ? final : 0;

@@ -642,9 +642,8 @@ static char *extract(xmlNode *entity, int64_t valid_until)
 
 static char *cell(const PGresult *res, int row, int col)
 {
-    return PQgetisnull(res, row, col)
-               ? NULL
-               : idm_xstrdup(PQgetvalue(res, row, col));
+    return PQgetisnull(res, row, col) ? NULL
+                                      : idm_xstrdup(PQgetvalue(res, row, col));
 }
 
 #define TS(col)                                                                \

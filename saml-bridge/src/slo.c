@@ -112,8 +112,8 @@ static void send_message(web_ctx *ctx, const saml_slo_ep *ep, const char *param,
         char *renc = relay != NULL ? web_url_encode(relay) : NULL;
         char *aenc = web_url_encode(SAML_ALG_RSA_SHA256);
         char *query = idm_xasprintf("%s=%s%s%s&SigAlg=%s", param, enc,
-                                   renc != NULL ? "&RelayState=" : "",
-                                   renc != NULL ? renc : "", aenc);
+                                    renc != NULL ? "&RelayState=" : "",
+                                    renc != NULL ? renc : "", aenc);
         unsigned char sig[1024];
         size_t siglen = sizeof(sig);
         EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -130,8 +130,8 @@ static void send_message(web_ctx *ctx, const saml_slo_ep *ep, const char *param,
             sb64 = web_b64_encode(sig, siglen);
             senc = web_url_encode(sb64);
             loc = idm_xasprintf("%s%c%s&Signature=%s", ep->location,
-                               strchr(ep->location, '?') != NULL ? '&' : '?',
-                               query, senc);
+                                strchr(ep->location, '?') != NULL ? '&' : '?',
+                                query, senc);
             web_resp_redirect(ctx, loc);
             free(loc);
         }

@@ -733,9 +733,8 @@ cleanup:
 
 static char *cell(const PGresult *res, int row, int col)
 {
-    return PQgetisnull(res, row, col)
-               ? NULL
-               : idm_xstrdup(PQgetvalue(res, row, col));
+    return PQgetisnull(res, row, col) ? NULL
+                                      : idm_xstrdup(PQgetvalue(res, row, col));
 }
 
 static void fill(saml_sp_record *r, const PGresult *res, int row)

@@ -941,7 +941,7 @@ void saml_sso_login_done(web_ctx *ctx, const char *pending, const char *uuid,
         /* the pending id came from a form field: encode it */
         char *enc = pending != NULL ? web_url_encode(pending) : NULL;
         char *loc = idm_xasprintf("/password%s%s", enc != NULL ? "?p=" : "",
-                                 enc != NULL ? enc : "");
+                                  enc != NULL ? enc : "");
         web_resp_redirect(ctx, loc);
         free(loc);
         free(enc);

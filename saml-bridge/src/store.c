@@ -397,8 +397,8 @@ char *saml_slo_session_index(const saml_idp *idp, int64_t session_id,
                              const char *sp)
 {
     unsigned char mac[32];
-    char *in = idm_xasprintf("slo-session-index|%lld|%s",
-                            (long long)session_id, sp);
+    char *in =
+        idm_xasprintf("slo-session-index|%lld|%s", (long long)session_id, sp);
     char *b64, *out;
 
     /* keyed like the pairwise ids; the prefix is no UUID, so no input of

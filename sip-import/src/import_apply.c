@@ -485,15 +485,15 @@ void sip_import__analyze(sip_import *imp, idm_db *db)
     snprintf(e, sizeof(e), "%zu", ngroups); /* at most: classes are shared */
     /* the tables the plan queries, with the rows this run wrote to each */
     if (idm_db_q(&res, db,
-                  "SELECT string_agg(quote_ident(v.t), ', ') "
-                  "FROM (VALUES ('person', $1::bigint), "
-                  " ('person_external_key', $1), ('login_ledger', $1), "
-                  " ('account', $3::bigint), ('role_assignment', $2::bigint), "
-                  " ('group_member', $2), ('import_leaver', $4::bigint), "
-                  " ('person_group', $5::bigint)) v (t, n) "
-                  "JOIN pg_class c ON c.oid = to_regclass(v.t) "
-                  "WHERE v.n > 1000 + 0.1 * greatest(c.reltuples, 0)",
-                  NULL, a, b, c, d, e) == 0 &&
+                 "SELECT string_agg(quote_ident(v.t), ', ') "
+                 "FROM (VALUES ('person', $1::bigint), "
+                 " ('person_external_key', $1), ('login_ledger', $1), "
+                 " ('account', $3::bigint), ('role_assignment', $2::bigint), "
+                 " ('group_member', $2), ('import_leaver', $4::bigint), "
+                 " ('person_group', $5::bigint)) v (t, n) "
+                 "JOIN pg_class c ON c.oid = to_regclass(v.t) "
+                 "WHERE v.n > 1000 + 0.1 * greatest(c.reltuples, 0)",
+                 NULL, a, b, c, d, e) == 0 &&
         !PQgetisnull(res, 0, 0)) {
         /* VACUUM too: it marks the new rows all-visible, which the next
          * plan's scans of the same tables would otherwise check row by

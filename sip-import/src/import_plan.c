@@ -99,21 +99,21 @@ int sip_import__query_joins(PGresult **out, idm_db *db, import_joins joins,
     int rc;
 
     rc = idm_db_q(&res, db,
-                   "SELECT current_setting('enable_hashjoin'), "
-                   "current_setting('enable_mergejoin'), "
-                   "set_config('enable_hashjoin', 'off', true), "
-                   "set_config('enable_mergejoin', CASE WHEN $1::boolean "
-                   " THEN 'off' ELSE current_setting('enable_mergejoin') END, "
-                   " true)",
-                   err, joins == IMPORT_JOIN_PROBE ? "t" : "f");
+                  "SELECT current_setting('enable_hashjoin'), "
+                  "current_setting('enable_mergejoin'), "
+                  "set_config('enable_hashjoin', 'off', true), "
+                  "set_config('enable_mergejoin', CASE WHEN $1::boolean "
+                  " THEN 'off' ELSE current_setting('enable_mergejoin') END, "
+                  " true)",
+                  err, joins == IMPORT_JOIN_PROBE ? "t" : "f");
     if (rc == 0) {
         rc = idm_db_query(out, db, sql, nparams, params, err);
     }
     if (rc == 0) {
         rc = idm_db_q(NULL, db,
-                       "SELECT set_config('enable_hashjoin', $1, true), "
-                       "set_config('enable_mergejoin', $2, true)",
-                       err, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+                      "SELECT set_config('enable_hashjoin', $1, true), "
+                      "set_config('enable_mergejoin', $2, true)",
+                      err, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
     }
     PQclear(res);
     return rc;
@@ -179,11 +179,11 @@ static int load_schools(sip_import *imp, idm_db *db, const char *schools,
     ctx->org_ids = g_new0(char *, nschools + 1);
     ctx->classes = g_new0(GHashTable *, nschools + 1);
     rc = idm_db_q(&res, db,
-                   "SELECT s.code, o.id FROM unnest($1::text[]) s (code) "
-                   "LEFT JOIN org_unit o ON o.code = s.code "
-                   " AND o.type = 'school' "
-                   "ORDER BY o.id IS NOT NULL, s.code",
-                   err, schools);
+                  "SELECT s.code, o.id FROM unnest($1::text[]) s (code) "
+                  "LEFT JOIN org_unit o ON o.code = s.code "
+                  " AND o.type = 'school' "
+                  "ORDER BY o.id IS NOT NULL, s.code",
+                  err, schools);
     if (rc != 0) {
         goto cleanup;
     }
@@ -221,10 +221,10 @@ static int load_schools(sip_import *imp, idm_db *db, const char *schools,
     PQclear(res);
     res = NULL;
     rc = idm_db_q(&res, db,
-                   "SELECT g.org_unit_id, g.name, g.id FROM person_group g "
-                   "WHERE g.kind = 'class' AND g.school_year = $1 "
-                   "AND g.org_unit_id = ANY ($2::bigint[])",
-                   err, imp->school_year, ctx->org_array);
+                  "SELECT g.org_unit_id, g.name, g.id FROM person_group g "
+                  "WHERE g.kind = 'class' AND g.school_year = $1 "
+                  "AND g.org_unit_id = ANY ($2::bigint[])",
+                  err, imp->school_year, ctx->org_array);
     if (rc != 0) {
         goto cleanup;
     }
@@ -896,7 +896,7 @@ static int plan_rows(sip_import *imp, idm_db *db, const idm_conf *conf,
                                        plan_sql_source, imp->source,
                                        sip_import__roles_array(imp), err)
              : idm_db_q(&part[0], db, plan_sql_some, err, imp->source,
-                         sip_import__roles_array(imp), ctx->org_array);
+                        sip_import__roles_array(imp), ctx->org_array);
     if (rc != 0) {
         goto cleanup;
     }
@@ -914,9 +914,8 @@ static int plan_rows(sip_import *imp, idm_db *db, const idm_conf *conf,
                     continue;
                 }
             } else {
-                o->idx = PQgetisnull(res, i, C_IDX)
-                             ? -1
-                             : idm_db_int(res, i, C_IDX);
+                o->idx =
+                    PQgetisnull(res, i, C_IDX) ? -1 : idm_db_int(res, i, C_IDX);
                 o->ok = *PQgetvalue(res, i, C_OK) == 't';
             }
             o->rid = PQgetisnull(res, i, C_RID) ? INT64_MAX
@@ -1049,19 +1048,19 @@ static int plan_deletions(sip_import *imp, idm_db *db, const idm_conf *conf,
 
     snprintf(grace, sizeof(grace), "%d", sip_import_conf_get(conf)->grace_days);
     rc = idm_db_q(&res, db,
-                   "SELECT p.id, p.uuid, a.login, p.given_name, p.family_name, "
-                   "o.code, k.key, to_char(l.left_at, 'YYYY-MM-DD') "
-                   "FROM import_leaver l "
-                   "JOIN org_unit o ON o.id = l.org_unit_id "
-                   " AND o.code = ANY ($2::text[]) "
-                   "JOIN person p ON p.id = l.person_id "
-                   "JOIN account a ON a.person_id = p.id "
-                   "LEFT JOIN person_external_key k ON k.person_id = p.id "
-                   " AND k.source = l.source "
-                   "WHERE l.source = $1 AND a.status = 'disabled' "
-                   "AND l.left_at < now() - make_interval(days => $3::int) "
-                   "ORDER BY p.id",
-                   err, imp->source, schools, grace);
+                  "SELECT p.id, p.uuid, a.login, p.given_name, p.family_name, "
+                  "o.code, k.key, to_char(l.left_at, 'YYYY-MM-DD') "
+                  "FROM import_leaver l "
+                  "JOIN org_unit o ON o.id = l.org_unit_id "
+                  " AND o.code = ANY ($2::text[]) "
+                  "JOIN person p ON p.id = l.person_id "
+                  "JOIN account a ON a.person_id = p.id "
+                  "LEFT JOIN person_external_key k ON k.person_id = p.id "
+                  " AND k.source = l.source "
+                  "WHERE l.source = $1 AND a.status = 'disabled' "
+                  "AND l.left_at < now() - make_interval(days => $3::int) "
+                  "ORDER BY p.id",
+                  err, imp->source, schools, grace);
     if (rc != 0) {
         return rc;
     }
@@ -1252,13 +1251,13 @@ int sip_import__plan(sip_import *imp, idm_db *db, const idm_conf *conf,
      * wrong estimate costs speed, never correctness) */
     snprintf(limit, sizeof(limit), "%zu", nkeys * 2 + 1);
     rc = idm_db_q(&res, db,
-                   "SELECT CASE WHEN c.reltuples BETWEEN 0 AND $2::bigint - 1 "
-                   " THEN 0 ELSE (SELECT count(*) FROM (SELECT 1 "
-                   "  FROM person_external_key WHERE source = $1 "
-                   "  LIMIT $2::bigint) x) END "
-                   "FROM pg_class c "
-                   "WHERE c.oid = 'person_external_key'::regclass",
-                   err, imp->source, limit);
+                  "SELECT CASE WHEN c.reltuples BETWEEN 0 AND $2::bigint - 1 "
+                  " THEN 0 ELSE (SELECT count(*) FROM (SELECT 1 "
+                  "  FROM person_external_key WHERE source = $1 "
+                  "  LIMIT $2::bigint) x) END "
+                  "FROM pg_class c "
+                  "WHERE c.oid = 'person_external_key'::regclass",
+                  err, imp->source, limit);
     if (rc != 0) {
         goto cleanup;
     }

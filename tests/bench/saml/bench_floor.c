@@ -171,9 +171,8 @@ static double db_ms(const idm_conf *conf, int *rows)
     t0 = cpu_s();
     for (long i = 0; i < o.n; i++) {
         const char *p1[5] = {hash, idle, o.sp, id, exp};
-        const char *p2[8] = {sid,          o.sp,       "nameid-floor",
-                             "persistent", "si-floor", login,
-                             "127.0.0.1",  login};
+        const char *p2[8] = {sid,        o.sp,  "nameid-floor", "persistent",
+                             "si-floor", login, "127.0.0.1",    login};
         idm_subject *s = NULL;
 
         snprintf(id, sizeof(id), "_floor%ld_%ld", (long)getpid(), i);
@@ -292,10 +291,9 @@ typedef struct pieces {
 } pieces;
 
 /* The Assertion as issue() makes it, for the session's person. */
-static LassoLogin *build(web_ctx *ctx, saml_server *srv,
-                         const saml_sp_info *sp, const char *query,
-                         const idm_subject *subject, const char *uuid,
-                         int *nattrs)
+static LassoLogin *build(web_ctx *ctx, saml_server *srv, const saml_sp_info *sp,
+                         const char *query, const idm_subject *subject,
+                         const char *uuid, int *nattrs)
 {
     idm_err err = IDM_ERR_INIT;
     saml_msg m;
@@ -615,12 +613,11 @@ static double http_ms(const char *query, int cpu_client)
 
 int main(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"sp", required_argument, NULL, 's'},
-        {"login", required_argument, NULL, 'l'},
-        {"n", required_argument, NULL, 'n'},
-        {NULL, 0, NULL, 0}};
+    static const struct option lo[] = {{"config", required_argument, NULL, 'c'},
+                                       {"sp", required_argument, NULL, 's'},
+                                       {"login", required_argument, NULL, 'l'},
+                                       {"n", required_argument, NULL, 'n'},
+                                       {NULL, 0, NULL, 0}};
     idm_conf *conf = NULL;
     saml_idp *idp = NULL;
     web_site *web = NULL;
@@ -675,8 +672,8 @@ int main(int argc, char **argv)
     q = request_query(web_conf_get(conf)->base_url, 0);
     http = http_ms(q, ncpu > 1 ? 1 : 0);
     g_free(q);
-    floor_ms =
-        db + p.decode + p.build + p.dump + p.c14n + p.encrypt + p.teardown + http;
+    floor_ms = db + p.decode + p.build + p.dump + p.c14n + p.encrypt +
+               p.teardown + http;
     printf("floor per Response (CPU ms, pinned to CPU 0, %ld runs each)\n",
            o.n);
     printf("  (i)   RSA %d sign (EVP, blinded)            %.3f\n",
