@@ -108,6 +108,11 @@ void saml_reject_note(web_ctx *ctx, saml_reject_kind kind, const char *sp,
 void saml_reject_note_as(web_ctx *ctx, const char *action,
                          saml_reject_kind kind, const char *sp,
                          const char *reason);
+/* The text of a rejection's error page in the request's language: the
+ * fixed English reason on English pages, the kind's German text on German
+ * ones (never English text on a German page). */
+const char *saml_reject_text(const web_ctx *ctx, saml_reject_kind kind,
+                             const char *reason);
 /* A refusal counted in idmd_requests_rejected_total only (a policy
  * denial answered with a SAML status). */
 void saml_reject_count(saml_idp *idp);

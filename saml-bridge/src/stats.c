@@ -22,6 +22,42 @@ static const char *const kind_label[SAML_REJECT__COUNT] = {
     [SAML_REJECT_INTERNAL] = "internal",
 };
 
+/* What a German page says of a rejection: the fixed reasons are English
+ * (they are also the audit rows' and the logs'), so German pages explain
+ * the class instead. */
+static const char *const kind_text_de[SAML_REJECT__COUNT] = {
+    [SAML_REJECT_MALFORMED] = "Die Anwendung hat eine fehlerhafte Nachricht "
+                              "gesendet.",
+    [SAML_REJECT_TOO_LARGE] = "Die Nachricht der Anwendung ist zu groß.",
+    [SAML_REJECT_UNKNOWN_SP] = "Diese Anwendung ist für die Anmeldung nicht "
+                               "eingerichtet.",
+    [SAML_REJECT_UNSIGNED] = "Die Anwendung muss ihre Anfragen signieren.",
+    [SAML_REJECT_BAD_SIGNATURE] = "Die Signatur der Anfrage ist ungültig.",
+    [SAML_REJECT_ENDPOINT] = "Die Rücksprungadresse der Anwendung passt "
+                             "nicht zu ihrer Registrierung.",
+    [SAML_REJECT_EXPIRED] = "Die Anfrage ist abgelaufen. Bitte starten Sie "
+                            "die Anmeldung in der Anwendung neu.",
+    [SAML_REJECT_REPLAYED] = "Diese Anfrage wurde schon verwendet. Bitte "
+                             "starten Sie die Anmeldung in der Anwendung neu.",
+    [SAML_REJECT_NOT_ACCEPTED] = "Die Anfrage der Anwendung wurde nicht "
+                                 "angenommen.",
+    [SAML_REJECT_STATUS] = "Die Anfrage kann nicht beantwortet werden.",
+    [SAML_REJECT_INTERNAL] = "Die Anfrage konnte gerade nicht bearbeitet "
+                             "werden. Bitte versuchen Sie es später erneut.",
+};
+
+const char *saml_reject_text(const web_ctx *ctx, saml_reject_kind kind,
+                             const char *reason)
+{
+    if (ctx->lang == WEB_LANG_EN) {
+        return reason;
+    }
+    if (kind >= SAML_REJECT__COUNT) {
+        kind = SAML_REJECT_INTERNAL;
+    }
+    return kind_text_de[kind];
+}
+
 void saml_reject_note(web_ctx *ctx, saml_reject_kind kind, const char *sp,
                       const char *reason)
 {

@@ -29,12 +29,15 @@ WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 # the English ones and the other way round.
 WORDS = {
     "de": {"login": "Anmelden", "password": "Passwort ändern",
-           "logout": "Abmelden", "logged_out": "Abgemeldet", "error": "Seite"},
+           "logout": "Abmelden", "logged_out": "Abgemeldet", "error": "Seite",
+           "rejected": "fehlerhafte Nachricht"},
     "en": {"login": "Log in", "password": "Change password",
-           "logout": "Log out", "logged_out": "Logged out", "error": "page"},
+           "logout": "Log out", "logged_out": "Logged out", "error": "page",
+           "rejected": "could not be processed"},
 }
 FOREIGN = {
-    "de": ["Log in", "Password", "Log out", "Username", "Error", "Continue"],
+    "de": ["Log in", "Password", "Log out", "Username", "Error", "Continue",
+           " the ", "request", "invalid"],
     "en": ["Anmelden", "Passwort", "Abmelden", "Benutzername", "Fehler",
            "Weiter"],
 }
@@ -129,6 +132,9 @@ for (lang, width), (user, password) in zip(runs, ACCOUNTS):
         look(d, lang, width, "password", w["password"])
         d.get(BASE + "/no-such-page")
         look(d, lang, width, "not-found", w["error"])
+        # a SAML request the IdP refuses: its page in the user's language
+        d.get(BASE + "/saml/sso?SAMLRequest=bm90IGRlZmxhdGVk")
+        look(d, lang, width, "rejected", w["rejected"])
         d.get(BASE + "/")
         submit(d, d.find_element(By.CSS_SELECTOR, "form[action='/logout'] button"))
         look(d, lang, width, "logged-out", w["logged_out"])
