@@ -110,7 +110,8 @@ void saml_reject_note_as(web_ctx *ctx, const char *action,
                          const char *reason);
 /* The text of a rejection's error page in the request's language: the
  * fixed English reason on English pages, the kind's German text on German
- * ones (never English text on a German page). */
+ * ones (which show the English reason only as a technical detail marked
+ * lang="en", web_page_refusal()). */
 const char *saml_reject_text(const web_ctx *ctx, saml_reject_kind kind,
                              const char *reason);
 /* A refusal counted in idmd_requests_rejected_total only (a policy

@@ -429,7 +429,7 @@ static void slo_reject(web_ctx *ctx, saml_reject_kind kind, const char *sp,
                        const char *reason)
 {
     saml_reject_note_as(ctx, "saml.logout_reject", kind, sp, reason);
-    web_page_error(ctx, 400, saml_reject_text(ctx, kind, reason));
+    web_page_refusal(ctx, 400, saml_reject_text(ctx, kind, reason), reason);
 }
 
 static saml_reject_kind decode_kind(const idm_err *err)

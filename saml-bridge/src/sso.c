@@ -59,7 +59,7 @@ static void reject(web_ctx *ctx, saml_reject_kind kind, const char *sp,
                 idm_log_quote(q, sizeof(q), err->detail));
     }
     saml_reject_note(ctx, kind, sp, reason);
-    web_page_error(ctx, 400, saml_reject_text(ctx, kind, reason));
+    web_page_refusal(ctx, 400, saml_reject_text(ctx, kind, reason), reason);
 }
 
 /* SAML metadata 2.2.3: the default endpoint; only HTTP-POST responses. */

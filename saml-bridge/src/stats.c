@@ -23,8 +23,9 @@ static const char *const kind_label[SAML_REJECT__COUNT] = {
 };
 
 /* What a German page says of a rejection: the fixed reasons are English
- * (they are also the audit rows' and the logs'), so German pages explain
- * the class instead. */
+ * (they are also the audit rows' and the logs', and what an application's
+ * administrator searches for), so German pages explain the class and keep
+ * the reason only as a technical detail. */
 static const char *const kind_text_de[SAML_REJECT__COUNT] = {
     [SAML_REJECT_MALFORMED] = "Die Anwendung hat eine fehlerhafte Nachricht "
                               "gesendet.",

@@ -154,6 +154,9 @@ static const char *const texts[WEB_M__COUNT][2] = {
                                "letter. Please choose a new password of "
                                "your own."},
     [WEB_M_SUPPORT_REF] = {"Support-Referenz:", "Support reference:"},
+    [WEB_M_TECH_DETAIL] = {"Technische Angabe für die Betreuung der "
+                           "Anwendung:",
+                           "Technical detail:"},
 };
 
 const char *web_msg_text(web_lang lang, web_msgid id)
@@ -269,6 +272,12 @@ void web_page_end(web_ctx *ctx, GString *page, int status)
 
 void web_page_error(web_ctx *ctx, int status, const char *reason)
 {
+    web_page_refusal(ctx, status, reason, NULL);
+}
+
+void web_page_refusal(web_ctx *ctx, int status, const char *reason,
+                      const char *tech)
+{
     GString *p = web_page_begin(ctx, WEB_M_TITLE_ERROR);
 
     g_string_append(p, "<p class=\"err\" role=\"alert\">");
@@ -279,6 +288,13 @@ void web_page_error(web_ctx *ctx, int status, const char *reason)
         g_string_append(p, "<p>");
         web_html_append(p, reason);
         g_string_append(p, "</p>\n");
+    }
+    if (tech != NULL && ctx->lang != WEB_LANG_EN) {
+        g_string_append(p, "<p class=\"tech\">");
+        web_html_append(p, web_msg_text(ctx->lang, WEB_M_TECH_DETAIL));
+        g_string_append(p, " <span lang=\"en\">");
+        web_html_append(p, tech);
+        g_string_append(p, "</span></p>\n");
     }
     web__error_ref(ctx, p, status);
     web_page_end(ctx, p, status);

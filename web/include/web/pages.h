@@ -68,6 +68,7 @@ typedef enum web_msgid {
     WEB_M_PW_SAME_CURRENT,
     WEB_M_PW_SAME_INITIAL,
     WEB_M_SUPPORT_REF, /* the support reference of an error page */
+    WEB_M_TECH_DETAIL, /* label of a protocol's English technical reason */
     WEB_M__COUNT
 } web_msgid;
 
@@ -82,6 +83,12 @@ void web_page_end(web_ctx *ctx, GString *page, int status);
 /** Error page with the support reference (a 5xx is logged with it); the
  * reason text must be safe for users. */
 void web_page_error(web_ctx *ctx, int status, const char *reason);
+/* The same for a protocol's refusal: reason in the page's language; on a
+ * German page the protocol's fixed English reason (tech, may be NULL)
+ * follows as a labelled technical detail marked lang="en", for whoever
+ * looks after the application. */
+void web_page_refusal(web_ctx *ctx, int status, const char *reason,
+                      const char *tech);
 /** CSRF token bound to the browser token (pooled). */
 char *web_csrf_token(web_ctx *ctx);
 /** 0 if token is this browser's, else -1. */
