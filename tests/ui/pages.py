@@ -19,7 +19,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import WebDriverWait
 
 BASE, OUT, AXE = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -105,10 +105,24 @@ def look(d, lang, width, name, expect):
 
 
 def submit(d, button):
-    """Click and wait until the next page replaced this one."""
-    old = d.find_element(By.TAG_NAME, "html")
+    """Click and wait until the next page replaced this one.
+
+    A mark on the old page's window object is gone once the next document
+    has loaded.  Selenium's staleness_of is not used: while the old document
+    is being torn down Chromium answers with an inspector error instead of
+    "stale element", which staleness_of does not catch."""
+    d.execute_script("window.__idm_old_page = true")
     button.click()
-    WebDriverWait(d, 30).until(EC.staleness_of(old))
+
+    def replaced(drv):
+        try:
+            return drv.execute_script(
+                "return window.__idm_old_page === undefined"
+                " && document.readyState === 'complete'")
+        except WebDriverException:
+            return False  # between two documents
+
+    WebDriverWait(d, 30).until(replaced)
 
 
 def login(d, user, password):
