@@ -17,8 +17,8 @@
  * (its cookie) or for the person's own logout (POST /logout with CSRF
  * token); otherwise the initiator gets PartialLogout. An SP's
  * LogoutResponse moves the walk on only if it answers our request to that
- * SP in the walk of this browser; its ID enters the replay cache in the
- * statement that moves the walk on.
+ * SP in the walk of this browser and is signed as that SP must sign; its
+ * ID enters the replay cache in the statement that moves the walk on.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -490,10 +490,12 @@ static saml_reject_kind decode_kind(const idm_err *err)
                                     : SAML_REJECT_MALFORMED;
 }
 
-/* The XML signature of a POST LogoutRequest, checked by Lasso with the
- * key of the SP the message names (hint FORCE: no signature, no pass);
- * the issuer Lasso verified for must be the one we read. */
-static int verify_xml(saml_server *srv, const char *b64, const char *issuer)
+/* The XML signature of a POST LogoutRequest or LogoutResponse (kind),
+ * checked by Lasso with the keys of the SP the message names (hint FORCE:
+ * no signature, no pass); the issuer Lasso verified for must be the one we
+ * read. */
+static int verify_xml(saml_server *srv, const char *b64, const char *issuer,
+                      saml_msg_kind kind)
 {
     LassoLogout *lo = lasso_logout_new(srv->lasso);
     int rc;
@@ -506,7 +508,21 @@ static int verify_xml(saml_server *srv, const char *b64, const char *issuer)
     }
     lasso_profile_set_signature_verify_hint(
         LASSO_PROFILE(lo), LASSO_PROFILE_SIGNATURE_VERIFY_HINT_FORCE);
-    rc = lasso_logout_process_request_msg(lo, (char *)(uintptr_t)b64);
+    if (kind == SAML_MSG_LOGOUT_REQUEST) {
+        rc = lasso_logout_process_request_msg(lo, (char *)(uintptr_t)b64);
+    } else {
+        rc = lasso_logout_process_response_msg(lo, (char *)(uintptr_t)b64);
+        /* a status other than Success is the SP's answer, which Lasso
+         * reports only after it checked the signature: that signature's
+         * status decides, as for every other response */
+        if (rc == LASSO_PROFILE_ERROR_STATUS_NOT_SUCCESS ||
+            rc == LASSO_PROFILE_ERROR_REQUEST_DENIED ||
+            rc == LASSO_LOGOUT_ERROR_PARTIAL_LOGOUT ||
+            rc == LASSO_LOGOUT_ERROR_REQUEST_DENIED ||
+            rc == LASSO_LOGOUT_ERROR_UNKNOWN_PRINCIPAL) {
+            rc = 0;
+        }
+    }
     if (rc == 0) {
         rc = lasso_profile_get_signature_status(LASSO_PROFILE(lo));
     }
@@ -581,7 +597,7 @@ static const char *request_check(saml_reject_kind *kind, web_ctx *ctx,
         return "logout requests must be signed";
     }
     if (m->redirect_signed ? saml_verify_redirect(sp, m) != 0
-                           : verify_xml(srv, b64, m->issuer) != 0) {
+                           : verify_xml(srv, b64, m->issuer, m->kind) != 0) {
         *kind = SAML_REJECT_BAD_SIGNATURE;
         return "the request signature is invalid";
     }
@@ -654,20 +670,47 @@ cleanup:
     saml_msg_clear(&m);
 }
 
+/* How a LogoutResponse must be signed: NULL or the reason (safe for users)
+ * it is refused, its class in *kind. The same signatures as a
+ * LogoutRequest's (saml_verify_redirect(), verify_xml()); required of an
+ * SP with signing keys in its metadata or held to signed requests
+ * (sign_requests), since an unsigned answer would let anyone holding the
+ * walk's RelayState speak for the SP. An SP without keys cannot sign: its
+ * answer only decides whether it is listed as logged out. */
+static const char *response_check(saml_reject_kind *kind, saml_server *srv,
+                                  const saml_sp_info *sp, const saml_msg *m,
+                                  const char *b64)
+{
+    if (!m->redirect_signed && !m->xml_signed) {
+        if (sp->n_keys > 0 || sp->sign_requests) {
+            *kind = SAML_REJECT_UNSIGNED;
+            return "logout responses must be signed";
+        }
+        return NULL;
+    }
+    if (m->redirect_signed ? saml_verify_redirect(sp, m) != 0
+                           : verify_xml(srv, b64, m->issuer, m->kind) != 0) {
+        *kind = SAML_REJECT_BAD_SIGNATURE;
+        return "the response signature is invalid";
+    }
+    return NULL;
+}
+
 /*
  * A LogoutResponse to a LogoutRequest of a walk. First the walk it
  * answers: this browser's (RelayState), waiting for this SP's answer to
- * exactly our request (InResponseTo); then its Redirect signature; only
- * then its ID enters the replay cache, in the one statement that moves
- * the walk on (saml_slo_walk_advance). A response that answers no walk, or
- * fails a check, writes nothing and leaves the walk where it was.
+ * exactly our request (InResponseTo); then its signature; only then its
+ * ID enters the replay cache, in the one statement that moves the walk on
+ * (saml_slo_walk_advance). A response that answers no walk, or fails a
+ * check, writes nothing and leaves the walk where it was.
  */
 static void sp_response(web_ctx *ctx, saml_server *srv)
 {
     idm_err err = IDM_ERR_INIT;
     const saml_sp_info *sp;
-    const char *b64;
+    const char *b64, *why;
     char *found = NULL;
+    saml_reject_kind kind = SAML_REJECT_INTERNAL;
     json_t *state = NULL;
     walk_prev prev;
     saml_msg m;
@@ -711,9 +754,9 @@ static void sp_response(web_ctx *ctx, saml_server *srv)
                             : "unexpected logout response");
         goto cleanup;
     }
-    if (m.redirect_signed && saml_verify_redirect(sp, &m) != 0) {
-        slo_reject(ctx, SAML_REJECT_BAD_SIGNATURE, m.issuer,
-                   "the response signature is invalid");
+    why = response_check(&kind, srv, sp, &m, b64);
+    if (why != NULL) {
+        slo_reject(ctx, kind, m.issuer, why);
         goto cleanup;
     }
     if (m.status != NULL && strcmp(m.status, ST_SUCCESS) == 0) {

@@ -1305,6 +1305,104 @@ static void test_response_unknown_writes_nothing(void **state)
     walk_clear(&w);
 }
 
+/* sp2 has signing keys in its metadata: its LogoutResponses must be
+ * signed with them, over HTTP-POST (enveloped XML signature) as over
+ * HTTP-Redirect. Unsigned, made-up, foreign-key and changed ones are
+ * refused and audited and leave the walk where it was; sp2's own moves it
+ * on. */
+static void test_response_signature_required(void **state)
+{
+    static const struct {
+        int how, key;
+        const char *reason;
+    } bad[] = {
+        {XS_NONE, 1, "logout responses must be signed"},
+        {XS_BOGUS, 1, "the response signature is invalid"},
+        {XS_SIGN, 0, "the response signature is invalid"},
+        {XS_SIGN_CERT, 0, "the response signature is invalid"},
+        {XS_TAMPER, 1, "the response signature is invalid"},
+    };
+    walk_st w;
+    web_response r;
+    long a;
+    char *xml, *id, *body, *q;
+
+    (void)state;
+    walk_start(&w);
+    xml = response_xml(1, w.req, NULL, &id);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        body = post_msg("SAMLResponse", xml, id, bad[i].how, bad[i].key, w.rs,
+                        "status:Success");
+        a = audit_max_id();
+        http(&r, &w.br, "POST", "/saml/slo", NULL, body);
+        assert_response_refused(&r, &w, a, bad[i].reason, 1, id);
+        web_response_clear(&r);
+        g_free(body);
+    }
+    /* unsigned, or signed by another SP, over HTTP-Redirect */
+    q = redirect_msg("SAMLResponse", xml, SIG_NONE, w.rs);
+    a = audit_max_id();
+    http(&r, &w.br, "GET", "/saml/slo", q, NULL);
+    assert_response_refused(&r, &w, a, "logout responses must be signed", 1,
+                            id);
+    web_response_clear(&r);
+    g_free(q);
+    q = redirect_msg("SAMLResponse", xml, 0, w.rs);
+    a = audit_max_id();
+    http(&r, &w.br, "GET", "/saml/slo", q, NULL);
+    assert_response_refused(&r, &w, a, "the response signature is invalid", 1,
+                            id);
+    web_response_clear(&r);
+    g_free(q);
+    g_free(xml);
+    g_free(id);
+    /* a made-up signature on an answer that is not Success (Lasso reports
+     * the status before it looks at the signature): refused all the same */
+    xml = response_xml(1, w.req, "urn:oasis:names:tc:SAML:2.0:status:Responder",
+                       &id);
+    body = post_msg("SAMLResponse", xml, id, XS_BOGUS, 1, w.rs, NULL);
+    a = audit_max_id();
+    http(&r, &w.br, "POST", "/saml/slo", NULL, body);
+    assert_response_refused(&r, &w, a, "the response signature is invalid", 1,
+                            id);
+    web_response_clear(&r);
+    g_free(body);
+    g_free(xml);
+    g_free(id);
+    /* signed by sp2 over HTTP-POST: the walk goes on, to its end */
+    xml = response_xml(1, w.req, NULL, &id);
+    body = post_msg("SAMLResponse", xml, id, XS_SIGN, 1, w.rs, NULL);
+    http(&r, &w.br, "POST", "/saml/slo", NULL, body);
+    assert_walk_done(&r, &w, id);
+    web_response_clear(&r);
+    g_free(body);
+    g_free(xml);
+    g_free(id);
+    walk_clear(&w);
+}
+
+/* A signed answer other than Success moves the walk on as well (the SP
+ * is just not listed as logged out). */
+static void test_response_not_success_signed(void **state)
+{
+    walk_st w;
+    web_response r;
+    char *xml, *id, *body;
+
+    (void)state;
+    walk_start(&w);
+    xml = response_xml(1, w.req, "urn:oasis:names:tc:SAML:2.0:status:Responder",
+                       &id);
+    body = post_msg("SAMLResponse", xml, id, XS_SIGN, 1, w.rs, NULL);
+    http(&r, &w.br, "POST", "/saml/slo", NULL, body);
+    assert_walk_done(&r, &w, id);
+    web_response_clear(&r);
+    g_free(body);
+    g_free(xml);
+    g_free(id);
+    walk_clear(&w);
+}
+
 /* ---- fixture ---- */
 
 static void add_sp(idm_db *db, int i)
@@ -1469,6 +1567,8 @@ int main(void)
         cmocka_unit_test(test_walk_post),
         cmocka_unit_test(test_no_walk_without_cookie),
         cmocka_unit_test(test_response_unknown_writes_nothing),
+        cmocka_unit_test(test_response_signature_required),
+        cmocka_unit_test(test_response_not_success_signed),
         cmocka_unit_test(test_own_logout_needs_post_csrf),
     };
 
