@@ -90,6 +90,11 @@ void saml_metadata_handle(web_ctx *ctx);
 /* nameid.c: persistent pairwise id of a person for an SP. */
 char *saml_nameid_pairwise(const saml_idp *idp, const char *person_uuid,
                            const char *sp_entity_id);
+/* nameid.c: the transient NameID of session_id (of the person
+ * person_uuid) for an SP: the same for every assertion of that session to
+ * that SP, unlinkable across sessions and SPs (keyed HMAC). free(). */
+char *saml_nameid_transient(const saml_idp *idp, int64_t session_id,
+                            const char *person_uuid, const char *sp_entity_id);
 /* The SessionIndex of session_id for sp: the same for every assertion of
  * that session to that SP, different (unlinkable) for every SP. free(). */
 char *saml_slo_session_index(const saml_idp *idp, int64_t session_id,

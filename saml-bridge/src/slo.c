@@ -15,7 +15,10 @@
  * sent only to that SP's SLO endpoint from the metadata, through the
  * browser: so it runs only when that browser holds the session ended
  * (its cookie) or for the person's own logout (POST /logout with CSRF
- * token); otherwise the initiator gets PartialLogout.
+ * token); otherwise the initiator gets PartialLogout. An SP's
+ * LogoutResponse moves the walk on only if it answers our request to that
+ * SP in the walk of this browser and is signed as that SP must sign; its
+ * ID enters the replay cache in the statement that moves the walk on.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -247,14 +250,70 @@ static const char *app_name(saml_server *srv, const char *entity)
     return sp != NULL ? sp->app_key : entity;
 }
 
-/* Next SP of the walk, or the end of it. Consumes state. */
-static void step(web_ctx *ctx, json_t *state)
+/* Counted and audited in aggregate (reject.c), as AuthnRequests are: an
+ * unauthenticated flood writes no row per request. */
+static void slo_reject(web_ctx *ctx, saml_reject_kind kind, const char *sp,
+                       const char *reason)
+{
+    saml_reject_note_as(ctx, "saml.logout_reject", kind, sp, reason);
+    web_page_refusal(ctx, 400, saml_reject_text(ctx, kind, reason), reason);
+}
+
+/* Until when a logout message ID stays in the replay cache. */
+static int64_t replay_expiry(const web_ctx *ctx)
+{
+    const saml_conf *conf = saml_conf_get(ctx->conf);
+
+    return (int64_t)time(NULL) + conf->request_max_age + 2 * conf->clock_skew;
+}
+
+/* The LogoutResponse that moves a walk on (sp_response): found, verified,
+ * and now its replay entry goes in with the walk's next step. */
+typedef struct walk_prev {
+    const char *walk_id;     /* the pending row (the RelayState) */
+    const char *state;       /* its state text as found */
+    const char *sp;          /* the responding SP */
+    const char *response_id; /* the LogoutResponse's ID */
+} walk_prev;
+
+/* Store the walk's next state (text; NULL: the walk ends): a new row when
+ * a walk starts; after a response, in one statement with the response's
+ * replay entry and the found row's removal. 0, or a refusal set. */
+static int save(char **id_out, web_ctx *ctx, const walk_prev *prev,
+                const char *text)
+{
+    idm_err err = IDM_ERR_INIT;
+    int rc;
+
+    *id_out = NULL;
+    if (prev == NULL) {
+        rc = text != NULL
+                 ? saml_pending_store(id_out, ctx, "logout", text, NULL, &err)
+                 : 0;
+    } else {
+        rc = saml_slo_walk_advance(id_out, ctx, prev->walk_id, prev->state,
+                                   prev->sp, prev->response_id,
+                                   replay_expiry(ctx), text, &err);
+    }
+    if (prev != NULL && (rc == IDM_EEXISTS || rc == IDM_ENOTFOUND)) {
+        /* another copy of the response came first */
+        slo_reject(ctx, SAML_REJECT_REPLAYED, prev->sp,
+                   "the response was replayed");
+    } else if (rc != 0) {
+        web_page_fail(ctx, "slo.pending", rc, &err);
+    }
+    return rc;
+}
+
+/* Next SP of the walk, or the end of it. Consumes state. prev: the
+ * response this step answers, or NULL when the walk starts. */
+static void step(web_ctx *ctx, json_t *state, const walk_prev *prev)
 {
     saml_server *srv = saml_ctx_server(ctx);
     json_t *todo = json_object_get(state, "todo");
     json_t *done = json_object_get(state, "done");
     json_t *reply = json_object_get(state, "reply");
-    idm_err err = IDM_ERR_INIT;
+    char *none;
 
     while (json_array_size(todo) > 0) {
         json_t *t = json_incref(json_array_get(todo, 0));
@@ -288,19 +347,21 @@ static void step(web_ctx *ctx, json_t *state)
         json_object_set_new(state, "wait", json_string(id));
         json_object_set_new(state, "current", json_string(sp_id));
         text = json_dumps(state, JSON_COMPACT);
-        if (saml_pending_store(&pending, ctx, "logout", text, NULL, &err) ==
-            0) {
+        if (save(&pending, ctx, prev, text) == 0) {
             send_message(ctx, ep, "SAMLRequest", xml, id, pending);
             web_resp_browser_cookie(ctx);
             ctx->browser_new = 0;
-        } else {
-            web_page_fail(ctx, "slo.pending", err.code, &err);
         }
         free(text);
         free(id);
         free(head);
         g_free(xml);
         json_decref(t);
+        json_decref(state);
+        return;
+    }
+    /* the end: the walk's row goes (with the response's replay entry) */
+    if (save(&none, ctx, prev, NULL) != 0) {
         json_decref(state);
         return;
     }
@@ -423,25 +484,18 @@ static int decode(web_ctx *ctx, saml_msg *m, const char **b64,
         m, req->query, req->query != NULL ? strlen(req->query) : 0, param, err);
 }
 
-/* Counted and audited in aggregate (reject.c), as AuthnRequests are: an
- * unauthenticated flood writes no row per request. */
-static void slo_reject(web_ctx *ctx, saml_reject_kind kind, const char *sp,
-                       const char *reason)
-{
-    saml_reject_note_as(ctx, "saml.logout_reject", kind, sp, reason);
-    web_page_refusal(ctx, 400, saml_reject_text(ctx, kind, reason), reason);
-}
-
 static saml_reject_kind decode_kind(const idm_err *err)
 {
     return err->code == IDM_ETOOBIG ? SAML_REJECT_TOO_LARGE
                                     : SAML_REJECT_MALFORMED;
 }
 
-/* The XML signature of a POST LogoutRequest, checked by Lasso with the
- * key of the SP the message names (hint FORCE: no signature, no pass);
- * the issuer Lasso verified for must be the one we read. */
-static int verify_xml(saml_server *srv, const char *b64, const char *issuer)
+/* The XML signature of a POST LogoutRequest or LogoutResponse (kind),
+ * checked by Lasso with the keys of the SP the message names (hint FORCE:
+ * no signature, no pass); the issuer Lasso verified for must be the one we
+ * read. */
+static int verify_xml(saml_server *srv, const char *b64, const char *issuer,
+                      saml_msg_kind kind)
 {
     LassoLogout *lo = lasso_logout_new(srv->lasso);
     int rc;
@@ -454,7 +508,21 @@ static int verify_xml(saml_server *srv, const char *b64, const char *issuer)
     }
     lasso_profile_set_signature_verify_hint(
         LASSO_PROFILE(lo), LASSO_PROFILE_SIGNATURE_VERIFY_HINT_FORCE);
-    rc = lasso_logout_process_request_msg(lo, (char *)(uintptr_t)b64);
+    if (kind == SAML_MSG_LOGOUT_REQUEST) {
+        rc = lasso_logout_process_request_msg(lo, (char *)(uintptr_t)b64);
+    } else {
+        rc = lasso_logout_process_response_msg(lo, (char *)(uintptr_t)b64);
+        /* a status other than Success is the SP's answer, which Lasso
+         * reports only after it checked the signature: that signature's
+         * status decides, as for every other response */
+        if (rc == LASSO_PROFILE_ERROR_STATUS_NOT_SUCCESS ||
+            rc == LASSO_PROFILE_ERROR_REQUEST_DENIED ||
+            rc == LASSO_LOGOUT_ERROR_PARTIAL_LOGOUT ||
+            rc == LASSO_LOGOUT_ERROR_REQUEST_DENIED ||
+            rc == LASSO_LOGOUT_ERROR_UNKNOWN_PRINCIPAL) {
+            rc = 0;
+        }
+    }
     if (rc == 0) {
         rc = lasso_profile_get_signature_status(LASSO_PROFILE(lo));
     }
@@ -471,14 +539,10 @@ static int verify_xml(saml_server *srv, const char *b64, const char *issuer)
  * before, or another error. */
 static int replay_check(web_ctx *ctx, const char *sp, const char *id)
 {
-    const saml_conf *conf = saml_conf_get(ctx->conf);
     idm_err err = IDM_ERR_INIT;
     int rc;
 
-    rc = saml_replay_send(ctx, sp, id,
-                          (int64_t)time(NULL) + conf->request_max_age +
-                              2 * conf->clock_skew,
-                          &err);
+    rc = saml_replay_send(ctx, sp, id, replay_expiry(ctx), &err);
     if (rc == 0) {
         rc = saml_replay_wait(ctx, &err);
     }
@@ -533,7 +597,7 @@ static const char *request_check(saml_reject_kind *kind, web_ctx *ctx,
         return "logout requests must be signed";
     }
     if (m->redirect_signed ? saml_verify_redirect(sp, m) != 0
-                           : verify_xml(srv, b64, m->issuer) != 0) {
+                           : verify_xml(srv, b64, m->issuer, m->kind) != 0) {
         *kind = SAML_REJECT_BAD_SIGNATURE;
         return "the request signature is invalid";
     }
@@ -601,65 +665,119 @@ static void sp_request(web_ctx *ctx, saml_server *srv)
         }
     }
     json_object_set_new(state, "reply", reply);
-    step(ctx, state);
+    step(ctx, state, NULL);
 cleanup:
     saml_msg_clear(&m);
 }
 
+/* How a LogoutResponse must be signed: NULL or the reason (safe for users)
+ * it is refused, its class in *kind. The same signatures as a
+ * LogoutRequest's (saml_verify_redirect(), verify_xml()); required of an
+ * SP with signing keys in its metadata or held to signed requests
+ * (sign_requests), since an unsigned answer would let anyone holding the
+ * walk's RelayState speak for the SP. An SP without keys cannot sign: its
+ * answer only decides whether it is listed as logged out. */
+static const char *response_check(saml_reject_kind *kind, saml_server *srv,
+                                  const saml_sp_info *sp, const saml_msg *m,
+                                  const char *b64)
+{
+    if (!m->redirect_signed && !m->xml_signed) {
+        if (sp->n_keys > 0 || sp->sign_requests) {
+            *kind = SAML_REJECT_UNSIGNED;
+            return "logout responses must be signed";
+        }
+        return NULL;
+    }
+    if (m->redirect_signed ? saml_verify_redirect(sp, m) != 0
+                           : verify_xml(srv, b64, m->issuer, m->kind) != 0) {
+        *kind = SAML_REJECT_BAD_SIGNATURE;
+        return "the response signature is invalid";
+    }
+    return NULL;
+}
+
+/*
+ * A LogoutResponse to a LogoutRequest of a walk. First the walk it
+ * answers: this browser's (RelayState), waiting for this SP's answer to
+ * exactly our request (InResponseTo); then its signature; only then its
+ * ID enters the replay cache, in the one statement that moves the walk on
+ * (saml_slo_walk_advance). A response that answers no walk, or fails a
+ * check, writes nothing and leaves the walk where it was.
+ */
 static void sp_response(web_ctx *ctx, saml_server *srv)
 {
     idm_err err = IDM_ERR_INIT;
-    char *binding = NULL, *message = NULL, *relay = NULL;
     const saml_sp_info *sp;
-    const char *b64;
+    const char *b64, *why;
+    char *found = NULL;
+    saml_reject_kind kind = SAML_REJECT_INTERNAL;
     json_t *state = NULL;
+    walk_prev prev;
     saml_msg m;
-    int rc;
+    int replayed = 0;
 
     if (decode(ctx, &m, &b64, "SAMLResponse", &err) != 0) {
         slo_reject(ctx, decode_kind(&err), NULL, err.msg);
         return;
     }
+    if (m.kind != SAML_MSG_LOGOUT_RESPONSE) {
+        slo_reject(ctx, SAML_REJECT_MALFORMED, m.issuer,
+                   "not a LogoutResponse");
+        goto cleanup;
+    }
     sp = g_hash_table_lookup(srv->sps, m.issuer);
-    /* a replayed response is refused before it can touch the walk */
-    rc = m.kind == SAML_MSG_LOGOUT_RESPONSE && sp != NULL
-             ? replay_check(ctx, m.issuer, m.id)
-             : 0;
-    if (rc != 0) {
-        slo_reject(ctx,
-                   rc == IDM_EEXISTS ? SAML_REJECT_REPLAYED
-                                     : SAML_REJECT_INTERNAL,
-                   m.issuer,
-                   rc == IDM_EEXISTS ? "the response was replayed"
-                                     : "the response could not be checked");
-        saml_msg_clear(&m);
-        return;
+    if (sp == NULL) {
+        slo_reject(ctx, SAML_REJECT_UNKNOWN_SP, m.issuer,
+                   "unknown application (issuer not registered)");
+        goto cleanup;
     }
-    if (m.kind != SAML_MSG_LOGOUT_RESPONSE ||
-        saml_pending_take(&binding, &message, &relay, ctx, m.relay_state,
-                          &err) != 0 ||
-        strcmp(binding, "logout") != 0 ||
-        (state = json_loads(message, 0, NULL)) == NULL) {
-        slo_reject(ctx, SAML_REJECT_NOT_ACCEPTED, m.issuer,
-                   "unexpected logout response");
-        saml_msg_clear(&m);
-        return;
+    if (saml_slo_walk_find(&found, &replayed, ctx, m.relay_state, m.issuer,
+                           m.id, &err) != 0) {
+        idm_log(IDM_LOG_WARN, "saml", "logout.walk_fail", "detail=\"%s\"",
+                err.msg);
+        slo_reject(ctx, SAML_REJECT_INTERNAL, m.issuer,
+                   "the response could not be checked");
+        goto cleanup;
     }
-    if (sp == NULL ||
+    /* no connection held while the signature is checked */
+    web_ctx_db_release(ctx);
+    state = found != NULL ? json_loads(found, 0, NULL) : NULL;
+    if (state == NULL ||
         g_strcmp0(json_string_value(json_object_get(state, "current")),
                   m.issuer) != 0 ||
         g_strcmp0(json_string_value(json_object_get(state, "wait")),
-                  m.in_response_to) != 0 ||
-        (m.redirect_signed && saml_verify_redirect(sp, &m) != 0)) {
-        /* the walk goes on; this SP is just not listed as logged out */
-        idm_log(IDM_LOG_NOTICE, "saml", "logout.bad_response", "sp_known=%d",
-                sp != NULL);
-    } else if (m.status != NULL && strcmp(m.status, ST_SUCCESS) == 0) {
+                  m.in_response_to) != 0) {
+        slo_reject(ctx,
+                   replayed ? SAML_REJECT_REPLAYED : SAML_REJECT_NOT_ACCEPTED,
+                   m.issuer,
+                   replayed ? "the response was replayed"
+                            : "unexpected logout response");
+        goto cleanup;
+    }
+    why = response_check(&kind, srv, sp, &m, b64);
+    if (why != NULL) {
+        slo_reject(ctx, kind, m.issuer, why);
+        goto cleanup;
+    }
+    if (m.status != NULL && strcmp(m.status, ST_SUCCESS) == 0) {
         json_array_append_new(json_object_get(state, "done"),
                               json_string(m.issuer));
+    } else {
+        char q[160];
+
+        /* the walk goes on; this SP is just not listed as logged out */
+        idm_log(IDM_LOG_NOTICE, "saml", "logout.not_success", "status=%s",
+                idm_log_quote(q, sizeof(q), m.status != NULL ? m.status : "-"));
     }
+    prev.walk_id = m.relay_state;
+    prev.state = found;
+    prev.sp = m.issuer;
+    prev.response_id = m.id;
+    step(ctx, state, &prev);
+    state = NULL; /* step() consumed it */
+cleanup:
+    json_decref(state);
     saml_msg_clear(&m);
-    step(ctx, state);
 }
 
 void saml_slo_handle(web_ctx *ctx)
@@ -685,7 +803,8 @@ void saml_slo_handle(web_ctx *ctx)
             return;
         }
         step(ctx,
-             end_session(ctx, ctx->session.id, ctx->session.login, NULL, 1));
+             end_session(ctx, ctx->session.id, ctx->session.login, NULL, 1),
+             NULL);
         return;
     }
     if (strcmp(req->method, "POST") == 0) {

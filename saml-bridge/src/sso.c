@@ -330,9 +330,10 @@ static int check_request(web_ctx *ctx, sso_req *r, int resume)
 /*
  * The NameID format for this request (SAML core 3.4.1.1, NameIDPolicy);
  * NULL if the SP asks for one the application may not get:
- *  - transient is always allowed: a random identifier per assertion
- *    reveals less than any other (mod_auth_mellon asks for it by
- *    default), whatever the policy says about persistent ones;
+ *  - transient is always allowed: an identifier of this IdP session
+ *    for this SP, unlinkable to any other session or SP, reveals less
+ *    than any other (mod_auth_mellon asks for it by default), whatever
+ *    the policy says about persistent ones;
  *  - persistent (pairwise) only if the policy lists it;
  *  - no NameIDPolicy Format, or unspecified: the policy's preferred
  *    format (the first it lists), transient if it lists none;
@@ -549,7 +550,16 @@ static void issue(web_ctx *ctx, sso_req *r, const web_session *who,
             ctx->pool, free,
             saml_nameid_pairwise(saml_idp_of(ctx), who->person_uuid,
                                  r->sp->entity_id));
+    } else if (who->id != 0) {
+        /* transient: one per IdP session and SP, so that Single Logout
+         * finds the session whichever of its assertions the SP names
+         * (saml-bridge/README.md, "Transient NameIDs") */
+        name_id = web_pool_add(ctx->pool, free,
+                               saml_nameid_transient(saml_idp_of(ctx), who->id,
+                                                     who->person_uuid,
+                                                     r->sp->entity_id));
     } else {
+        /* a fresh login outside the shared session: no session to end */
         name_id = web_pool_add(ctx->pool, free, web_random_token());
     }
     nid = LASSO_SAML2_NAME_ID(lasso_saml2_name_id_new_with_string(name_id));

@@ -222,15 +222,6 @@ static int pending_row(PGresult **out, web_ctx *ctx, const char *id, int take,
     return 0;
 }
 
-int saml_pending_take(char **binding_out, char **message_out, char **relay_out,
-                      web_ctx *ctx, const char *id, idm_err *err)
-{
-    int force;
-
-    return saml_pending_resume(binding_out, message_out, relay_out, &force,
-                               ctx, id, err);
-}
-
 int saml_pending_park(char **id_out, web_ctx *ctx, const char *binding,
                       const char *message, const char *relay_state, int force,
                       idm_err *err)
@@ -376,6 +367,116 @@ int saml_slo_session_find(int64_t *id_out, char login_out[80], web_ctx *ctx,
         snprintf(login_out, 80, "%s", PQgetvalue(res, 0, 1));
     }
     PQclear(res);
+    return rc;
+}
+
+int saml_slo_walk_find(char **state_out, int *replayed_out, web_ctx *ctx,
+                       const char *walk_id, const char *sp,
+                       const char *response_id, idm_err *err)
+{
+    char idh[67], bh[67];
+    PGresult *res = NULL;
+    idm_db *db;
+    int rc;
+
+    *state_out = NULL;
+    *replayed_out = 0;
+    if (sp == NULL || response_id == NULL) {
+        return 0;
+    }
+    rc = web_ctx_db(&db, ctx, err);
+    if (rc != 0) {
+        return rc;
+    }
+    /* no walk without its id: the hash of "" matches no row */
+    web_token_hash(idh,
+                   walk_id != NULL && strlen(walk_id) == 43 ? walk_id : "");
+    web_token_hash(bh, ctx->browser);
+    /* reads only: a response that answers no walk writes nothing */
+    rc = idm_db_query(
+        &res, db,
+        "SELECT (SELECT message FROM saml_pending WHERE id_hash = $1::bytea "
+        "AND browser_hash = $2::bytea AND binding = 'logout' "
+        "AND expires_at > now()), "
+        "EXISTS (SELECT 1 FROM saml_replay WHERE sp_entity_id = $3 "
+        "AND request_id = $4)",
+        4, (const char *const[]){idh, bh, sp, response_id}, err);
+    if (rc == 0 && PQntuples(res) == 1) {
+        if (!PQgetisnull(res, 0, 0)) {
+            *state_out = web_pool_strdup(ctx->pool, PQgetvalue(res, 0, 0));
+        }
+        *replayed_out = idm_db_bool(res, 0, 1);
+    }
+    PQclear(res);
+    return rc;
+}
+
+int saml_slo_walk_advance(char **next_id_out, web_ctx *ctx, const char *walk_id,
+                          const char *state, const char *sp,
+                          const char *response_id, int64_t expires,
+                          const char *next, idm_err *err)
+{
+    char idh[67], bh[67], nh[67], exp[24];
+    char *nid = NULL;
+    PGresult *res = NULL;
+    idm_db *db;
+    int rc;
+
+    if (next_id_out != NULL) {
+        *next_id_out = NULL;
+    }
+    if (walk_id == NULL || strlen(walk_id) != 43) {
+        return idm_err_set(err, IDM_ENOTFOUND, "no pending logout");
+    }
+    rc = web_ctx_db(&db, ctx, err);
+    if (rc != 0) {
+        return rc;
+    }
+    web_token_hash(idh, walk_id);
+    web_token_hash(bh, ctx->browser);
+    if (next != NULL) {
+        nid = web_pool_add(ctx->pool, free, web_random_token());
+        web_token_hash(nh, nid);
+    }
+    snprintf(exp, sizeof(exp), "%lld", (long long)expires);
+    /* one statement, all or nothing: the walk's row as it was found
+     * (locked), the response's replay entry only with it, the row deleted
+     * only with a new replay entry, the next step's row only with that */
+    rc = idm_db_query(
+        &res, db,
+        "WITH w AS (SELECT id_hash FROM saml_pending WHERE id_hash = "
+        "$1::bytea AND browser_hash = $2::bytea AND binding = 'logout' "
+        "AND message = $3 AND expires_at > now() FOR UPDATE), "
+        "r AS (INSERT INTO saml_replay (sp_entity_id, request_id, "
+        "expires_at) SELECT $4, $5, to_timestamp($6) FROM w "
+        "ON CONFLICT DO NOTHING RETURNING 1), "
+        "d AS (DELETE FROM saml_pending WHERE id_hash IN "
+        "(SELECT id_hash FROM w) AND EXISTS (SELECT 1 FROM r) "
+        "RETURNING 1), "
+        "n AS (INSERT INTO saml_pending (id_hash, browser_hash, binding, "
+        "message, expires_at) SELECT $7::bytea, $2::bytea, 'logout', $8, "
+        "now() + interval '30 minutes' FROM d WHERE $8::text IS NOT NULL "
+        "RETURNING 1) "
+        "SELECT EXISTS (SELECT 1 FROM w), EXISTS (SELECT 1 FROM r), "
+        "EXISTS (SELECT 1 FROM d), EXISTS (SELECT 1 FROM n)",
+        8,
+        (const char *const[]){idh, bh, state, sp, response_id, exp,
+                              next != NULL ? nh : NULL, next},
+        err);
+    if (rc == 0 && PQntuples(res) != 1) {
+        rc = idm_err_set(err, IDM_EINTERNAL, "logout step without result");
+    } else if (rc == 0 && !idm_db_bool(res, 0, 0)) {
+        rc = idm_err_set(err, IDM_ENOTFOUND, "the logout moved on");
+    } else if (rc == 0 && !idm_db_bool(res, 0, 1)) {
+        rc = idm_err_set(err, IDM_EEXISTS, "response ID seen before");
+    } else if (rc == 0 && (!idm_db_bool(res, 0, 2) ||
+                           (next != NULL && !idm_db_bool(res, 0, 3)))) {
+        rc = idm_err_set(err, IDM_EINTERNAL, "logout step not stored");
+    }
+    PQclear(res);
+    if (rc == 0 && next_id_out != NULL) {
+        *next_id_out = nid;
+    }
     return rc;
 }
 

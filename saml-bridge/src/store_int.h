@@ -33,8 +33,6 @@ int saml_replay_wait(web_ctx *ctx, idm_err *err);
 int saml_pending_store(char **id_out, web_ctx *ctx, const char *binding,
                        const char *message, const char *relay_state,
                        idm_err *err);
-int saml_pending_take(char **binding_out, char **message_out, char **relay_out,
-                      web_ctx *ctx, const char *id, idm_err *err);
 /* AuthnRequests across the login page: message is the request as decoded
  * and checked (at most SAML_PENDING_MESSAGE_MAX bytes), force the
  * server-side ForceAuthn/reauth flag; each client address keeps at most
@@ -59,5 +57,22 @@ int saml_slo_session_find(int64_t *id_out, char login_out[80], web_ctx *ctx,
                           const char *sp, const char *name_id,
                           const char *session_index, idm_err *err);
 int saml_slo_session_end(web_ctx *ctx, int64_t id, idm_err *err);
+/* The walk a LogoutResponse from sp answers: the logout walk stored as
+ * pending row walk_id (the RelayState) for this browser, its state text in
+ * *state_out (pooled; NULL if there is none); *replayed_out: sp's
+ * response_id is in the replay cache already. Reads only. */
+int saml_slo_walk_find(char **state_out, int *replayed_out, web_ctx *ctx,
+                       const char *walk_id, const char *sp,
+                       const char *response_id, idm_err *err);
+/* The next step of the walk saml_slo_walk_find() found, in one statement:
+ * the response's replay entry (until expires), the row walk_id (still
+ * holding state) deleted and, unless next is NULL (the walk ends), the
+ * next step's row with next as its state (*next_id_out, pooled, may be
+ * NULL for next NULL). 0; IDM_EEXISTS: the response ID was seen before;
+ * IDM_ENOTFOUND: the walk moved on meanwhile; in both nothing changed. */
+int saml_slo_walk_advance(char **next_id_out, web_ctx *ctx, const char *walk_id,
+                          const char *state, const char *sp,
+                          const char *response_id, int64_t expires,
+                          const char *next, idm_err *err);
 
 #endif /* SAML_STORE_INT_H */

@@ -454,9 +454,10 @@ static void move_signature(xmlNode *root)
 
 enum { XS_NONE, XS_SIGN, XS_SIGN_CERT, XS_BOGUS, XS_TAMPER };
 
-/* HTTP-POST body; how: XS_*, key: the SP whose key signs. */
-static char *post_body(const char *xml, const char *id, int how, int key,
-                       const char *relay)
+/* HTTP-POST body of param; how: XS_*, key: the SP whose key signs;
+ * tamper: for XS_TAMPER, the signed text whose first letter changes. */
+static char *post_msg(const char *param, const char *xml, const char *id,
+                      int how, int key, const char *relay, const char *tamper)
 {
     char *text = NULL, *b64, *enc, *body;
 
@@ -493,8 +494,8 @@ static char *post_body(const char *xml, const char *id, int how, int key,
         xmlFree(mem);
         xmlFreeDoc(doc);
         if (how == XS_TAMPER) {
-            /* the signed NameID changed after signing */
-            char *p = strstr(text, "nid-");
+            /* signed content changed after signing */
+            char *p = strstr(text, tamper);
             assert_non_null(p);
             p[0] = 'N';
         }
@@ -503,15 +504,22 @@ static char *post_body(const char *xml, const char *id, int how, int key,
     enc = urlenc(b64);
     if (relay != NULL) {
         char *r = urlenc(relay);
-        body = g_strdup_printf("SAMLRequest=%s&RelayState=%s", enc, r);
+        body = g_strdup_printf("%s=%s&RelayState=%s", param, enc, r);
         g_free(r);
     } else {
-        body = g_strdup_printf("SAMLRequest=%s", enc);
+        body = g_strdup_printf("%s=%s", param, enc);
     }
     g_free(text);
     g_free(b64);
     g_free(enc);
     return body;
+}
+
+/* A LogoutRequest's HTTP-POST body; XS_TAMPER changes the NameID. */
+static char *post_body(const char *xml, const char *id, int how, int key,
+                       const char *relay)
+{
+    return post_msg("SAMLRequest", xml, id, how, key, relay, "nid-");
 }
 
 /* The XML of the SAMLRequest/SAMLResponse in a Redirect Location. */
@@ -1089,6 +1097,312 @@ static void test_own_logout_needs_post_csrf(void **state)
     sess_clear(&s);
 }
 
+/* ---- LogoutResponses to the walk ---- */
+
+/* A walk that stands at sp2: sp1 logged out a session of both SPs in the
+ * session's browser, which now carries sp2's LogoutRequest. */
+typedef struct walk_st {
+    sess s;
+    browser br;
+    char *rs;  /* the walk's RelayState, as sp2 got it */
+    char *req; /* the ID of the LogoutRequest sp2 got */
+} walk_st;
+
+static void walk_start(walk_st *w)
+{
+    web_response r;
+    char *xml, *q, *lr, *raw;
+    const char *loc, *p;
+
+    memset(w, 0, sizeof(*w));
+    sess_new(&w->s, BOTH);
+    w->br.s = g_strdup(w->s.token);
+    xml = logout_xml(0, w->s.nid[0], w->s.si[0], NULL);
+    q = redirect_query(xml, 0, "rs-walk");
+    send_redirect(&r, &w->br, q);
+    assert_int_equal(r.status, 303);
+    assert_false(sess_alive(&w->s));
+    loc = header(&r, "Location");
+    assert_true(g_str_has_prefix(loc, sp_slo[1]));
+    lr = location_xml(loc, "SAMLRequest");
+    p = strstr(loc, "RelayState=");
+    assert_non_null(p);
+    raw = g_strndup(p + 11, strcspn(p + 11, "&"));
+    w->rs = g_uri_unescape_string(raw, NULL);
+    p = strstr(lr, " ID=\"");
+    assert_non_null(p);
+    w->req = g_strndup(p + 5, strcspn(p + 5, "\""));
+    g_free(raw);
+    g_free(lr);
+    web_response_clear(&r);
+    g_free(q);
+    g_free(xml);
+}
+
+static void walk_clear(walk_st *w)
+{
+    browser_clear(&w->br);
+    sess_clear(&w->s);
+    g_free(w->rs);
+    g_free(w->req);
+    memset(w, 0, sizeof(*w));
+}
+
+/* A LogoutResponse of sp `issuer` to in_response_to with the status
+ * (ST_SUCCESS if NULL); *id_out: its ID. */
+static char *response_xml(int issuer, const char *in_response_to,
+                          const char *status, char **id_out)
+{
+    char now[32], *xml;
+    time_t t = time(NULL);
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    *id_out = g_strdup_printf("_hostile-resp-%d-%ld", ++g.serial, (long)t);
+    xml = g_strdup_printf(
+        "<samlp:LogoutResponse xmlns:samlp=\"" NS_SAMLP "\" "
+        "xmlns:saml=\"" NS_SAML "\" ID=\"%s\" Version=\"2.0\" "
+        "IssueInstant=\"%s\" Destination=\"" IDP_SLO "\" "
+        "InResponseTo=\"%s\"><saml:Issuer>%s</saml:Issuer>"
+        "<samlp:Status><samlp:StatusCode Value=\"%s\"/></samlp:Status>"
+        "</samlp:LogoutResponse>",
+        *id_out, now, in_response_to, sp_entity[issuer],
+        status != NULL ? status : ST_SUCCESS);
+    return xml;
+}
+
+/* Rows of the replay cache for sp's message ID. */
+static int replay_rows(int sp, const char *id)
+{
+    char *v = sql1("SELECT count(*) FROM saml_replay WHERE sp_entity_id = $1 "
+                   "AND request_id = $2",
+                   2, (const char *const[]){sp_entity[sp], id});
+    int n = atoi(v);
+
+    g_free(v);
+    return n;
+}
+
+/* 1 if the walk still waits at sp2 (its row, keyed by the RelayState). */
+static int walk_waits(const walk_st *w)
+{
+    char *v = sql1("SELECT count(*) FROM saml_pending WHERE id_hash = "
+                   "sha256(convert_to($1, 'UTF8')) AND binding = 'logout'",
+                   1, (const char *const[]){w->rs});
+    int n = atoi(v);
+
+    g_free(v);
+    return n;
+}
+
+/* Refused: a 400 page, the reason audited, nothing written for the
+ * response (no replay entry of sp's id), the walk where it was. */
+static void assert_response_refused(const web_response *r, const walk_st *w,
+                                    long since, const char *reason, int sp,
+                                    const char *id)
+{
+    char *audit = audit_since(since);
+
+    assert_int_equal(r->status, 400);
+    assert_null(header(r, "Location"));
+    if (strstr(audit, REJECT) == NULL || strstr(audit, reason) == NULL) {
+        fail_msg("audit: want %s with \"%s\", got \"%s\"", REJECT, reason,
+                 audit);
+    }
+    assert_int_equal(replay_rows(sp, id), 0);
+    assert_int_equal(walk_waits(w), 1);
+    g_free(audit);
+}
+
+/* The walk went on to its end: the browser is back at sp1 with Success,
+ * the walk's row gone, the response's ID (sp2's) in the replay cache. */
+static void assert_walk_done(const web_response *r, const walk_st *w,
+                             const char *id)
+{
+    const char *loc = header(r, "Location");
+    char *resp;
+
+    assert_int_equal(r->status, 303);
+    assert_non_null(loc);
+    assert_true(g_str_has_prefix(loc, sp_slo[0]));
+    assert_non_null(strstr(loc, "RelayState=rs-walk"));
+    resp = location_xml(loc, "SAMLResponse");
+    assert_non_null(strstr(resp, ST_SUCCESS));
+    assert_null(strstr(resp, ST_PARTIAL));
+    assert_int_equal(walk_waits(w), 0);
+    assert_int_equal(replay_rows(1, id), 1);
+    g_free(resp);
+}
+
+/* A LogoutResponse answering no request of the walk writes nothing: not
+ * another request's ID, not without the walk's RelayState, not in
+ * another browser, not from another SP; the right one moves the walk on
+ * once, its replay refused. */
+static void test_response_unknown_writes_nothing(void **state)
+{
+    walk_st w;
+    browser other = {0};
+    web_response r;
+    long a;
+    char *xml, *id, *q;
+
+    (void)state;
+    walk_start(&w);
+    /* InResponseTo names a request we never sent */
+    xml = response_xml(1, "_not-our-request", NULL, &id);
+    q = redirect_msg("SAMLResponse", xml, 1, w.rs);
+    a = audit_max_id();
+    http(&r, &w.br, "GET", "/saml/slo", q, NULL);
+    assert_response_refused(&r, &w, a, "unexpected logout response", 1, id);
+    web_response_clear(&r);
+    g_free(q);
+    g_free(xml);
+    g_free(id);
+    /* sp1, which is not the SP the walk waits for, answers sp2's request */
+    xml = response_xml(0, w.req, NULL, &id);
+    q = redirect_msg("SAMLResponse", xml, 0, w.rs);
+    a = audit_max_id();
+    http(&r, &w.br, "GET", "/saml/slo", q, NULL);
+    assert_response_refused(&r, &w, a, "unexpected logout response", 0, id);
+    web_response_clear(&r);
+    g_free(q);
+    g_free(xml);
+    g_free(id);
+    /* sp2's answer to its request, signed, but without the RelayState */
+    xml = response_xml(1, w.req, NULL, &id);
+    q = redirect_msg("SAMLResponse", xml, 1, NULL);
+    a = audit_max_id();
+    http(&r, &w.br, "GET", "/saml/slo", q, NULL);
+    assert_response_refused(&r, &w, a, "unexpected logout response", 1, id);
+    web_response_clear(&r);
+    g_free(q);
+    /* with it, in another browser: not its walk, and its ID not burnt */
+    q = redirect_msg("SAMLResponse", xml, 1, w.rs);
+    a = audit_max_id();
+    http(&r, &other, "GET", "/saml/slo", q, NULL);
+    assert_response_refused(&r, &w, a, "unexpected logout response", 1, id);
+    web_response_clear(&r);
+    /* in the walk's browser: the walk ends at sp1 */
+    http(&r, &w.br, "GET", "/saml/slo", q, NULL);
+    assert_walk_done(&r, &w, id);
+    web_response_clear(&r);
+    /* the same response again: replayed, nothing more written */
+    a = audit_max_id();
+    http(&r, &w.br, "GET", "/saml/slo", q, NULL);
+    assert_int_equal(r.status, 400);
+    {
+        char *audit = audit_since(a);
+        assert_non_null(strstr(audit, "the response was replayed"));
+        g_free(audit);
+    }
+    assert_int_equal(replay_rows(1, id), 1);
+    web_response_clear(&r);
+    g_free(q);
+    g_free(xml);
+    g_free(id);
+    browser_clear(&other);
+    walk_clear(&w);
+}
+
+/* sp2 has signing keys in its metadata: its LogoutResponses must be
+ * signed with them, over HTTP-POST (enveloped XML signature) as over
+ * HTTP-Redirect. Unsigned, made-up, foreign-key and changed ones are
+ * refused and audited and leave the walk where it was; sp2's own moves it
+ * on. */
+static void test_response_signature_required(void **state)
+{
+    static const struct {
+        int how, key;
+        const char *reason;
+    } bad[] = {
+        {XS_NONE, 1, "logout responses must be signed"},
+        {XS_BOGUS, 1, "the response signature is invalid"},
+        {XS_SIGN, 0, "the response signature is invalid"},
+        {XS_SIGN_CERT, 0, "the response signature is invalid"},
+        {XS_TAMPER, 1, "the response signature is invalid"},
+    };
+    walk_st w;
+    web_response r;
+    long a;
+    char *xml, *id, *body, *q;
+
+    (void)state;
+    walk_start(&w);
+    xml = response_xml(1, w.req, NULL, &id);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        body = post_msg("SAMLResponse", xml, id, bad[i].how, bad[i].key, w.rs,
+                        "status:Success");
+        a = audit_max_id();
+        http(&r, &w.br, "POST", "/saml/slo", NULL, body);
+        assert_response_refused(&r, &w, a, bad[i].reason, 1, id);
+        web_response_clear(&r);
+        g_free(body);
+    }
+    /* unsigned, or signed by another SP, over HTTP-Redirect */
+    q = redirect_msg("SAMLResponse", xml, SIG_NONE, w.rs);
+    a = audit_max_id();
+    http(&r, &w.br, "GET", "/saml/slo", q, NULL);
+    assert_response_refused(&r, &w, a, "logout responses must be signed", 1,
+                            id);
+    web_response_clear(&r);
+    g_free(q);
+    q = redirect_msg("SAMLResponse", xml, 0, w.rs);
+    a = audit_max_id();
+    http(&r, &w.br, "GET", "/saml/slo", q, NULL);
+    assert_response_refused(&r, &w, a, "the response signature is invalid", 1,
+                            id);
+    web_response_clear(&r);
+    g_free(q);
+    g_free(xml);
+    g_free(id);
+    /* a made-up signature on an answer that is not Success (Lasso reports
+     * the status before it looks at the signature): refused all the same */
+    xml = response_xml(1, w.req, "urn:oasis:names:tc:SAML:2.0:status:Responder",
+                       &id);
+    body = post_msg("SAMLResponse", xml, id, XS_BOGUS, 1, w.rs, NULL);
+    a = audit_max_id();
+    http(&r, &w.br, "POST", "/saml/slo", NULL, body);
+    assert_response_refused(&r, &w, a, "the response signature is invalid", 1,
+                            id);
+    web_response_clear(&r);
+    g_free(body);
+    g_free(xml);
+    g_free(id);
+    /* signed by sp2 over HTTP-POST: the walk goes on, to its end */
+    xml = response_xml(1, w.req, NULL, &id);
+    body = post_msg("SAMLResponse", xml, id, XS_SIGN, 1, w.rs, NULL);
+    http(&r, &w.br, "POST", "/saml/slo", NULL, body);
+    assert_walk_done(&r, &w, id);
+    web_response_clear(&r);
+    g_free(body);
+    g_free(xml);
+    g_free(id);
+    walk_clear(&w);
+}
+
+/* A signed answer other than Success moves the walk on as well (the SP
+ * is just not listed as logged out). */
+static void test_response_not_success_signed(void **state)
+{
+    walk_st w;
+    web_response r;
+    char *xml, *id, *body;
+
+    (void)state;
+    walk_start(&w);
+    xml = response_xml(1, w.req, "urn:oasis:names:tc:SAML:2.0:status:Responder",
+                       &id);
+    body = post_msg("SAMLResponse", xml, id, XS_SIGN, 1, w.rs, NULL);
+    http(&r, &w.br, "POST", "/saml/slo", NULL, body);
+    assert_walk_done(&r, &w, id);
+    web_response_clear(&r);
+    g_free(body);
+    g_free(xml);
+    g_free(id);
+    walk_clear(&w);
+}
+
 /* ---- fixture ---- */
 
 static void add_sp(idm_db *db, int i)
@@ -1252,6 +1566,9 @@ int main(void)
         cmocka_unit_test(test_walk_redirect),
         cmocka_unit_test(test_walk_post),
         cmocka_unit_test(test_no_walk_without_cookie),
+        cmocka_unit_test(test_response_unknown_writes_nothing),
+        cmocka_unit_test(test_response_signature_required),
+        cmocka_unit_test(test_response_not_success_signed),
         cmocka_unit_test(test_own_logout_needs_post_csrf),
     };
 

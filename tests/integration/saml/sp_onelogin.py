@@ -280,16 +280,21 @@ def main():
     auth2, fields2, _ = login(b, cfg_post, "post", None)
     if "transient" not in opts and auth2.get_nameid() != nid:
         fail("persistent NameID not stable: %r, %r" % (nid, auth2.get_nameid()))
+    if "transient" in opts:
+        # one transient NameID per IdP session and SP
+        res["transient_same_session"] = auth2.get_nameid() == nid
     res["post"] = {"name_id_format": auth2.get_nameid_format(),
                    "signed": signed_parts(fields2)}
 
-    # 4. SP-initiated SLO: onelogin's signed LogoutRequest (Redirect) for
-    # the latest assertion; idmd's LogoutResponse checked by process_slo
+    # 4. SP-initiated SLO: onelogin's signed LogoutRequest (Redirect) with
+    # the NameID and SessionIndex of the session's first assertion (an SP
+    # may keep those of any; the second one carried the same); idmd's
+    # LogoutResponse checked by process_slo
     slo = OneLogin_Saml2_Auth(request_data(sp_base + "/logout"), cfg)
-    loc = slo.logout(return_to="rs-slo", name_id=auth2.get_nameid(),
-                     session_index=auth2.get_session_index(),
-                     name_id_format=auth2.get_nameid_format(),
-                     spnq=auth2.get_nameid_spnq())
+    loc = slo.logout(return_to="rs-slo", name_id=nid,
+                     session_index=auth.get_session_index(),
+                     name_id_format=auth.get_nameid_format(),
+                     spnq=auth.get_nameid_spnq())
     r, at_sp = b.go("GET", loc)
     if at_sp is None or not at_sp.startswith(sp_base + "/sls?"):
         fail("SP-initiated logout: " + page(r))
@@ -312,6 +317,9 @@ def main():
     # 5. IdP-initiated SLO: log in again, press the portal's logout button;
     # idmd sends a LogoutRequest to our SLS, onelogin answers it
     auth3, _, _ = login(b, cfg, "redirect", (user, password))
+    if "transient" in opts:
+        # a new IdP session: a transient NameID not linkable to the last
+        res["transient_new_session"] = auth3.get_nameid() != nid
     r = b.s.get(idp + "/")
     f = form(r.text)
     if f.action != "/logout" or "csrf" not in f.fields:

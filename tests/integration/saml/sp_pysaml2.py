@@ -7,11 +7,14 @@
 #   sp_pysaml2.py metadata SP_BASE KEYDIR [signed]
 #   sp_pysaml2.py flow SP_BASE KEYDIR IDP_A IDP_B LOGIN PASSWORD
 #   sp_pysaml2.py interop SP_BASE KEYDIR OPTIONS IDP LOGIN PASSWORD
+#   sp_pysaml2.py slo_post SP_BASE KEYDIR OPTIONS IDP LOGIN PASSWORD
 # "signed" is a second SP entity (SP_BASE/sp-signed) that signs its
 # AuthnRequests (AuthnRequestsSigned="true" in its metadata). interop
 # runs the interoperability matrix for one of the two (OPTIONS "" or
 # "signed"): Redirect and POST logins, tampered Responses refused, SP-
-# and IdP-initiated logout; it prints one JSON line of results.
+# and IdP-initiated logout; it prints one JSON line of results. slo_post
+# answers an IdP-initiated logout over HTTP-POST with pysaml2's signed
+# LogoutResponse, after an unsigned and a changed copy of it.
 import base64
 import html.parser
 import json
@@ -328,6 +331,79 @@ def interop(sp_base, keydir, opts, idp, login, password):
     print(json.dumps(res))
 
 
+def slo_post(sp_base, keydir, opts, idp, login, password):
+    """IdP-initiated logout answered over HTTP-POST (bindings 3.5): pysaml2
+    signs its LogoutResponse with an enveloped XML signature. idmd must
+    refuse it unsigned and changed after signing, each time leaving the
+    walk waiting, then take the signed one, which ends the walk. Prints
+    one JSON line: HTTP status and page marker of each attempt."""
+    signed = "signed" in opts
+    s = requests.Session()
+    client = Saml2Client(config(sp_base, keydir, idp_metadata(s, idp), signed))
+    ep = sp_base + "/signed" if signed else sp_base
+    resp = login_flow(client, s, idp, "redirect", (login, password),
+                      sign=True if signed else None)
+    f = form(s.get(idp + "/").text)
+    if f.action != "/logout" or "csrf" not in f.fields:
+        fail("no logout button on the portal")
+    r = s.post(idp + "/logout", data={"csrf": f.fields["csrf"]}, allow_redirects=False)
+    loc = urllib.parse.urljoin(idp + "/", r.headers.get("Location", ""))
+    if r.status_code not in (302, 303) or not loc.startswith(ep + "/slo?"):
+        fail("IdP-initiated logout did not reach the SP: %d %s" % (r.status_code, loc[:200]))
+    q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(loc).query))
+    dump_redirect("logout-request", q["SAMLRequest"])
+    lreq = client.parse_logout_request(q["SAMLRequest"], BINDING_HTTP_REDIRECT)
+    if lreq is None:
+        fail("pysaml2 could not parse the LogoutRequest")
+    if not client.local_logout(resp.name_id):
+        fail("pysaml2 had no session to end")
+
+    def answer(sign):
+        """pysaml2's LogoutResponse over HTTP-POST: the XML and the form
+        apply_binding() builds for the browser."""
+        xml = client.create_logout_response(
+            lreq.message, [BINDING_HTTP_POST], sign=sign,
+            sign_alg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256)
+        xml = str(xml)
+        if sign and "SignatureValue" not in xml:
+            fail("pysaml2 did not sign the LogoutResponse")
+        rinfo = client.response_args(lreq.message, [BINDING_HTTP_POST])
+        if rinfo["binding"] != BINDING_HTTP_POST:
+            fail("idmd's metadata offers no HTTP-POST SLO endpoint")
+        info = client.apply_binding(BINDING_HTTP_POST, xml, rinfo["destination"],
+                                    q.get("RelayState", ""), response=True,
+                                    sign=False)
+        f = form(info["data"])
+        if "SAMLResponse" not in f.fields:
+            fail("no HTTP-POST form from pysaml2")
+        return xml, f
+
+    def post(f, fields):
+        r = s.post(urllib.parse.urljoin(idp + "/", f.action), data=fields,
+                   allow_redirects=True)
+        return r.status_code, r.text
+
+    res = {}
+    # unsigned: refused, the walk still waits for the answer
+    _, f = answer(False)
+    code, text = post(f, f.fields)
+    res["unsigned"] = "%d %s" % (code, "logout responses must be signed" in text)
+    # signed, then its status changed: the signature no longer verifies
+    xml, f = answer(True)
+    bad = xml.replace("status:Success", "status:Responder")
+    if bad == xml:
+        fail("nothing to change in the LogoutResponse")
+    fields = dict(f.fields, SAMLResponse=base64.b64encode(bad.encode()).decode())
+    code, text = post(f, fields)
+    res["tampered"] = "%d %s" % (code, "the response signature is invalid" in text)
+    # the signed one as pysaml2 sent it: the walk ends on idmd's page
+    code, text = post(f, f.fields)
+    res["signed"] = "%d %s" % (code, "<li>lms</li>" in text)
+    if 'action="/login"' not in s.get(idp + "/").text:
+        fail("session survived the IdP-initiated logout")
+    print(json.dumps(res))
+
+
 def main():
     mode, sp_base, keydir = sys.argv[1:4]
     if mode == "metadata":
@@ -336,6 +412,9 @@ def main():
         return
     if mode == "interop":
         interop(sp_base, keydir, *sys.argv[4:8])
+        return
+    if mode == "slo_post":
+        slo_post(sp_base, keydir, *sys.argv[4:8])
         return
     idp_a, idp_b, login, password = sys.argv[4:8]
     s = requests.Session()

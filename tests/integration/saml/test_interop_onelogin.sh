@@ -123,6 +123,14 @@ for r in $RUNS; do
     case $opts in
     *signed*) expect_eq "$(json 'j.get("sha1_refused")')" True "onelogin's default SHA-1 refused with the reason ($name)" ;;
     esac
+    case $opts in
+    *transient*)
+        expect_eq "$(json 'j["transient_same_session"]')" True \
+            "transient NameID: the same in both assertions of the session ($name)"
+        expect_eq "$(json 'j["transient_new_session"]')" True \
+            "transient NameID: another one in the next IdP session ($name)"
+        ;;
+    esac
     expect_eq "$(json 'j["sp_slo"]')" ok "SP-initiated SLO ($name)"
     expect_eq "$(json 'j["idp_slo"]')" ok "IdP-initiated SLO ($name)"
     expect_eq "$(json '"<li>lms</li>" in j["idp_slo_page"]')" True "portal lists the app as logged out ($name)"

@@ -108,8 +108,30 @@ run sql "SELECT count(*) FROM audit_log WHERE action = 'saml.assertion_issue' AN
 expect_eq "$OUT" 6 "three assertions per SP, each audited"
 run sql "SELECT count(*) FROM saml_session"
 expect_eq "$OUT" 0 "no session left"
+
+# IdP-initiated logout answered over HTTP-POST with pysaml2's signed
+# LogoutResponse (enveloped XML signature, the SP's metadata key): an
+# unsigned and a changed copy are refused, the signed one ends the walk
+mkdir "$T_TMP/dump-slo-post"
+IDM_SAML_DUMP="$T_TMP/dump-slo-post" run /usr/bin/python3 "$SP" slo_post "$SPB" "$DATA" \
+    "" "$IDP" "$LOGIN" Secret-Pass-123
+expect_rc 0 "pysaml2: IdP-initiated logout answered over HTTP-POST"
+printf '%s\n' "$OUT" | tail -1 > "$T_TMP/res-slo-post.json"
+OUT=$(cat "$T_TMP/res-slo-post.json")
+expect_eq "$(json 'j["unsigned"]')" "400 True" "unsigned POST LogoutResponse refused, saying why"
+expect_eq "$(json 'j["tampered"]')" "400 True" "POST LogoutResponse changed after signing refused"
+expect_eq "$(json 'j["signed"]')" "200 True" "pysaml2's signed POST LogoutResponse ends the walk"
+run sh "$SRC/tests/integration/saml/xsd_check.sh" "$T_TMP/dump-slo-post"/*.xml
+expect_rc 0 "the Response and LogoutRequest of the POST logout validate against the SAML schemas"
+run sql "SELECT count(*) FROM saml_session"
+expect_eq "$OUT" 0 "no session left after the POST logout"
 run grep -c 'level=error' "$T_TMP/idmd.log"
 expect_eq "$OUT" 0 "no error in idmd's log"
 kill "$PID"
 wait "$PID" 2>/dev/null
+# rejections are audited in aggregate, all of them at the latest when
+# idmd stops
+run sql "SELECT string_agg(details->>'reason', ',' ORDER BY details->>'reason') FROM audit_log WHERE action = 'saml.logout_reject' AND details->>'sp' = '$SPB/sp'"
+expect_eq "$OUT" "logout responses must be signed,the response signature is invalid" \
+    "both refused POST LogoutResponses audited"
 finish

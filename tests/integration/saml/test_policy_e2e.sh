@@ -124,7 +124,8 @@ sso pupil stundenplan
 expect_eq "$(json 'j["attrs"]["urn:oasis:names:tc:SAML:attribute:pairwise-id"]["values"][0] != "'"$LMS_PW"'"')" True "pairwise-id differs per SP"
 
 # NameID formats: lms lists only persistent, but a transient NameID
-# (random per assertion) is always available; other formats fail closed
+# (one per IdP session and SP) is always available; other formats fail
+# closed
 sso pupil lms
 LMS_NID=$(json 'j["name_id"]')
 sso pupil lms --nameid transient
@@ -133,8 +134,12 @@ expect_eq "$(json 'j["name_id_format"]')" "urn:oasis:names:tc:SAML:2.0:nameid-fo
 T1=$(json 'j["name_id"]')
 sso pupil lms --nameid transient
 T2=$(json 'j["name_id"]')
-expect_eq "$([ -n "$T1" ] && [ "$T1" != "$T2" ] && [ "$T1" != "$LMS_NID" ] && echo fresh)" fresh \
-    "transient NameID random per assertion, not the persistent one"
+expect_eq "$([ -n "$T1" ] && [ "$T1" = "$T2" ] && [ "$T1" != "$LMS_NID" ] && echo session)" session \
+    "transient NameID the same within the IdP session, not the persistent one"
+sso pupil2 lms "$PUPIL" "$PW" --nameid transient
+T3=$(json 'j["name_id"]')
+expect_eq "$([ -n "$T3" ] && [ "$T3" != "$T1" ] && [ "$T3" != "$LMS_NID" ] && echo fresh)" fresh \
+    "transient NameID of another IdP session differs"
 sso pupil lms --nameid email
 expect_eq "$(json 'j["status"][-1]')" "urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy" "emailAddress NameID refused: InvalidNameIDPolicy"
 expect_eq "$(json 'j["has_assertion"]')" False "no assertion with InvalidNameIDPolicy"

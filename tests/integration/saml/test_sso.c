@@ -1252,8 +1252,8 @@ static void test_nameid_policy(void **state)
     assert_xpath(&r, "count(//saml:Assertion)", "0");
     got_clear(&r);
     sent_clear(&s);
-    /* transient: always allowed, random per assertion, and the NameID
-     * Single Logout will be asked about is the one stored */
+    /* transient: always allowed, one per IdP session and SP, and the
+     * NameID Single Logout will be asked about is the one stored */
     o.nameid_format = FMT_TRANSIENT;
     sso_again(&r, &br, &s, &o);
     sp_accepts(&s, &r);
@@ -1275,10 +1275,36 @@ static void test_nameid_policy(void **state)
     sp_accepts(&s, &r);
     t2 = name_id(&r);
     assert_true(strlen(t1) >= 32);
-    assert_string_not_equal(t1, t2);
     assert_string_not_equal(t1, pairwise);
+    /* the second assertion of the session to sp1 names the first one's
+     * NameID: a LogoutRequest with either finds the session */
+    assert_string_equal(t1, t2);
+    g_free(stored);
+    stored = sql1("SELECT name_id FROM saml_session_sp "
+                  "WHERE sp_entity_id = $1 "
+                  "ORDER BY issued_at DESC LIMIT 1",
+                  1, (const char *const[]){sp_entity[0]});
+    assert_non_null(stored);
+    assert_string_equal(stored, t1);
     got_clear(&r);
     sent_clear(&s);
+    /* another IdP session (a new login in another browser): another
+     * transient NameID, not linkable to the first */
+    {
+        browser br2 = {0};
+        char *t3;
+
+        round_trip(&r, &br2, &s, &o, "https://sp1.test.invalid/acs");
+        assert_xpath(&r, "//saml:Subject/saml:NameID/@Format", FMT_TRANSIENT);
+        t3 = name_id(&r);
+        assert_true(strlen(t3) >= 32);
+        assert_string_not_equal(t3, t1);
+        assert_string_not_equal(t3, pairwise);
+        got_clear(&r);
+        sent_clear(&s);
+        g_free(t3);
+        browser_clear(&br2);
+    }
     g_free(stored);
     g_free(t1);
     g_free(t2);
