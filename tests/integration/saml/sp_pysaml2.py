@@ -211,7 +211,7 @@ def try_parse(client, b64, req_id):
 
 def interop(sp_base, keydir, opts, idp, login, password):
     """The interoperability matrix for one SP entity (see the top)."""
-    signed = "signed" in opts
+    signed = "signed" in opts.split(",")
     sign = True if signed else None
     s = requests.Session()
     md_path = idp_metadata(s, idp)
@@ -337,7 +337,7 @@ def slo_post(sp_base, keydir, opts, idp, login, password):
     refuse it unsigned and changed after signing, each time leaving the
     walk waiting, then take the signed one, which ends the walk. Prints
     one JSON line: HTTP status and page marker of each attempt."""
-    signed = "signed" in opts
+    signed = "signed" in opts.split(",")
     s = requests.Session()
     client = Saml2Client(config(sp_base, keydir, idp_metadata(s, idp), signed))
     ep = sp_base + "/signed" if signed else sp_base
