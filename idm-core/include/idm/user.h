@@ -169,6 +169,16 @@ typedef struct idm_auth_result {
  * try once per account_slow_seconds. Nothing locks the owner out: the
  * right password from an address not over its own limit works. Hash
  * upgrade to the configured parameters on success.
+ *
+ * No transaction and no row lock is held while Argon2id runs: the attempt
+ * is charged up front in one statement (which decides, atomically, what
+ * it may do), verified outside any transaction, then settled in a short
+ * transaction (success: the account point is refunded, the address score
+ * starts over and the address counts as known; failure: the charge
+ * stays). Parallel attempts thus run in parallel and each sees the
+ * charges of those before it. Must be called outside a transaction (else
+ * IDM_EINTERNAL). A password or status changed between charge and settle
+ * makes the check a failure.
  * @return 0; IDM_EAUTH for unknown login, wrong password, throttled or
  *         slowed, and a wrong password for a locked/disabled/deleted
  *         account (one message); IDM_ELOCKED only after the right
