@@ -24,6 +24,7 @@
 #include "base/conf.h"
 #include "base/db.h"
 #include "idm/conf.h"
+#include "idm/device.h"
 #include "idm/migrate.h"
 #include "idm/password.h"
 #include "idm/user.h"
@@ -162,7 +163,7 @@ static int group_setup(void **state)
 }
 
 /* Five failures per address, decay so slow that nothing drains while the
- * test runs; the account slows from 40 on. */
+ * test runs; the account slows from 40 on; device tokens fail 3 times. */
 static int setup(void **state)
 {
     static const char text_fmt[] = "[database]\nconninfo = %s\n"
@@ -171,7 +172,8 @@ static int setup(void **state)
                                    "max_failed_logins = 5\n"
                                    "failure_decay_seconds = 86400\n"
                                    "account_slow_failures = 40\n"
-                                   "account_slow_seconds = 3600\n";
+                                   "account_slow_seconds = 3600\n"
+                                   "device_max_failures = 3\n";
     char text[1024];
     fixture *f = calloc(1, sizeof(*f));
     idm_err err = IDM_ERR_INIT;
@@ -251,6 +253,7 @@ typedef struct attempt_arg {
     const idm_conf *conf;
     const char *login;
     const char *password;
+    const char *device; /* token or NULL */
     char addr[48];
     int open_rc;
     int rc;
@@ -259,6 +262,7 @@ typedef struct attempt_arg {
 static void *attempt_thread(void *p)
 {
     attempt_arg *a = p;
+    idm_auth_opts opts = IDM_AUTH_OPTS_INIT;
     idm_auth_result res;
     idm_err err = IDM_ERR_INIT;
     idm_actor actor = {"idmd", a->addr};
@@ -271,8 +275,9 @@ static void *attempt_thread(void *p)
         return NULL;
     }
     thread_db = db;
-    a->rc = idm_user_authenticate(&res, db, a->conf, &actor, a->login,
-                                  a->password, &err);
+    opts.device_token = a->device;
+    a->rc = idm_user_authenticate_ext(&res, db, a->conf, &actor, a->login,
+                                      a->password, &opts, &err);
     thread_db = NULL;
     idm_db_close(db);
     return NULL;
@@ -346,7 +351,7 @@ static void look_nothing_held(char *problem, size_t size, fixture *f,
 /* Run N attempts at login at once (addr: one address, or NULL: one each);
  * returns how many reached the real verification. */
 static int run_parallel(fixture *f, const char *login, const char *password,
-                        const char *addr)
+                        const char *addr, const char *device)
 {
     attempt_arg args[N];
     pthread_t th[N];
@@ -365,6 +370,7 @@ static int run_parallel(fixture *f, const char *login, const char *password,
         args[i].conf = f->conf;
         args[i].login = login;
         args[i].password = password;
+        args[i].device = device;
         if (addr != NULL) {
             snprintf(args[i].addr, sizeof(args[i].addr), "%s", addr);
         } else {
@@ -424,7 +430,8 @@ static void test_existing_login_parallel(void **state)
     fixture *f = *state;
     char *login = user(f, "Paula", "Parallel");
 
-    assert_int_equal(run_parallel(f, login, "falsch-geraten", "192.0.2.50"), 5);
+    assert_int_equal(
+        run_parallel(f, login, "falsch-geraten", "192.0.2.50", NULL), 5);
     assert_sql(f,
                "SELECT round(t.score)::text FROM login_throttle t JOIN "
                "account a ON a.id = t.account_id WHERE a.login = $1 "
@@ -455,7 +462,8 @@ static void test_unknown_login_parallel(void **state)
     fixture *f = *state;
 
     assert_int_equal(
-        run_parallel(f, "niemand.hier", "falsch-geraten", "192.0.2.51"), 0);
+        run_parallel(f, "niemand.hier", "falsch-geraten", "192.0.2.51", NULL),
+        0);
     assert_sql(f,
                "SELECT count(*)::text FROM audit_log WHERE action = "
                "'login.fail' AND target = '(unknown)' AND addr = "
@@ -476,12 +484,50 @@ static void test_slow_slot_parallel(void **state)
                "INSERT INTO login_throttle (account_id, addr, score) "
                "VALUES ($1::bigint, '*', 40) RETURNING 'ok'",
                id, "ok");
-    assert_int_equal(run_parallel(f, login, "falsch-geraten", NULL), 1);
+    assert_int_equal(run_parallel(f, login, "falsch-geraten", NULL, NULL), 1);
     assert_sql(f,
                "SELECT count(*)::text FROM audit_log WHERE action = "
                "'login.fail' AND target = $1 AND details->>'reason' = "
                "'slowed (account)'",
                login, "7");
+    free(id);
+    free(login);
+}
+
+/* A device token carries at most its budget (3) of parallel failures;
+ * the other five count on the address (3 points already: two more are
+ * checked). The token is revoked. */
+static void test_device_budget_parallel(void **state)
+{
+    fixture *f = *state;
+    char *login = user(f, "Dana", "Device");
+    char token[IDM_DEVICE_TOKEN_LEN + 1];
+    char *id = sql1(f, "SELECT id::text FROM account WHERE login = $1", login);
+    idm_err err = IDM_ERR_INIT;
+
+    assert_int_equal(idm_device_issue(token, f->db, f->conf, login, &err), 0);
+    assert_int_equal(strlen(token), IDM_DEVICE_TOKEN_LEN);
+    assert_sql(f,
+               "INSERT INTO login_throttle (account_id, addr, score) "
+               "VALUES ($1::bigint, '192.0.2.52', 3) RETURNING 'ok'",
+               id, "ok");
+    assert_int_equal(
+        run_parallel(f, login, "falsch-geraten", "192.0.2.52", token), 5);
+    assert_sql(f,
+               "SELECT count(*)::text FROM login_device WHERE "
+               "account_id = $1::bigint",
+               id, "0");
+    assert_sql(f,
+               "SELECT count(*)::text FROM audit_log WHERE action = "
+               "'login.fail' AND target = $1 AND details->>'device' = "
+               "'revoked'",
+               login, "1");
+    /* the address paid for the five only (3 + 5), not for the three the
+     * token carried (that would be the cap, 10) */
+    assert_sql(f,
+               "SELECT round(score)::text FROM login_throttle WHERE "
+               "account_id = $1::bigint AND addr = '192.0.2.52'",
+               id, "8");
     free(id);
     free(login);
 }
@@ -494,6 +540,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unknown_login_parallel, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_slow_slot_parallel, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_device_budget_parallel, setup,
                                         teardown),
     };
 
