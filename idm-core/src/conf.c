@@ -122,6 +122,32 @@ static const idm_conf_key password_keys[] = {
      .doc = "days an address with a successful login "
             "is exempt from the slow-down",
      .check = NULL},
+    {.key = "device_days",
+     .type = IDM_CONF_INT,
+     .def = "180",
+     .min = 0,
+     .max = 400,
+     .offset = PW(device_days),
+     .doc = "days a device token (cookie idm_d) exempts the owner's "
+            "browser from the address score; 0: none issued or honoured",
+     .check = NULL},
+    {.key = "device_max_failures",
+     .type = IDM_CONF_INT,
+     .def = "10",
+     .min = 1,
+     .max = 1000,
+     .offset = PW(device_max_failures),
+     .doc = "failed logins in a row with one device token before it is "
+            "revoked",
+     .check = NULL},
+    {.key = "devices_per_account",
+     .type = IDM_CONF_INT,
+     .def = "5",
+     .min = 1,
+     .max = 100,
+     .offset = PW(devices_per_account),
+     .doc = "device tokens kept per account (the oldest give way)",
+     .check = NULL},
 };
 
 static int check_password(const void *values, const char *path, idm_err *err)

@@ -642,12 +642,17 @@ int idm_user_set_status(idm_db *db, const idm_actor *actor, const char *login,
     }
     if (action == IDM_USER_UNLOCK) {
         /* an administrator vouches for the account: scores start over,
-         * the owner's known addresses stay */
+         * the owner's known addresses stay. The rows are locked in the
+         * order a login's charge locks them (addresses, then '*'), which
+         * holds no account lock to serialise against (auth.c). */
         rc = idm_db_q(NULL, db,
-                      "UPDATE login_throttle SET score = 0, "
-                      "score_at = now(), slow_until = NULL "
-                      "WHERE account_id = (SELECT id FROM account "
-                      "WHERE lower(login) = lower($1))",
+                      "WITH l AS (SELECT account_id, addr FROM "
+                      "login_throttle WHERE account_id = (SELECT id FROM "
+                      "account WHERE lower(login) = lower($1)) "
+                      "ORDER BY addr = '*', addr FOR UPDATE) "
+                      "UPDATE login_throttle t SET score = 0, "
+                      "score_at = now(), slow_until = NULL FROM l "
+                      "WHERE t.account_id = l.account_id AND t.addr = l.addr",
                       err, login);
         if (rc != 0) {
             goto cleanup;

@@ -170,7 +170,9 @@ int saml_idp_housekeeping(saml_idp *idp, idm_err *err)
                       "WHERE window_start < now() - interval '1 day'), "
                       "d AS (DELETE FROM login_throttle WHERE score_at < "
                       "now() - interval '1 day' AND coalesce(last_ok_at < "
-                      "now() - interval '366 days', true)) "
+                      "now() - interval '366 days', true)), "
+                      "e AS (DELETE FROM login_device WHERE expires_at < "
+                      "now()) "
                       "DELETE FROM saml_replay WHERE expires_at < now()",
                       1, params, err);
     web_site_db_put(idp->web, db);

@@ -63,6 +63,9 @@ old_dir() {
     done
     printf '%s\n' "$2" > "$T_TMP/$1/0007_outbox_commit_order_index.sql"
 }
+# the migrations after 0014 (0015, 0016 and whatever came since)
+NEWER=$(find "$SRC/migrations" -name '00*.sql' |
+    grep -c '/\(001[5-9]\|00[2-9][0-9]\)_')
 old_dir merged "$(cat "$SRC/migrations/0007_outbox_commit_order_index.sql")"
 old_dir edited "$EDITED_0007"
 
@@ -98,7 +101,7 @@ db() {
     done
     idm migrate
     expect_rc 0 "$name: current migrations accepted"
-    expect_out "applied 2 migration(s)" "$name: 0015 and 0016 applied"
+    expect_out "applied $NEWER migration(s)" "$name: 0015 and later applied"
     idm migrate --status
     expect_rc 0 "$name: status shows nothing changed"
     schema "$name"

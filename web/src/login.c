@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: EUPL-1.2
  * The login page, the forced password change, the portal and the logout
- * form. Passwords go to idm-core's idm_user_authenticate() (constant cost,
- * account throttling, audit); the per-address throttle sits on top. What
- * follows a login or a logout is the protocol's, through its hooks.
+ * form. Passwords go to idm-core's idm_user_authenticate_ext() (constant
+ * cost, account throttling, device tokens, audit); the per-address
+ * throttle sits on top. What follows a login or a logout is the
+ * protocol's, through its hooks.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <openssl/crypto.h>
 
 #include "idm/conf.h"
+#include "idm/device.h"
 #include "idm/password.h"
 #include "idm/user.h"
 #include "web_int.h"
@@ -100,11 +102,16 @@ static void login_post(web_ctx *ctx)
 {
     idm_err err = IDM_ERR_INIT;
     idm_auth_result res;
+    idm_auth_opts opts = IDM_AUTH_OPTS_INIT;
     idm_actor actor;
     char *pending = field(ctx, "p"), *login = field(ctx, "login");
     char *password = field(ctx, "password");
     idm_db *db;
     int blocked = 0, rc;
+
+    memset(&res, 0, sizeof(res));
+    opts.device_token = web_device_token(ctx);
+    opts.issue_device = 1;
 
     if (web_csrf_check(ctx, field(ctx, "csrf")) != 0) {
         web_page_login(ctx, pending, NULL, WEB_M_BAD_FORM);
@@ -120,6 +127,18 @@ static void login_post(web_ctx *ctx)
         web_page_fail(ctx, "login.throttle", rc, &err);
         goto cleanup;
     }
+    if (blocked && opts.device_token != NULL) {
+        /* the owner's browser is not held back by what others at the same
+         * address did (a school's NAT); its token has its own budget */
+        int device = 0;
+        rc = idm_device_check(&device, db, ctx->conf, login, opts.device_token,
+                              &err);
+        if (rc != 0) {
+            web_page_fail(ctx, "login.device", rc, &err);
+            goto cleanup;
+        }
+        blocked = !device;
+    }
     if (blocked) {
         web_audit(ctx, "login.throttled", "-", IDM_AUDIT_DENIED, NULL,
                   "too many failures from this address");
@@ -134,8 +153,8 @@ static void login_post(web_ctx *ctx)
     actor.name = "idmd";
     actor.addr = ctx->actor.addr;
     /* audits login.ok / login.fail itself, never with the password */
-    rc = idm_user_authenticate(&res, db, ctx->conf, &actor, login, password,
-                               &err);
+    rc = idm_user_authenticate_ext(&res, db, ctx->conf, &actor, login, password,
+                                   &opts, &err);
     if (rc == IDM_EAUTH) {
         idm_err terr = IDM_ERR_INIT;
         if (web_throttle_fail(ctx, &terr) != 0) {
@@ -160,9 +179,12 @@ static void login_post(web_ctx *ctx)
         goto cleanup;
     }
     web_metrics_login(ctx->site->metrics, 1);
+    /* this browser is the owner's now (a new token each time) */
+    web_device_set(ctx, res.device_token);
     /* the session (unless a reauth application asked), then the request */
     hook_login_done(ctx, pending, res.uuid, login, res.must_change_password);
 cleanup:
+    OPENSSL_cleanse(res.device_token, sizeof(res.device_token));
     wipe(password);
 }
 
@@ -304,6 +326,7 @@ static int check_current(web_msgid *msg, web_ctx *ctx, idm_db *db,
                          const char *current, idm_err *err)
 {
     idm_auth_result res;
+    idm_auth_opts opts = IDM_AUTH_OPTS_INIT;
     idm_actor actor = {"idmd", ctx->actor.addr};
     int rc;
 
@@ -312,8 +335,10 @@ static int check_current(web_msgid *msg, web_ctx *ctx, idm_db *db,
         *msg = WEB_M_CURRENT_PW_WRONG;
         return IDM_EAUTH;
     }
-    rc = idm_user_authenticate(&res, db, ctx->conf, &actor, ctx->session.login,
-                               current, err);
+    /* the owner's device token spares them the address score here too */
+    opts.device_token = web_device_token(ctx);
+    rc = idm_user_authenticate_ext(&res, db, ctx->conf, &actor,
+                                   ctx->session.login, current, &opts, err);
     *msg = rc == IDM_ELOCKED ? WEB_M_ACCOUNT_DISABLED
            : rc == IDM_EAUTH ? WEB_M_CURRENT_PW_WRONG
                              : WEB_M_UNAVAILABLE;
@@ -389,6 +414,16 @@ void web_password_handle(web_ctx *ctx, void *arg)
     } else if ((rc = web_session_clear_must_change(ctx, &err)) != 0) {
         web_page_fail(ctx, "password.session", rc, &err);
     } else {
+        /* the new password revoked every device token of the account
+         * (migration 0017); this browser proved it is the owner's */
+        char device[IDM_DEVICE_TOKEN_LEN + 1];
+        if (idm_device_issue(device, db, ctx->conf, ctx->session.login, &err) !=
+            0) {
+            idm_log(IDM_LOG_WARN, "saml", "device.fail", "detail=\"%s\"",
+                    err.msg);
+        } else {
+            web_device_set(ctx, device);
+        }
         hook_resume(ctx, pending);
     }
 cleanup:

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: EUPL-1.2
- * Browser sessions and the per-address login throttle, in PostgreSQL and
- * shared by all idmd nodes: the session cookie is a random 256-bit token;
- * only its SHA-256 is stored.
+ * Browser sessions, the device cookie and the per-address login throttle,
+ * in PostgreSQL and shared by all idmd nodes: the session cookie is a
+ * random 256-bit token; only its SHA-256 is stored.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "base/addr.h"
+#include "idm/conf.h"
 #include "web/conf.h"
 #include "web_int.h"
 
@@ -197,6 +200,25 @@ int web_session_clear_must_change(web_ctx *ctx, idm_err *err)
                         "UPDATE saml_session SET must_change_password = false "
                         "WHERE id = $1",
                         1, (const char *const[]){id}, err);
+}
+
+const char *web_device_token(web_ctx *ctx)
+{
+    char *token = web_cookie_get(ctx->req->cookie, ctx->site->cookie_device);
+
+    return token != NULL ? web_pool_add(ctx->pool, free, token) : NULL;
+}
+
+void web_device_set(web_ctx *ctx, char *token)
+{
+    int days = idm_password_conf_get(ctx->conf)->device_days;
+
+    /* idm-core checks and stores it (idm/device.h); the cookie only
+     * carries it, for as long as the row lives */
+    if (token[0] != '\0' && days > 0) {
+        web_resp_cookie(ctx, ctx->site->cookie_device, token, days * 86400);
+    }
+    OPENSSL_cleanse(token, strlen(token));
 }
 
 int web_throttle_blocked(int *blocked, web_ctx *ctx, idm_err *err)

@@ -35,6 +35,8 @@ int web_site_new(web_site **out, const idm_conf *conf, int pool_size,
         site->secure_cookies ? WEB_COOKIE_BROWSER_SECURE : WEB_COOKIE_BROWSER;
     site->cookie_session =
         site->secure_cookies ? WEB_COOKIE_SESSION_SECURE : WEB_COOKIE_SESSION;
+    site->cookie_device =
+        site->secure_cookies ? WEB_COOKIE_DEVICE_SECURE : WEB_COOKIE_DEVICE;
     /* a key of its own from the secret, separated by label (the
      * protocols derive theirs with other labels) */
     web_hmac_sha256(key, wc->pairwise_salt, strlen(wc->pairwise_salt),
@@ -257,7 +259,7 @@ void web_resp_cookie(web_ctx *ctx, const char *name, const char *value,
                      int max_age)
 {
     int session = strcmp(name, ctx->site->cookie_session) == 0;
-    char *c;
+    char age[32] = "", *c;
 
     /*
      * SameSite: the HTTP-POST binding arrives as a cross-site POST from
@@ -267,14 +269,18 @@ void web_resp_cookie(web_ctx *ctx, const char *name, const char *value,
      * accept None with Secure); every state-changing form carries a CSRF
      * token, so cross-site requests gain nothing. Over plain http (local
      * quickstart) it falls back to Lax. The browser cookie (CSRF and
-     * pending requests) never needs to cross sites: Lax.
+     * pending requests) and the device cookie (the login form posts
+     * from our own page) never need to cross sites: Lax.
      */
+    if (max_age >= 0) {
+        snprintf(age, sizeof(age), "; Max-Age=%d", max_age);
+    }
     c = idm_xasprintf("%s=%s; Path=/; HttpOnly%s%s%s", name,
                       value != NULL ? value : "",
                       ctx->site->secure_cookies ? "; Secure" : "",
                       session && ctx->site->secure_cookies ? "; SameSite=None"
                                                            : "; SameSite=Lax",
-                      max_age == 0 ? "; Max-Age=0" : "");
+                      age);
     web_resp_header(ctx, "Set-Cookie", c);
     free(c);
 }

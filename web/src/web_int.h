@@ -65,8 +65,10 @@ void web_rejects_free(web_rejects *r);
  */
 #define WEB_COOKIE_BROWSER "idm_b"
 #define WEB_COOKIE_SESSION "idm_s"
+#define WEB_COOKIE_DEVICE "idm_d"
 #define WEB_COOKIE_BROWSER_SECURE "__Host-idm_b"
 #define WEB_COOKIE_SESSION_SECURE "__Host-idm_s"
+#define WEB_COOKIE_DEVICE_SECURE "__Host-idm_d"
 
 #define WEB_ROUTES_MAX 32
 #define WEB_METRIC_HOOKS_MAX 4
@@ -85,6 +87,7 @@ struct web_site {
     /* cookie names: WEB_COOKIE_*, with the __Host- prefix behind https */
     const char *cookie_browser;
     const char *cookie_session;
+    const char *cookie_device;
     EVP_MAC_CTX *csrf_mac; /* keyed HMAC of CSRF tokens */
     web_dbpool *pool;
     web_metrics *metrics;
@@ -109,6 +112,12 @@ unsigned web_site__policy_refused(const web_site *site);
 /* errors.c: the support reference line of an error page (and the log
  * line of a 5xx not logged yet) */
 void web__error_ref(web_ctx *ctx, GString *page, int status);
+
+/* session.c: the device token (idm-core's idm/device.h) in cookie idm_d:
+ * the browser's (pooled) or NULL; a new one sent with max-age
+ * [password] device_days, then wiped ("" sends nothing) */
+const char *web_device_token(web_ctx *ctx);
+void web_device_set(web_ctx *ctx, char *token);
 
 /* login.c: the built-in pages */
 void web_login_handle(web_ctx *ctx, void *arg);

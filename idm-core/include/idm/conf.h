@@ -25,6 +25,9 @@ typedef struct idm_password_conf {
     int account_slow_failures; /* account-wide score that slows */
     int account_slow_seconds;  /* gap for unknown addresses when slow */
     int known_address_days;    /* a successful login makes it known */
+    int device_days;           /* device token lifetime; 0: none issued */
+    int device_max_failures;   /* failures a device token survives */
+    int devices_per_account;   /* newest tokens kept per account */
 } idm_password_conf;
 
 /** [login]: generated login names. */

@@ -13,6 +13,7 @@
 #include "base/conf.h"
 #include "base/db.h"
 #include "base/err.h"
+#include "device.h"
 #include "password.h"
 #include "role.h"
 
@@ -158,7 +159,24 @@ typedef struct idm_auth_result {
     int must_change_password;
     int rehashed; /* the stored hash was upgraded */
     char uuid[40];
+    /* a new device token for the browser (idm_auth_opts.issue_device), or
+     * "": a secret, never logged; wipe it with OPENSSL_cleanse */
+    char device_token[IDM_DEVICE_TOKEN_LEN + 1];
 } idm_auth_result;
+
+/** What the caller adds to a password check (transparent). */
+typedef struct idm_auth_opts {
+    /* the device token the browser presented (cookie idm_d), or NULL */
+    const char *device_token;
+    /* on success, issue a new device token into the result (replacing the
+     * presented one) */
+    int issue_device;
+} idm_auth_opts;
+
+#define IDM_AUTH_OPTS_INIT                                                     \
+    {                                                                          \
+        NULL, 0                                                                \
+    }
 
 /**
  * Check a login's password: one Argon2id verification whatever the outcome
@@ -169,11 +187,34 @@ typedef struct idm_auth_result {
  * try once per account_slow_seconds. Nothing locks the owner out: the
  * right password from an address not over its own limit works. Hash
  * upgrade to the configured parameters on success.
+ *
+ * A valid device token of the account (opts, see idm/device.h) takes the
+ * attempt out of the address score and the slow-down; it has its own
+ * budget of device_max_failures failures in a row, after which it is
+ * revoked and the attempt counts like one without it.
+ *
+ * No transaction and no row lock is held while Argon2id runs: the attempt
+ * is charged up front in one statement (which decides, atomically, what
+ * it may do), verified outside any transaction, then settled in a short
+ * transaction (success: the account point is refunded, the address score
+ * starts over and the address counts as known, unless a device token
+ * carried the attempt; failure: the charge stays). Parallel attempts thus
+ * run in parallel and each sees the charges of those before it. Must be
+ * called outside a transaction (else IDM_EINTERNAL). A password or status
+ * changed between charge and settle makes the check a failure.
+ * @param opts  NULL for none.
  * @return 0; IDM_EAUTH for unknown login, wrong password, throttled or
  *         slowed, and a wrong password for a locked/disabled/deleted
  *         account (one message); IDM_ELOCKED only after the right
  *         password for a locked or disabled account.
  */
+IDM_MUST_CHECK int
+idm_user_authenticate_ext(idm_auth_result *out, idm_db *db,
+                          const idm_conf *conf, const idm_actor *actor,
+                          const char *login, const char *password,
+                          const idm_auth_opts *opts, idm_err *err);
+
+/** idm_user_authenticate_ext() without options. */
 IDM_MUST_CHECK int idm_user_authenticate(idm_auth_result *out, idm_db *db,
                                          const idm_conf *conf,
                                          const idm_actor *actor,

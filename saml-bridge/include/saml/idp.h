@@ -62,8 +62,9 @@ IDM_MUST_CHECK int saml_idp_refresh(saml_idp *idp, int force, idm_err *err);
 IDM_MUST_CHECK int saml_idp_wait_sp_change(saml_idp *idp, int ms,
                                            idm_err *err);
 
-/** Delete expired sessions, pending requests, replay entries and old
- * throttle rows (one statement for the web layer's tables and SAML's). */
+/** Delete expired sessions, pending requests, replay entries, device
+ * tokens and old throttle rows (one statement for the web layer's tables,
+ * the core's login tables and SAML's). */
 IDM_MUST_CHECK int saml_idp_housekeeping(saml_idp *idp, idm_err *err);
 
 #endif /* SAML_IDP_H */

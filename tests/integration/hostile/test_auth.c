@@ -2,7 +2,8 @@
  * Hostile tests of the authentication flow (issue 12): lockout as a
  * weapon and as an oracle, throttle keying by IPv6 /64, password changes
  * (current password, reuse, quality), sessions ending with the password
- * or the account, the encoded Location and the log of typed logins.
+ * or the account, the encoded Location, the log of typed logins, and the
+ * device cookie that keeps the owner in on a shared (NAT) address.
  * Requests go straight into web_site_handle() (no HTTP) against the real
  * PostgreSQL of tests/harness/pg, as tests/integration/saml/test_sso.c.
  */
@@ -114,12 +115,14 @@ static char *user(const char *given, const char *family, const char *password,
 typedef struct browser {
     char *b; /* idm_b */
     char *s; /* idm_s */
+    char *d; /* idm_d, the device token */
 } browser;
 
 static void browser_clear(browser *br)
 {
     g_free(br->b);
     g_free(br->s);
+    g_free(br->d);
     memset(br, 0, sizeof(*br));
 }
 
@@ -152,6 +155,8 @@ static void take_cookies(browser *br, const web_response *r)
             slot = &br->b;
         } else if (strncmp(eq - 5, "idm_s", 5) == 0) {
             slot = &br->s;
+        } else if (strncmp(eq - 5, "idm_d", 5) == 0) {
+            slot = &br->d;
         } else {
             continue;
         }
@@ -169,15 +174,19 @@ static void http(web_response *out, browser *br, const char *addr,
                  const char *method, const char *path, const char *query,
                  const char *body)
 {
-    char *cookie;
+    static const char *const names[] = {"__Host-idm_b", "__Host-idm_s",
+                                        "__Host-idm_d"};
+    const char *values[] = {br->b, br->s, br->d};
+    GString *cookie = g_string_new(NULL);
     web_request req;
 
     /* IDP_BASE is https: the cookies carry the __Host- prefix */
-    cookie = g_strdup_printf("%s%s%s%s",
-                             br->b != NULL ? "__Host-idm_b=" : "",
-                             br->b != NULL ? br->b : "",
-                             br->s != NULL ? "; __Host-idm_s=" : "",
-                             br->s != NULL ? br->s : "");
+    for (int i = 0; i < 3; i++) {
+        if (values[i] != NULL) {
+            g_string_append_printf(cookie, "%s%s=%s", cookie->len ? "; " : "",
+                                   names[i], values[i]);
+        }
+    }
     memset(&req, 0, sizeof(req));
     req.method = method;
     req.path = path;
@@ -186,12 +195,12 @@ static void http(web_response *out, browser *br, const char *addr,
     req.body_len = body != NULL ? strlen(body) : 0;
     req.content_type =
         body != NULL ? "application/x-www-form-urlencoded" : NULL;
-    req.cookie = cookie[0] != '\0' ? cookie : NULL;
+    req.cookie = cookie->len > 0 ? cookie->str : NULL;
     req.accept_language = "de";
     req.client_addr = addr;
     web_site_handle(out, g.web, &req);
     take_cookies(br, out);
-    g_free(cookie);
+    g_string_free(cookie, TRUE);
 }
 
 /* The CSRF token of a form page (browser-bound, so one per browser). */
@@ -808,6 +817,310 @@ static void test_password_typed_as_login_not_logged(void **state)
     g_free(found);
 }
 
+/* ---- the owner on a shared address: device cookies ---- */
+
+/* The Set-Cookie header of the device cookie, or NULL. */
+static const char *device_cookie(const web_response *r)
+{
+    for (int i = 0; i < r->nheaders; i++) {
+        if (g_ascii_strcasecmp(r->headers[i].name, "Set-Cookie") == 0 &&
+            strncmp(r->headers[i].value, "__Host-idm_d=", 13) == 0) {
+            return r->headers[i].value;
+        }
+    }
+    return NULL;
+}
+
+/* A classmate guesses from the school's address until it is over its
+ * limit for the account (max_failed_logins = 5, and more). */
+static void exhaust(const char *addr, const char *l)
+{
+    for (int i = 0; i < 8; i++) {
+        browser att = {0};
+        web_response r;
+        login(&r, &att, addr, l, "rate-mal-wieder", NULL);
+        assert_uniform_refusal(&r);
+        assert_null(device_cookie(&r));
+        web_response_clear(&r);
+        browser_clear(&att);
+    }
+}
+
+/* Only the device cookie survives (a new visit: no session). */
+static void keep_device_only(browser *br)
+{
+    char *d = br->d;
+
+    br->d = NULL;
+    browser_clear(br);
+    br->d = d;
+}
+
+static void test_device_cookie_keeps_owner_in(void **state)
+{
+    const char *school = "198.51.100.110";
+    char *l = user("Nina", "Nat", PASSWORD, 0);
+    browser owner = {0}, fresh = {0};
+    web_response r;
+    const char *sc;
+
+    (void)state;
+    /* the owner logs in at school: the browser gets a device cookie */
+    login(&r, &owner, school, l, PASSWORD, NULL);
+    assert_logged_in(&r, &owner);
+    sc = device_cookie(&r);
+    assert_non_null(sc);
+    assert_non_null(strstr(sc, "; Path=/"));
+    assert_non_null(strstr(sc, "; HttpOnly"));
+    assert_non_null(strstr(sc, "; Secure"));
+    assert_non_null(strstr(sc, "; SameSite=Lax"));
+    assert_non_null(strstr(sc, "; Max-Age=15552000")); /* 180 days */
+    assert_null(strstr(sc, "Domain"));
+    assert_non_null(owner.d);
+    assert_int_equal(strlen(owner.d), 43);
+    web_response_clear(&r);
+    keep_device_only(&owner);
+    /* a classmate on the same NAT address exhausts its score */
+    exhaust(school, l);
+    /* a fresh browser of the owner's is held back with the classmate */
+    login(&r, &fresh, school, l, PASSWORD, NULL);
+    assert_uniform_refusal(&r);
+    web_response_clear(&r);
+    browser_clear(&fresh);
+    /* the owner's browser is not: in, with a new token (rotation) */
+    {
+        char *before = g_strdup(owner.d);
+        login(&r, &owner, school, l, PASSWORD, NULL);
+        assert_logged_in(&r, &owner);
+        assert_non_null(owner.d);
+        assert_string_not_equal(before, owner.d);
+        g_free(before);
+    }
+    web_response_clear(&r);
+    assert_sql("SELECT details->>'device' FROM audit_log WHERE action = "
+               "'login.ok' AND target = $1 ORDER BY id DESC LIMIT 1",
+               l, "used");
+    /* ... and the classmate gets no clean slate from the owner's login */
+    login(&r, &fresh, school, l, PASSWORD, NULL);
+    assert_uniform_refusal(&r);
+    web_response_clear(&r);
+    browser_clear(&fresh);
+    /* the owner mistypes once with the cookie: the same one answer */
+    keep_device_only(&owner);
+    login(&r, &owner, school, l, "vertippt-1", NULL);
+    assert_uniform_refusal(&r);
+    web_response_clear(&r);
+    login(&r, &owner, school, l, PASSWORD, NULL);
+    assert_logged_in(&r, &owner);
+    web_response_clear(&r);
+    /* the owner's voluntary password change: checked with the cookie,
+     * which the change revokes; this browser gets a new one */
+    {
+        char *before = g_strdup(owner.d);
+        change(&r, &owner, school, PASSWORD, "Neues-Schul-Netz-77");
+        assert_int_equal(r.status, 303);
+        assert_non_null(device_cookie(&r));
+        assert_string_not_equal(before, owner.d);
+        web_response_clear(&r);
+        assert_sql("SELECT count(*)::text FROM login_device v JOIN account "
+                   "a ON a.id = v.account_id WHERE a.login = $1",
+                   l, "1");
+        /* the copy from before the change is worth nothing */
+        browser old = {0};
+        old.d = before;
+        login(&r, &old, school, l, "Neues-Schul-Netz-77", NULL);
+        assert_uniform_refusal(&r);
+        web_response_clear(&r);
+        browser_clear(&old);
+    }
+    keep_device_only(&owner);
+    login(&r, &owner, school, l, "Neues-Schul-Netz-77", NULL);
+    assert_logged_in(&r, &owner);
+    web_response_clear(&r);
+    browser_clear(&owner);
+    free(l);
+}
+
+/* Forged, expired, another account's and rotated-away tokens exempt
+ * nothing; a stolen valid one only for its own budget. */
+static void test_device_cookie_no_exemption_otherwise(void **state)
+{
+    const char *school = "198.51.100.111";
+    char *l = user("Otto", "Opfer", PASSWORD, 0);
+    char *m = user("Mia", "Mitschuelerin", PASSWORD, 0);
+    browser owner = {0}, mate = {0}, thief = {0}, old = {0};
+    web_response r;
+
+    (void)state;
+    login(&r, &owner, "198.51.100.112", l, PASSWORD, NULL);
+    assert_logged_in(&r, &owner);
+    web_response_clear(&r);
+    login(&r, &mate, school, m, PASSWORD, NULL);
+    assert_logged_in(&r, &mate);
+    web_response_clear(&r);
+    keep_device_only(&owner);
+    keep_device_only(&mate);
+    exhaust(school, l);
+    /* the classmate's own token is for her account only */
+    login(&r, &mate, school, l, PASSWORD, NULL);
+    assert_uniform_refusal(&r);
+    web_response_clear(&r);
+    /* forged: well-formed, unknown */
+    thief.d = g_strdup("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    login(&r, &thief, school, l, PASSWORD, NULL);
+    assert_uniform_refusal(&r);
+    web_response_clear(&r);
+    browser_clear(&thief);
+    /* malformed */
+    thief.d = g_strdup("../../etc/passwd");
+    login(&r, &thief, school, l, PASSWORD, NULL);
+    assert_uniform_refusal(&r);
+    web_response_clear(&r);
+    browser_clear(&thief);
+    /* rotated away: a copy taken before the owner's next login */
+    old.d = g_strdup(owner.d);
+    login(&r, &owner, "198.51.100.112", l, PASSWORD, NULL);
+    assert_logged_in(&r, &owner);
+    web_response_clear(&r);
+    keep_device_only(&owner);
+    login(&r, &old, school, l, PASSWORD, NULL);
+    assert_uniform_refusal(&r);
+    web_response_clear(&r);
+    browser_clear(&old);
+    /* expired */
+    assert_sql("UPDATE login_device v SET expires_at = now() - interval "
+               "'1 second' FROM account a WHERE a.id = v.account_id AND "
+               "a.login = $1 RETURNING 'ok'",
+               l, "ok");
+    thief.d = g_strdup(owner.d);
+    login(&r, &thief, school, l, PASSWORD, NULL);
+    assert_uniform_refusal(&r);
+    web_response_clear(&r);
+    browser_clear(&thief);
+    /* stolen and valid: device_max_failures (10) guesses, then revoked */
+    assert_sql("UPDATE login_device v SET expires_at = now() + interval "
+               "'1 day' FROM account a WHERE a.id = v.account_id AND "
+               "a.login = $1 RETURNING 'ok'",
+               l, "ok");
+    for (int i = 0; i < 10; i++) {
+        thief.d = g_strdup(owner.d);
+        login(&r, &thief, school, l, "dieb-raet", NULL);
+        assert_uniform_refusal(&r);
+        web_response_clear(&r);
+        browser_clear(&thief);
+    }
+    assert_sql("SELECT count(*)::text FROM audit_log WHERE action = "
+               "'login.fail' AND target = $1 AND details->>'reason' = "
+               "'wrong password' AND details->>'device' IS NOT NULL",
+               l, "10");
+    assert_sql("SELECT count(*)::text FROM login_device v JOIN account a ON "
+               "a.id = v.account_id WHERE a.login = $1",
+               l, "0");
+    login(&r, &owner, school, l, PASSWORD, NULL);
+    assert_uniform_refusal(&r);
+    web_response_clear(&r);
+    browser_clear(&owner);
+    browser_clear(&mate);
+    free(l);
+    free(m);
+}
+
+/* An administrator's new password revokes every device token. */
+static void test_device_cookie_revoked_by_set_password(void **state)
+{
+    const char *school = "198.51.100.113";
+    char *l = user("Ria", "Reset", PASSWORD, 0);
+    idm_err err = IDM_ERR_INIT;
+    browser owner = {0};
+    web_response r;
+
+    (void)state;
+    login(&r, &owner, school, l, PASSWORD, NULL);
+    assert_logged_in(&r, &owner);
+    web_response_clear(&r);
+    keep_device_only(&owner);
+    assert_int_equal(idm_user_set_password(g.db, g.conf, &admin, l,
+                                           "Vom-Admin-Gesetzt-9", 0, &err),
+                     0);
+    assert_sql("SELECT count(*)::text FROM login_device v JOIN account a ON "
+               "a.id = v.account_id WHERE a.login = $1",
+               l, "0");
+    exhaust(school, l);
+    login(&r, &owner, school, l, "Vom-Admin-Gesetzt-9", NULL);
+    assert_uniform_refusal(&r);
+    web_response_clear(&r);
+    browser_clear(&owner);
+    free(l);
+}
+
+/* idmd's own per-address pause (all accounts, 429) spares the owner's
+ * browser too, and only it. */
+static void test_device_cookie_passes_address_pause(void **state)
+{
+    const char *school = "198.51.100.114";
+    char *l = user("Paula", "Pause", PASSWORD, 0);
+    browser owner = {0}, fresh = {0};
+    web_response r;
+
+    (void)state;
+    login(&r, &owner, school, l, PASSWORD, NULL);
+    assert_logged_in(&r, &owner);
+    web_response_clear(&r);
+    keep_device_only(&owner);
+    assert_sql("INSERT INTO saml_throttle (addr, failures, blocked_until) "
+               "VALUES ($1, 300, now() + interval '1 hour') RETURNING 'ok'",
+               school, "ok");
+    login(&r, &fresh, school, l, PASSWORD, NULL);
+    assert_int_equal(r.status, 429);
+    web_response_clear(&r);
+    browser_clear(&fresh);
+    login(&r, &owner, school, l, PASSWORD, NULL);
+    assert_logged_in(&r, &owner);
+    web_response_clear(&r);
+    browser_clear(&owner);
+    free(l);
+}
+
+/* Neither the tokens nor their hashes reach the log or the audit. */
+static void test_device_secrets_not_logged(void **state)
+{
+    char *l = user("Sara", "Secret", PASSWORD, 0);
+    char *hash, *found;
+    browser owner = {0};
+    web_response r;
+
+    (void)state;
+    login(&r, &owner, "198.51.100.115", l, PASSWORD, NULL);
+    assert_logged_in(&r, &owner);
+    web_response_clear(&r);
+    keep_device_only(&owner);
+    login(&r, &owner, "198.51.100.115", l, "falsch-getippt", NULL);
+    assert_uniform_refusal(&r);
+    web_response_clear(&r);
+    hash = sql1("SELECT encode(v.token_hash, 'hex') FROM login_device v "
+                "JOIN account a ON a.id = v.account_id WHERE a.login = $1",
+                l);
+    assert_non_null(hash);
+    assert_non_null(owner.d);
+    g_mutex_lock(&g.log_lock);
+    assert_null(strstr(g.log->str, owner.d));
+    assert_null(strstr(g.log->str, hash));
+    g_mutex_unlock(&g.log_lock);
+    found = sql1("SELECT count(*)::text FROM audit_log WHERE details::text "
+                 "LIKE '%' || $1 || '%' OR target LIKE '%' || $1 || '%'",
+                 owner.d);
+    assert_string_equal(found, "0");
+    g_free(found);
+    found = sql1("SELECT count(*)::text FROM audit_log WHERE details::text "
+                 "LIKE '%' || $1 || '%'",
+                 hash);
+    assert_string_equal(found, "0");
+    g_free(found);
+    g_free(hash);
+    browser_clear(&owner);
+    free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -823,6 +1136,11 @@ int main(void)
         cmocka_unit_test(test_portal_links_password_page),
         cmocka_unit_test(test_password_location_encoded),
         cmocka_unit_test(test_password_typed_as_login_not_logged),
+        cmocka_unit_test(test_device_cookie_keeps_owner_in),
+        cmocka_unit_test(test_device_cookie_no_exemption_otherwise),
+        cmocka_unit_test(test_device_cookie_revoked_by_set_password),
+        cmocka_unit_test(test_device_cookie_passes_address_pause),
+        cmocka_unit_test(test_device_secrets_not_logged),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -283,6 +283,8 @@ static void take_cookies(browser *br, const web_response *r)
             slot = &br->b;
         } else if (strncmp(v, "__Host-idm_s=", 13) == 0) {
             slot = &br->s;
+        } else if (strncmp(v, "__Host-idm_d=", 13) == 0) {
+            slot = NULL; /* the device cookie: checked, not sent back */
         } else {
             assert_null(strstr(v, "idm_"));
             continue;
@@ -290,6 +292,9 @@ static void take_cookies(browser *br, const web_response *r)
         assert_non_null(strstr(v, "; Secure"));
         assert_non_null(strstr(v, "; Path=/;"));
         assert_null(strstr(v, "Domain="));
+        if (slot == NULL) {
+            continue;
+        }
         g_free(*slot);
         *slot = NULL;
         n = strcspn(v + 13, ";");

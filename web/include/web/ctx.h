@@ -85,8 +85,8 @@ void web_resp_header(web_ctx *ctx, const char *name, const char *value);
 void web_resp_body(web_ctx *ctx, int status, const char *type, GString *b);
 void web_resp_redirect(web_ctx *ctx, const char *location);
 /** A cookie with Path=/, HttpOnly, Secure behind https; SameSite=None
- * for the session cookie behind https, else Lax. max_age 0 deletes it,
- * -1: a session cookie. */
+ * for the session cookie behind https, else Lax. max_age in seconds; 0
+ * deletes it, -1: a session cookie. */
 void web_resp_cookie(web_ctx *ctx, const char *name, const char *value,
                      int max_age);
 /** Send the browser token as a cookie now (before a redirect or a page
