@@ -64,6 +64,9 @@ old_dir() {
     printf '%s\n' "$2" > "$T_TMP/$1/0007_outbox_commit_order_index.sql"
 }
 old_dir merged "$(cat "$SRC/migrations/0007_outbox_commit_order_index.sql")"
+# the migrations after 0014 (0015 and 0016 among them)
+LATER=$(ls "$T_TMP/merged" | wc -l)
+LATER=$(($(ls "$SRC"/migrations/00*.sql | wc -l) - LATER))
 old_dir edited "$EDITED_0007"
 
 # schema: the dump of the current database without its random lines.
@@ -98,7 +101,7 @@ db() {
     done
     idm migrate
     expect_rc 0 "$name: current migrations accepted"
-    expect_out "applied 2 migration(s)" "$name: 0015 and 0016 applied"
+    expect_out "applied $LATER migration(s)" "$name: 0015 and later applied"
     idm migrate --status
     expect_rc 0 "$name: status shows nothing changed"
     schema "$name"
