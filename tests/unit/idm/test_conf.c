@@ -634,6 +634,25 @@ static void test_shared_networks(void **state)
         "[idp] max_connections_per_shared_address: ", "0 is outside 1..8192");
 }
 
+/* [idp] pending_per_address and pending_max: defaults and ranges */
+static void test_pending_ceilings(void **state)
+{
+    fixture *fx = *state;
+
+    assert_int_equal(load(fx, ""), 0);
+    assert_int_equal(saml_conf_get(fx->conf)->pending_per_address, 4096);
+    assert_int_equal(saml_conf_get(fx->conf)->pending_max, 100000);
+    assert_int_equal(
+        load(fx, "[idp]\npending_per_address = 8192\npending_max = 50000\n"),
+        0);
+    assert_int_equal(saml_conf_get(fx->conf)->pending_per_address, 8192);
+    assert_int_equal(saml_conf_get(fx->conf)->pending_max, 50000);
+    expect_error(fx, "[idp]\npending_per_address = 8\n", 2,
+                 "[idp] pending_per_address: ", "8 is outside 16..1000000");
+    expect_error(fx, "[idp]\n\npending_max = many\n", 3,
+                 "[idp] pending_max: ", "\"many\" is not a whole number");
+}
+
 /* ---- paths and secret files -------------------------------------------- */
 
 static void test_relative_paths(void **state)
@@ -893,6 +912,7 @@ int main(void)
         T(test_error_empty_string),
         T(test_error_lock_max_below_base),
         T(test_shared_networks),
+        T(test_pending_ceilings),
         T(test_relative_paths),
         T(test_secret_newline_stripped),
         T(test_secret_missing_file),
