@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: EUPL-1.2
  * saml-bridge's keys of the group [idp]: signing keys, lifetimes,
- * metadata validity. The web layer's keys of the same group are in
- * web/src/conf.c. In the small library saml_conf, which needs nothing but
- * base.
+ * metadata validity, the ceilings of pending AuthnRequests. The web
+ * layer's keys of the same group are in web/src/conf.c. In the small
+ * library saml_conf, which needs nothing but base.
  */
 #include <stddef.h>
 
@@ -66,6 +66,24 @@ static const idm_conf_key saml_keys[] = {
      .max = 365,
      .offset = OFF(metadata_valid_days),
      .doc = "validUntil of the published metadata, in days",
+     .check = NULL},
+    {.key = "pending_per_address",
+     .type = IDM_CONF_INT,
+     .def = "4096",
+     .min = 16,
+     .max = 1000000,
+     .offset = OFF(pending_per_address),
+     .doc = "AuthnRequests waiting for a login per client address "
+            "(IPv6: per /64); more are refused with 429",
+     .check = NULL},
+    {.key = "pending_max",
+     .type = IDM_CONF_INT,
+     .def = "100000",
+     .min = 16,
+     .max = 10000000,
+     .offset = OFF(pending_max),
+     .doc = "AuthnRequests waiting for a login, all addresses "
+            "together; more are refused with 503",
      .check = NULL},
 };
 

@@ -37,6 +37,8 @@ typedef enum saml_reject_kind {
     SAML_REJECT_NOT_ACCEPTED,  /* Lasso or the profile refused it */
     SAML_REJECT_STATUS,        /* answered with a SAML error status */
     SAML_REJECT_INTERNAL,      /* database or build failure */
+    SAML_REJECT_PENDING_ADDR,  /* [idp] pending_per_address reached */
+    SAML_REJECT_PENDING_ALL,   /* [idp] pending_max reached */
     SAML_REJECT__COUNT
 } saml_reject_kind;
 

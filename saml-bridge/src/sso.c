@@ -682,6 +682,33 @@ static const char *park_message(web_ctx *ctx, sso_req *r)
     return out;
 }
 
+/*
+ * A request that could not be parked for the login page: its address
+ * holds [idp] pending_per_address requests already (429: that address
+ * is sending too many), or all addresses together pending_max (503: we
+ * are). Nothing was evicted for it; counted and audited like any
+ * rejection, and the browser is told when to try again: rows leave as
+ * logins finish.
+ */
+static void park_refused(web_ctx *ctx, const sso_req *r,
+                         saml_pending_limit limit)
+{
+    saml_reject_kind kind = limit == SAML_PENDING_ADDRESS_FULL
+                                ? SAML_REJECT_PENDING_ADDR
+                                : SAML_REJECT_PENDING_ALL;
+    const char *reason =
+        limit == SAML_PENDING_ADDRESS_FULL
+            ? "too many logins are being started from this network at "
+              "once; please try again in a minute"
+            : "too many logins are being started at once; please try "
+              "again in a minute";
+
+    saml_reject_note(ctx, kind, r->sp->entity_id, reason);
+    web_page_refusal(ctx, limit == SAML_PENDING_ADDRESS_FULL ? 429 : 503,
+                     saml_reject_text(ctx, kind, reason), reason);
+    web_resp_header(ctx, "Retry-After", SAML_PENDING_RETRY_AFTER);
+}
+
 /* After the checks: the policy answers, or the browser goes to the login
  * page (no session, ForceAuthn, or an application that wants a fresh
  * password every time). */
@@ -691,6 +718,7 @@ static void decide(web_ctx *ctx, sso_req *r)
     const idm_subject *subject = NULL;
     idm_decision d;
     char *pending = NULL;
+    saml_pending_limit limit;
     int need_login, reauth = 0;
 
     /* default deny needs no person: an SP bound to no known application
@@ -738,10 +766,14 @@ static void decide(web_ctx *ctx, sso_req *r)
                           : "passive request without a session");
         return;
     }
-    if (saml_pending_park(&pending, ctx, r->binding, park_message(ctx, r),
-                          r->msg.relay_state, r->force || reauth,
-                          &err) != 0) {
+    if (saml_pending_park(&pending, &limit, ctx, r->binding,
+                          park_message(ctx, r), r->msg.relay_state,
+                          r->force || reauth, &err) != 0) {
         web_page_fail(ctx, "sso.park", err.code, &err);
+        return;
+    }
+    if (limit != SAML_PENDING_PARKED) {
+        park_refused(ctx, r, limit);
         return;
     }
     {

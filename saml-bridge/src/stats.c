@@ -20,6 +20,8 @@ static const char *const kind_label[SAML_REJECT__COUNT] = {
     [SAML_REJECT_NOT_ACCEPTED] = "not_accepted",
     [SAML_REJECT_STATUS] = "status_response",
     [SAML_REJECT_INTERNAL] = "internal",
+    [SAML_REJECT_PENDING_ADDR] = "pending_per_address",
+    [SAML_REJECT_PENDING_ALL] = "pending_full",
 };
 
 /* What a German page says of a rejection: the fixed reasons are English
@@ -45,6 +47,13 @@ static const char *const kind_text_de[SAML_REJECT__COUNT] = {
     [SAML_REJECT_STATUS] = "Die Anfrage kann nicht beantwortet werden.",
     [SAML_REJECT_INTERNAL] = "Die Anfrage konnte gerade nicht bearbeitet "
                              "werden. Bitte versuchen Sie es später erneut.",
+    [SAML_REJECT_PENDING_ADDR] = "Aus Ihrem Netzwerk werden gerade sehr "
+                                 "viele Anmeldungen gleichzeitig "
+                                 "begonnen. Bitte versuchen Sie es in "
+                                 "einer Minute erneut.",
+    [SAML_REJECT_PENDING_ALL] = "Gerade werden sehr viele Anmeldungen "
+                                "gleichzeitig begonnen. Bitte versuchen "
+                                "Sie es in einer Minute erneut.",
 };
 
 const char *saml_reject_text(const web_ctx *ctx, saml_reject_kind kind,

@@ -11,6 +11,7 @@
 
 #include "base/addr.h"
 #include "idp_int.h"
+#include "saml/conf.h"
 #include "store_int.h"
 #include "web/conf.h"
 #include "web/session.h"
@@ -222,16 +223,20 @@ static int pending_row(PGresult **out, web_ctx *ctx, const char *id, int take,
     return 0;
 }
 
-int saml_pending_park(char **id_out, web_ctx *ctx, const char *binding,
-                      const char *message, const char *relay_state, int force,
-                      idm_err *err)
+int saml_pending_park(char **id_out, saml_pending_limit *limit_out,
+                      web_ctx *ctx, const char *binding, const char *message,
+                      const char *relay_state, int force, idm_err *err)
 {
+    const saml_conf *conf = saml_conf_get(ctx->conf);
     char *id = web_pool_add(ctx->pool, free, web_random_token());
-    char idh[67], bh[67], keep[16], addr[IDM_ADDR_KEY_MAX];
+    char idh[67], bh[67], keep[16], ceiling[16], all[16];
+    char addr[IDM_ADDR_KEY_MAX];
+    PGresult *res = NULL;
     idm_db *db;
     int rc;
 
     *id_out = NULL;
+    *limit_out = SAML_PENDING_PARKED;
     if (strlen(message) > SAML_PENDING_MESSAGE_MAX) {
         return idm_err_set(err, IDM_ETOOBIG, "the request is too large");
     }
@@ -241,30 +246,64 @@ int saml_pending_park(char **id_out, web_ctx *ctx, const char *binding,
     }
     web_token_hash(idh, id);
     web_token_hash(bh, ctx->browser);
-    snprintf(keep, sizeof(keep), "%d", SAML_PENDING_PER_ADDR - 1);
+    snprintf(keep, sizeof(keep), "%d", SAML_PENDING_PER_BROWSER - 1);
+    snprintf(ceiling, sizeof(ceiling), "%d", conf->pending_per_address);
+    snprintf(all, sizeof(all), "%d", conf->pending_max);
     /* keyed like the throttle: an IPv6 client counts by its /64, which
      * it cannot leave by changing the host part */
     idm_addr_key(addr, sizeof(addr),
                  ctx->actor.addr != NULL ? ctx->actor.addr : "unknown");
-    /* at most SAML_PENDING_PER_ADDR rows per client address: the oldest
-     * give way (a school behind one address must not be locked out by
-     * one client; concurrent requests may briefly exceed it) */
+    /*
+     * One statement: count the address's live rows (at most ceiling +
+     * keep of them, through saml_pending_addr_idx) and read the rows of
+     * all addresses (saml_pending_count, kept by triggers: migration
+     * 0017), then either park the request, this browser's own oldest
+     * rows at the address giving way beyond SAML_PENDING_PER_BROWSER, or
+     * refuse it at a ceiling. Another browser's row never gives way:
+     * behind a school's NAT one pupil's tabs must not end another
+     * pupil's login. The browser's own rows count as at most keep, the
+     * number they will have once its oldest gave way; all parts see the
+     * table as it was before the statement. One row: whether the address
+     * and all addresses had room.
+     */
     rc = idm_db_query(
-        NULL, db,
-        "WITH old AS (DELETE FROM saml_pending WHERE id_hash IN "
-        "(SELECT id_hash FROM saml_pending WHERE addr = $6 "
-        "ORDER BY expires_at DESC OFFSET $8::int)) "
-        "INSERT INTO saml_pending (id_hash, browser_hash, "
+        &res, db,
+        "WITH c AS (SELECT count(*) FILTER (WHERE browser_hash <> "
+        "$2::bytea) AS others, count(*) FILTER (WHERE browser_hash = "
+        "$2::bytea) AS mine FROM (SELECT browser_hash FROM saml_pending "
+        "WHERE addr = $6 AND expires_at > now() "
+        "LIMIT $9::int + $8::int) x), "
+        "ok AS (SELECT others + least(mine, $8::int) < $9::int AS addr_ok, "
+        "(SELECT coalesce(sum(n), 0) FROM saml_pending_count) < "
+        "$10::bigint AS all_ok FROM c), "
+        "go AS (SELECT addr_ok AND all_ok AS go FROM ok), "
+        "own AS (DELETE FROM saml_pending WHERE (SELECT go FROM go) AND "
+        "id_hash IN (SELECT id_hash FROM saml_pending WHERE addr = $6 AND "
+        "browser_hash = $2::bytea ORDER BY expires_at DESC "
+        "OFFSET $8::int)), "
+        "ins AS (INSERT INTO saml_pending (id_hash, browser_hash, "
         "binding, message, relay_state, expires_at, addr, force_authn) "
-        "VALUES ($1::bytea, $2::bytea, $3, $4, $5, "
-        "now() + interval '30 minutes', $6, $7::boolean)",
-        8,
+        "SELECT $1::bytea, $2::bytea, $3, $4, $5, "
+        "now() + interval '30 minutes', $6, $7::boolean "
+        "WHERE (SELECT go FROM go)) "
+        "SELECT addr_ok, all_ok FROM ok",
+        10,
         (const char *const[]){idh, bh, binding, message, relay_state, addr,
-                              force ? "t" : "f", keep},
+                              force ? "t" : "f", keep, ceiling, all},
         err);
-    if (rc == 0) {
+    if (rc != 0) {
+        return rc;
+    }
+    if (PQntuples(res) != 1) {
+        rc = idm_err_set(err, IDM_EINTERNAL, "park without result");
+    } else if (PQgetvalue(res, 0, 1)[0] != 't') {
+        *limit_out = SAML_PENDING_ALL_FULL;
+    } else if (PQgetvalue(res, 0, 0)[0] != 't') {
+        *limit_out = SAML_PENDING_ADDRESS_FULL;
+    } else {
         *id_out = id;
     }
+    PQclear(res);
     return rc;
 }
 

@@ -35,13 +35,25 @@ int saml_pending_store(char **id_out, web_ctx *ctx, const char *binding,
                        idm_err *err);
 /* AuthnRequests across the login page: message is the request as decoded
  * and checked (at most SAML_PENDING_MESSAGE_MAX bytes), force the
- * server-side ForceAuthn/reauth flag; each client address keeps at most
- * SAML_PENDING_PER_ADDR rows (the oldest give way). */
+ * server-side ForceAuthn/reauth flag. A browser keeps at most
+ * SAML_PENDING_PER_BROWSER rows per client address: its own oldest give
+ * way, never another browser's. Above that, ceilings bound the table and
+ * refuse instead of evicting (rc 0, *id_out NULL, *limit_out says which):
+ * [idp] pending_per_address rows per client address (IPv6: per /64; the
+ * same key as the throttle) and [idp] pending_max rows in all. Requests
+ * parked at the same moment may pass a ceiling by their number. */
 #define SAML_PENDING_MESSAGE_MAX SAML_MSG_XML_MAX
-#define SAML_PENDING_PER_ADDR 64
-int saml_pending_park(char **id_out, web_ctx *ctx, const char *binding,
-                      const char *message, const char *relay_state, int force,
-                      idm_err *err);
+#define SAML_PENDING_PER_BROWSER 16
+/* seconds a refused browser is asked to wait (Retry-After) */
+#define SAML_PENDING_RETRY_AFTER "60"
+typedef enum saml_pending_limit {
+    SAML_PENDING_PARKED,       /* *id_out is the pending request */
+    SAML_PENDING_ADDRESS_FULL, /* pending_per_address reached */
+    SAML_PENDING_ALL_FULL      /* pending_max reached */
+} saml_pending_limit;
+int saml_pending_park(char **id_out, saml_pending_limit *limit_out,
+                      web_ctx *ctx, const char *binding, const char *message,
+                      const char *relay_state, int force, idm_err *err);
 int saml_pending_resume(char **binding_out, char **message_out,
                         char **relay_out, int *force_out, web_ctx *ctx,
                         const char *id, idm_err *err);

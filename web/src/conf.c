@@ -6,11 +6,12 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <glib.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/addr.h"
 #include "web/conf.h"
 
 #define OFF(field) offsetof(web_conf, field)
@@ -29,41 +30,23 @@ static const char *check_base_url(const char *v)
     return NULL;
 }
 
-/* "none", or "ADDR" / "ADDR/BITS" (IPv4 or IPv6) separated by commas */
-static const char *check_trusted_proxies(const char *v)
+/* "none", or "ADDR" / "ADDR/BITS" (IPv4 or IPv6) separated by commas:
+ * the entry that is not one is named by its position, never quoted (the
+ * loader's rule for every value) */
+static const char *check_cidr_list(const char *v)
 {
-    char **parts = NULL;
-    const char *why = NULL;
+    static _Thread_local char why[200];
+    size_t offset = 0;
+    int entry = 0;
 
-    if (strcmp(v, "none") == 0) {
+    if (idm_cidr_list_parse(NULL, NULL, v, &entry, &offset) == 0) {
         return NULL;
     }
-    parts = g_strsplit_set(v, ", ", -1);
-    for (char **p = parts; *p != NULL && why == NULL; p++) {
-        unsigned char a[16];
-        char *slash = strchr(*p, '/'), *end = NULL;
-        long bits = -1;
-        int v6;
-
-        if (**p == '\0') {
-            continue;
-        }
-        if (slash != NULL) {
-            *slash = '\0';
-            errno = 0;
-            bits = strtol(slash + 1, &end, 10);
-            if (slash[1] == '\0' || *end != '\0' || errno != 0) {
-                bits = 999;
-            }
-        }
-        v6 = strchr(*p, ':') != NULL;
-        if (inet_pton(v6 ? AF_INET6 : AF_INET, *p, a) != 1 ||
-            bits > (v6 ? 128 : 32) || (slash != NULL && bits < 0)) {
-            why = "must list IPv4/IPv6 addresses or CIDRs "
-                  "(e.g. 127.0.0.1, 10.0.0.0/8), comma-separated";
-        }
-    }
-    g_strfreev(parts);
+    snprintf(why, sizeof(why),
+             "has an entry that is not an IPv4/IPv6 address or CIDR "
+             "(entry %d, at character %zu of the value); list them "
+             "comma-separated, e.g. 10.0.0.0/8, 2001:db8::/48",
+             entry, offset + 1);
     return why;
 }
 
@@ -190,8 +173,27 @@ static const idm_conf_key web_keys[] = {
      .min = 1,
      .max = 8192,
      .offset = OFF(max_connections_per_address),
-     .doc = "HTTP connections per client address (trusted_proxies "
-            "exempt); more are refused",
+     .doc = "HTTP connections per client address (IPv6: per /64; "
+            "trusted_proxies exempt); more are refused",
+     .check = NULL},
+    {.key = "shared_networks",
+     .type = IDM_CONF_STRING,
+     .def = "none",
+     .min = 0,
+     .max = 0,
+     .offset = OFF(shared_networks),
+     .doc = "addresses or CIDRs (comma-separated) behind which many "
+            "people share one address (school NATs), or none",
+     .check = check_cidr_list},
+    {.key = "max_connections_per_shared_address",
+     .type = IDM_CONF_INT,
+     .def = "1024",
+     .min = 1,
+     .max = 8192,
+     .offset = OFF(max_connections_per_shared_address),
+     .doc = "HTTP connections per client address inside "
+            "shared_networks (at least max_connections_per_address); "
+            "more are refused",
      .check = NULL},
     {.key = "request_timeout",
      .type = IDM_CONF_INT,
@@ -210,7 +212,7 @@ static const idm_conf_key web_keys[] = {
      .offset = OFF(trusted_proxies),
      .doc = "addresses or CIDRs (comma-separated) whose X-Real-IP "
             "header names the client, or none",
-     .check = check_trusted_proxies},
+     .check = check_cidr_list},
     {.key = "metrics_listen",
      .type = IDM_CONF_STRING,
      .def = "127.0.0.1:9108",

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: EUPL-1.2
  * libmicrohttpd glue: a bounded thread per connection, a per-address
- * connection limit, an absolute per-request deadline enforced by a reaper
+ * connection limit (higher for configured shared networks, such as a
+ * school's NAT), an absolute per-request deadline enforced by a reaper
  * thread, the raw request URI (HTTP-Redirect signatures cover the query as
  * sent), request bodies capped per route, the client address (from
  * X-Real-IP only when the peer is a configured trusted proxy), and
@@ -16,6 +17,7 @@
 
 #include <microhttpd.h>
 
+#include "base/addr.h"
 #include "web/http.h"
 #include "web/conf.h"
 #include "web_int.h"
@@ -23,12 +25,6 @@
 /* the /metrics listener: one thread, a few scrapers at a time */
 #define METRICS_CONNECTIONS 8
 #define METRICS_TIMEOUT 10
-
-typedef struct cidr {
-    int family; /* AF_INET or AF_INET6 */
-    unsigned char addr[16];
-    int bits;
-} cidr;
 
 /* One TCP connection (MHD's socket context); on the list while open. */
 typedef struct sock {
@@ -44,9 +40,12 @@ struct web_http {
     struct MHD_Daemon *mhd;
     struct MHD_Daemon *metrics;
     web_site *site;
-    cidr *proxies;
+    idm_cidr *proxies;
     int nproxies;
+    idm_cidr *shared; /* [idp] shared_networks */
+    int nshared;
     int per_addr_max;
+    int per_shared_max; /* for an address in shared */
     int deadline; /* seconds */
     pthread_mutex_t lock;
     GHashTable *per_addr; /* key -> open connections (GUINT_TO_POINTER) */
@@ -57,6 +56,7 @@ struct web_http {
     int stopping;
     pthread_cond_t wake;
     atomic_ulong refused_addr;   /* per-address limit */
+    atomic_ulong refused_shared; /* the limit of a shared address */
     atomic_ulong deadline_kills; /* closed by the deadline */
     atomic_ulong too_large;      /* body over the route's cap */
 };
@@ -76,51 +76,6 @@ static double elapsed(const struct timespec *from, const struct timespec *to)
 }
 
 /* ---- addresses ---- */
-
-static int cidr_parse(cidr *out, const char *text)
-{
-    char buf[INET6_ADDRSTRLEN + 8], *slash, *end = NULL;
-    long bits;
-
-    if (strlen(text) >= sizeof(buf)) {
-        return -1;
-    }
-    snprintf(buf, sizeof(buf), "%s", text);
-    slash = strchr(buf, '/');
-    if (slash != NULL) {
-        *slash = '\0';
-    }
-    memset(out, 0, sizeof(*out));
-    out->family = strchr(buf, ':') != NULL ? AF_INET6 : AF_INET;
-    if (inet_pton(out->family, buf, out->addr) != 1) {
-        return -1;
-    }
-    bits = out->family == AF_INET6 ? 128 : 32;
-    if (slash != NULL) {
-        errno = 0;
-        long b = strtol(slash + 1, &end, 10);
-        if (slash[1] == '\0' || *end != '\0' || errno != 0 || b < 0 ||
-            b > bits) {
-            return -1;
-        }
-        bits = b;
-    }
-    out->bits = (int)bits;
-    return 0;
-}
-
-static int cidr_match(const cidr *c, int family, const unsigned char *a)
-{
-    int full = c->bits / 8, rest = c->bits % 8;
-
-    if (c->family != family || memcmp(c->addr, a, (size_t)full) != 0) {
-        return 0;
-    }
-    if (rest == 0) {
-        return 1;
-    }
-    return ((c->addr[full] ^ a[full]) & (0xff << (8 - rest)) & 0xff) == 0;
-}
 
 /* The peer's family and raw address (IPv4-mapped IPv6 as IPv4). */
 static int peer_addr(int *family, unsigned char a[16],
@@ -146,28 +101,38 @@ static int peer_addr(int *family, unsigned char a[16],
     return -1;
 }
 
-static int is_proxy(const web_http *h, int family, const unsigned char *a)
+static int in_list(const idm_cidr *list, int n, int family,
+                   const unsigned char *a)
 {
-    for (int i = 0; i < h->nproxies; i++) {
-        if (cidr_match(&h->proxies[i], family, a)) {
+    for (int i = 0; i < n; i++) {
+        if (idm_cidr_match(&list[i], family, a)) {
             return 1;
         }
     }
     return 0;
 }
 
+static int is_proxy(const web_http *h, int family, const unsigned char *a)
+{
+    return in_list(h->proxies, h->nproxies, family, a);
+}
+
 /*
  * Key of the per-address connection limit: the IPv4 address, or the /64
  * of an IPv6 address (one subscriber's prefix). "" for trusted proxies:
  * they carry many clients, whose connections the proxy limits itself.
+ * *shared: the peer is in [idp] shared_networks, whose addresses many
+ * people share (a school behind one NAT address), so the key gets
+ * max_connections_per_shared_address instead.
  */
-static void addr_key(char *out, size_t size, const web_http *h,
+static void addr_key(char *out, size_t size, int *shared, const web_http *h,
                      const struct sockaddr *sa)
 {
     unsigned char a[16];
     int family;
 
     out[0] = '\0';
+    *shared = 0;
     if (peer_addr(&family, a, sa) != 0) {
         snprintf(out, size, "unknown");
         return;
@@ -175,6 +140,7 @@ static void addr_key(char *out, size_t size, const web_http *h,
     if (is_proxy(h, family, a)) {
         return;
     }
+    *shared = in_list(h->shared, h->nshared, family, a);
     if (family == AF_INET6) {
         memset(a + 8, 0, 8);
     }
@@ -235,17 +201,20 @@ static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr,
     web_http *h = cls;
     char key[INET6_ADDRSTRLEN + 4];
     unsigned n;
+    int shared;
 
     (void)addrlen;
-    addr_key(key, sizeof(key), h, addr);
+    addr_key(key, sizeof(key), &shared, h, addr);
     if (key[0] == '\0') {
         return MHD_YES;
     }
     pthread_mutex_lock(&h->lock);
     n = GPOINTER_TO_UINT(g_hash_table_lookup(h->per_addr, key));
     pthread_mutex_unlock(&h->lock);
-    if (n >= (unsigned)h->per_addr_max) {
-        atomic_fetch_add(&h->refused_addr, 1);
+    /* [idp] max_connections stays the bound of all together (MHD's
+     * connection limit) */
+    if (n >= (unsigned)(shared ? h->per_shared_max : h->per_addr_max)) {
+        atomic_fetch_add(shared ? &h->refused_shared : &h->refused_addr, 1);
         return MHD_NO;
     }
     return MHD_YES;
@@ -257,6 +226,7 @@ static void notify_connection(void *cls, struct MHD_Connection *c,
 {
     web_http *h = cls;
     sock *s = *socket_context;
+    int shared;
 
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         const union MHD_ConnectionInfo *ca =
@@ -265,7 +235,7 @@ static void notify_connection(void *cls, struct MHD_Connection *c,
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 
         s = idm_xcalloc(1, sizeof(*s));
-        addr_key(s->key, sizeof(s->key), h,
+        addr_key(s->key, sizeof(s->key), &shared, h,
                  ca != NULL ? ca->client_addr : NULL);
         s->fd = fd != NULL ? fd->connect_fd : -1;
         clock_gettime(CLOCK_MONOTONIC, &s->since);
@@ -543,10 +513,11 @@ static enum MHD_Result metrics_handler(void *cls, struct MHD_Connection *c,
         "the HTTP limits.\n"
         "# TYPE idmd_http_refused_total counter\n"
         "idmd_http_refused_total{reason=\"per_address\"} %lu\n"
+        "idmd_http_refused_total{reason=\"per_shared_address\"} %lu\n"
         "idmd_http_refused_total{reason=\"deadline\"} %lu\n"
         "idmd_http_refused_total{reason=\"body_too_large\"} %lu\n",
-        open, atomic_load(&h->refused_addr), atomic_load(&h->deadline_kills),
-        atomic_load(&h->too_large));
+        open, atomic_load(&h->refused_addr), atomic_load(&h->refused_shared),
+        atomic_load(&h->deadline_kills), atomic_load(&h->too_large));
     r = MHD_create_response_from_buffer(b->len, b->str, MHD_RESPMEM_MUST_COPY);
     MHD_add_response_header(r, "Content-Type", resp.content_type);
     MHD_add_response_header(r, "Cache-Control", "no-store");
@@ -580,31 +551,23 @@ static int parse_listen(struct sockaddr_in *sin, const char *text)
     return 0;
 }
 
-static int parse_proxies(web_http *h, const char *list, idm_err *err)
+/* A list of [idp] (validated by the config loader, checked again) */
+static int parse_list(idm_cidr **out, int *n_out, const char *key,
+                      const char *list, idm_err *err)
 {
-    char **parts;
-    int rc = 0;
+    int entry = 0;
 
-    if (list == NULL || strcmp(list, "none") == 0) {
+    if (list == NULL) {
+        *out = NULL;
+        *n_out = 0;
         return 0;
     }
-    parts = g_strsplit_set(list, ", ", -1);
-    h->proxies = idm_xcalloc(g_strv_length(parts) + 1, sizeof(cidr));
-    for (char **p = parts; *p != NULL; p++) {
-        if (**p == '\0') {
-            continue;
-        }
-        if (cidr_parse(&h->proxies[h->nproxies], *p) != 0) {
-            rc = idm_err_set(err, IDM_ECONFIG,
-                             "[idp] trusted_proxies: \"%s\" is not an address "
-                             "or CIDR",
-                             *p);
-            break;
-        }
-        h->nproxies++;
+    if (idm_cidr_list_parse(out, n_out, list, &entry, NULL) != 0) {
+        return idm_err_set(err, IDM_ECONFIG,
+                           "[idp] %s: entry %d is not an address or CIDR", key,
+                           entry);
     }
-    g_strfreev(parts);
-    return rc;
+    return 0;
 }
 
 int web_http_start(web_http **out, web_site *site, const idm_conf *conf,
@@ -621,6 +584,11 @@ int web_http_start(web_http **out, web_site *site, const idm_conf *conf,
     h->per_addr = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     h->site = site;
     h->per_addr_max = wc->max_connections_per_address;
+    /* never below the limit of a single client */
+    h->per_shared_max =
+        wc->max_connections_per_shared_address > wc->max_connections_per_address
+            ? wc->max_connections_per_shared_address
+            : wc->max_connections_per_address;
     h->deadline = wc->request_timeout;
     port = port > 0 ? port : wc->port;
     if (metrics_listen == NULL) {
@@ -642,7 +610,12 @@ int web_http_start(web_http **out, web_site *site, const idm_conf *conf,
                          metrics_listen);
         goto cleanup;
     }
-    rc = parse_proxies(h, wc->trusted_proxies, err);
+    rc = parse_list(&h->proxies, &h->nproxies, "trusted_proxies",
+                    wc->trusted_proxies, err);
+    if (rc == 0) {
+        rc = parse_list(&h->shared, &h->nshared, "shared_networks",
+                        wc->shared_networks, err);
+    }
     if (rc != 0) {
         goto cleanup;
     }
@@ -654,7 +627,8 @@ int web_http_start(web_http **out, web_site *site, const idm_conf *conf,
      * keep-alive connections then all wait behind one login's hash
      * (measured: the login rate of one core on two). So the threads are
      * bounded by the connection limit instead ([idp] max_connections),
-     * a client address gets at most max_connections_per_address of them,
+     * a client address gets at most max_connections_per_address of them
+     * (max_connections_per_shared_address in shared_networks),
      * and the reaper ends requests that outlive request_timeout. The
      * stack holds libxml2's parser, whose depth is capped.
      */
@@ -722,6 +696,7 @@ void web_http_stop(web_http *h)
     }
     g_hash_table_destroy(h->per_addr);
     free(h->proxies);
+    free(h->shared);
     pthread_cond_destroy(&h->wake);
     pthread_mutex_destroy(&h->lock);
     free(h);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: EUPL-1.2
  * saml-bridge's keys of the group [idp]: signing keys, message and
- * assertion lifetimes, metadata validity. The web layer owns the group's
- * other keys (web/conf.h: base_url, pairwise_salt_file, ...). In its own
- * small library (saml_conf, nothing but base) so that programs which
- * serve no SAML still register the keys and check a shared config file.
+ * assertion lifetimes, metadata validity, the ceilings of pending
+ * AuthnRequests. The web layer owns the group's other keys (web/conf.h:
+ * base_url, pairwise_salt_file, ...). In its own small library
+ * (saml_conf, nothing but base) so that programs which serve no SAML
+ * still register the keys and check a shared config file.
  */
 #ifndef SAML_CONF_H
 #define SAML_CONF_H
@@ -21,6 +22,8 @@ typedef struct saml_conf {
     int clock_skew;         /* seconds */
     int assertion_lifetime; /* seconds */
     int metadata_valid_days;
+    int pending_per_address; /* rows of saml_pending per client address */
+    int pending_max;         /* rows of saml_pending in all */
 } saml_conf;
 
 extern const idm_conf_section saml_conf_section;

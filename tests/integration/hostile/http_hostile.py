@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: EUPL-1.2
 # Hostile HTTP clients against a running idmd (tests/integration/hostile/
 # test_http.sh): idle connections, unfinished bodies, trickled bytes,
-# connections over the per-address limit, and hostile SAML request classes
+# connections over the per-address limit (also from a shared network),
+# and hostile SAML request classes
 # (repeated NameIDPolicy, LogoutRequest with a bogus signature, 31k
 # Extensions children). Each command prints one JSON object with what it
 # saw, including idmd's VmRSS/VmHWM (kB, /proc/PID/status) before and
@@ -196,6 +197,29 @@ def case_peraddr(pid, host, port, limit, extra):
             "other_address_served": other_ok}
 
 
+def case_conns(pid, host, port, src, n):
+    """n connections from src, all open at once, then a request on each:
+    how many were served."""
+    socks = []
+    for _ in range(n):
+        try:
+            socks.append(connect(host, port, src))
+        except OSError:
+            pass  # refused before connecting
+    time.sleep(0.5)
+    served = 0
+    for s in socks:
+        try:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        except OSError:
+            continue
+        if answer_status(s) == 200:
+            served += 1
+    for s in socks:
+        s.close()
+    return {"src": src, "tried": n, "served": served}
+
+
 def case_nameidpolicy(pid, host, port, base, n):
     """Redirect AuthnRequests from an unregistered issuer, 120 NameIDPolicy
     each (a leak of ~122 KB per request before the fix)."""
@@ -287,6 +311,8 @@ def main():
         out = case_trickle(pid, host, port, int(a[0]), a[1])
     elif case == "peraddr":
         out = case_peraddr(pid, host, port, int(a[0]), int(a[1]))
+    elif case == "conns":
+        out = case_conns(pid, host, port, a[0], int(a[1]))
     elif case == "nameidpolicy":
         out = case_nameidpolicy(pid, host, port, a[0], int(a[1]))
     elif case == "slo_badsig":

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: EUPL-1.2
 # The HTTP edge of idmd under hostile clients (issue 12): connection and
-# body limits, the absolute request deadline, the per-address limit,
+# body limits, the absolute request deadline, the per-address limit (and
+# the higher one of [idp] shared_networks),
 # X-Real-IP only from trusted proxies, __Host- cookies behind https,
 # /metrics only on its own listener, and idmd's memory (VmRSS from
 # /proc) under each hostile request class. One case per ctest run:
@@ -39,6 +40,8 @@ cert_file = $DATA/idp.crt
 pairwise_salt_file = $DATA/pairwise_salt
 max_connections = 2048
 max_connections_per_address = 16
+shared_networks = 127.0.4.0/24, 2001:db8:4::/48
+max_connections_per_shared_address = 64
 request_timeout = $TIMEOUT
 trusted_proxies = 127.0.0.2, 10.0.0.0/8
 metrics_listen = 127.0.0.1:$PM
@@ -137,6 +140,37 @@ for s in ss:
     ok += s.recv(64).startswith(b"HTTP/1.1 200")
 print(ok)' "$P"
     expect_eq "$OUT" 40 "a trusted proxy is exempt from the per-address limit"
+    ;;
+shared)
+    # 127.0.4.0/24 is in [idp] shared_networks (a school's NAT): more
+    # connections than max_connections_per_address are served ...
+    drive conns 127.0.4.9 48
+    expect_rc 0 "driver ran"
+    expect_eq "$(jget 'j["served"]')" 48 "48 connections from a shared address are served (limit 16 elsewhere)"
+    # ... up to max_connections_per_shared_address, refusals counted apart
+    drive conns 127.0.4.10 72
+    expect_rc 0 "driver ran"
+    expect_eq "$(jget 'j["served"]')" 64 "a shared address is limited by max_connections_per_shared_address"
+    run curl -s "http://127.0.0.1:$PM/metrics"
+    expect_out 'idmd_http_refused_total{reason="per_shared_address"} 8' "refusals of a shared address counted"
+    expect_out 'idmd_http_refused_total{reason="per_address"} 0' "no other refusal so far"
+    # an address outside the list keeps the limit of a single client
+    drive conns 127.0.3.9 24
+    expect_rc 0 "driver ran"
+    expect_eq "$(jget 'j["served"]')" 16 "an unlisted address keeps max_connections_per_address"
+    run curl -s "http://127.0.0.1:$PM/metrics"
+    expect_out 'idmd_http_refused_total{reason="per_address"} 8' "its refusals counted as before"
+    # the keys are listed, and a bad entry is refused with its line, the
+    # key and its position, and a non-zero exit
+    idm config check --help-keys
+    expect_out 'shared_networks' "--help-keys lists shared_networks"
+    expect_out 'max_connections_per_shared_address' "--help-keys lists max_connections_per_shared_address"
+    sed 's|^shared_networks = .*|shared_networks = 127.0.4.0/24, 10.0.0.0/33|' "$CONF" > "$T_TMP/bad.conf"
+    line=$(grep -n '^shared_networks' "$T_TMP/bad.conf" | cut -d: -f1)
+    run "$IDMCTL" --config "$T_TMP/bad.conf" config check
+    expect_rc 1 "shared_networks with 10.0.0.0/33 refused"
+    expect_err "bad.conf:$line: [idp] shared_networks: " "the refusal names line and key"
+    expect_err "(entry 2, at character 15 of the value)" "the refusal names the entry and where it starts"
     ;;
 proxy)
     # X-Real-IP from an untrusted peer is ignored ...

@@ -70,6 +70,10 @@
 #ifndef SAML_SSO_TEST_DB
 #define SAML_SSO_TEST_DB "saml_sso"
 #endif
+/* more [idp] lines of such a file's config */
+#ifndef SAML_SSO_TEST_IDP_CONF
+#define SAML_SSO_TEST_IDP_CONF ""
+#endif
 
 /* sp1 does not sign its requests; sp2 is registered with sign_requests */
 static const char *const sp_name[NSP] = {"sp1", "sp2"};
@@ -89,6 +93,7 @@ static struct {
     EVP_PKEY *sp_key[NSP];
     int addr; /* a fresh client address per request */
     const char *client_addr; /* else this one, if set */
+    const char *lang;        /* Accept-Language, if set (else en) */
     char *dump; /* every Response taken, for the schema check */
     int n_dump;
 } g;
@@ -328,7 +333,7 @@ static void http(web_response *out, browser *br, const char *method,
     req.content_type =
         body != NULL ? "application/x-www-form-urlencoded" : NULL;
     req.cookie = cookie[0] != '\0' ? cookie : NULL;
-    req.accept_language = "en";
+    req.accept_language = g.lang != NULL ? g.lang : "en";
     req.client_addr = addr;
     web_site_handle(out, g.web, &req);
     take_cookies(br, out);
@@ -997,7 +1002,7 @@ static int group_setup(void **state)
                            "argon2_iterations = 1\n"
                            "[idp]\nbase_url = " IDP_BASE "\n"
                            "key_file = %s\ncert_file = %s\n"
-                           "pairwise_salt_file = %s\n",
+                           "pairwise_salt_file = %s\n" SAML_SSO_TEST_IDP_CONF,
                            g.conninfo, dir, key, crt, salt);
     if (idm_core_conf_register(&err) != 0 || web_conf_register(&err) != 0 ||
         saml_conf_register(&err) != 0 ||

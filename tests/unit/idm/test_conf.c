@@ -601,6 +601,58 @@ static void test_error_lock_max_below_base(void **state)
     g_free(want);
 }
 
+/* [idp] shared_networks and the connection limit of shared addresses:
+ * defaults, a list, and a bad entry named by line, key and position */
+static void test_shared_networks(void **state)
+{
+    fixture *fx = *state;
+
+    assert_int_equal(load(fx, ""), 0);
+    assert_string_equal(web_conf_get(fx->conf)->shared_networks, "none");
+    assert_int_equal(web_conf_get(fx->conf)->max_connections_per_shared_address,
+                     1024);
+    assert_int_equal(load(fx, "[idp]\nshared_networks = 10.0.0.0/8, "
+                              "192.0.2.7,2001:db8:5::/48\n"
+                              "max_connections_per_shared_address = 2000\n"),
+                     0);
+    assert_string_equal(web_conf_get(fx->conf)->shared_networks,
+                        "10.0.0.0/8, 192.0.2.7,2001:db8:5::/48");
+    assert_int_equal(web_conf_get(fx->conf)->max_connections_per_shared_address,
+                     2000);
+    expect_error(fx,
+                 "[idp]\nport = 8080\n"
+                 "shared_networks = 10.0.0.0/8, 10.1.0.0/33\n",
+                 3, "[idp] shared_networks: ",
+                 "(entry 2, at character 13 of the value)");
+    expect_error(fx, "[idp]\nshared_networks = schule.example\n", 2,
+                 "[idp] shared_networks: ",
+                 "is not an IPv4/IPv6 address or CIDR (entry 1");
+    expect_error(fx, "[idp]\ntrusted_proxies = 127.0.0.1 ::1/200\n", 2,
+                 "[idp] trusted_proxies: ", "(entry 2, at character 11");
+    expect_error(
+        fx, "[idp]\nmax_connections_per_shared_address = 0\n", 2,
+        "[idp] max_connections_per_shared_address: ", "0 is outside 1..8192");
+}
+
+/* [idp] pending_per_address and pending_max: defaults and ranges */
+static void test_pending_ceilings(void **state)
+{
+    fixture *fx = *state;
+
+    assert_int_equal(load(fx, ""), 0);
+    assert_int_equal(saml_conf_get(fx->conf)->pending_per_address, 4096);
+    assert_int_equal(saml_conf_get(fx->conf)->pending_max, 100000);
+    assert_int_equal(
+        load(fx, "[idp]\npending_per_address = 8192\npending_max = 50000\n"),
+        0);
+    assert_int_equal(saml_conf_get(fx->conf)->pending_per_address, 8192);
+    assert_int_equal(saml_conf_get(fx->conf)->pending_max, 50000);
+    expect_error(fx, "[idp]\npending_per_address = 8\n", 2,
+                 "[idp] pending_per_address: ", "8 is outside 16..1000000");
+    expect_error(fx, "[idp]\n\npending_max = many\n", 3,
+                 "[idp] pending_max: ", "\"many\" is not a whole number");
+}
+
 /* ---- paths and secret files -------------------------------------------- */
 
 static void test_relative_paths(void **state)
@@ -859,6 +911,8 @@ int main(void)
         T(test_error_pattern_without_placeholders),
         T(test_error_empty_string),
         T(test_error_lock_max_below_base),
+        T(test_shared_networks),
+        T(test_pending_ceilings),
         T(test_relative_paths),
         T(test_secret_newline_stripped),
         T(test_secret_missing_file),

@@ -27,6 +27,8 @@ typedef struct web_conf {
     int addr_window_seconds;
     int max_connections;             /* connections served at once */
     int max_connections_per_address; /* per peer, proxies exempt */
+    char *shared_networks;           /* CIDRs of NATs many share, or "none" */
+    int max_connections_per_shared_address; /* per peer in those */
     int request_timeout;             /* seconds: idle and absolute deadline */
     char *trusted_proxies;           /* CIDRs sending X-Real-IP, or "none" */
     char *metrics_listen;            /* "ADDR:PORT" of /metrics, or "off" */
