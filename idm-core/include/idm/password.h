@@ -60,7 +60,9 @@ void idm_password_dummy_verify(const idm_argon2_params *params,
 
 /**
  * Generate a random password of len characters from an alphabet without
- * look-alikes (57 symbols, 5.8 bits per character; 16 give about 93 bits).
+ * look-alikes (57 symbols), none the same as or next to the one before it
+ * (ignoring case), so that it passes idm_password_quality(): 5.7 bits per
+ * character, 16 give about 91 bits.
  * @param[out] out  new string; free with idm_password_free().
  */
 IDM_MUST_CHECK int idm_password_generate(char **out, size_t len, idm_err *err);
