@@ -685,7 +685,7 @@ static void test_admin_actions_end_sessions(void **state)
     (void)state;
     /* set-password */
     two_sessions(&a, &b, l, PASSWORD);
-    assert_int_equal(idm_user_set_password(g.db, g.conf, &admin, l,
+    assert_int_equal(idm_user_set_password(NULL, g.db, g.conf, &admin, l,
                                            "Neu-Gesetzt-4711", 0, &err),
                      0);
     assert_false(session_valid(&a));
