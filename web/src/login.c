@@ -399,7 +399,10 @@ cleanup:
 
 /*
  * Exactly the applications the policy lets this person use (allow and
- * reauth), grouped by category in the catalogue's order (category, name).
+ * reauth), grouped by category in the catalogue's order (category, name):
+ * each category an h2 under the page's h1 and its list, applications
+ * without a category in a list straight under the h1. The catalogue is
+ * German: on an English page its texts are marked lang="de".
  * A reauth application carries a lock mark and its link asks for the
  * password first (sso.c). An application without a registered SP is shown
  * without a link ("not connected yet"): the person may use it, there is
@@ -409,6 +412,7 @@ cleanup:
 static int portal_apps(GString *out, web_ctx *ctx, idm_err *err)
 {
     const idm_policy *policy = web_ctx_policy(ctx);
+    const char *de = ctx->lang == WEB_LANG_DE ? "" : " lang=\"de\"";
     idm_subject *subject = NULL;
     const char *category = NULL;
     idm_db *db;
@@ -433,9 +437,15 @@ static int portal_apps(GString *out, web_ctx *ctx, idm_err *err)
             continue;
         }
         if (category == NULL || strcmp(category, cat) != 0) {
-            g_string_append(out, category != NULL ? "</ul><h3>" : "<h3>");
-            web_html_append(out, cat);
-            g_string_append(out, "</h3><ul>");
+            if (category != NULL) {
+                g_string_append(out, "</ul>");
+            }
+            if (cat[0] != '\0') {
+                g_string_append_printf(out, "<h2%s>", de);
+                web_html_append(out, cat);
+                g_string_append(out, "</h2>");
+            }
+            g_string_append(out, "<ul>");
             category = cat;
         }
         g_string_append(out, "<li data-app=\"");
@@ -445,12 +455,12 @@ static int portal_apps(GString *out, web_ctx *ctx, idm_err *err)
         if (link != NULL) {
             g_string_append(out, "<a href=\"");
             web_html_append(out, link);
-            g_string_append(out, "\">");
+            g_string_append_printf(out, "\"%s>", de);
             web_html_append(out, app->name);
             g_string_append(out, "</a>");
             free(link);
         } else {
-            g_string_append(out, "<strong>");
+            g_string_append_printf(out, "<strong%s>", de);
             web_html_append(out, app->name);
             g_string_append(out, "</strong> (");
             web_html_append(out, web_msg_text(ctx->lang, WEB_M_NO_LINK));
@@ -464,7 +474,7 @@ static int portal_apps(GString *out, web_ctx *ctx, idm_err *err)
             g_string_append(out, "</span>");
         }
         if (app->description != NULL) {
-            g_string_append(out, "<br><small>");
+            g_string_append_printf(out, "<br><small%s>", de);
             web_html_append(out, app->description);
             g_string_append(out, "</small>");
         }
@@ -509,9 +519,8 @@ void web_portal_handle(web_ctx *ctx, void *arg)
     web_html_append(p, web_msg_text(ctx->lang, WEB_M_LOGGED_IN_AS));
     g_string_append(p, " <strong>");
     web_html_append(p, ctx->session.login);
-    g_string_append(p, "</strong></p><h2>");
-    web_html_append(p, web_msg_text(ctx->lang, WEB_M_YOUR_APPS));
-    g_string_append(p, "</h2>");
+    g_string_append(p, "</strong></p>");
+    /* the h1 names the list; categories are its h2 (portal_apps) */
     if (n == 0) {
         g_string_append(p, "<p>");
         web_html_append(p, web_msg_text(ctx->lang, WEB_M_NO_APPS));

@@ -753,6 +753,10 @@ static void test_portal_links_password_page(void **state)
     http(&r, &br, "198.51.100.80", "GET", "/", NULL, NULL);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "<a href=\"/password\">"));
+    /* one h1 names the page and its list; no heading says it again */
+    assert_non_null(strstr(r.body, "<h1>Meine Anwendungen</h1>"));
+    assert_null(strstr(strstr(r.body, "</h1>"), "<h1"));
+    assert_null(strstr(r.body, "Ihre Anwendungen"));
     web_response_clear(&r);
     browser_clear(&br);
     free(l);

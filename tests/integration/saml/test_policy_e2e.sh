@@ -203,7 +203,7 @@ expect_eq "$(json '[a["key"] for a in j["apps"] if a["link"]]')" "['lms', 'stund
 WANT=$(allowed "$LEADER")
 run $DRV portal "$T_TMP/leader.jar" "$IDP"
 expect_eq "$(json '" ".join(sorted(a["key"] + ("(lock)" if a["lock"] else "") for a in j["apps"])) + " "')" "$WANT" "leader portal: allowed apps, reauth with lock ($WANT)"
-expect_eq "$(json 'j["categories"] == sorted(set(j["categories"]), key=j["categories"].index)')" True "portal grouped by category"
+expect_eq "$(json 'len(j["categories"]) > 1 and j["categories"] == sorted(set(j["categories"]), key=j["categories"].index)')" True "portal grouped by category (an h2 each, none twice)"
 run $DRV launch "$T_TMP/leader.jar" "$IDP" diagnostik
 expect_eq "$(json 'j["result"]')" login_form "portal: launching a locked app asks for the password"
 run $DRV launch "$T_TMP/leader.jar" "$IDP" lms
