@@ -121,8 +121,8 @@ static void login_post(web_ctx *ctx)
         goto cleanup;
     }
     if (blocked) {
-        web_audit(ctx, "login.throttled", "-", IDM_AUDIT_DENIED, NULL,
-                  "too many failures from this address");
+        web__audit(ctx, "web", "login.throttled", "-", IDM_AUDIT_DENIED, NULL,
+                   "too many failures from this address");
         web_metrics_login(ctx->site->metrics, 0);
         web_page_login(ctx, pending, NULL, WEB_M_ADDR_THROTTLED);
         ctx->resp->status = 429;
@@ -139,7 +139,7 @@ static void login_post(web_ctx *ctx)
     if (rc == IDM_EAUTH) {
         idm_err terr = IDM_ERR_INIT;
         if (web_throttle_fail(ctx, &terr) != 0) {
-            idm_log(IDM_LOG_WARN, "saml", "throttle.fail", "detail=\"%s\"",
+            idm_log(IDM_LOG_WARN, "web", "throttle.fail", "detail=\"%s\"",
                     terr.msg);
         }
         web_metrics_login(ctx->site->metrics, 0);
@@ -383,8 +383,7 @@ void web_password_handle(web_ctx *ctx, void *arg)
         password_form(ctx, pending,
                       web_msg_text(ctx->lang, problem_msg(problem)));
     } else if (rc != 0) {
-        idm_log(IDM_LOG_WARN, "saml", "password.fail", "detail=\"%s\"",
-                err.msg);
+        idm_log(IDM_LOG_WARN, "web", "password.fail", "detail=\"%s\"", err.msg);
         web_page_fail(ctx, "password.change", rc, &err);
     } else if ((rc = web_session_clear_must_change(ctx, &err)) != 0) {
         web_page_fail(ctx, "password.session", rc, &err);
@@ -423,7 +422,7 @@ static int portal_apps(GString *out, web_ctx *ctx, idm_err *err)
     }
     if (policy == NULL || web_ctx_db(&db, ctx, err) != 0 ||
         idm_subject_load(&subject, db, ctx->session.login, err) != 0) {
-        idm_log(IDM_LOG_WARN, "saml", "portal.fail", "reason=\"%s\"", err->msg);
+        idm_log(IDM_LOG_WARN, "web", "portal.fail", "reason=\"%s\"", err->msg);
         return -1;
     }
     for (size_t i = 0; i < idm_policy_app_count(policy); i++) {

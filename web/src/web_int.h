@@ -110,6 +110,12 @@ unsigned web_site__policy_refused(const web_site *site);
  * line of a 5xx not logged yet) */
 void web__error_ref(web_ctx *ctx, GString *page, int status);
 
+/* site.c: web_audit with the log line under comp (the web layer's own
+ * actions are comp=web; web_audit takes a protocol's from the action) */
+void web__audit(web_ctx *ctx, const char *comp, const char *action,
+                const char *target, idm_audit_result result, const char *sp,
+                const char *reason);
+
 /* login.c: the built-in pages */
 void web_login_handle(web_ctx *ctx, void *arg);
 void web_logout_handle(web_ctx *ctx, void *arg);

@@ -786,6 +786,28 @@ static void test_password_location_encoded(void **state)
     free(l);
 }
 
+/* Log lines name their component: the web layer's own events are
+ * comp=web, an action a protocol audits keeps the protocol's. */
+static void test_log_lines_name_their_component(void **state)
+{
+    idm_err err = IDM_ERR_INIT;
+    browser br = {0};
+    web_response r;
+
+    (void)state;
+    assert_int_equal(web_site_policy_reload(g.web, 1, &err), 1);
+    http(&r, &br, "198.51.100.97", "GET", "/saml/sso",
+         "SAMLRequest=bm90IGRlZmxhdGVk", NULL);
+    assert_int_equal(r.status, 400);
+    web_response_clear(&r);
+    browser_clear(&br);
+    g_mutex_lock(&g.log_lock);
+    assert_non_null(strstr(g.log->str, "comp=web event=policy.reload "));
+    assert_null(strstr(g.log->str, "comp=saml event=policy.reload "));
+    assert_non_null(strstr(g.log->str, "comp=saml event=saml.authn_reject "));
+    g_mutex_unlock(&g.log_lock);
+}
+
 static void test_password_typed_as_login_not_logged(void **state)
 {
     /* looks like a login (letters, digits, dot, dash) but is a password */
@@ -827,6 +849,7 @@ int main(void)
         cmocka_unit_test(test_portal_links_password_page),
         cmocka_unit_test(test_password_location_encoded),
         cmocka_unit_test(test_password_typed_as_login_not_logged),
+        cmocka_unit_test(test_log_lines_name_their_component),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

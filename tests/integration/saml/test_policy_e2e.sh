@@ -158,6 +158,7 @@ sso fresh unbekannt
 expect_eq "$(json 'j["result"]')" denied "unknown application key: default deny, without a login"
 expect_eq "$(grep -c 'policy.app_unknown' "$T_TMP/idmd.log")" 1 "admin log line for the unknown key"
 expect_eq "$(grep 'policy.app_unknown' "$T_TMP/idmd.log" | grep -c 'app="unbekannt"')" 1 "log line names the key"
+expect_eq "$(grep -c 'comp=saml event=policy.app_unknown' "$T_TMP/idmd.log")" 1 "a SAML decision: comp=saml"
 
 # ---- reauth ----
 sso leader lms "$LEADER" "$PW"
@@ -218,7 +219,7 @@ for i in $(seq 25); do
 done
 run curl -s "$METRICS"
 expect_out 'idmd_policy_reloads_total{result="refused"} 1' "metrics count the refused reload"
-expect_eq "$([ "$(grep 'policy.problem' "$T_TMP/idmd.log" | grep -c 'kaputt.xml:[0-9]')" -ge 1 ] && echo yes)" yes "problem logged with file:line"
+expect_eq "$([ "$(grep 'comp=web event=policy.problem' "$T_TMP/idmd.log" | grep -c 'kaputt.xml:[0-9]')" -ge 1 ] && echo yes)" yes "problem logged with file:line (by the web layer: comp=web)"
 sso pupil lms
 expect_eq "$(json 'j["result"]')" assertion "old policy still answers after the refused reload"
 expect_eq "$(json '"displayName" in j["friendly"]')" True "old policy's attributes (displayName)"
@@ -234,6 +235,7 @@ sso pupil lms
 expect_eq "$(json '"displayName" in j["friendly"]')" False "the valid change takes effect: no displayName"
 attrs_match "$PUPIL" lms "lms after the change: attributes exactly as the new policy says"
 expect_eq "$(grep -c 'policy.refused' "$T_TMP/idmd.log")" 1 "one refusal logged (the poll does not retry unchanged files)"
+expect_eq "$(grep -c 'comp=web event=policy.refused' "$T_TMP/idmd.log")" 1 "the refusal is the web layer's (comp=web)"
 
 kill "$PID"
 wait "$PID" 2>/dev/null
