@@ -224,10 +224,23 @@ void idm_password_dummy_verify(const idm_argon2_params *params,
     OPENSSL_cleanse(hash, sizeof(hash));
 }
 
+/* 1 if c may follow prev: not the same character, not its neighbour in
+ * ASCII ignoring case. cracklib counts such steps ("too simplistic/
+ * systematic" beyond 3 + 0.09 per character: about 1 in 150 uniform
+ * 16-character strings) and libpwquality counts runs and repeats; without
+ * them a generated password passes idm_password_quality() too. */
+static int may_follow(char prev, char c)
+{
+    int a = g_ascii_tolower(prev), b = g_ascii_tolower(c);
+
+    return c != prev && a - b != 1 && b - a != 1;
+}
+
 int idm_password_generate(char **out, size_t len, idm_err *err)
 {
     const size_t n = sizeof(alphabet) - 1;
-    /* reject bytes >= limit so that every character is equally likely */
+    /* reject bytes >= limit so that every character is equally likely,
+     * then characters that may not follow the one before */
     const unsigned limit = 256 - (256 % n);
     char *pw;
     size_t i = 0;
@@ -244,8 +257,9 @@ int idm_password_generate(char **out, size_t len, idm_err *err)
             return idm_err_set(err, IDM_EINTERNAL, "no random bytes available");
         }
         for (size_t j = 0; j < sizeof(buf) && i < len; j++) {
-            if (buf[j] < limit) {
-                pw[i++] = alphabet[buf[j] % n];
+            char c = alphabet[buf[j] % n];
+            if (buf[j] < limit && (i == 0 || may_follow(pw[i - 1], c))) {
+                pw[i++] = c;
             }
         }
         OPENSSL_cleanse(buf, sizeof(buf));
@@ -284,17 +298,52 @@ static idm_pw_problem pwq_problem(int code, const char *aux)
     }
 }
 
-static const char *const pw_problem_text[] = {
-    [IDM_PW_OK] = "ok",
-    [IDM_PW_NOT_UTF8] = "password: not valid UTF-8",
-    [IDM_PW_TOO_SHORT] = "password: too short",
-    [IDM_PW_TOO_LONG] = "password: too long",
-    [IDM_PW_DICTIONARY] = "password: based on a word or a common password",
-    [IDM_PW_SIMPLE] = "password: too simple (runs, repeats, few characters)",
-    [IDM_PW_CONTAINS_LOGIN] = "password: contains the login",
-    [IDM_PW_SAME_AS_CURRENT] = "password: same as the current one",
-    [IDM_PW_SAME_AS_INITIAL] = "password: same as the initial one",
+/* German and English words for each problem (idm_pw_problem_text) */
+static const struct {
+    const char *de, *en;
+} pw_problem_words[] = {
+    [IDM_PW_OK] = {"in Ordnung", "ok"},
+    [IDM_PW_NOT_UTF8] = {"kein gültiges UTF-8", "not valid UTF-8"},
+    [IDM_PW_TOO_SHORT] = {"zu kurz", "too short"},
+    [IDM_PW_TOO_LONG] = {"zu lang", "too long"},
+    [IDM_PW_DICTIONARY] = {"beruht auf einem Wort oder einem bekannten "
+                           "Passwort",
+                           "based on a word or a common password"},
+    [IDM_PW_SIMPLE] = {"zu einfach (Folgen, Wiederholungen, zu wenige "
+                       "verschiedene Zeichen)",
+                       "too simple (runs, repeats, few characters)"},
+    [IDM_PW_CONTAINS_LOGIN] = {"enthält den Benutzernamen",
+                               "contains the login"},
+    [IDM_PW_SAME_AS_CURRENT] = {"gleicht dem bisherigen",
+                                "same as the current one"},
+    [IDM_PW_SAME_AS_INITIAL] = {"gleicht dem Anfangspasswort",
+                                "same as the initial one"},
 };
+
+const char *idm_pw_problem_text(char *out, size_t size, idm_pw_problem problem,
+                                int min_length, int english)
+{
+    const char *words;
+
+    if ((int)problem < 0 || problem > IDM_PW_SAME_AS_INITIAL) {
+        problem = IDM_PW_SIMPLE; /* never "ok" for a value we do not know */
+    }
+    words =
+        english ? pw_problem_words[problem].en : pw_problem_words[problem].de;
+    if (problem == IDM_PW_TOO_SHORT) {
+        snprintf(out, size,
+                 english ? "%s (at least %d characters)"
+                         : "%s (mindestens %d Zeichen)",
+                 words, min_length);
+    } else if (problem == IDM_PW_TOO_LONG) {
+        snprintf(out, size,
+                 english ? "%s (at most %d bytes)" : "%s (höchstens %d Byte)",
+                 words, IDM_PASSWORD_MAX_LEN);
+    } else {
+        snprintf(out, size, "%s", words);
+    }
+    return out;
+}
 
 int idm_password_quality(idm_pw_problem *out, const char *password,
                          int min_length, const char *login, idm_err *err)
@@ -315,7 +364,9 @@ int idm_password_quality(idm_pw_problem *out, const char *password,
         *out = IDM_PW_TOO_LONG;
     }
     if (*out != IDM_PW_OK) {
-        return idm_err_set(err, IDM_EINVAL, "%s", pw_problem_text[*out]);
+        return idm_err_set(
+            err, IDM_EINVAL, "password: %s",
+            idm_pw_problem_text(buf, sizeof(buf), *out, min_length, 1));
     }
     pwq = pwquality_default_settings();
     if (pwq == NULL) {
@@ -348,7 +399,9 @@ int idm_password_quality(idm_pw_problem *out, const char *password,
         rc = idm_err_set(err, IDM_EINTERNAL, "password check failed");
     } else {
         *out = pwq_problem(score, aux);
-        rc = idm_err_set(err, IDM_EINVAL, "%s", pw_problem_text[*out]);
+        rc = idm_err_set(
+            err, IDM_EINVAL, "password: %s",
+            idm_pw_problem_text(buf, sizeof(buf), *out, min_length, 1));
     }
     /* frees what aux holds, for the codes that allocate it */
     pwquality_strerror(buf, sizeof(buf), score, aux);

@@ -127,24 +127,16 @@ int idm_date_parse(char out[11], const char *field, const char *text,
                        field, text != NULL ? text : "");
 }
 
-static int check_password(const idm_conf *conf, const char *password,
-                          idm_err *err)
+/* A password given from outside (an administrator, a script) passes the
+ * rules a person's own choice passes; problem may be NULL. */
+static int check_password(idm_pw_problem *problem, const idm_conf *conf,
+                          const char *login, const char *password, idm_err *err)
 {
-    int min = idm_password_conf_get(conf)->min_length;
+    idm_pw_problem ignored;
 
-    if (!g_utf8_validate(password, -1, NULL)) {
-        return idm_err_set(err, IDM_EINVAL, "password: not valid UTF-8");
-    }
-    if (g_utf8_strlen(password, -1) < min) {
-        return idm_err_set(err, IDM_EINVAL,
-                           "password: must be at least %d characters", min);
-    }
-    if (strlen(password) > IDM_PASSWORD_MAX_LEN) {
-        return idm_err_set(err, IDM_EINVAL,
-                           "password: must be at most %d bytes",
-                           IDM_PASSWORD_MAX_LEN);
-    }
-    return 0;
+    return idm_password_quality(problem != NULL ? problem : &ignored, password,
+                                idm_password_conf_get(conf)->min_length, login,
+                                err);
 }
 
 static void conf_params(idm_argon2_params *p, const idm_conf *conf)
@@ -252,7 +244,8 @@ int idm_user_add(char **login_out, char **password_out, idm_db *db,
         goto cleanup;
     }
     if (u->password != NULL) {
-        rc = check_password(conf, u->password, err);
+        rc = check_password(u->password_problem, conf, u->login, u->password,
+                            err);
         if (rc != 0) {
             goto cleanup;
         }
@@ -312,6 +305,11 @@ int idm_user_add(char **login_out, char **password_out, idm_db *db,
     } else {
         rc = idm_login_issue(&login, db, lc->pattern, lc->max_length, given,
                              family, err);
+        if (rc == 0 && u->password != NULL) {
+            /* the login exists only now: the password must not contain it */
+            rc = check_password(u->password_problem, conf, login, u->password,
+                                err);
+        }
     }
     if (rc != 0) {
         goto cleanup;
@@ -696,16 +694,17 @@ cleanup:
     return rc;
 }
 
-int idm_user_set_password(idm_db *db, const idm_conf *conf,
-                          const idm_actor *actor, const char *login,
-                          const char *password, int must_change, idm_err *err)
+int idm_user_set_password(idm_pw_problem *problem, idm_db *db,
+                          const idm_conf *conf, const idm_actor *actor,
+                          const char *login, const char *password,
+                          int must_change, idm_err *err)
 {
     idm_argon2_params params;
     PGresult *res = NULL;
     char *hash = NULL, *details = NULL;
     int rc, tx = 0;
 
-    rc = check_password(conf, password, err);
+    rc = check_password(problem, conf, login, password, err);
     if (rc != 0) {
         return rc;
     }

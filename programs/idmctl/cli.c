@@ -102,6 +102,38 @@ int cli_fail(const cli_ctx *ctx, const idm_err *err)
     return CLI_FAIL;
 }
 
+int cli_fail_password(const cli_ctx *ctx, idm_pw_problem problem,
+                      const idm_err *err)
+{
+    const int en = cli_english();
+    char words[160];
+
+    if (err->code != IDM_EINVAL || problem == IDM_PW_OK) {
+        return cli_fail(ctx, err);
+    }
+    fprintf(stderr, "idmctl: %s: %s\n",
+            en ? "password refused" : "Passwort abgelehnt",
+            idm_pw_problem_text(words, sizeof(words), problem,
+                                idm_password_conf_get(ctx->conf)->min_length,
+                                en));
+    return CLI_FAIL;
+}
+
+int cli_english(void)
+{
+    static const char *const vars[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
+
+    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+        const char *v = getenv(vars[i]);
+        if (v == NULL || v[0] == '\0') {
+            continue;
+        }
+        return !(strcmp(v, "C") == 0 || strcmp(v, "POSIX") == 0 ||
+                 strncmp(v, "C.", 2) == 0 || strncmp(v, "de", 2) == 0);
+    }
+    return 0;
+}
+
 int cli_usage(const cli_cmd *cmd, const char *fmt, ...)
 {
     va_list ap;

@@ -12,6 +12,7 @@
 
 #include "idm/audit.h"
 #include "idm/conf.h"
+#include "idm/password.h"
 #include "base/conf.h"
 #include "base/db.h"
 #include "base/err.h"
@@ -53,6 +54,15 @@ int cli_db(cli_ctx *ctx);
 
 /** Print "idmctl: msg" (and detail for operational failures); return 1. */
 int cli_fail(const cli_ctx *ctx, const idm_err *err);
+/**
+ * A password idm-core refused (IDM_EINVAL with problem set): one line
+ * naming the problem in the locale's language (cli_english), else as
+ * cli_fail. @return 1.
+ */
+int cli_fail_password(const cli_ctx *ctx, idm_pw_problem problem,
+                      const idm_err *err);
+/** 1 if the locale asks for English; German otherwise, also for C/POSIX. */
+int cli_english(void);
 /** Print a usage error for a command, return 2. */
 int cli_usage(const cli_cmd *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

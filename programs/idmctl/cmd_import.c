@@ -130,20 +130,7 @@ static const struct option longopts[] = {
 /* German first: English only when the locale asks for it. */
 static sip_import_lang pick_lang(void)
 {
-    static const char *const vars[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
-
-    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
-        const char *v = getenv(vars[i]);
-        if (v == NULL || v[0] == '\0') {
-            continue;
-        }
-        if (strcmp(v, "C") == 0 || strcmp(v, "POSIX") == 0 ||
-            strncmp(v, "C.", 2) == 0 || strncmp(v, "de", 2) == 0) {
-            return SIP_IMPORT_DE;
-        }
-        return SIP_IMPORT_EN;
-    }
-    return SIP_IMPORT_DE;
+    return cli_english() ? SIP_IMPORT_EN : SIP_IMPORT_DE;
 }
 
 /* ---- progress bar (stderr, terminals only) ---- */

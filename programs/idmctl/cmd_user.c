@@ -36,9 +36,12 @@ static const cli_cmd cmds[] = {
      "  --source S --key K  external key, e.g. --source sip --key 4711\n"
      "  --guardian-of LOGIN pupil this guardian is responsible for "
      "(repeatable)\n"
-     "  --password-stdin    read the password from standard input;\n"
-     "                      otherwise one is generated, printed once, and\n"
-     "                      must be changed at first login\n"
+     "  --password-stdin    read the password from standard input; it must\n"
+     "                      pass the rules of a person's own change\n"
+     "                      (length, no dictionary word, no simple runs,\n"
+     "                      not the login); otherwise one is generated,\n"
+     "                      printed once, and must be changed at first\n"
+     "                      login\n"
      "  --must-change       require a change at first login\n"
      "  --info-block        information-release block (Auskunftssperre)\n"
      "  --restricted        processing restriction (GDPR Art. 18)\n"
@@ -69,7 +72,11 @@ static const cli_cmd cmds[] = {
      "usage: idmctl user set-password LOGIN [--password-stdin] "
      "[--must-change]\n"
      "  Without --password-stdin a password is generated, printed once, and\n"
-     "  must be changed at the next login.\n"},
+     "  must be changed at the next login. A password from standard input\n"
+     "  must pass the rules of a person's own change ([password] min_length,\n"
+     "  no dictionary word or common password, no simple runs or repeats,\n"
+     "  not the login); there is no way around them: for a password the\n"
+     "  person does not know yet, let one be generated.\n"},
     {"passwd-check", user_passwd_check, "check a password (read from stdin)",
      "usage: idmctl user passwd-check LOGIN < password\n"
      "  Exit 0 if the password is right. Counts as a login attempt: failures\n"
@@ -242,6 +249,7 @@ static int user_add(cli_ctx *ctx, int argc, char **argv)
 {
     struct user_opts o = {0};
     idm_err err = IDM_ERR_INIT;
+    idm_pw_problem problem = IDM_PW_OK;
     char *password = NULL, *login = NULL, *generated = NULL;
     int done, rc;
 
@@ -266,10 +274,11 @@ static int user_add(cli_ctx *ctx, int argc, char **argv)
             return cli_fail(ctx, &err);
         }
         o.u.password = password;
+        o.u.password_problem = &problem;
     }
     if (idm_user_add(&login, &generated, ctx->db, ctx->conf, &ctx->actor, &o.u,
                      &err) != 0) {
-        rc = cli_fail(ctx, &err);
+        rc = cli_fail_password(ctx, problem, &err);
         goto cleanup;
     }
     if (o.json) {
@@ -465,6 +474,7 @@ static int user_set_password(cli_ctx *ctx, int argc, char **argv)
 {
     struct user_opts o = {0};
     idm_err err = IDM_ERR_INIT;
+    idm_pw_problem problem = IDM_PW_OK;
     char *password = NULL;
     int done, rc;
 
@@ -486,9 +496,9 @@ static int user_set_password(cli_ctx *ctx, int argc, char **argv)
         return cli_fail(ctx, &err);
     }
     if (idm_user_set_password(
-            ctx->db, ctx->conf, &ctx->actor, argv[optind], password,
+            &problem, ctx->db, ctx->conf, &ctx->actor, argv[optind], password,
             o.u.must_change_password || !o.password_stdin, &err) != 0) {
-        rc = cli_fail(ctx, &err);
+        rc = cli_fail_password(ctx, problem, &err);
     } else {
         if (!o.password_stdin) {
             printf("%s\n", password);

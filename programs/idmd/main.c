@@ -222,7 +222,7 @@ int main(int argc, char **argv)
             /* rejections of finished minutes: one audit row per address,
              * reason and minute (reject.c) */
             if (web_site_reject_flush(web, 0, &ferr) != 0) {
-                idm_log(IDM_LOG_WARN, "saml", "reject.flush_fail",
+                idm_log(IDM_LOG_WARN, "web", "reject.flush_fail",
                         "reason=\"%s\"", ferr.msg);
             }
             next_reject_flush = now + 10;

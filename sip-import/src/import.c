@@ -360,7 +360,7 @@ int sip_import_run(sip_import *imp, idm_db *db, const idm_conf *conf,
     if (dry_run) {
         goto cleanup; /* rolled back below: nothing written */
     }
-    /* Initial passwords: random (16 of 57 symbols, ~93 bits) and hashed on
+    /* Initial passwords: random (16 of 57 symbols, ~91 bits) and hashed on
      * every core with the cheap [import] parameters. */
     for (size_t i = 0; i < imp->nrows; i++) {
         nnew += imp->rows[i].action == SIP_IMPORT_NEW;

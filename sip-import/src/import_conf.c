@@ -42,7 +42,7 @@ static const idm_conf_key import_keys[] = {
      .max = 4194304,
      .offset = OFF(initial_argon2_memory_kib),
      .doc = "Argon2id memory of initial passwords "
-            "(random, 93 bits; upgraded at first login)",
+            "(random, 91 bits; upgraded at first login)",
      .check = NULL},
     {.key = "initial_argon2_iterations",
      .type = IDM_CONF_U32,

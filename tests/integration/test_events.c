@@ -256,7 +256,7 @@ static void test_person(void **state)
               "audit|group.remove_member|75001/5a|ok|{\"uuid\": \"U\", "
               "\"login\": \"klara.schroeder\"}\n");
 
-    assert_int_equal(idm_user_set_password(f->db, f->conf, &actor, login,
+    assert_int_equal(idm_user_set_password(NULL, f->db, f->conf, &actor, login,
                                            "noch-ein-langes-passwort", 1, &err),
                      0);
     expect(f, "outbox|person|U|account.password_changed|{\"uuid\": \"U\", "

@@ -4,6 +4,8 @@
 # listing, status changes, password checks, throttling and hash upgrades.
 . "$(dirname "$0")/lib.sh" "$1"
 
+# idmctl words refused passwords in the locale's language, German first
+export LC_ALL=C.UTF-8
 newdb user_t
 idm migrate
 expect_rc 0 "migrate"
@@ -202,17 +204,27 @@ PW=$PW2 refused 1 "role: a role needs both a unit and a role" "--school without 
     add --given Max --family Muster --school 75123 --password-stdin
 PW=$PW2 refused 1 'group: no group "5z"' "unknown class" \
     add --given Max --family Muster --school 75123 --role pupil --class 5z --password-stdin
-PW=short refused 1 "password: must be at least 10 characters" "password too short" \
+PW=short refused 1 "Passwort abgelehnt: zu kurz (mindestens 10 Zeichen)" "password too short" \
     add --given Max --family Muster --password-stdin
 PW='' refused 1 "password: empty" "empty password" \
     add --given Max --family Muster --password-stdin
 PW=$PW2 refused 1 'guardian-of: no account "nobody.here"' "guardian of an unknown pupil" \
     add --given Max --family Muster --school 75123 --role guardian \
     --guardian-of nobody.here --password-stdin
-PW="äääääääää" refused 1 "password: must be at least 10 characters" "9 characters in 18 bytes are too short" \
+PW="äääääääää" refused 1 "Passwort abgelehnt: zu kurz (mindestens 10 Zeichen)" "9 characters in 18 bytes are too short" \
     add --given Max --family Muster --password-stdin
 PW=$(printf 'a%.0s' $(seq 1100)) refused 1 "password: longer than 1024 bytes" "password over 1024 bytes" \
     add --given Max --family Muster --password-stdin
+# a given password passes the rules of a person's own change, also with
+# the login made only while adding
+PW=passwort123 refused 1 "Passwort abgelehnt: beruht auf einem Wort oder einem bekannten Passwort" \
+    "add refuses a dictionary password" add --given Max --family Muster --password-stdin
+PW='max.muster-2026' refused 1 "Passwort abgelehnt: enthält den Benutzernamen" \
+    "add refuses a password holding the generated login" \
+    add --given Max --family Muster --password-stdin
+PW='Mia.Kurz-2026' refused 1 "Passwort abgelehnt: enthält den Benutzernamen" \
+    "add refuses a password holding the given login" \
+    add --given Max --family Muster --login mia.kurz --password-stdin
 PW=$PW2 refused 1 "give a login explicitly" "name without usable login letters" \
     add --given "中文" --family "王" --password-stdin
 PW=$PW2 refused 1 "role" "--class without --role is refused, not ignored" \
@@ -499,8 +511,34 @@ STDIN=$PW5 idm user passwd-check eva.wolf
 expect_rc 1 "the previous password no longer works"
 PW='Ganz-Neues-Passwort' refused 1 'no account "nobody.here"' "set-password for an unknown login" \
     set-password --password-stdin nobody.here
-PW='kurz' refused 1 "password: must be at least 10 characters" "set-password too short" \
+PW='kurz' refused 1 "Passwort abgelehnt: zu kurz (mindestens 10 Zeichen)" "set-password too short" \
     set-password --password-stdin eva.wolf
+# An administrator's password passes the rules of the person's own change
+# (idm_password_quality): refused with the problem named, exit 1, the
+# stored hash, audit log and outbox unchanged; the old password still works.
+HASH0=$(sql "select password_hash from account where login = 'eva.wolf'")
+for t in "123456|zu kurz (mindestens 10 Zeichen)" \
+         "1234567890|zu einfach (Folgen, Wiederholungen, zu wenige verschiedene Zeichen)" \
+         "passwort123|beruht auf einem Wort oder einem bekannten Passwort" \
+         "Eva.Wolf-2026!|enthält den Benutzernamen"; do
+    PASSWORDS+=("${t%%|*}")
+    PW=${t%%|*} refused 1 "idmctl: Passwort abgelehnt: ${t#*|}" "set-password refuses \"${t%%|*}\"" \
+        set-password --password-stdin eva.wolf
+done
+PW='passwort123' refused 1 "Passwort abgelehnt: beruht auf einem Wort" \
+    "set-password --must-change refuses the same" \
+    set-password --password-stdin --must-change EVA.WOLF
+expect_eq "$(sql "select password_hash from account where login = 'eva.wolf'")" "$HASH0" \
+    "refused passwords leave the stored hash"
+STDIN=$GEN3 idm user passwd-check eva.wolf
+expect_rc 0 "the password before the refusals still works"
+STDIN=123456 run env LC_ALL=en_GB.UTF-8 "$IDMCTL" --config "$CONF" user set-password \
+    --password-stdin eva.wolf
+expect_rc 1 "English locale: refused"
+expect_eq "$ERR" "idmctl: password refused: too short (at least 10 characters)" \
+    "English locale: the problem in English, one line"
+idm user set-password --help
+expect_out "there is no way around them" "set-password --help: no override, said so"
 PW='Reihenfolge-Passwort'
 PASSWORDS+=("$PW")
 STDIN=$PW idm user set-password eva.wolf --password-stdin

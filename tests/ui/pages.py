@@ -8,8 +8,9 @@ language: the html lang attribute, the expected words, and none of the
 other language's interface words.
 
 usage: pages.py BASE_URL OUTDIR AXE_JS LOGIN:PASSWORD [LOGIN:PASSWORD ...]
-One account per (language, width) run, four in all. Prints one TAP line
-per check; exit status 1 if any failed.
+One account per (language, width) run, four in all; a fifth, if given, may
+use no application: each run also shows its portal ("portal-empty").
+Prints one TAP line per check; exit status 1 if any failed.
 """
 import json
 import os
@@ -30,10 +31,12 @@ WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 WORDS = {
     "de": {"login": "Anmelden", "password": "Passwort ändern",
            "logout": "Abmelden", "logged_out": "Abgemeldet", "error": "Seite",
-           "rejected": "fehlerhafte Nachricht"},
+           "rejected": "fehlerhafte Nachricht",
+           "no_apps": "keine Anwendung freigegeben"},
     "en": {"login": "Log in", "password": "Change password",
            "logout": "Log out", "logged_out": "Logged out", "error": "page",
-           "rejected": "could not be processed"},
+           "rejected": "could not be processed",
+           "no_apps": "No application is available"},
 }
 FOREIGN = {
     "de": ["Log in", "Password", "Log out", "Username", "Error", "Continue",
@@ -125,6 +128,25 @@ def submit(d, button):
     WebDriverWait(d, 30).until(replaced)
 
 
+def portal_structure(d, lang, width, name):
+    """One h1 naming the page; no other heading repeats it; the
+    catalogue's German texts marked lang=de on an English page."""
+    tag = "%s %s %s" % (name, lang, width)
+    h1 = d.find_elements(By.TAG_NAME, "h1")
+    check(len(h1) == 1, "%s: one h1 (got %d)" % (tag, len(h1)))
+    heads = [h.text.strip() for h in d.find_elements(By.CSS_SELECTOR, "h2, h3")]
+    check(h1 and h1[0].text.strip() not in heads and "" not in heads,
+          "%s: no heading repeats the h1 or is empty %s" % (tag, heads))
+    names = d.find_elements(By.CSS_SELECTOR,
+                            "li[data-app] > a, li[data-app] > strong")
+    marked = [e for e in names if e.get_attribute("lang") == "de"]
+    want = 0 if lang == "de" else len(names)
+    check(len(marked) == want,
+          "%s: %d of %d application names marked lang=de" % (
+              tag, len(marked), len(names)))
+    return len(names)
+
+
 def login(d, user, password):
     d.find_element(By.ID, "login").send_keys(user)
     d.find_element(By.ID, "password").send_keys(password)
@@ -134,6 +156,7 @@ def login(d, user, password):
 runs = [(lang, width) for lang in ("de", "en") for width in WIDTHS]
 if len(ACCOUNTS) < len(runs):
     sys.exit("need %d accounts" % len(runs))
+EMPTY = ACCOUNTS[len(runs)] if len(ACCOUNTS) > len(runs) else None
 for (lang, width), (user, password) in zip(runs, ACCOUNTS):
     w = WORDS[lang]
     d = browser(lang, WIDTHS[width])
@@ -149,6 +172,11 @@ for (lang, width), (user, password) in zip(runs, ACCOUNTS):
         check(d.current_url.rstrip("/") == BASE,
               "portal %s %s: after the login (%s)" % (lang, width, d.current_url))
         look(d, lang, width, "portal", w["logout"])
+        n_apps = portal_structure(d, lang, width, "portal")
+        check(n_apps > 0 and w["no_apps"] not in d.find_element(
+            By.TAG_NAME, "body").text,
+            "portal %s %s: applications listed, no empty-state text" % (
+                lang, width))
         d.get(BASE + "/password")
         look(d, lang, width, "password", w["password"])
         d.get(BASE + "/no-such-page")
@@ -164,6 +192,15 @@ for (lang, width), (user, password) in zip(runs, ACCOUNTS):
         d.get(BASE + "/")
         submit(d, d.find_element(By.CSS_SELECTOR, "form[action='/logout'] button"))
         look(d, lang, width, "logged-out", w["logged_out"])
+        if EMPTY is not None:
+            # a person who may use no application: told so, and whom to ask
+            d.get(BASE + "/login")
+            login(d, *EMPTY)
+            look(d, lang, width, "portal-empty", w["no_apps"])
+            check(portal_structure(d, lang, width, "portal-empty") == 0,
+                  "portal-empty %s %s: no application listed" % (lang, width))
+            submit(d, d.find_element(By.CSS_SELECTOR,
+                                     "form[action='/logout'] button"))
     finally:
         d.quit()
 print("%d passed, %d failed" % (n - failed, failed))

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: EUPL-1.2
 # The pages users see, in real headless Chromium (tests/ui/pages.py): idmd
 # on a free loopback port with the pysaml2 SP registered (so the portal
-# lists an application), four accounts, screenshots kept in
+# lists an application), four accounts and one that may use no
+# application (the portal's empty state), screenshots kept in
 # build-debug/test-state/ui/ for a person to look at.
 . "$(dirname "$0")/../integration/lib.sh" "$1"
 IDMD=${IDMD:?IDMD is not set}
@@ -33,6 +34,10 @@ for i in 1 2 3 4; do
     expect_rc 0 "user $i added"
     ACCOUNTS="$ACCOUNTS $(printf '%s\n' "$OUT" | sed -n 1p):Ui-Pass-2468-$i"
 done
+# the fifth has no role: the policy lets it use no application
+STDIN=Ui-Pass-2468-5 idm user add --given Erik --family Leer --password-stdin
+expect_rc 0 "user without a role added"
+ACCOUNTS="$ACCOUNTS $OUT:Ui-Pass-2468-5"
 /usr/bin/python3 "$SRC/tests/integration/saml/sp_pysaml2.py" metadata \
     http://127.0.0.1:9 "$DATA" > "$T_TMP/sp.xml"
 idm sp add --app lms --allow-http "$T_TMP/sp.xml"

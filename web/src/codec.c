@@ -416,7 +416,7 @@ char *web_random_token(void)
     char *s;
 
     if (RAND_bytes(buf, sizeof(buf)) != 1) {
-        fputs("<2>level=error comp=saml event=rng.fail\n", stderr);
+        fputs("<2>level=error comp=web event=rng.fail\n", stderr);
         abort();
     }
     s = web_b64url_encode(buf, sizeof(buf));

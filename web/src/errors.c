@@ -79,7 +79,7 @@ static void log_5xx(web_ctx *ctx, int status, const char *what,
     char qp[300], qa[96], qm[300], qd[600];
 
     idm_log(
-        IDM_LOG_ERROR, "saml", "request.fail",
+        IDM_LOG_ERROR, "web", "request.fail",
         "ref=%s status=%d path=%s from=%s step=%s code=%s reason=%s "
         "detail=%s",
         support_ref(ctx), status,

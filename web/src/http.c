@@ -344,7 +344,7 @@ static void *reaper_main(void *arg)
         }
         if (killed > 0) {
             atomic_fetch_add(&h->deadline_kills, killed);
-            idm_log(IDM_LOG_NOTICE, "saml", "http.deadline",
+            idm_log(IDM_LOG_NOTICE, "web", "http.deadline",
                     "closed=%lu timeout=%d", killed, h->deadline);
         }
     }

@@ -140,8 +140,8 @@ static void login_post(web_ctx *ctx)
         blocked = !device;
     }
     if (blocked) {
-        web_audit(ctx, "login.throttled", "-", IDM_AUDIT_DENIED, NULL,
-                  "too many failures from this address");
+        web__audit(ctx, "web", "login.throttled", "-", IDM_AUDIT_DENIED, NULL,
+                   "too many failures from this address");
         web_metrics_login(ctx->site->metrics, 0);
         web_page_login(ctx, pending, NULL, WEB_M_ADDR_THROTTLED);
         ctx->resp->status = 429;
@@ -158,7 +158,7 @@ static void login_post(web_ctx *ctx)
     if (rc == IDM_EAUTH) {
         idm_err terr = IDM_ERR_INIT;
         if (web_throttle_fail(ctx, &terr) != 0) {
-            idm_log(IDM_LOG_WARN, "saml", "throttle.fail", "detail=\"%s\"",
+            idm_log(IDM_LOG_WARN, "web", "throttle.fail", "detail=\"%s\"",
                     terr.msg);
         }
         web_metrics_login(ctx->site->metrics, 0);
@@ -408,8 +408,7 @@ void web_password_handle(web_ctx *ctx, void *arg)
         password_form(ctx, pending,
                       web_msg_text(ctx->lang, problem_msg(problem)));
     } else if (rc != 0) {
-        idm_log(IDM_LOG_WARN, "saml", "password.fail", "detail=\"%s\"",
-                err.msg);
+        idm_log(IDM_LOG_WARN, "web", "password.fail", "detail=\"%s\"", err.msg);
         web_page_fail(ctx, "password.change", rc, &err);
     } else if ((rc = web_session_clear_must_change(ctx, &err)) != 0) {
         web_page_fail(ctx, "password.session", rc, &err);
@@ -434,7 +433,10 @@ cleanup:
 
 /*
  * Exactly the applications the policy lets this person use (allow and
- * reauth), grouped by category in the catalogue's order (category, name).
+ * reauth), grouped by category in the catalogue's order (category, name):
+ * each category an h2 under the page's h1 and its list, applications
+ * without a category in a list straight under the h1. The catalogue is
+ * German: on an English page its texts are marked lang="de".
  * A reauth application carries a lock mark and its link asks for the
  * password first (sso.c). An application without a registered SP is shown
  * without a link ("not connected yet"): the person may use it, there is
@@ -444,6 +446,7 @@ cleanup:
 static int portal_apps(GString *out, web_ctx *ctx, idm_err *err)
 {
     const idm_policy *policy = web_ctx_policy(ctx);
+    const char *de = ctx->lang == WEB_LANG_DE ? "" : " lang=\"de\"";
     idm_subject *subject = NULL;
     const char *category = NULL;
     idm_db *db;
@@ -454,7 +457,7 @@ static int portal_apps(GString *out, web_ctx *ctx, idm_err *err)
     }
     if (policy == NULL || web_ctx_db(&db, ctx, err) != 0 ||
         idm_subject_load(&subject, db, ctx->session.login, err) != 0) {
-        idm_log(IDM_LOG_WARN, "saml", "portal.fail", "reason=\"%s\"", err->msg);
+        idm_log(IDM_LOG_WARN, "web", "portal.fail", "reason=\"%s\"", err->msg);
         return -1;
     }
     for (size_t i = 0; i < idm_policy_app_count(policy); i++) {
@@ -468,9 +471,15 @@ static int portal_apps(GString *out, web_ctx *ctx, idm_err *err)
             continue;
         }
         if (category == NULL || strcmp(category, cat) != 0) {
-            g_string_append(out, category != NULL ? "</ul><h3>" : "<h3>");
-            web_html_append(out, cat);
-            g_string_append(out, "</h3><ul>");
+            if (category != NULL) {
+                g_string_append(out, "</ul>");
+            }
+            if (cat[0] != '\0') {
+                g_string_append_printf(out, "<h2%s>", de);
+                web_html_append(out, cat);
+                g_string_append(out, "</h2>");
+            }
+            g_string_append(out, "<ul>");
             category = cat;
         }
         g_string_append(out, "<li data-app=\"");
@@ -480,12 +489,12 @@ static int portal_apps(GString *out, web_ctx *ctx, idm_err *err)
         if (link != NULL) {
             g_string_append(out, "<a href=\"");
             web_html_append(out, link);
-            g_string_append(out, "\">");
+            g_string_append_printf(out, "\"%s>", de);
             web_html_append(out, app->name);
             g_string_append(out, "</a>");
             free(link);
         } else {
-            g_string_append(out, "<strong>");
+            g_string_append_printf(out, "<strong%s>", de);
             web_html_append(out, app->name);
             g_string_append(out, "</strong> (");
             web_html_append(out, web_msg_text(ctx->lang, WEB_M_NO_LINK));
@@ -499,7 +508,7 @@ static int portal_apps(GString *out, web_ctx *ctx, idm_err *err)
             g_string_append(out, "</span>");
         }
         if (app->description != NULL) {
-            g_string_append(out, "<br><small>");
+            g_string_append_printf(out, "<br><small%s>", de);
             web_html_append(out, app->description);
             g_string_append(out, "</small>");
         }
@@ -544,9 +553,8 @@ void web_portal_handle(web_ctx *ctx, void *arg)
     web_html_append(p, web_msg_text(ctx->lang, WEB_M_LOGGED_IN_AS));
     g_string_append(p, " <strong>");
     web_html_append(p, ctx->session.login);
-    g_string_append(p, "</strong></p><h2>");
-    web_html_append(p, web_msg_text(ctx->lang, WEB_M_YOUR_APPS));
-    g_string_append(p, "</h2>");
+    g_string_append(p, "</strong></p>");
+    /* the h1 names the list; categories are its h2 (portal_apps) */
     if (n == 0) {
         g_string_append(p, "<p>");
         web_html_append(p, web_msg_text(ctx->lang, WEB_M_NO_APPS));

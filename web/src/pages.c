@@ -57,9 +57,13 @@ static const char *const texts[WEB_M__COUNT][2] = {
                              "Repeat the new password"},
     [WEB_M_PW_MISMATCH] = {"Die Passwörter stimmen nicht überein.",
                            "The passwords do not match."},
-    [WEB_M_YOUR_APPS] = {"Ihre Anwendungen", "Your applications"},
-    [WEB_M_NO_APPS] = {"Keine Anwendungen freigegeben.",
-                       "No applications available."},
+    [WEB_M_NO_APPS] = {"Für Ihr Konto ist zurzeit keine Anwendung "
+                       "freigegeben. Wenn Sie eine erwarten, wenden Sie sich "
+                       "bitte an die Administration Ihrer Schule oder "
+                       "Dienststelle.",
+                       "No application is available to your account at the "
+                       "moment. If you expected one, please contact the "
+                       "administrators of your school or office."},
     [WEB_M_BAD_FORM] = {"Das Formular ist abgelaufen. Bitte erneut "
                         "versuchen.",
                         "The form expired. Please try again."},
@@ -230,7 +234,9 @@ static const char style[] =
     "body{font-family:system-ui,sans-serif;background:#f4f6f8;color:#111;"
     "margin:0}main{max-width:28rem;margin:3rem auto;background:#fff;"
     "padding:2rem;border:1px solid #ccd;border-radius:6px}"
-    "h1{font-size:1.5rem;margin-top:0}label{display:block;margin-top:1rem;"
+    "h1{font-size:1.5rem;margin-top:0}"
+    "h2{font-size:1.15rem;margin:1.5rem 0 .5rem}"
+    "label{display:block;margin-top:1rem;"
     "font-weight:600}input[type=text],input[type=password]{width:100%;"
     "box-sizing:border-box;padding:.6rem;font-size:1rem;border:2px solid "
     "#555;border-radius:4px}input:focus,button:focus{outline:3px solid "

@@ -19,7 +19,7 @@ static void diag(void *ctx, const char *file, int line, const char *msg)
 
     (void)ctx;
     snprintf(where, sizeof(where), "%s:%d", file != NULL ? file : "-", line);
-    idm_log(IDM_LOG_ERROR, "saml", "policy.problem", "at=%s problem=%s",
+    idm_log(IDM_LOG_ERROR, "web", "policy.problem", "at=%s problem=%s",
             idm_log_quote(qw, sizeof(qw), where),
             idm_log_quote(qm, sizeof(qm), msg));
 }
@@ -49,10 +49,10 @@ int web_site_policy_reload(web_site *site, int force, idm_err *err)
     }
     if (rc == 1) {
         atomic_fetch_add(&site->policy_reloads, 1);
-        idm_log(IDM_LOG_NOTICE, "saml", "policy.reload", "dir=%s",
+        idm_log(IDM_LOG_NOTICE, "web", "policy.reload", "dir=%s",
                 idm_log_quote(qd, sizeof(qd), dir));
     } else if (rc < 0) {
-        idm_log(IDM_LOG_ERROR, "saml", "policy.refused",
+        idm_log(IDM_LOG_ERROR, "web", "policy.refused",
                 "dir=%s reason=%s active=unchanged",
                 idm_log_quote(qd, sizeof(qd), dir),
                 idm_log_quote(qr, sizeof(qr), err->msg));

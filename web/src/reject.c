@@ -153,7 +153,7 @@ int web_site_reject_flush(web_site *site, int all, idm_err *err)
         if (db == NULL) {
             /* no database: the counts go to the log at least */
             char qa[96], qr[256];
-            idm_log(IDM_LOG_WARN, "saml", "reject.unwritten",
+            idm_log(IDM_LOG_WARN, "web", "reject.unwritten",
                     "action=%s from=%s reason=%s minute=%s count=%lu",
                     b->action, idm_log_quote(qa, sizeof(qa), b->addr),
                     idm_log_quote(qr, sizeof(qr), b->reason), at, b->count);
@@ -173,7 +173,7 @@ int web_site_reject_flush(web_site *site, int all, idm_err *err)
         free(details);
         if (b->count > 1) {
             char qa[96], qr[256];
-            idm_log(IDM_LOG_NOTICE, "saml", "reject.count",
+            idm_log(IDM_LOG_NOTICE, "web", "reject.count",
                     "action=%s from=%s reason=%s minute=%s count=%lu",
                     b->action, idm_log_quote(qa, sizeof(qa), b->addr),
                     idm_log_quote(qr, sizeof(qr), b->reason), at, b->count);

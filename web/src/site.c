@@ -88,7 +88,7 @@ void web_site_free(web_site *site)
         idm_err err = IDM_ERR_INIT;
         /* the last minutes' rejections, before the pool goes */
         if (web_site_reject_flush(site, 1, &err) != 0) {
-            idm_log(IDM_LOG_WARN, "saml", "reject.flush_fail", "reason=\"%s\"",
+            idm_log(IDM_LOG_WARN, "web", "reject.flush_fail", "reason=\"%s\"",
                     err.msg);
         }
     }
@@ -295,20 +295,56 @@ const char *web_cookie_session_name(const web_ctx *ctx)
     return ctx->site->cookie_session;
 }
 
-void web_audit_log(web_ctx *ctx, const char *action, idm_audit_result result,
-                   const char *sp, const char *reason)
+/* The component of a protocol's audited action: protocols name their
+ * actions after themselves ("saml.logout" is comp=saml); an action
+ * without a namespace is logged as comp=web. The web layer's own actions
+ * (login.throttled) go through web__audit with comp=web. */
+static const char *action_comp(char *buf, size_t size, const char *action)
+{
+    size_t n = strcspn(action, ".");
+
+    if (action[n] != '.' || n == 0 || n >= size) {
+        return "web";
+    }
+    memcpy(buf, action, n);
+    buf[n] = '\0';
+    return buf;
+}
+
+static void audit_log(web_ctx *ctx, const char *comp, const char *action,
+                      idm_audit_result result, const char *sp,
+                      const char *reason)
 {
     char qa[96], qs[256], qr[256];
 
-    idm_log(result == IDM_AUDIT_OK ? IDM_LOG_INFO : IDM_LOG_NOTICE, "saml",
+    idm_log(result == IDM_AUDIT_OK ? IDM_LOG_INFO : IDM_LOG_NOTICE, comp,
             action, "from=%s sp=%s reason=%s",
             idm_log_quote(qa, sizeof(qa), ctx->actor.addr),
             idm_log_quote(qs, sizeof(qs), sp != NULL ? sp : "-"),
             idm_log_quote(qr, sizeof(qr), reason != NULL ? reason : "-"));
 }
 
+void web_audit_log(web_ctx *ctx, const char *action, idm_audit_result result,
+                   const char *sp, const char *reason)
+{
+    char comp[32];
+
+    audit_log(ctx, action_comp(comp, sizeof(comp), action), action, result, sp,
+              reason);
+}
+
 void web_audit(web_ctx *ctx, const char *action, const char *target,
                idm_audit_result result, const char *sp, const char *reason)
+{
+    char comp[32];
+
+    web__audit(ctx, action_comp(comp, sizeof(comp), action), action, target,
+               result, sp, reason);
+}
+
+void web__audit(web_ctx *ctx, const char *comp, const char *action,
+                const char *target, idm_audit_result result, const char *sp,
+                const char *reason)
 {
     json_t *j = json_object();
     char *details;
@@ -324,7 +360,7 @@ void web_audit(web_ctx *ctx, const char *action, const char *target,
     }
     details = json_dumps(j, JSON_COMPACT);
     json_decref(j);
-    web_audit_log(ctx, action, result, sp, reason);
+    audit_log(ctx, comp, action, result, sp, reason);
     rc = web_ctx_db(&db, ctx, &err);
     /* on its own, even if the caller's transaction failed; never silent */
     if (rc == 0 && idm_db_in_tx(db)) {
@@ -337,7 +373,7 @@ void web_audit(web_ctx *ctx, const char *action, const char *target,
     }
     if (rc != 0) {
         char qd[600];
-        idm_log(IDM_LOG_ERROR, "saml", "audit.fail",
+        idm_log(IDM_LOG_ERROR, "web", "audit.fail",
                 "action=%s reason=\"%s\" detail=%s", action, err.msg,
                 idm_log_quote(qd, sizeof(qd), err.detail));
     }

@@ -119,6 +119,12 @@ void web__error_ref(web_ctx *ctx, GString *page, int status);
 const char *web_device_token(web_ctx *ctx);
 void web_device_set(web_ctx *ctx, char *token);
 
+/* site.c: web_audit with the log line under comp (the web layer's own
+ * actions are comp=web; web_audit takes a protocol's from the action) */
+void web__audit(web_ctx *ctx, const char *comp, const char *action,
+                const char *target, idm_audit_result result, const char *sp,
+                const char *reason);
+
 /* login.c: the built-in pages */
 void web_login_handle(web_ctx *ctx, void *arg);
 void web_logout_handle(web_ctx *ctx, void *arg);

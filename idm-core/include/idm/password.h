@@ -60,7 +60,9 @@ void idm_password_dummy_verify(const idm_argon2_params *params,
 
 /**
  * Generate a random password of len characters from an alphabet without
- * look-alikes (57 symbols, 5.8 bits per character; 16 give about 93 bits).
+ * look-alikes (57 symbols), none the same as or next to the one before it
+ * (ignoring case), so that it passes idm_password_quality(): 5.7 bits per
+ * character, 16 give about 91 bits.
  * @param[out] out  new string; free with idm_password_free().
  */
 IDM_MUST_CHECK int idm_password_generate(char **out, size_t len, idm_err *err);
@@ -79,17 +81,30 @@ typedef enum idm_pw_problem {
 } idm_pw_problem;
 
 /**
- * Check the quality of a password a person chose, with libpwquality and
- * the cracklib dictionary: length (characters), dictionary words,
- * sequences and repeats, the login in it.
+ * Check the quality of a password a person chose, or an administrator
+ * gave, with libpwquality and the cracklib dictionary: length
+ * (characters), dictionary words, sequences and repeats, the login in it.
  * @param[out] out  IDM_PW_OK or what to change.
  * @param login     the account's login (may be NULL).
- * @return 0 (good), IDM_EINVAL (*out says why), IDM_ECONFIG (dictionary
- *         missing), IDM_EINTERNAL.
+ * @return 0 (good), IDM_EINVAL (*out says why; err's msg is
+ *         "password: " and the English idm_pw_problem_text()),
+ *         IDM_ECONFIG (dictionary missing), IDM_EINTERNAL.
  */
 IDM_MUST_CHECK int idm_password_quality(idm_pw_problem *out,
                                         const char *password, int min_length,
                                         const char *login, idm_err *err);
+
+/**
+ * Words for a password problem, for administrators and logs, e.g. "zu kurz
+ * (mindestens 10 Zeichen)" or "too short (at least 10 characters)". The
+ * web layer words problems for the person in its own catalogue.
+ * @param[out] out    buffer of size bytes, always terminated.
+ * @param min_length  the minimum in force, named for IDM_PW_TOO_SHORT.
+ * @param english     0: German, 1: English.
+ * @return out.
+ */
+const char *idm_pw_problem_text(char *out, size_t size, idm_pw_problem problem,
+                                int min_length, int english);
 
 /** Wipe and free a password string. Accepts NULL. */
 void idm_password_free(char *password);

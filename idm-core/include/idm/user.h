@@ -55,7 +55,8 @@ typedef struct idm_user_new {
     const char *family_name; /* required */
     const char *birth_date;  /* YYYY-MM-DD or DD.MM.YYYY, optional */
     const char *login;       /* explicit login, else generated */
-    const char *password;    /* NULL: generate one (returned) */
+    const char *password;    /* NULL: generate one (returned); a given one
+                              * must pass idm_password_quality() */
     int must_change_password;
     int info_block;
     int processing_restricted;
@@ -68,6 +69,8 @@ typedef struct idm_user_new {
     const char *group_year;         /* school year of the class, optional */
     const char *grant_source;       /* manual (default), import, api */
     const char *const *guardian_of; /* pupil logins, NULL-ended, optional */
+    idm_pw_problem *password_problem; /* OUT, optional: why password was
+                                       * refused (IDM_EINVAL) */
 } idm_user_new;
 
 #define IDM_USER_NEW_INIT                                                      \
@@ -81,7 +84,8 @@ typedef struct idm_user_new {
  * @param[out] login_out     the login; free().
  * @param[out] password_out  generated password (NULL if one was given);
  *                           free with idm_password_free(). May be NULL.
- * @return 0, IDM_EINVAL (field in msg), IDM_EEXISTS, IDM_ENOTFOUND.
+ * @return 0, IDM_EINVAL (field in msg), IDM_EEXISTS, IDM_ENOTFOUND,
+ *         IDM_ECONFIG (a given password, no dictionary to check it).
  */
 IDM_MUST_CHECK int idm_user_add(char **login_out, char **password_out,
                                 idm_db *db, const idm_conf *conf,
@@ -128,12 +132,18 @@ IDM_MUST_CHECK int idm_user_set_status(idm_db *db, const idm_actor *actor,
                                        const char *login,
                                        idm_user_action action, idm_err *err);
 
-/** Set a password (policy-checked). @return 0, IDM_EINVAL, IDM_ENOTFOUND. */
-IDM_MUST_CHECK int idm_user_set_password(idm_db *db, const idm_conf *conf,
-                                         const idm_actor *actor,
-                                         const char *login,
-                                         const char *password, int must_change,
-                                         idm_err *err);
+/**
+ * An administrator sets a password. It must pass idm_password_quality(),
+ * like a person's own choice: there is no way around it (a password the
+ * person does not know comes from idm_password_generate()).
+ * @param[out] problem  what is wrong when IDM_EINVAL is returned (may be
+ *                      NULL).
+ * @return 0, IDM_EINVAL, IDM_ENOTFOUND, IDM_ECONFIG (no dictionary).
+ */
+IDM_MUST_CHECK int
+idm_user_set_password(idm_pw_problem *problem, idm_db *db, const idm_conf *conf,
+                      const idm_actor *actor, const char *login,
+                      const char *password, int must_change, idm_err *err);
 
 /**
  * A person changes their own password (the caller checked the current one,

@@ -694,7 +694,7 @@ static void test_admin_actions_end_sessions(void **state)
     (void)state;
     /* set-password */
     two_sessions(&a, &b, l, PASSWORD);
-    assert_int_equal(idm_user_set_password(g.db, g.conf, &admin, l,
+    assert_int_equal(idm_user_set_password(NULL, g.db, g.conf, &admin, l,
                                            "Neu-Gesetzt-4711", 0, &err),
                      0);
     assert_false(session_valid(&a));
@@ -762,6 +762,10 @@ static void test_portal_links_password_page(void **state)
     http(&r, &br, "198.51.100.80", "GET", "/", NULL, NULL);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "<a href=\"/password\">"));
+    /* one h1 names the page and its list; no heading says it again */
+    assert_non_null(strstr(r.body, "<h1>Meine Anwendungen</h1>"));
+    assert_null(strstr(strstr(r.body, "</h1>"), "<h1"));
+    assert_null(strstr(r.body, "Ihre Anwendungen"));
     web_response_clear(&r);
     browser_clear(&br);
     free(l);
@@ -789,6 +793,28 @@ static void test_password_location_encoded(void **state)
     web_response_clear(&r);
     browser_clear(&br);
     free(l);
+}
+
+/* Log lines name their component: the web layer's own events are
+ * comp=web, an action a protocol audits keeps the protocol's. */
+static void test_log_lines_name_their_component(void **state)
+{
+    idm_err err = IDM_ERR_INIT;
+    browser br = {0};
+    web_response r;
+
+    (void)state;
+    assert_int_equal(web_site_policy_reload(g.web, 1, &err), 1);
+    http(&r, &br, "198.51.100.97", "GET", "/saml/sso",
+         "SAMLRequest=bm90IGRlZmxhdGVk", NULL);
+    assert_int_equal(r.status, 400);
+    web_response_clear(&r);
+    browser_clear(&br);
+    g_mutex_lock(&g.log_lock);
+    assert_non_null(strstr(g.log->str, "comp=web event=policy.reload "));
+    assert_null(strstr(g.log->str, "comp=saml event=policy.reload "));
+    assert_non_null(strstr(g.log->str, "comp=saml event=saml.authn_reject "));
+    g_mutex_unlock(&g.log_lock);
 }
 
 static void test_password_typed_as_login_not_logged(void **state)
@@ -1141,6 +1167,7 @@ int main(void)
         cmocka_unit_test(test_device_cookie_revoked_by_set_password),
         cmocka_unit_test(test_device_cookie_passes_address_pause),
         cmocka_unit_test(test_device_secrets_not_logged),
+        cmocka_unit_test(test_log_lines_name_their_component),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

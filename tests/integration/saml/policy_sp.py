@@ -132,7 +132,7 @@ def portal(args):
         apps.append({"key": key, "link": "/saml/init?sp=" in body,
                      "lock": "erneute Anmeldung erforderlich" in body})
     print(json.dumps({"http": r.status_code, "apps": apps,
-                      "categories": re.findall(r"<h3>(.*?)</h3>", r.text),
+                      "categories": re.findall(r"<h2[^>]*>(.*?)</h2>", r.text),
                       "login_form": 'action="/login"' in r.text}))
 
 

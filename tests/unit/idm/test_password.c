@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -464,6 +465,85 @@ static void test_quality(void **state)
         }
         assert_int_equal(rc, cases[i].want == IDM_PW_OK ? 0 : IDM_EINVAL);
     }
+    {
+        idm_err err = IDM_ERR_INIT;
+        assert_int_equal(idm_password_quality(&got, "123456", 10, NULL, &err),
+                         IDM_EINVAL);
+        assert_string_equal(err.msg,
+                            "password: too short (at least 10 characters)");
+    }
+}
+
+/* No character repeats or neighbours (ignoring case) the one before it:
+ * uniform 16-character strings have such a step in 1 of 2, so 2,000
+ * passwords without one mean the generator keeps the rule. */
+static void test_generate_no_steps(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 2000; i++) {
+        idm_err err = IDM_ERR_INIT;
+        char *pw = NULL;
+
+        assert_int_equal(idm_password_generate(&pw, 16, &err), 0);
+        for (size_t j = 1; pw[j] != '\0'; j++) {
+            int a = g_ascii_tolower(pw[j - 1]), b = g_ascii_tolower(pw[j]);
+            if (pw[j] == pw[j - 1] || a - b == 1 || b - a == 1) {
+                fail_msg("%s: step at %zu", pw, j);
+            }
+        }
+        idm_password_free(pw);
+    }
+}
+
+/* Generated passwords pass the check given passwords must pass (about 1
+ * in 150 uniform ones did not: cracklib's "too systematic"). */
+static void test_generated_pass_quality(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 300; i++) {
+        idm_err err = IDM_ERR_INIT;
+        idm_pw_problem got;
+        char *pw = NULL;
+
+        assert_int_equal(idm_password_generate(&pw, 16, &err), 0);
+        if (idm_password_quality(&got, pw, 16, "anna.mueller", &err) != 0) {
+            fail_msg("generated %s refused: %s", pw, err.msg);
+        }
+        idm_password_free(pw);
+    }
+}
+
+/* Words for every problem in both languages; the minimum is named. */
+static void test_problem_text(void **state)
+{
+    char de[160], en[160];
+
+    (void)state;
+    for (int p = IDM_PW_OK; p <= IDM_PW_SAME_AS_INITIAL; p++) {
+        idm_pw_problem_text(de, sizeof(de), (idm_pw_problem)p, 10, 0);
+        idm_pw_problem_text(en, sizeof(en), (idm_pw_problem)p, 10, 1);
+        assert_true(de[0] != '\0' && en[0] != '\0');
+        assert_true(g_utf8_validate(de, -1, NULL));
+        if (p != IDM_PW_OK) {
+            assert_string_not_equal(de, en);
+        }
+    }
+    assert_string_equal(
+        idm_pw_problem_text(de, sizeof(de), IDM_PW_TOO_SHORT, 12, 0),
+        "zu kurz (mindestens 12 Zeichen)");
+    assert_string_equal(
+        idm_pw_problem_text(en, sizeof(en), IDM_PW_TOO_SHORT, 12, 1),
+        "too short (at least 12 characters)");
+    assert_string_equal(
+        idm_pw_problem_text(en, sizeof(en), IDM_PW_TOO_LONG, 12, 1),
+        "too long (at most 1024 bytes)");
+    /* a value out of range is never "ok" */
+    assert_string_equal(
+        idm_pw_problem_text(en, sizeof(en), (idm_pw_problem)99, 12, 1),
+        "too simple (runs, repeats, few characters)");
+    /* truncated, still terminated */
+    assert_string_equal(
+        idm_pw_problem_text(en, 4, IDM_PW_CONTAINS_LOGIN, 12, 1), "con");
 }
 
 /* Throttle keys: IPv4 (also mapped) whole, IPv6 by its /64. */
@@ -507,7 +587,10 @@ int main(void)
         cmocka_unit_test(test_generate_uses_whole_alphabet),
         cmocka_unit_test(test_generate_differs),
         cmocka_unit_test(test_generate_rejects_bad_lengths),
+        cmocka_unit_test(test_generate_no_steps),
+        cmocka_unit_test(test_generated_pass_quality),
         cmocka_unit_test(test_quality),
+        cmocka_unit_test(test_problem_text),
         cmocka_unit_test(test_addr_key),
     };
 

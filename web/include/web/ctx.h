@@ -112,7 +112,8 @@ void web_page_fail(web_ctx *ctx, const char *what, int rc, const idm_err *err);
 /* ---- audit ---- */
 
 /** An audit row (and its log line) for this request; a failure to write
- * it is logged, never silent. */
+ * it is logged, never silent. A protocol names its actions after itself
+ * ("saml.logout"): the log line is under that component (comp=saml). */
 void web_audit(web_ctx *ctx, const char *action, const char *target,
                idm_audit_result result, const char *sp, const char *reason);
 /** Only the log line of web_audit (for callers writing the row

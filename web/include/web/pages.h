@@ -37,7 +37,6 @@ typedef enum web_msgid {
     WEB_M_NEW_PASSWORD,
     WEB_M_NEW_PASSWORD2,
     WEB_M_PW_MISMATCH,
-    WEB_M_YOUR_APPS,
     WEB_M_NO_APPS,
     WEB_M_BAD_FORM,
     WEB_M_REQUEST_REJECTED,
