@@ -418,7 +418,7 @@ void web_password_handle(web_ctx *ctx, void *arg)
         char device[IDM_DEVICE_TOKEN_LEN + 1];
         if (idm_device_issue(device, db, ctx->conf, ctx->session.login, &err) !=
             0) {
-            idm_log(IDM_LOG_WARN, "saml", "device.fail", "detail=\"%s\"",
+            idm_log(IDM_LOG_WARN, "web", "device.fail", "detail=\"%s\"",
                     err.msg);
         } else {
             web_device_set(ctx, device);
