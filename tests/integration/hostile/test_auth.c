@@ -1065,7 +1065,7 @@ static void test_device_cookie_revoked_by_set_password(void **state)
     assert_logged_in(&r, &owner);
     web_response_clear(&r);
     keep_device_only(&owner);
-    assert_int_equal(idm_user_set_password(g.db, g.conf, &admin, l,
+    assert_int_equal(idm_user_set_password(NULL, g.db, g.conf, &admin, l,
                                            "Vom-Admin-Gesetzt-9", 0, &err),
                      0);
     assert_sql("SELECT count(*)::text FROM login_device v JOIN account a ON "
