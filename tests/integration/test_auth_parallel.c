@@ -28,6 +28,7 @@
 #include "idm/migrate.h"
 #include "idm/password.h"
 #include "idm/user.h"
+#include "testpg.h"
 
 #define N 8
 #define PASSWORD "Richtig-und-lang-42"
@@ -130,36 +131,8 @@ typedef struct fixture {
 
 static int group_setup(void **state)
 {
-    const char *st = getenv("IDM_TEST_STATE");
-    const char *src = getenv("IDM_SOURCE_DIR");
-    char cmd[1024], dir[1024];
-    idm_err err = IDM_ERR_INIT;
-    idm_db *db = NULL;
-    FILE *p;
-    int applied = 0;
-
     (void)state;
-    if (st == NULL || src == NULL) {
-        fprintf(stderr, "IDM_TEST_STATE and IDM_SOURCE_DIR must be set\n");
-        return -1;
-    }
-    snprintf(cmd, sizeof(cmd), "%s/tests/harness/pg newdb %s auth_parallel",
-             src, st);
-    p = popen(cmd, "r");
-    if (p == NULL || fgets(conninfo, sizeof(conninfo), p) == NULL ||
-        pclose(p) != 0) {
-        return -1;
-    }
-    conninfo[strcspn(conninfo, "\n")] = '\0';
-    snprintf(dir, sizeof(dir), "%s/migrations", src);
-    if (idm_db_open_conninfo(&db, conninfo, NULL, 10, &err) != 0 ||
-        idm_migrate_apply(&applied, db, dir, &err) != 0) {
-        fprintf(stderr, "setup: %s (%s)\n", err.msg, err.detail);
-        idm_db_close(db);
-        return -1;
-    }
-    idm_db_close(db);
-    return 0;
+    return testpg_newdb_migrated(conninfo, sizeof(conninfo), "auth_parallel");
 }
 
 /* Five failures per address, decay so slow that nothing drains while the

@@ -23,6 +23,7 @@
 #include "idm/org.h"
 #include "idm/password.h"
 #include "idm/user.h"
+#include "testpg.h"
 
 #define THREADS 2
 #define PER_THREAD 15
@@ -39,37 +40,8 @@ typedef struct fixture {
 /* Create a fresh database through the harness and migrate it. */
 static int group_setup(void **state)
 {
-    const char *st = getenv("IDM_TEST_STATE");
-    const char *src = getenv("IDM_SOURCE_DIR");
-    char cmd[1024], dir[1024];
-    idm_err err = IDM_ERR_INIT;
-    idm_db *db = NULL;
-    FILE *p;
-    int applied = 0;
-
     (void)state;
-    if (st == NULL || src == NULL) {
-        fprintf(stderr, "IDM_TEST_STATE and IDM_SOURCE_DIR must be set\n");
-        return -1;
-    }
-    snprintf(cmd, sizeof(cmd), "%s/tests/harness/pg newdb %s test_db", src, st);
-    p = popen(cmd, "r");
-    if (p == NULL || fgets(conninfo, sizeof(conninfo), p) == NULL) {
-        return -1;
-    }
-    if (pclose(p) != 0) {
-        return -1;
-    }
-    conninfo[strcspn(conninfo, "\n")] = '\0';
-    snprintf(dir, sizeof(dir), "%s/migrations", src);
-    if (idm_db_open_conninfo(&db, conninfo, NULL, 10, &err) != 0 ||
-        idm_migrate_apply(&applied, db, dir, &err) != 0) {
-        fprintf(stderr, "setup: %s (%s)\n", err.msg, err.detail);
-        idm_db_close(db);
-        return -1;
-    }
-    idm_db_close(db);
-    return 0;
+    return testpg_newdb_migrated(conninfo, sizeof(conninfo), "test_db");
 }
 
 static int setup(void **state)

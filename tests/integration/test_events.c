@@ -25,6 +25,7 @@
 #include "idm/org.h"
 #include "idm/password.h"
 #include "idm/user.h"
+#include "testpg.h"
 
 static const idm_actor actor = {"system:test", "test"};
 
@@ -51,10 +52,9 @@ static int setup(void **state)
 {
     const char *st = getenv("IDM_TEST_STATE");
     const char *src = getenv("IDM_SOURCE_DIR");
-    char cmd[1024], dir[1024], conninfo[512];
+    char dir[1024], conninfo[512];
     idm_err err = IDM_ERR_INIT;
     fixture *f = calloc(1, sizeof(*f));
-    FILE *p;
     int applied = 0;
 
     if (f == NULL || st == NULL || src == NULL) {
@@ -62,15 +62,10 @@ static int setup(void **state)
         free(f);
         return -1;
     }
-    snprintf(cmd, sizeof(cmd), "%s/tests/harness/pg newdb %s test_events", src,
-             st);
-    p = popen(cmd, "r");
-    if (p == NULL || fgets(conninfo, sizeof(conninfo), p) == NULL ||
-        pclose(p) != 0) {
+    if (testpg_newdb(conninfo, sizeof(conninfo), "test_events") != 0) {
         free(f);
         return -1;
     }
-    conninfo[strcspn(conninfo, "\n")] = '\0';
     snprintf(dir, sizeof(dir), "%s/migrations", src);
     if (idm_core_conf_register(&err) != 0 ||
         load_conf(&f->conf, conninfo, 1) != 0 ||

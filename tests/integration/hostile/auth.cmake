@@ -6,7 +6,7 @@
 if(TARGET saml_bridge)
     add_executable(test_hostile_auth
         ${CMAKE_CURRENT_LIST_DIR}/test_auth.c)
-    target_link_libraries(test_hostile_auth PRIVATE saml_bridge idm_core
+    target_link_libraries(test_hostile_auth PRIVATE idm_testpg saml_bridge idm_core
         idm_warnings PkgConfig::CMOCKA PkgConfig::GLIB PkgConfig::PQ)
     add_test(NAME integration.hostile_auth COMMAND test_hostile_auth)
     set_tests_properties(integration.hostile_auth PROPERTIES

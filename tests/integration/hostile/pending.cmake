@@ -9,7 +9,7 @@ if(TARGET saml_bridge)
     pkg_check_modules(HOSTILE_PENDING_XMLSEC REQUIRED IMPORTED_TARGET
                       xmlsec1-openssl)
     add_executable(test_pending ${CMAKE_CURRENT_LIST_DIR}/test_pending.c)
-    target_link_libraries(test_pending PRIVATE saml_bridge idm_core
+    target_link_libraries(test_pending PRIVATE idm_testpg saml_bridge idm_core
         idm_warnings PkgConfig::CMOCKA PkgConfig::GLIB PkgConfig::LASSO
         PkgConfig::XML2 PkgConfig::OPENSSL PkgConfig::PQ
         PkgConfig::HOSTILE_PENDING_ZLIB PkgConfig::HOSTILE_PENDING_XMLSEC

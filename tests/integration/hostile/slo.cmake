@@ -8,7 +8,7 @@ if(TARGET saml_bridge)
     pkg_check_modules(HSLO_ZLIB REQUIRED IMPORTED_TARGET zlib)
     add_executable(test_hostile_slo
                    ${CMAKE_CURRENT_LIST_DIR}/test_slo.c)
-    target_link_libraries(test_hostile_slo PRIVATE saml_bridge idm_core
+    target_link_libraries(test_hostile_slo PRIVATE idm_testpg saml_bridge idm_core
         idm_warnings PkgConfig::CMOCKA PkgConfig::GLIB PkgConfig::LASSO
         PkgConfig::XML2 PkgConfig::OPENSSL PkgConfig::PQ PkgConfig::HSLO_ZLIB)
     add_test(NAME integration.hostile_slo COMMAND test_hostile_slo)

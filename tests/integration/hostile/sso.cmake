@@ -9,7 +9,7 @@ if(TARGET saml_bridge)
                       xmlsec1-openssl)
     add_executable(test_sso_hostile
                    ${CMAKE_CURRENT_LIST_DIR}/test_sso_hostile.c)
-    target_link_libraries(test_sso_hostile PRIVATE saml_bridge idm_core
+    target_link_libraries(test_sso_hostile PRIVATE idm_testpg saml_bridge idm_core
         idm_warnings PkgConfig::CMOCKA PkgConfig::GLIB PkgConfig::LASSO
         PkgConfig::XML2 PkgConfig::OPENSSL PkgConfig::PQ
         PkgConfig::HOSTILE_SSO_ZLIB PkgConfig::HOSTILE_SSO_XMLSEC Threads::Threads)

@@ -32,6 +32,7 @@
 #include "saml/idp.h"
 #include "web/conf.h"
 #include "web/web.h"
+#include "testpg.h"
 
 #define IDP_BASE "https://idp.test.invalid"
 #define PASSWORD "Secret-Pass-123"
@@ -306,9 +307,8 @@ static int group_setup(void **state)
     idm_org_new m = {IDM_ORG_MINISTRY, "bm", NULL, "Ministerium", NULL, NULL};
     idm_org_new a = {IDM_ORG_AUTHORITY, "ssa", NULL, "Schulamt", "bm", NULL};
     idm_org_new s = {IDM_ORG_SCHOOL, NULL, "75123", "Gymnasium", "ssa", NULL};
-    char cmd[1024], *dir, *pol, *text, *data;
+    char *dir, *pol, *text, *data;
     idm_err err = IDM_ERR_INIT;
-    FILE *p;
     int applied = 0;
 
     (void)state;
@@ -316,15 +316,9 @@ static int group_setup(void **state)
         fprintf(stderr, "IDM_TEST_STATE and IDM_SOURCE_DIR must be set\n");
         return -1;
     }
-    snprintf(cmd, sizeof(cmd), "%s/tests/harness/pg newdb %s hostile_auth", src,
-             st);
-    p = popen(cmd, "r");
-    if (p == NULL || fgets(g.conninfo, sizeof(g.conninfo), p) == NULL ||
-        pclose(p) != 0) {
-        fprintf(stderr, "setup: pg newdb failed\n");
+    if (testpg_newdb(g.conninfo, sizeof(g.conninfo), "hostile_auth") != 0) {
         return -1;
     }
-    g.conninfo[strcspn(g.conninfo, "\n")] = '\0';
     dir = g_build_filename(src, "migrations", NULL);
     pol = g_build_filename(src, "policies", NULL);
     data = g_build_filename(src, "tests", "data", "saml", NULL);

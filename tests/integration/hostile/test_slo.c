@@ -42,6 +42,7 @@
 #include "web/conf.h"
 #include "web/web.h"
 #include "saml/sp.h"
+#include "testpg.h"
 
 #define IDP_BASE "https://idp.test.invalid"
 #define IDP_SLO IDP_BASE "/saml/slo"
@@ -1469,10 +1470,9 @@ static int group_setup(void **state)
 {
     const char *st = getenv("IDM_TEST_STATE");
     const char *src = getenv("IDM_SOURCE_DIR");
-    char cmd[1024], *dir, *text, *key, *crt, *salt;
+    char *dir, *text, *key, *crt, *salt;
     idm_err err = IDM_ERR_INIT;
     idm_db *db = NULL;
-    FILE *p;
     int applied = 0;
 
     (void)state;
@@ -1481,15 +1481,9 @@ static int group_setup(void **state)
         return -1;
     }
     g.data = g_build_filename(src, "tests", "data", "saml", NULL);
-    snprintf(cmd, sizeof(cmd), "%s/tests/harness/pg newdb %s hostile_slo", src,
-             st);
-    p = popen(cmd, "r");
-    if (p == NULL || fgets(g.conninfo, sizeof(g.conninfo), p) == NULL ||
-        pclose(p) != 0) {
-        fprintf(stderr, "setup: pg newdb failed\n");
+    if (testpg_newdb(g.conninfo, sizeof(g.conninfo), "hostile_slo") != 0) {
         return -1;
     }
-    g.conninfo[strcspn(g.conninfo, "\n")] = '\0';
     dir = g_build_filename(src, "migrations", NULL);
     key = data_path("idp.key");
     crt = data_path("idp.crt");

@@ -50,6 +50,7 @@
 #include "web/conf.h"
 #include "web/web.h"
 #include "saml/sp.h"
+#include "testpg.h"
 
 #define IDP_BASE "https://idp.test.invalid"
 #define IDP_ENTITY IDP_BASE "/saml/metadata"
@@ -966,12 +967,11 @@ static int group_setup(void **state)
 {
     const char *st = getenv("IDM_TEST_STATE");
     const char *src = getenv("IDM_SOURCE_DIR");
-    char cmd[1024], *dir, *text, *key, *crt, *salt;
+    char *dir, *text, *key, *crt, *salt;
     idm_err err = IDM_ERR_INIT;
     idm_db *db = NULL;
     web_response md;
     browser br = {0};
-    FILE *p;
     int applied = 0;
 
     (void)state;
@@ -984,15 +984,9 @@ static int group_setup(void **state)
     if (g.dump == NULL) {
         return -1;
     }
-    snprintf(cmd, sizeof(cmd), "%s/tests/harness/pg newdb %s %s", src, st,
-             SAML_SSO_TEST_DB);
-    p = popen(cmd, "r");
-    if (p == NULL || fgets(g.conninfo, sizeof(g.conninfo), p) == NULL ||
-        pclose(p) != 0) {
-        fprintf(stderr, "setup: pg newdb failed\n");
+    if (testpg_newdb(g.conninfo, sizeof(g.conninfo), SAML_SSO_TEST_DB) != 0) {
         return -1;
     }
-    g.conninfo[strcspn(g.conninfo, "\n")] = '\0';
     dir = g_build_filename(src, "migrations", NULL);
     key = data_path("idp.key");
     crt = data_path("idp.crt");

@@ -19,7 +19,7 @@ if(TARGET saml_bridge)
     pkg_check_modules(SAMLT_ZLIB REQUIRED IMPORTED_TARGET zlib)
     pkg_check_modules(SAMLT_XMLSEC REQUIRED IMPORTED_TARGET xmlsec1-openssl)
     add_executable(test_saml_sso ${CMAKE_CURRENT_SOURCE_DIR}/integration/saml/test_sso.c)
-    target_link_libraries(test_saml_sso PRIVATE saml_bridge idm_core idm_warnings
+    target_link_libraries(test_saml_sso PRIVATE idm_testpg saml_bridge idm_core idm_warnings
         PkgConfig::CMOCKA PkgConfig::GLIB PkgConfig::LASSO PkgConfig::XML2
         PkgConfig::OPENSSL PkgConfig::PQ PkgConfig::SAMLT_ZLIB
         PkgConfig::SAMLT_XMLSEC)
