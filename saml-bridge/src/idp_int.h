@@ -37,7 +37,6 @@ typedef enum saml_reject_kind {
     SAML_REJECT_NOT_ACCEPTED,  /* Lasso or the profile refused it */
     SAML_REJECT_STATUS,        /* answered with a SAML error status */
     SAML_REJECT_INTERNAL,      /* database or build failure */
-    SAML_REJECT_PENDING_ADDR,  /* [idp] pending_per_address reached */
     SAML_REJECT_PENDING_ALL,   /* [idp] pending_max reached */
     SAML_REJECT__COUNT
 } saml_reject_kind;
@@ -60,6 +59,7 @@ struct saml_idp {
     /* metrics (stats.c) */
     atomic_ulong rejected;
     atomic_ulong rejected_by_kind[SAML_REJECT__COUNT];
+    atomic_ulong pending_evicted; /* rows given way at an address's ceiling */
 };
 
 /* The IdP of a request: the arg of the SAML route or hook running. */
@@ -126,5 +126,7 @@ const char *saml_reject_text(const web_ctx *ctx, saml_reject_kind kind,
 void saml_reject_count(saml_idp *idp);
 /* SAML's lines of the /metrics text (web_metrics_fn). */
 void saml_stats_render(GString *out, void *idp);
+/* One park made older rows of other browsers at its address give way. */
+void saml_stats_pending_evicted(web_ctx *ctx);
 
 #endif /* SAML_IDP_INT_H */

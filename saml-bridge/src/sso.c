@@ -683,29 +683,21 @@ static const char *park_message(web_ctx *ctx, sso_req *r)
 }
 
 /*
- * A request that could not be parked for the login page: its address
- * holds [idp] pending_per_address requests already (429: that address
- * is sending too many), or all addresses together pending_max (503: we
- * are). Nothing was evicted for it; counted and audited like any
- * rejection, and the browser is told when to try again: rows leave as
- * logins finish.
+ * A request that could not be parked for the login page: all addresses
+ * together hold [idp] pending_max requests and this one holds some of
+ * them (503: we are full). Nothing was evicted for it; counted and
+ * audited like any rejection, and the browser is told when to try again:
+ * rows leave as logins finish.
  */
-static void park_refused(web_ctx *ctx, const sso_req *r,
-                         saml_pending_limit limit)
+static void park_refused(web_ctx *ctx, const sso_req *r)
 {
-    saml_reject_kind kind = limit == SAML_PENDING_ADDRESS_FULL
-                                ? SAML_REJECT_PENDING_ADDR
-                                : SAML_REJECT_PENDING_ALL;
-    const char *reason =
-        limit == SAML_PENDING_ADDRESS_FULL
-            ? "too many logins are being started from this network at "
-              "once; please try again in a minute"
-            : "too many logins are being started at once; please try "
-              "again in a minute";
+    const char *reason = "too many logins are being started at once; "
+                         "please try again in a minute";
 
-    saml_reject_note(ctx, kind, r->sp->entity_id, reason);
-    web_page_refusal(ctx, limit == SAML_PENDING_ADDRESS_FULL ? 429 : 503,
-                     saml_reject_text(ctx, kind, reason), reason);
+    saml_reject_note(ctx, SAML_REJECT_PENDING_ALL, r->sp->entity_id, reason);
+    web_page_refusal(ctx, 503,
+                     saml_reject_text(ctx, SAML_REJECT_PENDING_ALL, reason),
+                     reason);
     web_resp_header(ctx, "Retry-After", SAML_PENDING_RETRY_AFTER);
 }
 
@@ -772,9 +764,14 @@ static void decide(web_ctx *ctx, sso_req *r)
         web_page_fail(ctx, "sso.park", err.code, &err);
         return;
     }
-    if (limit != SAML_PENDING_PARKED) {
-        park_refused(ctx, r, limit);
+    if (limit == SAML_PENDING_ALL_FULL) {
+        park_refused(ctx, r);
         return;
+    }
+    if (limit == SAML_PENDING_EVICTED) {
+        /* counted: an address at its ceiling is a school at 8:00 or a
+         * flood; either way the operator wants to see it */
+        saml_stats_pending_evicted(ctx);
     }
     {
         char *loc = idm_xasprintf("/login?p=%s", pending);

@@ -20,7 +20,6 @@ static const char *const kind_label[SAML_REJECT__COUNT] = {
     [SAML_REJECT_NOT_ACCEPTED] = "not_accepted",
     [SAML_REJECT_STATUS] = "status_response",
     [SAML_REJECT_INTERNAL] = "internal",
-    [SAML_REJECT_PENDING_ADDR] = "pending_per_address",
     [SAML_REJECT_PENDING_ALL] = "pending_full",
 };
 
@@ -47,10 +46,6 @@ static const char *const kind_text_de[SAML_REJECT__COUNT] = {
     [SAML_REJECT_STATUS] = "Die Anfrage kann nicht beantwortet werden.",
     [SAML_REJECT_INTERNAL] = "Die Anfrage konnte gerade nicht bearbeitet "
                              "werden. Bitte versuchen Sie es später erneut.",
-    [SAML_REJECT_PENDING_ADDR] = "Aus Ihrem Netzwerk werden gerade sehr "
-                                 "viele Anmeldungen gleichzeitig "
-                                 "begonnen. Bitte versuchen Sie es in "
-                                 "einer Minute erneut.",
     [SAML_REJECT_PENDING_ALL] = "Gerade werden sehr viele Anmeldungen "
                                 "gleichzeitig begonnen. Bitte versuchen "
                                 "Sie es in einer Minute erneut.",
@@ -86,6 +81,11 @@ void saml_reject_note_as(web_ctx *ctx, const char *action,
     atomic_fetch_add(&idp->rejected_by_kind[kind], 1);
     saml_reject_count(idp);
     web_reject_note(ctx, action, sp, reason);
+}
+
+void saml_stats_pending_evicted(web_ctx *ctx)
+{
+    atomic_fetch_add(&saml_idp_of(ctx)->pending_evicted, 1);
 }
 
 void saml_reject_count(saml_idp *idp)
@@ -127,6 +127,14 @@ void saml_stats_render(GString *out, void *arg)
             out, "idmd_requests_rejected_by_reason_total{reason=\"%s\"} %lu\n",
             kind_label[k], atomic_load(&idp->rejected_by_kind[k]));
     }
+    g_string_append_printf(
+        out,
+        "# HELP idmd_pending_evictions_total Parked AuthnRequests that made "
+        "older ones of other browsers at their address give way (the "
+        "address at [idp] pending_per_address).\n"
+        "# TYPE idmd_pending_evictions_total counter\n"
+        "idmd_pending_evictions_total %lu\n",
+        atomic_load(&idp->pending_evicted));
     g_string_append(out, "# HELP idmd_assertions_issued_total Assertions "
                          "issued per SP (since the SP list last changed).\n"
                          "# TYPE idmd_assertions_issued_total counter\n");

@@ -229,7 +229,7 @@ int saml_pending_park(char **id_out, saml_pending_limit *limit_out,
 {
     const saml_conf *conf = saml_conf_get(ctx->conf);
     char *id = web_pool_add(ctx->pool, free, web_random_token());
-    char idh[67], bh[67], keep[16], ceiling[16], all[16];
+    char idh[67], bh[67], keep[16], ceiling[16], all[16], light[16];
     char addr[IDM_ADDR_KEY_MAX];
     PGresult *res = NULL;
     idm_db *db;
@@ -249,6 +249,7 @@ int saml_pending_park(char **id_out, saml_pending_limit *limit_out,
     snprintf(keep, sizeof(keep), "%d", SAML_PENDING_PER_BROWSER - 1);
     snprintf(ceiling, sizeof(ceiling), "%d", conf->pending_per_address);
     snprintf(all, sizeof(all), "%d", conf->pending_max);
+    snprintf(light, sizeof(light), "%d", SAML_PENDING_LIGHT);
     /* keyed like the throttle: an IPv6 client counts by its /64, which
      * it cannot leave by changing the host part */
     idm_addr_key(addr, sizeof(addr),
@@ -257,14 +258,24 @@ int saml_pending_park(char **id_out, saml_pending_limit *limit_out,
      * One statement: count the address's live rows (at most ceiling +
      * keep of them, through saml_pending_addr_idx) and read the rows of
      * all addresses (saml_pending_count, kept by triggers: migration
-     * 0017), then either park the request, this browser's own oldest
-     * rows at the address giving way beyond SAML_PENDING_PER_BROWSER, or
-     * refuse it at a ceiling. Another browser's row never gives way:
-     * behind a school's NAT one pupil's tabs must not end another
-     * pupil's login. The browser's own rows count as at most keep, the
-     * number they will have once its oldest gave way; all parts see the
-     * table as it was before the statement. One row: whether the address
-     * and all addresses had room.
+     * 0018), then park the request:
+     * - this browser's own oldest rows at the address give way beyond
+     *   SAML_PENDING_PER_BROWSER (a browser competes with itself);
+     * - at [idp] pending_per_address the address's oldest rows of other
+     *   browsers give way, as many as needed to stay at it. Refusing
+     *   there instead would let one client behind a school's NAT (4096
+     *   requests without a cookie are 4096 "browsers") lock every pupil
+     *   of that school out of starting a login; evicting the oldest only
+     *   costs a pupil who is slower than the flood;
+     * - at [idp] pending_max in all, an address that already holds
+     *   SAML_PENDING_LIGHT rows is refused (503); a lighter one still
+     *   parks, so that whoever fills the table from many addresses does
+     *   not stop everyone else. The table may pass pending_max by
+     *   SAML_PENDING_LIGHT rows per address that parks meanwhile.
+     * The browser's own rows count as at most keep, the number they will
+     * have once its oldest gave way; all parts see the table as it was
+     * before the statement. One row: whether it was parked, and how many
+     * rows of other browsers gave way.
      */
     rc = idm_db_query(
         &res, db,
@@ -273,35 +284,40 @@ int saml_pending_park(char **id_out, saml_pending_limit *limit_out,
         "$2::bytea) AS mine FROM (SELECT browser_hash FROM saml_pending "
         "WHERE addr = $6 AND expires_at > now() "
         "LIMIT $9::int + $8::int) x), "
-        "ok AS (SELECT others + least(mine, $8::int) < $9::int AS addr_ok, "
-        "(SELECT coalesce(sum(n), 0) FROM saml_pending_count) < "
-        "$10::bigint AS all_ok FROM c), "
-        "go AS (SELECT addr_ok AND all_ok AS go FROM ok), "
-        "own AS (DELETE FROM saml_pending WHERE (SELECT go FROM go) AND "
+        "ok AS (SELECT (SELECT coalesce(sum(n), 0) FROM saml_pending_count) "
+        "< $10::bigint OR others + least(mine, $8::int) < $11::int AS go, "
+        "greatest(0, others + least(mine, $8::int) - ($9::int - 1)) "
+        "AS evict FROM c), "
+        "own AS (DELETE FROM saml_pending WHERE (SELECT go FROM ok) AND "
         "id_hash IN (SELECT id_hash FROM saml_pending WHERE addr = $6 AND "
         "browser_hash = $2::bytea ORDER BY expires_at DESC "
         "OFFSET $8::int)), "
+        "old AS (DELETE FROM saml_pending WHERE (SELECT go FROM ok) AND "
+        "id_hash IN (SELECT id_hash FROM saml_pending WHERE addr = $6 AND "
+        "browser_hash <> $2::bytea ORDER BY expires_at "
+        "LIMIT (SELECT evict FROM ok)) RETURNING 1), "
         "ins AS (INSERT INTO saml_pending (id_hash, browser_hash, "
         "binding, message, relay_state, expires_at, addr, force_authn) "
         "SELECT $1::bytea, $2::bytea, $3, $4, $5, "
         "now() + interval '30 minutes', $6, $7::boolean "
-        "WHERE (SELECT go FROM go)) "
-        "SELECT addr_ok, all_ok FROM ok",
-        10,
+        "WHERE (SELECT go FROM ok)) "
+        "SELECT go, (SELECT count(*) FROM old) FROM ok",
+        11,
         (const char *const[]){idh, bh, binding, message, relay_state, addr,
-                              force ? "t" : "f", keep, ceiling, all},
+                              force ? "t" : "f", keep, ceiling, all, light},
         err);
     if (rc != 0) {
         return rc;
     }
     if (PQntuples(res) != 1) {
         rc = idm_err_set(err, IDM_EINTERNAL, "park without result");
-    } else if (PQgetvalue(res, 0, 1)[0] != 't') {
-        *limit_out = SAML_PENDING_ALL_FULL;
     } else if (PQgetvalue(res, 0, 0)[0] != 't') {
-        *limit_out = SAML_PENDING_ADDRESS_FULL;
+        *limit_out = SAML_PENDING_ALL_FULL;
     } else {
         *id_out = id;
+        if (strtol(PQgetvalue(res, 0, 1), NULL, 10) > 0) {
+            *limit_out = SAML_PENDING_EVICTED;
+        }
     }
     PQclear(res);
     return rc;

@@ -37,19 +37,21 @@ int saml_pending_store(char **id_out, web_ctx *ctx, const char *binding,
  * and checked (at most SAML_PENDING_MESSAGE_MAX bytes), force the
  * server-side ForceAuthn/reauth flag. A browser keeps at most
  * SAML_PENDING_PER_BROWSER rows per client address: its own oldest give
- * way, never another browser's. Above that, ceilings bound the table and
- * refuse instead of evicting (rc 0, *id_out NULL, *limit_out says which):
- * [idp] pending_per_address rows per client address (IPv6: per /64; the
- * same key as the throttle) and [idp] pending_max rows in all. Requests
- * parked at the same moment may pass a ceiling by their number. */
+ * way. At [idp] pending_per_address rows per client address (IPv6: per
+ * /64; the same key as the throttle) the address's oldest rows of other
+ * browsers give way (*limit_out SAML_PENDING_EVICTED, still parked). At
+ * [idp] pending_max rows in all, an address holding SAML_PENDING_LIGHT
+ * rows or more is refused (rc 0, *id_out NULL, SAML_PENDING_ALL_FULL).
+ * Requests parked at the same moment may pass a ceiling by their number. */
 #define SAML_PENDING_MESSAGE_MAX SAML_MSG_XML_MAX
 #define SAML_PENDING_PER_BROWSER 16
+#define SAML_PENDING_LIGHT 16
 /* seconds a refused browser is asked to wait (Retry-After) */
 #define SAML_PENDING_RETRY_AFTER "60"
 typedef enum saml_pending_limit {
-    SAML_PENDING_PARKED,       /* *id_out is the pending request */
-    SAML_PENDING_ADDRESS_FULL, /* pending_per_address reached */
-    SAML_PENDING_ALL_FULL      /* pending_max reached */
+    SAML_PENDING_PARKED,  /* *id_out is the pending request */
+    SAML_PENDING_EVICTED, /* parked; other browsers' oldest gave way */
+    SAML_PENDING_ALL_FULL /* not parked: pending_max reached */
 } saml_pending_limit;
 int saml_pending_park(char **id_out, saml_pending_limit *limit_out,
                       web_ctx *ctx, const char *binding, const char *message,
