@@ -50,8 +50,10 @@
  * score (capped likewise); over account_slow_failures an address neither
  * known nor carried by a device token must take the slow-down slot and,
  * finding it taken, pays nothing there: the WHERE of DO UPDATE skips the
- * row, so g returns none. The outcome is in the last three columns; no
- * row at all: no such login.
+ * row, so g returns none. The outcome is in the last three columns; a
+ * NULL id: no such login. w takes a transaction id in every case, so
+ * that an unknown login also ends in a commit that flushes the WAL, as
+ * the upserts of a known one do: the two cost the same disk wait.
  *   $1 login, $2 address key, $3 decay seconds, $4 known_address_days,
  *   $5 max_failed_logins, $6 its cap, $7 account_slow_failures, $8 its
  *   cap, $9 account_slow_seconds, $10 device token hash or NULL, $11
@@ -91,7 +93,8 @@ static const char charge_sql[] =
     "OR NOT coalesce(g.slow_until > now(), false) RETURNING 1) "
     "SELECT a.id, a.uuid, a.status, a.password_hash, "
     "a.must_change_password, EXISTS (SELECT 1 FROM d), "
-    "coalesce((SELECT ok FROM t), false), EXISTS (SELECT 1 FROM g) FROM a";
+    "coalesce((SELECT ok FROM t), false), EXISTS (SELECT 1 FROM g) "
+    "FROM (SELECT pg_current_xact_id()) w LEFT JOIN a ON true";
 
 /* Success, the owner: this address is known now, its score starts over. */
 static const char ok_addr_sql[] =
@@ -172,7 +175,7 @@ static int charge(attempt *at, idm_db *db, const idm_password_conf *pc,
         (const char *const[]){login, addr, decay, days, max, cap_addr, slow_f,
                               cap_acct, slow, device, budget},
         err);
-    if (rc != 0 || PQntuples(res) == 0) {
+    if (rc != 0 || PQntuples(res) == 0 || PQgetisnull(res, 0, 0)) {
         PQclear(res);
         return rc;
     }
