@@ -451,7 +451,8 @@ static json_t *end_session(web_ctx *ctx, int64_t sid, const char *login,
               : own          ? "sp-initiated"
                              : "sp-initiated, other browser");
     if (own && sid == ctx->session.id) {
-        rc = web_session_destroy(ctx, &err);
+        /* the person's logout in this browser: its device token goes too */
+        rc = web_session_logout(ctx, &err);
     } else {
         rc = saml_slo_session_end(ctx, sid, &err);
     }
