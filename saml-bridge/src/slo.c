@@ -775,15 +775,13 @@ static void sp_response(web_ctx *ctx, saml_server *srv)
         /* the walk goes on; this SP is not listed as logged out, and an
          * initiating SP learns that not every SP confirmed */
         if (why != NULL) {
-            saml_reject_note_as(ctx, "saml.logout_reject", kind, m.issuer,
-                                why);
+            saml_reject_note_as(ctx, "saml.logout_reject", kind, m.issuer, why);
         } else {
-            idm_log(IDM_LOG_NOTICE, "saml", "logout.not_success", "status=%s",
-                    idm_log_quote(q, sizeof(q),
-                                  m.status != NULL ? m.status : "-"));
+            idm_log(
+                IDM_LOG_NOTICE, "saml", "logout.not_success", "status=%s",
+                idm_log_quote(q, sizeof(q), m.status != NULL ? m.status : "-"));
         }
-        if (json_is_object(reply) &&
-            json_object_get(reply, "status") == NULL) {
+        if (json_is_object(reply) && json_object_get(reply, "status") == NULL) {
             json_object_set_new(reply, "sub", json_string(ST_PARTIAL));
         }
     }

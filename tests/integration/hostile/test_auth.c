@@ -1103,7 +1103,7 @@ static void test_device_cookie_passes_address_pause(void **state)
 
 /* The tokens of login l's account (count, as text). */
 #define DEVICE_ROWS                                                            \
-    "SELECT count(*)::text FROM login_device v JOIN account a ON "           \
+    "SELECT count(*)::text FROM login_device v JOIN account a ON "             \
     "a.id = v.account_id WHERE a.login = $1"
 
 /* "Remember this device" lasts until logout: on a shared school computer

@@ -1408,8 +1408,7 @@ static void test_response_signature_required(void **state)
     q = redirect_msg("SAMLResponse", xml, 0, w.rs);
     a = audit_max_id();
     http(&r, &w.br, "GET", "/saml/slo", q, NULL);
-    assert_refused_moved_on(&r, &w, a, "the response signature is invalid",
-                            id);
+    assert_refused_moved_on(&r, &w, a, "the response signature is invalid", id);
     web_response_clear(&r);
     g_free(q);
     g_free(xml);
@@ -1423,8 +1422,7 @@ static void test_response_signature_required(void **state)
     body = post_msg("SAMLResponse", xml, id, XS_BOGUS, 1, w.rs, NULL);
     a = audit_max_id();
     http(&r, &w.br, "POST", "/saml/slo", NULL, body);
-    assert_refused_moved_on(&r, &w, a, "the response signature is invalid",
-                            id);
+    assert_refused_moved_on(&r, &w, a, "the response signature is invalid", id);
     web_response_clear(&r);
     g_free(body);
     g_free(xml);
