@@ -225,18 +225,17 @@ static int settle_ok(outcome *o, idm_auth_result *out, idm_db *db,
             return 0;
         }
         PQclear(res);
-        if (opts->issue_device) {
+        /* A new token (the old one rotated out, its budget with it) only
+         * at a full login, and not while the password is an initial or
+         * printed one: the next normal login issues it. Otherwise the
+         * token's budget stays as the charge left it (a current-password
+         * check renews nothing). */
+        if (opts->issue_device && !at->must_change) {
             rc = idm_device__issue(out->device_token, db, pc, at->id,
                                    at->device ? device : NULL, err);
-        } else if (at->device) {
-            /* the budget counts failures in a row */
-            rc = idm_db_q(NULL, db,
-                          "UPDATE login_device SET failures = 0 "
-                          "WHERE token_hash = $1::bytea",
-                          err, device);
-        }
-        if (rc != 0) {
-            return rc;
+            if (rc != 0) {
+                return rc;
+            }
         }
     }
     /* The right password proves ownership: the address is the owner's.

@@ -176,3 +176,16 @@ int idm_device_check(int *out, idm_db *db, const idm_conf *conf,
     PQclear(res);
     return rc;
 }
+
+int idm_device_revoke(idm_db *db, const char *token, idm_err *err)
+{
+    char hash[IDM_DEVICE_HASH_HEX];
+
+    if (!idm_device__well_formed(token)) {
+        return 0;
+    }
+    idm_device__hash(hash, token);
+    return idm_db_q(NULL, db,
+                    "DELETE FROM login_device WHERE token_hash = $1::bytea",
+                    err, hash);
+}

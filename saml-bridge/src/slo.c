@@ -451,7 +451,8 @@ static json_t *end_session(web_ctx *ctx, int64_t sid, const char *login,
               : own          ? "sp-initiated"
                              : "sp-initiated, other browser");
     if (own && sid == ctx->session.id) {
-        rc = web_session_destroy(ctx, &err);
+        /* the person's logout in this browser: its device token goes too */
+        rc = web_session_logout(ctx, &err);
     } else {
         rc = saml_slo_session_end(ctx, sid, &err);
     }
@@ -698,11 +699,16 @@ static const char *response_check(saml_reject_kind *kind, saml_server *srv,
 
 /*
  * A LogoutResponse to a LogoutRequest of a walk. First the walk it
- * answers: this browser's (RelayState), waiting for this SP's answer to
- * exactly our request (InResponseTo); then its signature; only then its
- * ID enters the replay cache, in the one statement that moves the walk on
- * (saml_slo_walk_advance). A response that answers no walk, or fails a
- * check, writes nothing and leaves the walk where it was.
+ * answers: this browser's (RelayState), standing at this SP (Issuer),
+ * the response's ID not seen before; one that answers no walk writes
+ * nothing and gets 400. Then the checks of the SP's answer: exactly our
+ * request (InResponseTo), its signature. A failed one is audited in
+ * aggregate like any refusal, but the walk still moves on, without this
+ * SP listed as logged out: an SP that answers badly must not keep the
+ * person logged in at the SPs after it, nor leave the initiator without
+ * its LogoutResponse. Either way the response's ID enters the replay
+ * cache in the one statement that moves the walk on
+ * (saml_slo_walk_advance).
  */
 static void sp_response(web_ctx *ctx, saml_server *srv)
 {
@@ -742,11 +748,9 @@ static void sp_response(web_ctx *ctx, saml_server *srv)
     /* no connection held while the signature is checked */
     web_ctx_db_release(ctx);
     state = found != NULL ? json_loads(found, 0, NULL) : NULL;
-    if (state == NULL ||
+    if (state == NULL || replayed ||
         g_strcmp0(json_string_value(json_object_get(state, "current")),
-                  m.issuer) != 0 ||
-        g_strcmp0(json_string_value(json_object_get(state, "wait")),
-                  m.in_response_to) != 0) {
+                  m.issuer) != 0) {
         slo_reject(ctx,
                    replayed ? SAML_REJECT_REPLAYED : SAML_REJECT_NOT_ACCEPTED,
                    m.issuer,
@@ -754,20 +758,32 @@ static void sp_response(web_ctx *ctx, saml_server *srv)
                             : "unexpected logout response");
         goto cleanup;
     }
-    why = response_check(&kind, srv, sp, &m, b64);
-    if (why != NULL) {
-        slo_reject(ctx, kind, m.issuer, why);
-        goto cleanup;
+    if (g_strcmp0(json_string_value(json_object_get(state, "wait")),
+                  m.in_response_to) != 0) {
+        kind = SAML_REJECT_NOT_ACCEPTED;
+        why = "unexpected logout response";
+    } else {
+        why = response_check(&kind, srv, sp, &m, b64);
     }
-    if (m.status != NULL && strcmp(m.status, ST_SUCCESS) == 0) {
+    if (why == NULL && m.status != NULL && strcmp(m.status, ST_SUCCESS) == 0) {
         json_array_append_new(json_object_get(state, "done"),
                               json_string(m.issuer));
     } else {
+        json_t *reply = json_object_get(state, "reply");
         char q[160];
 
-        /* the walk goes on; this SP is just not listed as logged out */
-        idm_log(IDM_LOG_NOTICE, "saml", "logout.not_success", "status=%s",
+        /* the walk goes on; this SP is not listed as logged out, and an
+         * initiating SP learns that not every SP confirmed */
+        if (why != NULL) {
+            saml_reject_note_as(ctx, "saml.logout_reject", kind, m.issuer, why);
+        } else {
+            idm_log(
+                IDM_LOG_NOTICE, "saml", "logout.not_success", "status=%s",
                 idm_log_quote(q, sizeof(q), m.status != NULL ? m.status : "-"));
+        }
+        if (json_is_object(reply) && json_object_get(reply, "status") == NULL) {
+            json_object_set_new(reply, "sub", json_string(ST_PARTIAL));
+        }
     }
     prev.walk_id = m.relay_state;
     prev.state = found;

@@ -593,7 +593,7 @@ void web_logout_handle(web_ctx *ctx, void *arg)
         return;
     }
     if ((rc = web_session_lookup(ctx, &err)) != 0 ||
-        (rc = web_session_destroy(ctx, &err)) != 0) {
+        (rc = web_session_logout(ctx, &err)) != 0) {
         web_page_fail(ctx, "logout.session", rc, &err);
         return;
     }

@@ -11,6 +11,7 @@
 
 #include "base/addr.h"
 #include "idm/conf.h"
+#include "idm/device.h"
 #include "web/conf.h"
 #include "web_int.h"
 
@@ -182,6 +183,26 @@ int web_session_destroy(web_ctx *ctx, idm_err *err)
                       (const char *const[]){id}, err);
     web_session_reset(ctx);
     web_resp_cookie(ctx, ctx->site->cookie_session, "", 0);
+    return rc;
+}
+
+int web_session_logout(web_ctx *ctx, idm_err *err)
+{
+    const char *device = web_device_token(ctx);
+    idm_db *db;
+    int rc;
+
+    rc = web_session_destroy(ctx, err);
+    if (rc != 0 || device == NULL) {
+        return rc;
+    }
+    /* "remember this device" lasts until logout: on a school's shared
+     * computer the next person must not inherit the token's exemption */
+    rc = web_ctx_db(&db, ctx, err);
+    if (rc == 0) {
+        rc = idm_device_revoke(db, device, err);
+    }
+    web_resp_cookie(ctx, ctx->site->cookie_device, "", 0);
     return rc;
 }
 

@@ -41,4 +41,12 @@ IDM_MUST_CHECK int idm_device_check(int *out, idm_db *db, const idm_conf *conf,
                                     const char *login, const char *token,
                                     idm_err *err);
 
+/**
+ * Revoke the device token a browser presents (its logout): the row goes,
+ * whichever account it belongs to. Nothing for a malformed token or NULL.
+ * @return 0 or IDM_EDB.
+ */
+IDM_MUST_CHECK int idm_device_revoke(idm_db *db, const char *token,
+                                     idm_err *err);
+
 #endif /* IDM_DEVICE_H */

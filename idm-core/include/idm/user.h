@@ -179,7 +179,8 @@ typedef struct idm_auth_opts {
     /* the device token the browser presented (cookie idm_d), or NULL */
     const char *device_token;
     /* on success, issue a new device token into the result (replacing the
-     * presented one) */
+     * presented one); not while the password must be changed. Without
+     * it the presented token's budget is left as the attempt charged it */
     int issue_device;
 } idm_auth_opts;
 

@@ -1101,6 +1101,126 @@ static void test_device_cookie_passes_address_pause(void **state)
     free(l);
 }
 
+/* The tokens of login l's account (count, as text). */
+#define DEVICE_ROWS                                                            \
+    "SELECT count(*)::text FROM login_device v JOIN account a ON "             \
+    "a.id = v.account_id WHERE a.login = $1"
+
+/* "Remember this device" lasts until logout: on a shared school computer
+ * the next pupil must not inherit the token. The logout deletes the row
+ * and clears the cookie; a copy taken before exempts nothing. */
+static void test_device_cookie_cleared_by_logout(void **state)
+{
+    const char *school = "198.51.100.116";
+    char *l = user("Lea", "Logout", PASSWORD, 0);
+    browser owner = {0}, old = {0};
+    web_response page, r;
+    const char *sc;
+    char *csrf, *body;
+
+    (void)state;
+    login(&r, &owner, school, l, PASSWORD, NULL);
+    assert_logged_in(&r, &owner);
+    web_response_clear(&r);
+    assert_non_null(owner.d);
+    old.d = g_strdup(owner.d);
+    assert_sql(DEVICE_ROWS, l, "1");
+    /* "Abmelden" on the portal */
+    http(&page, &owner, school, "GET", "/", NULL, NULL);
+    assert_int_equal(page.status, 200);
+    csrf = csrf_of(page.body);
+    body = g_strdup_printf("csrf=%s", csrf);
+    http(&r, &owner, school, "POST", "/logout", NULL, body);
+    assert_int_equal(r.status, 200);
+    sc = device_cookie(&r);
+    assert_non_null(sc);
+    assert_non_null(strstr(sc, "Max-Age=0"));
+    assert_null(owner.d);
+    assert_null(owner.s);
+    assert_sql(DEVICE_ROWS, l, "0");
+    web_response_clear(&r);
+    web_response_clear(&page);
+    g_free(body);
+    g_free(csrf);
+    /* the token as it was: no exemption from the address score */
+    exhaust(school, l);
+    login(&r, &old, school, l, PASSWORD, NULL);
+    assert_uniform_refusal(&r);
+    web_response_clear(&r);
+    browser_clear(&old);
+    browser_clear(&owner);
+    free(l);
+}
+
+/* The current-password check of the password page is no login: it renews
+ * no token and resets no budget. Failures spent by guesses with a copy
+ * of the token stay (plus the check's own charge). */
+static void test_device_check_current_leaves_budget(void **state)
+{
+    const char *school = "198.51.100.117";
+    char *l = user("Kai", "Kontrolle", PASSWORD, 0);
+    browser owner = {0}, thief = {0};
+    web_response r;
+    char *before;
+
+    (void)state;
+    login(&r, &owner, school, l, PASSWORD, NULL);
+    assert_logged_in(&r, &owner);
+    web_response_clear(&r);
+    before = g_strdup(owner.d);
+    for (int i = 0; i < 3; i++) {
+        thief.d = g_strdup(owner.d);
+        login(&r, &thief, school, l, "dieb-raet", NULL);
+        assert_uniform_refusal(&r);
+        web_response_clear(&r);
+        browser_clear(&thief);
+    }
+    assert_sql("SELECT v.failures::text FROM login_device v JOIN account a "
+               "ON a.id = v.account_id WHERE a.login = $1",
+               l, "3");
+    /* the right current password, a new one too weak: nothing changes but
+     * the check ran (with the token) */
+    change(&r, &owner, school, PASSWORD, "1234567890");
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "Das Passwort ist zu einfach"));
+    assert_null(device_cookie(&r));
+    web_response_clear(&r);
+    assert_string_equal(owner.d, before);
+    assert_sql("SELECT v.failures::text FROM login_device v JOIN account a "
+               "ON a.id = v.account_id WHERE a.login = $1",
+               l, "4");
+    g_free(before);
+    browser_clear(&owner);
+    free(l);
+}
+
+/* A login with the initial (printed) password gets no device token, so a
+ * browser used with a letter remembers nothing; the forced change, the
+ * owner's own password, gives this browser one. */
+static void test_device_none_at_must_change_login(void **state)
+{
+    const char *school = "198.51.100.118";
+    char *l = user("Mara", "Muss", INITIAL, 1);
+    browser br = {0};
+    web_response r;
+
+    (void)state;
+    login(&r, &br, school, l, INITIAL, NULL);
+    assert_int_equal(r.status, 303);
+    assert_string_equal(header(&r, "Location"), "/password");
+    assert_null(device_cookie(&r));
+    assert_null(br.d);
+    web_response_clear(&r);
+    assert_sql(DEVICE_ROWS, l, "0");
+    change(&r, &br, school, NULL, "Kx7-wirb3l-Tau9");
+    assert_int_equal(r.status, 303);
+    assert_non_null(device_cookie(&r));
+    web_response_clear(&r);
+    assert_sql(DEVICE_ROWS, l, "1");
+    browser_clear(&br);
+    free(l);
+}
+
 /* Neither the tokens nor their hashes reach the log or the audit. */
 static void test_device_secrets_not_logged(void **state)
 {
@@ -1161,6 +1281,9 @@ int main(void)
         cmocka_unit_test(test_device_cookie_revoked_by_set_password),
         cmocka_unit_test(test_device_cookie_passes_address_pause),
         cmocka_unit_test(test_device_secrets_not_logged),
+        cmocka_unit_test(test_device_cookie_cleared_by_logout),
+        cmocka_unit_test(test_device_check_current_leaves_budget),
+        cmocka_unit_test(test_device_none_at_must_change_login),
         cmocka_unit_test(test_log_lines_name_their_component),
     };
 

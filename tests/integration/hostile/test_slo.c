@@ -1216,10 +1216,11 @@ static void assert_response_refused(const web_response *r, const walk_st *w,
     g_free(audit);
 }
 
-/* The walk went on to its end: the browser is back at sp1 with Success,
- * the walk's row gone, the response's ID (sp2's) in the replay cache. */
+/* The walk went on to its end: the browser is back at sp1 with Success
+ * (and PartialLogout if sp2's answer did not count as logged out), the
+ * walk's row gone, the response's ID (sp2's) in the replay cache. */
 static void assert_walk_done(const web_response *r, const walk_st *w,
-                             const char *id)
+                             const char *id, int partial)
 {
     const char *loc = header(r, "Location");
     char *resp;
@@ -1230,16 +1231,37 @@ static void assert_walk_done(const web_response *r, const walk_st *w,
     assert_non_null(strstr(loc, "RelayState=rs-walk"));
     resp = location_xml(loc, "SAMLResponse");
     assert_non_null(strstr(resp, ST_SUCCESS));
-    assert_null(strstr(resp, ST_PARTIAL));
+    if (partial) {
+        assert_non_null(strstr(resp, ST_PARTIAL));
+    } else {
+        assert_null(strstr(resp, ST_PARTIAL));
+    }
     assert_int_equal(walk_waits(w), 0);
     assert_int_equal(replay_rows(1, id), 1);
     g_free(resp);
 }
 
-/* A LogoutResponse answering no request of the walk writes nothing: not
- * another request's ID, not without the walk's RelayState, not in
- * another browser, not from another SP; the right one moves the walk on
- * once, its replay refused. */
+/* sp2's answer refused as sp2's, the walk moved on all the same: the
+ * reason audited, the walk at its end with PartialLogout to sp1 (sp2 not
+ * listed as logged out), the response's ID in the replay cache. */
+static void assert_refused_moved_on(const web_response *r, const walk_st *w,
+                                    long since, const char *reason,
+                                    const char *id)
+{
+    char *audit = audit_since(since);
+
+    if (strstr(audit, REJECT) == NULL || strstr(audit, reason) == NULL) {
+        fail_msg("audit: want %s with \"%s\", got \"%s\"", REJECT, reason,
+                 audit);
+    }
+    assert_walk_done(r, w, id, 1);
+    g_free(audit);
+}
+
+/* A LogoutResponse answering no walk writes nothing: not without the
+ * walk's RelayState, not in another browser, not from another SP than the
+ * one the walk waits for; the right one moves the walk on once, its
+ * replay refused. */
 static void test_response_unknown_writes_nothing(void **state)
 {
     walk_st w;
@@ -1250,16 +1272,6 @@ static void test_response_unknown_writes_nothing(void **state)
 
     (void)state;
     walk_start(&w);
-    /* InResponseTo names a request we never sent */
-    xml = response_xml(1, "_not-our-request", NULL, &id);
-    q = redirect_msg("SAMLResponse", xml, 1, w.rs);
-    a = audit_max_id();
-    http(&r, &w.br, "GET", "/saml/slo", q, NULL);
-    assert_response_refused(&r, &w, a, "unexpected logout response", 1, id);
-    web_response_clear(&r);
-    g_free(q);
-    g_free(xml);
-    g_free(id);
     /* sp1, which is not the SP the walk waits for, answers sp2's request */
     xml = response_xml(0, w.req, NULL, &id);
     q = redirect_msg("SAMLResponse", xml, 0, w.rs);
@@ -1286,7 +1298,7 @@ static void test_response_unknown_writes_nothing(void **state)
     web_response_clear(&r);
     /* in the walk's browser: the walk ends at sp1 */
     http(&r, &w.br, "GET", "/saml/slo", q, NULL);
-    assert_walk_done(&r, &w, id);
+    assert_walk_done(&r, &w, id, 0);
     web_response_clear(&r);
     /* the same response again: replayed, nothing more written */
     a = audit_max_id();
@@ -1306,11 +1318,47 @@ static void test_response_unknown_writes_nothing(void **state)
     walk_clear(&w);
 }
 
+/* sp2, the SP the walk waits for, answers a request we never sent
+ * (InResponseTo): refused as sp2's answer, audited, but the walk goes
+ * on, so a confused SP keeps no one logged in at the SPs after it. sp2's
+ * real answer then finds no walk. */
+static void test_response_wrong_request_moves_on(void **state)
+{
+    walk_st w;
+    web_response r;
+    long a;
+    char *xml, *id, *q;
+
+    (void)state;
+    walk_start(&w);
+    xml = response_xml(1, "_not-our-request", NULL, &id);
+    q = redirect_msg("SAMLResponse", xml, 1, w.rs);
+    a = audit_max_id();
+    http(&r, &w.br, "GET", "/saml/slo", q, NULL);
+    assert_refused_moved_on(&r, &w, a, "unexpected logout response", id);
+    web_response_clear(&r);
+    g_free(q);
+    g_free(xml);
+    g_free(id);
+    xml = response_xml(1, w.req, NULL, &id);
+    q = redirect_msg("SAMLResponse", xml, 1, w.rs);
+    a = audit_max_id();
+    http(&r, &w.br, "GET", "/saml/slo", q, NULL);
+    assert_int_equal(r.status, 400);
+    assert_int_equal(replay_rows(1, id), 0);
+    web_response_clear(&r);
+    g_free(q);
+    g_free(xml);
+    g_free(id);
+    walk_clear(&w);
+}
+
 /* sp2 has signing keys in its metadata: its LogoutResponses must be
  * signed with them, over HTTP-POST (enveloped XML signature) as over
  * HTTP-Redirect. Unsigned, made-up, foreign-key and changed ones are
- * refused and audited and leave the walk where it was; sp2's own moves it
- * on. */
+ * refused as sp2's answer and audited; the walk goes on without sp2
+ * listed as logged out (PartialLogout to sp1). sp2's own signed one
+ * counts it as logged out. */
 static void test_response_signature_required(void **state)
 {
     static const struct {
@@ -1329,52 +1377,63 @@ static void test_response_signature_required(void **state)
     char *xml, *id, *body, *q;
 
     (void)state;
-    walk_start(&w);
-    xml = response_xml(1, w.req, NULL, &id);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        walk_start(&w);
+        xml = response_xml(1, w.req, NULL, &id);
         body = post_msg("SAMLResponse", xml, id, bad[i].how, bad[i].key, w.rs,
                         "status:Success");
         a = audit_max_id();
         http(&r, &w.br, "POST", "/saml/slo", NULL, body);
-        assert_response_refused(&r, &w, a, bad[i].reason, 1, id);
+        assert_refused_moved_on(&r, &w, a, bad[i].reason, id);
         web_response_clear(&r);
         g_free(body);
+        g_free(xml);
+        g_free(id);
+        walk_clear(&w);
     }
     /* unsigned, or signed by another SP, over HTTP-Redirect */
+    walk_start(&w);
+    xml = response_xml(1, w.req, NULL, &id);
     q = redirect_msg("SAMLResponse", xml, SIG_NONE, w.rs);
     a = audit_max_id();
     http(&r, &w.br, "GET", "/saml/slo", q, NULL);
-    assert_response_refused(&r, &w, a, "logout responses must be signed", 1,
-                            id);
-    web_response_clear(&r);
-    g_free(q);
-    q = redirect_msg("SAMLResponse", xml, 0, w.rs);
-    a = audit_max_id();
-    http(&r, &w.br, "GET", "/saml/slo", q, NULL);
-    assert_response_refused(&r, &w, a, "the response signature is invalid", 1,
-                            id);
+    assert_refused_moved_on(&r, &w, a, "logout responses must be signed", id);
     web_response_clear(&r);
     g_free(q);
     g_free(xml);
     g_free(id);
+    walk_clear(&w);
+    walk_start(&w);
+    xml = response_xml(1, w.req, NULL, &id);
+    q = redirect_msg("SAMLResponse", xml, 0, w.rs);
+    a = audit_max_id();
+    http(&r, &w.br, "GET", "/saml/slo", q, NULL);
+    assert_refused_moved_on(&r, &w, a, "the response signature is invalid", id);
+    web_response_clear(&r);
+    g_free(q);
+    g_free(xml);
+    g_free(id);
+    walk_clear(&w);
     /* a made-up signature on an answer that is not Success (Lasso reports
      * the status before it looks at the signature): refused all the same */
+    walk_start(&w);
     xml = response_xml(1, w.req, "urn:oasis:names:tc:SAML:2.0:status:Responder",
                        &id);
     body = post_msg("SAMLResponse", xml, id, XS_BOGUS, 1, w.rs, NULL);
     a = audit_max_id();
     http(&r, &w.br, "POST", "/saml/slo", NULL, body);
-    assert_response_refused(&r, &w, a, "the response signature is invalid", 1,
-                            id);
+    assert_refused_moved_on(&r, &w, a, "the response signature is invalid", id);
     web_response_clear(&r);
     g_free(body);
     g_free(xml);
     g_free(id);
-    /* signed by sp2 over HTTP-POST: the walk goes on, to its end */
+    walk_clear(&w);
+    /* signed by sp2 over HTTP-POST: sp2 logged out, the walk to its end */
+    walk_start(&w);
     xml = response_xml(1, w.req, NULL, &id);
     body = post_msg("SAMLResponse", xml, id, XS_SIGN, 1, w.rs, NULL);
     http(&r, &w.br, "POST", "/saml/slo", NULL, body);
-    assert_walk_done(&r, &w, id);
+    assert_walk_done(&r, &w, id, 0);
     web_response_clear(&r);
     g_free(body);
     g_free(xml);
@@ -1382,8 +1441,8 @@ static void test_response_signature_required(void **state)
     walk_clear(&w);
 }
 
-/* A signed answer other than Success moves the walk on as well (the SP
- * is just not listed as logged out). */
+/* A signed answer other than Success moves the walk on as well; sp2 is
+ * not listed as logged out, so sp1 gets PartialLogout. */
 static void test_response_not_success_signed(void **state)
 {
     walk_st w;
@@ -1396,7 +1455,7 @@ static void test_response_not_success_signed(void **state)
                        &id);
     body = post_msg("SAMLResponse", xml, id, XS_SIGN, 1, w.rs, NULL);
     http(&r, &w.br, "POST", "/saml/slo", NULL, body);
-    assert_walk_done(&r, &w, id);
+    assert_walk_done(&r, &w, id, 1);
     web_response_clear(&r);
     g_free(body);
     g_free(xml);
@@ -1561,6 +1620,7 @@ int main(void)
         cmocka_unit_test(test_walk_post),
         cmocka_unit_test(test_no_walk_without_cookie),
         cmocka_unit_test(test_response_unknown_writes_nothing),
+        cmocka_unit_test(test_response_wrong_request_moves_on),
         cmocka_unit_test(test_response_signature_required),
         cmocka_unit_test(test_response_not_success_signed),
         cmocka_unit_test(test_own_logout_needs_post_csrf),

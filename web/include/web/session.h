@@ -39,6 +39,10 @@ IDM_MUST_CHECK int web_session_create(web_ctx *ctx, const char *uuid,
                                       idm_err *err);
 /** End the browser's session and clear its cookie. */
 IDM_MUST_CHECK int web_session_destroy(web_ctx *ctx, idm_err *err);
+/** The person's logout in this browser: web_session_destroy(), and the
+ * browser's device token revoked (its row deleted, its cookie cleared),
+ * so that a shared computer remembers no one after a logout. */
+IDM_MUST_CHECK int web_session_logout(web_ctx *ctx, idm_err *err);
 IDM_MUST_CHECK int web_session_clear_must_change(web_ctx *ctx, idm_err *err);
 
 /* For a protocol embedding WEB_SESSION_TOUCH in its own statement: */
