@@ -257,9 +257,7 @@ static void password_form(web_ctx *ctx, const char *pending, const char *error)
     int voluntary = !ctx->session.must_change_password;
 
     if (error != NULL) {
-        g_string_append(p, "<p class=\"err\" role=\"alert\">");
-        web_html_append(p, error);
-        g_string_append(p, "</p>");
+        web_page_alert(p, error);
     }
     g_string_append(p, "<p>");
     web_html_append(p, web_msg_text(ctx->lang, WEB_M_CHANGE_PW_INTRO));

@@ -246,6 +246,13 @@ static const char style[] =
     "border:1px solid #8a1111;padding:.7rem;border-radius:4px}"
     "footer{margin-top:2rem;font-size:.85rem;color:#444}";
 
+void web_page_alert(GString *page, const char *text)
+{
+    g_string_append(page, "<p class=\"err\" role=\"alert\">");
+    web_html_append(page, text);
+    g_string_append(page, "</p>\n");
+}
+
 GString *web_page_begin(web_ctx *ctx, web_msgid title)
 {
     GString *p = g_string_sized_new(4096);
@@ -286,9 +293,7 @@ void web_page_refusal(web_ctx *ctx, int status, const char *reason,
 {
     GString *p = web_page_begin(ctx, WEB_M_TITLE_ERROR);
 
-    g_string_append(p, "<p class=\"err\" role=\"alert\">");
-    web_html_append(p, web_msg_text(ctx->lang, WEB_M_ERROR_INTRO));
-    g_string_append(p, "</p>\n");
+    web_page_alert(p, web_msg_text(ctx->lang, WEB_M_ERROR_INTRO));
     if (reason != NULL) {
         /* reasons are our own fixed texts, never internals */
         g_string_append(p, "<p>");
@@ -355,9 +360,7 @@ void web_page_login(web_ctx *ctx, const char *pending, const char *sp,
     GString *p = web_page_begin(ctx, WEB_M_TITLE_LOGIN);
 
     if ((int)error >= 0) {
-        g_string_append(p, "<p class=\"err\" role=\"alert\">");
-        web_html_append(p, web_msg_text(ctx->lang, error));
-        g_string_append(p, "</p>\n");
+        web_page_alert(p, web_msg_text(ctx->lang, error));
     }
     g_string_append(p, "<p>");
     web_html_append(p, web_msg_text(ctx->lang, WEB_M_LOGIN_INTRO));
@@ -401,9 +404,7 @@ void web_page_denied(web_ctx *ctx, const char *app_name, const char *acs_url,
     GString *p = web_page_begin(ctx, WEB_M_TITLE_DENIED);
     char *csp;
 
-    g_string_append(p, "<p class=\"err\" role=\"alert\">");
-    web_html_append(p, web_msg_text(ctx->lang, WEB_M_APP_DENIED));
-    g_string_append(p, "</p>\n");
+    web_page_alert(p, web_msg_text(ctx->lang, WEB_M_APP_DENIED));
     if (app_name != NULL) {
         g_string_append(p, "<p><strong>");
         web_html_append(p, app_name);

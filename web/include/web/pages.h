@@ -79,6 +79,9 @@ web_lang web_lang_pick(const char *accept_language);
 /** Page skeleton: header with title, then body, then footer. */
 GString *web_page_begin(web_ctx *ctx, web_msgid title);
 void web_page_end(web_ctx *ctx, GString *page, int status);
+/** The page's alert: text (escaped here) in a paragraph with role=alert,
+ * which screen readers announce. */
+void web_page_alert(GString *page, const char *text);
 /** Error page with the support reference (a 5xx is logged with it); the
  * reason text must be safe for users. */
 void web_page_error(web_ctx *ctx, int status, const char *reason);
